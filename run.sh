@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# tallyroom's two entry points on a fresh machine (Python 3.11+):
+#   bash run.sh demo   - install into .venv and run the demo election
+#   bash run.sh test   - install into .venv with the test tools and run the whole suite
+# Each installs what it needs and is safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-python3}
+VENV=.venv
+
+need_python() {
+  "$PY" - <<'PYEOF' || { echo "tallyroom needs Python 3.11 or newer (found: $("$PY" --version 2>&1))" >&2; exit 1; }
+import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)
+PYEOF
+}
+
+install() {
+  local extras=$1 stamp="$VENV/.installed-$1"
+  need_python
+  [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
+    if [ -n "$extras" ]; then
+      "$VENV/bin/python" -m pip install --quiet -e ".[$extras]"
+    else
+      "$VENV/bin/python" -m pip install --quiet -e .
+    fi
+    touch "$stamp"
+  fi
+}
+
+case "${1:-}" in
+  demo)
+    shift
+    install ""
+    exec "$VENV/bin/tallyroom" demo "$@"
+    ;;
+  test)
+    shift
+    install test
+    echo "== ruff"; "$VENV/bin/ruff" check src tests benchmarks
+    echo "== mypy --strict"; "$VENV/bin/mypy" --strict src/tallyroom
+    echo "== pytest"; exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  *)
+    echo "usage: bash run.sh demo | bash run.sh test [pytest args]" >&2
+    exit 2
+    ;;
+esac

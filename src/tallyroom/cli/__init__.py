@@ -1,0 +1,1 @@
+"""The ``tallyroom`` command: thin adapters over the services."""

@@ -1,0 +1,1 @@
+"""The counting engine: pure, deterministic, no I/O, no clock, no floats."""

@@ -1,0 +1,87 @@
+"""Options of the RCTab rule family, as types (the contest config maps onto these)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+__all__ = [
+    "OvervoteRule",
+    "RctabOptions",
+    "TieDecider",
+    "TiebreakMode",
+    "WinnerMode",
+]
+
+
+class WinnerMode(enum.Enum):
+    SINGLE_WINNER_MAJORITY = "singleWinnerMajority"
+    MULTI_WINNER_ALLOW_ONLY_ONE_WINNER_PER_ROUND = "multiWinnerAllowOnlyOneWinnerPerRound"
+    MULTI_WINNER_ALLOW_MULTIPLE_WINNERS_PER_ROUND = "multiWinnerAllowMultipleWinnersPerRound"
+    BOTTOMS_UP = "bottomsUp"
+    BOTTOMS_UP_USING_PERCENTAGE_THRESHOLD = "bottomsUpUsingPercentageThreshold"
+    MULTI_PASS_IRV = "multiPassIrv"
+
+    @property
+    def is_stv(self) -> bool:
+        return self in (
+            WinnerMode.MULTI_WINNER_ALLOW_ONLY_ONE_WINNER_PER_ROUND,
+            WinnerMode.MULTI_WINNER_ALLOW_MULTIPLE_WINNERS_PER_ROUND,
+        )
+
+
+class TiebreakMode(enum.Enum):
+    RANDOM = "random"
+    STOP_COUNTING_AND_ASK = "stopCountingAndAsk"
+    PREVIOUS_ROUND_COUNTS_THEN_RANDOM = "previousRoundCountsThenRandom"
+    PREVIOUS_ROUND_COUNTS_THEN_ASK = "previousRoundCountsThenAsk"
+    USE_CANDIDATE_ORDER = "useCandidateOrder"
+    GENERATE_PERMUTATION = "generatePermutation"
+
+    @property
+    def needs_seed(self) -> bool:
+        return self in (
+            TiebreakMode.RANDOM,
+            TiebreakMode.PREVIOUS_ROUND_COUNTS_THEN_RANDOM,
+            TiebreakMode.GENERATE_PERMUTATION,
+        )
+
+
+class OvervoteRule(enum.Enum):
+    ALWAYS_SKIP_TO_NEXT_RANK = "alwaysSkipToNextRank"
+    EXHAUST_IMMEDIATELY = "exhaustImmediately"
+    EXHAUST_IF_MULTIPLE_CONTINUING = "exhaustIfMultipleContinuing"
+
+
+# An operator's decision for the "ask" tie-break modes: given the round, whether a winner
+# (True) or a loser (False) is being chosen, and the tied candidates (sorted), return one.
+TieDecider = Callable[[int, bool, Sequence[str]], str]
+
+
+@dataclass(frozen=True, slots=True)
+class RctabOptions:
+    """How an RCTab-family count runs. Defaults give plain IRV (one seat, skip overvotes)."""
+
+    winner_mode: WinnerMode = WinnerMode.SINGLE_WINNER_MAJORITY
+    seats: int = 1
+    tiebreak_mode: TiebreakMode = TiebreakMode.USE_CANDIDATE_ORDER
+    random_seed: int | None = None
+    overvote_rule: OvervoteRule = OvervoteRule.ALWAYS_SKIP_TO_NEXT_RANK
+    decimal_places: int = 4
+    max_skipped_ranks_allowed: int | None = None  # None: unlimited
+    exhaust_on_duplicate_candidate: bool = False
+    batch_elimination: bool = False
+    continue_until_two_candidates_remain: bool = False
+    first_round_determines_threshold: bool = False
+    non_integer_winning_threshold: bool = False
+    hare_quota: bool = False
+    cutoff_elimination: bool = False
+    percentage_threshold: Decimal | None = None
+    stop_after_round: int | None = None
+    tie_decider: TieDecider | None = None
+
+    @property
+    def uses_surpluses(self) -> bool:
+        return self.seats > 1 and self.winner_mode.is_stv

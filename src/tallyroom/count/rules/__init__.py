@@ -1,0 +1,1 @@
+"""Counting rules: one module per rule family, each a function from ballots to a Count."""

@@ -1,0 +1,91 @@
+"""Counting rules by name, for the CLI and the services: one entry per rule family member."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tallyroom.count.ballots import BallotStore, CandidateTable
+from tallyroom.count.options import RctabOptions, TiebreakMode, WinnerMode
+from tallyroom.count.record import Count
+from tallyroom.errors import ConfigError
+
+__all__ = ["RULES", "Rule", "RuleParams", "get_rule"]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleParams:
+    """What a caller may set for any rule; each rule reads the parts it understands."""
+
+    seats: int = 1
+    decimal_places: int = 4
+    seed: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    summary: str
+    run: Callable[[BallotStore, CandidateTable, RuleParams], Count]
+    multi_seat: bool
+
+
+def _irv(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
+    from tallyroom.count.rules.rctab import tabulate
+
+    opts = RctabOptions(
+        tiebreak_mode=TiebreakMode.RANDOM
+        if p.seed is not None
+        else TiebreakMode.USE_CANDIDATE_ORDER,
+        random_seed=p.seed,
+        decimal_places=p.decimal_places,
+    )
+    return tabulate(store, cands, opts, rule_name="irv")
+
+
+def _stv(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
+    from tallyroom.count.rules.rctab import tabulate
+
+    opts = RctabOptions(
+        winner_mode=WinnerMode.MULTI_WINNER_ALLOW_MULTIPLE_WINNERS_PER_ROUND,
+        seats=p.seats,
+        tiebreak_mode=TiebreakMode.RANDOM
+        if p.seed is not None
+        else TiebreakMode.USE_CANDIDATE_ORDER,
+        random_seed=p.seed,
+        decimal_places=p.decimal_places,
+    )
+    return tabulate(store, cands, opts, rule_name="stv")
+
+
+def _plurality(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
+    from tallyroom.count.rules.plurality import count_plurality
+
+    return count_plurality(store, cands, seats=p.seats, seed=p.seed)
+
+
+def _block(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
+    from tallyroom.count.rules.plurality import count_block
+
+    return count_block(store, cands, seats=p.seats, seed=p.seed)
+
+
+RULES: dict[str, Rule] = {
+    r.name: r
+    for r in (
+        Rule("irv", "instant-runoff voting, one seat (RCTab singleWinnerMajority)", _irv, False),
+        Rule(
+            "stv", "single transferable vote, Droop quota, fractional surplus (RCTab)", _stv, True
+        ),
+        Rule("plurality", "first past the post; the most first preferences win", _plurality, True),
+        Rule("block", "block vote: up to N marks, the N most-marked win", _block, True),
+    )
+}
+
+
+def get_rule(name: str) -> Rule:
+    try:
+        return RULES[name]
+    except KeyError:
+        known = ", ".join(sorted(RULES))
+        raise ConfigError(f"unknown rule; known rules: {known}", field="rule", value=name) from None

@@ -1,0 +1,207 @@
+"""Walking ballots down their rankings to the next continuing candidate, vectorised.
+
+The walk follows RCTab's per-ballot loop (``Tabulator.computeTalliesForRound``) for every
+distinct ranking at once. For each marked rank, in order:
+
+1. too many skipped ranks since the previous mark (``rank - last > maxSkipped + 1``):
+   inactive, *skipped rankings*;
+2. with ``exhaustOnDuplicateCandidate``, a candidate already marked at an earlier rank:
+   inactive, *repeated rankings*;
+3. an overvote: *overvotes* under ``exhaustImmediately``; passed over under
+   ``alwaysSkipToNextRank`` (on the last marked rank: *exhausted choices*); under
+   ``exhaustIfMultipleContinuing`` an overvote with two or more continuing candidates is an
+   *overvote*, with exactly one it counts for that one, with none it is passed over;
+4. a continuing candidate takes the ballot; otherwise, on the last marked rank: *exhausted
+   choices*.
+
+Steps 1-2 depend only on the ballot, so they are computed once per distinct ranking
+(:class:`CellFlags`). Continuing candidates only ever drop out, so resuming a ballot's walk at
+the rank that last held it gives the same answer as RCTab's walk from the first rank.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from tallyroom.count.ballots import OVERVOTE, OVERVOTE_SET_BASE, SKIP, Codes
+from tallyroom.count.options import OvervoteRule
+
+__all__ = ["CellFlags", "Status", "WalkResult", "cell_flags", "walk"]
+
+Bools = npt.NDArray[np.bool_]
+
+
+class Status(enum.IntEnum):
+    """A ballot's state; every value but ACTIVE is a reason for being inactive."""
+
+    ACTIVE = 0
+    OVERVOTE = 1
+    SKIPPED_RANKINGS = 2
+    EXHAUSTED_CHOICES = 3
+    REPEATED_RANKINGS = 4
+    FINAL_ROUND_SURPLUS = 5
+    NO_RANKINGS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class CellFlags:
+    """Static facts about each cell of each distinct ranking."""
+
+    first: Codes  # (G,) column of the first marked rank
+    last: Codes  # (G,) column of the last marked rank (-1: nothing marked)
+    gap: Bools | None  # (G, W) too many ranks skipped before this mark
+    repeat: Bools | None  # (G, W) repeats a candidate marked at an earlier rank
+
+    @property
+    def empty(self) -> Bools:
+        return self.last < 0
+
+
+def cell_flags(
+    rows: Codes,
+    overvote_sets: tuple[tuple[int, ...], ...],
+    n_candidates: int,
+    *,
+    max_skipped: int | None,
+    check_repeats: bool,
+) -> CellFlags:
+    g, w = rows.shape
+    marked = rows != SKIP
+    rank = np.arange(1, w + 1, dtype=np.int32)
+    any_mark = marked.any(axis=1)
+    last = np.where(any_mark, w - 1 - np.argmax(marked[:, ::-1], axis=1), -1).astype(np.int32)
+    gap = None
+    if max_skipped is not None:
+        # rank of the previous mark (0 before the first), per cell
+        prev = np.zeros((g, w), dtype=np.int32)
+        if w > 1:
+            prev[:, 1:] = np.maximum.accumulate(np.where(marked, rank, 0), axis=1)[:, :-1]
+        gap = marked & ((rank - prev) > (max_skipped + 1))
+    repeat = None
+    if check_repeats:
+        repeat = _repeats(rows, overvote_sets, n_candidates)
+    first = np.argmax(marked, axis=1).astype(np.int32)
+    return CellFlags(first=first, last=last, gap=gap, repeat=repeat)
+
+
+def _repeats(rows: Codes, overvote_sets: tuple[tuple[int, ...], ...], n: int) -> Bools:
+    """Cells naming a candidate (or the overvote label) already named at an earlier rank."""
+    g, w = rows.shape
+    label = n  # the overvote label counts as a name of its own, as in RCTab
+    members = np.zeros((len(overvote_sets) + 1, n + 1), dtype=bool)
+    for k, s in enumerate(overvote_sets):
+        members[k, list(s)] = True
+    seen = np.zeros((g, n + 1), dtype=bool)
+    out = np.zeros((g, w), dtype=bool)
+    gi = np.arange(g)
+    for c in range(w):
+        col = rows[:, c]
+        mask = np.zeros((g, n + 1), dtype=bool)
+        cand = col >= 0
+        mask[gi[cand], col[cand]] = True
+        mask[col == OVERVOTE, label] = True
+        is_set = col <= OVERVOTE_SET_BASE
+        if is_set.any():
+            mask[is_set] = members[OVERVOTE_SET_BASE - col[is_set]]
+        out[:, c] = (seen & mask).any(axis=1)
+        seen |= mask
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class WalkResult:
+    recipient: Codes  # candidate code, or -1 when the ballot became inactive
+    status: npt.NDArray[np.int8]
+    position: Codes  # column where the ballot now rests
+
+
+def walk(
+    rows: Codes,
+    flags: CellFlags,
+    groups: npt.NDArray[np.intp],
+    start: Codes,
+    continuing: Bools,
+    overvote_sets: tuple[tuple[int, ...], ...],
+    rule: OvervoteRule,
+) -> WalkResult:
+    """Move each of ``groups`` from column ``start`` to its next continuing candidate."""
+    n = groups.shape[0]
+    width = rows.shape[1]
+    recipient = np.full(n, -1, dtype=np.int32)
+    status = np.zeros(n, dtype=np.int8)
+    position = start.astype(np.int32, copy=True)
+    set_count, set_member = _continuing_in_sets(overvote_sets, continuing)
+    pending = np.arange(n)
+    rows_flat = rows.reshape(-1)
+    last_col = flags.last
+    gap_flat = flags.gap.reshape(-1) if flags.gap is not None else None
+    repeat_flat = flags.repeat.reshape(-1) if flags.repeat is not None else None
+    simple_sets = rule is OvervoteRule.ALWAYS_SKIP_TO_NEXT_RANK
+    while pending.size:
+        p = position[pending]
+        beyond = p >= width
+        if beyond.any():  # walked past the last rank: no continuing candidate left
+            status[pending[beyond]] = Status.EXHAUSTED_CHOICES
+            pending, p = pending[~beyond], p[~beyond]
+            if not pending.size:
+                break
+        g = groups[pending]
+        flat = g * width + p
+        code = rows_flat[flat]
+        marked = code != SKIP
+        done = np.zeros(pending.shape[0], dtype=bool)
+        if gap_flat is not None:
+            bad = marked & gap_flat[flat]
+            status[pending[bad]] = Status.SKIPPED_RANKINGS
+            done |= bad
+        if repeat_flat is not None:
+            bad = marked & ~done & repeat_flat[flat]
+            status[pending[bad]] = Status.REPEATED_RANKINGS
+            done |= bad
+        # an overvote passed over simply does not take the ballot (choice stays -1)
+        choice = code
+        if not simple_sets:
+            is_over = marked & ~done & (code < 0)
+            if is_over.any():
+                is_label = is_over & (code == OVERVOTE)
+                is_set = is_over & (code <= OVERVOTE_SET_BASE)
+                if rule is OvervoteRule.EXHAUST_IMMEDIATELY:
+                    status[pending[is_over]] = Status.OVERVOTE
+                    done |= is_over
+                elif is_set.any():
+                    k = np.where(is_set, OVERVOTE_SET_BASE - code, 0)
+                    cnt = set_count[k]
+                    bad = is_set & (cnt >= 2)
+                    status[pending[bad]] = Status.OVERVOTE
+                    done |= bad
+                    choice = np.where(is_set & (cnt == 1), set_member[k], code)
+                del is_label
+        takes = (choice >= 0) & ~done
+        takes &= continuing[np.maximum(choice, 0)]
+        recipient[pending[takes]] = choice[takes]
+        done |= takes
+        # a mark that did not take the ballot: on the last mark the ballot is exhausted
+        missed = marked & ~done & (p == last_col[g])
+        status[pending[missed]] = Status.EXHAUSTED_CHOICES
+        done |= missed
+        keep = ~done
+        position[pending[keep]] += 1
+        pending = pending[keep]
+    return WalkResult(recipient=recipient, status=status, position=position)
+
+
+def _continuing_in_sets(
+    overvote_sets: tuple[tuple[int, ...], ...], continuing: Bools
+) -> tuple[Codes, Codes]:
+    count = np.zeros(max(len(overvote_sets), 1), dtype=np.int32)
+    member = np.full(max(len(overvote_sets), 1), -1, dtype=np.int32)
+    for k, s in enumerate(overvote_sets):
+        live = [c for c in s if continuing[c]]
+        count[k] = len(live)
+        if len(live) == 1:
+            member[k] = live[0]
+    return count, member

@@ -1,0 +1,143 @@
+"""Clear Ballot cast vote records: a CSV with one "choice column" per candidate and rank.
+
+Following RCTab's ``ClearBallotCvrReader`` (Clear Ballot 2.1 RCV format):
+
+* Columns 1-10 are ``RowNumber, BoxID, BoxPosition, BallotID, PrecinctID, BallotStyleID,
+  PrecinctStyleName, ScanComputerName, Status, Remade``; every later header reads
+  ``Choice_X_Y:<contest>:<rank>:<vote rule>:<choice>:<party>`` (exactly six ``:`` fields).
+* Only the columns whose contest is ``contestId`` count. Their choice is a token (a choice equal
+  to ``undeclaredWriteInLabel`` is a write-in; an unknown choice is refused) and their rank
+  must be within ``maxRankingsAllowed`` -- checked on the header, before any ballot.
+* Each later line is one record; a cell holding ``1`` marks that choice at that rank. Choices
+  sharing a rank form an overvote set. Record id: ``BallotID``; precinct: ``PrecinctID``.
+
+Unlike RCTab (which splits lines on every comma), quoted CSV fields are honoured.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+
+from tallyroom.count.ballots import CandidateTable, CastVoteRecords
+from tallyroom.errors import BallotFileError
+from tallyroom.formats.cvr.candidates import rank_limit
+from tallyroom.formats.cvr.records import RecordsBuilder, located
+from tallyroom.formats.cvr.tokens import TokenError, TokenResolver
+from tallyroom.formats.rctab_config import CandidateConfig, ContestConfig, CvrSource
+
+__all__ = ["declared_candidates", "read"]
+
+_FIRST_CHOICE = 10
+_BALLOT_ID, _PRECINCT_ID = 3, 4
+
+
+def read(
+    source: CvrSource,
+    table: CandidateTable,
+    config: ContestConfig,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> CastVoteRecords:
+    """Read the records of ``source.contest_id`` from one Clear Ballot CSV."""
+    path = source.file_path
+    resolver = TokenResolver(table, config, source)
+    builder = RecordsBuilder(resolver, path, rank_limit(config), progress=progress)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header is None:
+                raise BallotFileError("no header line", path=str(path), line=1)
+            columns: list[tuple[int, int, int]] = []  # (column, rank, code)
+            for col, rank, choice in _choices(header, source, path):
+                field = f"column {col + 1} ({header[col]})"
+                builder.check_rank(rank, line=1, field=field)
+                try:
+                    code = (
+                        resolver.write_in()
+                        if choice == source.undeclared_write_in_label
+                        else resolver.token(choice)
+                    )
+                except TokenError as err:
+                    raise located(err, path, line=1, field=field) from None
+                columns.append((col, rank, code))
+            for row in reader:
+                if not row:
+                    continue
+                line = reader.line_num
+                marks: list[tuple[int, int]] = []
+                for col, rank, code in columns:
+                    cell = row[col].strip() if col < len(row) else ""
+                    if cell == "1":
+                        marks.append((rank, code))
+                    elif cell not in ("", "0"):
+                        raise BallotFileError(
+                            "a choice cell must be 0 or 1",
+                            path=str(path),
+                            line=line,
+                            field=f"column {col + 1} ({header[col]})",
+                            value=cell,
+                        )
+                builder.add(
+                    marks,
+                    line=line,
+                    precinct=_cell(row, _PRECINCT_ID),
+                    record_id=_cell(row, _BALLOT_ID),
+                )
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise BallotFileError(f"cannot read the CSV ({exc})", path=str(path)) from exc
+    return builder.build()
+
+
+def declared_candidates(source: CvrSource, config: ContestConfig) -> list[CandidateConfig]:
+    """The contest's choices in header order (write-in label left out)."""
+    path = source.file_path
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            header = next(csv.reader(fh), [])
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise BallotFileError(f"cannot read the CSV ({exc})", path=str(path)) from exc
+    names = dict.fromkeys(
+        choice
+        for _, _, choice in _choices(header, source, path)
+        if choice != source.undeclared_write_in_label
+    )
+    return [CandidateConfig(name=n) for n in names]
+
+
+def _choices(header: list[str], source: CvrSource, path: object) -> list[tuple[int, int, str]]:
+    """(column, rank, choice name) of the contest's choice columns."""
+    if len(header) <= _FIRST_CHOICE:
+        raise BallotFileError("no choice columns in the header", path=str(path), line=1)
+    out: list[tuple[int, int, str]] = []
+    for col in range(_FIRST_CHOICE, len(header)):
+        fields = header[col].split(":")
+        if len(fields) != 6:
+            raise BallotFileError(
+                "a choice column header must have 6 ':'-separated fields",
+                path=str(path),
+                line=1,
+                field=f"column {col + 1}",
+                value=header[col],
+            )
+        if fields[1] != source.contest_id:
+            continue
+        try:
+            rank = int(fields[2])
+        except ValueError:
+            raise BallotFileError(
+                "the rank field of a choice column is not a whole number",
+                path=str(path),
+                line=1,
+                field=f"column {col + 1}",
+                value=header[col],
+            ) from None
+        out.append((col, rank, fields[4]))
+    return out
+
+
+def _cell(row: list[str], col: int) -> str | None:
+    if col < len(row) and row[col].strip():
+        return row[col]
+    return None

@@ -1,0 +1,1 @@
+"""A finished count rendered for people and programs."""

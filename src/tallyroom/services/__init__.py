@@ -1,0 +1,1 @@
+"""Use cases over the engine, the formats and (later) the store."""
