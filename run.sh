@@ -29,6 +29,20 @@ install() {
   fi
 }
 
+# The store's tests run against a real PostgreSQL: install Debian's server when it is missing.
+ensure_postgres() {
+  if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    return
+  fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing PostgreSQL (Debian package postgresql)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "PostgreSQL's server is needed for the tests: install Debian's 'postgresql' package" >&2
+    exit 1
+  fi
+}
+
 case "${1:-}" in
   demo)
     shift
@@ -38,6 +52,7 @@ case "${1:-}" in
   test)
     shift
     install test
+    ensure_postgres
     echo "== ruff"; "$VENV/bin/ruff" check src tests benchmarks
     echo "== mypy --strict"; "$VENV/bin/mypy" --strict src/tallyroom
     echo "== pytest"; exec "$VENV/bin/python" -m pytest "$@"

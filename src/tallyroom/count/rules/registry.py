@@ -70,6 +70,24 @@ def _block(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
     return count_block(store, cands, seats=p.seats, seed=p.seed)
 
 
+def _scottish(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
+    from tallyroom.count.rules.scottish_stv import count_scottish_stv
+
+    return count_scottish_stv(store, cands, p.seats, seed=p.seed)
+
+
+def _wigm(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
+    from tallyroom.count.rules.wigm import WigmOptions, count_wigm
+
+    return count_wigm(store, cands, WigmOptions(seats=p.seats, places=p.decimal_places))
+
+
+def _ers97(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
+    from tallyroom.count.rules.ers97 import count_ers97
+
+    return count_ers97(store, cands, p.seats, seed=p.seed)
+
+
 RULES: dict[str, Rule] = {
     r.name: r
     for r in (
@@ -79,6 +97,9 @@ RULES: dict[str, Rule] = {
         ),
         Rule("plurality", "first past the post; the most first preferences win", _plurality, True),
         Rule("block", "block vote: up to N marks, the N most-marked win", _block, True),
+        Rule("scottish-stv", "Scottish local government STV (SSI 2007/42 Sch. 1)", _scottish, True),
+        Rule("wigm", "weighted inclusive Gregory STV at --decimals places", _wigm, True),
+        Rule("ers97", "Electoral Reform Society 1997 model STV rules", _ers97, True),
     )
 }
 

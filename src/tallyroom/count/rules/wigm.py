@@ -1,0 +1,296 @@
+"""Weighted inclusive Gregory method (WIGM) STV, with declared precision and quota.
+
+WIGM is the Gregory method in which a surplus is passed on by transferring *all* the papers of
+the elected candidate, each at a value reduced in proportion to the surplus. Its best-known
+statutory text is the Scottish local government rules (SSI 2007/42, Schedule 1, rules 45-52,
+re-made as rules 46-53 of SSI 2011/399), quoted in :mod:`~tallyroom.count.rules.scottish_stv`;
+Scottish STV *is* this module with the statutory parameters. The steps below are tagged with
+those rules (2007 numbering, ``[r.N]``).
+
+1. **First stage** [r.45]: each valid paper (a first preference given) counts one vote for its
+   first preference, passing over withdrawn candidates.
+2. **Quota** [r.46], from the ``V`` valid papers and ``S`` seats, at ``d`` decimal places:
+   ``DROOP`` ``floor(V / (S + 1)) + 1`` (the statute); ``DROOP_FRACTIONAL``
+   ``floor_d(V / (S + 1)) + 10**-d``; ``HARE`` ``ceil_d(V / S)`` (at least ``10**-d``).
+3. **Election** [r.47]: after every stage each continuing candidate with votes at or over the
+   quota is elected (listed by votes, highest first).
+4. **Surplus** [r.48, r.49]: while vacancies remain, the largest untransferred surplus is
+   transferred, one candidate per stage. Every paper the candidate holds moves to its next
+   available preference at the transfer value ``surplus x value / total``, truncated to ``d``
+   places (``PER_PAPER``, the statute's "A divided by B"); or, with ``FRACTION``, at
+   ``floor_d(value x floor_d(surplus / total))``. Papers with no next preference are
+   non-transferable at that value. The candidate keeps the quota; what truncation loses is the
+   *residual surplus*. A surplus of zero makes no stage.
+5. **Exclusion** [r.50]: with no surplus to transfer, the continuing candidate with the fewest
+   votes is excluded, one per stage, and all their papers move at their current value.
+6. **Ties** [r.49(2)-(3), r.51]: equal surpluses, or equal lowest votes, are decided by the
+   votes at the most recent preceding stage at which the candidates differed (the statute;
+   ``PriorStages.EARLIEST`` looks from the first stage forward instead), then by lot.
+7. **End** [r.52]: when every seat is filled, or when the continuing candidates are no more than
+   the vacancies (they are then all elected at that stage), nothing more is transferred.
+
+The record (see :class:`~tallyroom.count.record.Count`): one round per stage, labelled
+``first preferences``, ``surplus of NAME`` or ``exclusion of NAME``. ``tally`` is every
+candidate's vote after that stage's transfer (withdrawn candidates omitted): an elected
+candidate at their full vote until the surplus stage, then at the quota; an excluded candidate
+at 0. ``inactive`` holds the cumulative non-transferable votes (``EXHAUSTED_CHOICES``) and the
+papers with no first preference (``INVALID``, one vote each); ``residual_surplus`` the
+cumulative truncation loss, so that ``tally + non-transferable + residual = valid papers`` at
+every stage. The ELECTED decision is on the stage a candidate is elected; the stage that moves
+their surplus carries a second ELECTED decision for them with its transfers (candidates,
+``exhausted``, ``residual surplus``). An exclusion's ELIMINATED decision carries its transfers.
+Blank papers are ``Count.undervotes``.
+
+Arithmetic is exact: votes are integers in units of ``10**-d``; the only rounding is the named
+truncation of the transfer value (and of a fractional quota). Known deviations: see
+``docs/rules/wigm.md``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import numpy as np
+
+from tallyroom.count.ballots import BallotStore, CandidateTable
+from tallyroom.count.numbers import Scale
+from tallyroom.count.record import Count, DecisionKind, TieBreak
+from tallyroom.count.rules.gregory import (
+    Lot,
+    Papers,
+    PriorStages,
+    Stages,
+    Ties,
+    Transfers,
+    Units,
+)
+from tallyroom.errors import ConfigError, CountError
+
+__all__ = ["QuotaRule", "TransferRounding", "WigmOptions", "count_wigm"]
+
+_NO_LOT = Lot()  # a tie left to lot stops the count (no seed, no decider)
+
+
+class QuotaRule(enum.Enum):
+    """How the quota is set from the valid papers ``V`` and the seats ``S``."""
+
+    DROOP = "droop"  # floor(V / (S + 1)) + 1 whole votes
+    DROOP_FRACTIONAL = "droop-fractional"  # floor_d(V / (S + 1)) + 10**-d
+    HARE = "hare"  # ceil_d(V / S), at least 10**-d
+
+
+class TransferRounding(enum.Enum):
+    """Where a surplus transfer value is truncated to the declared places."""
+
+    PER_PAPER = "per-paper"  # floor_d(surplus x value / total): SSI 2007/42 r.48(3)
+    FRACTION = "fraction"  # floor_d(value x floor_d(surplus / total))
+
+
+@dataclass(frozen=True, slots=True)
+class WigmOptions:
+    """The parameters of a WIGM count (Scottish STV: the defaults, with its seats)."""
+
+    seats: int = 1
+    places: int = 5
+    quota: QuotaRule = QuotaRule.DROOP
+    transfer: TransferRounding = TransferRounding.PER_PAPER
+    prior_stages: PriorStages = PriorStages.MOST_RECENT
+    lot: Lot = _NO_LOT
+
+    def __post_init__(self) -> None:
+        if self.seats < 1:
+            raise ConfigError("at least one seat is needed", field="seats", value=self.seats)
+        if not 0 <= self.places <= 18:
+            raise ConfigError(
+                "decimal places must be in [0..18]", field="places", value=self.places
+            )
+
+
+def count_wigm(
+    store: BallotStore,
+    candidates: CandidateTable,
+    options: WigmOptions,
+    *,
+    rule: str = "wigm",
+) -> Count:
+    """Count ``store`` by WIGM under ``options``; the complete stage-by-stage record."""
+    return _Wigm(store, candidates, options, rule).run()
+
+
+class _Wigm:
+    """One WIGM count (mutable working state; the result is a frozen Count)."""
+
+    def __init__(
+        self, store: BallotStore, candidates: CandidateTable, options: WigmOptions, rule: str
+    ) -> None:
+        self.opt = options
+        self.rule = rule
+        self.scale = Scale(options.places)
+        self.one = self.scale.one
+        self.names = candidates.names
+        self.n = len(candidates)
+        self.papers = Papers(store, candidates, self.one)
+        self.continuing = np.ones(self.n, dtype=bool)
+        for c in candidates.excluded:
+            self.continuing[c] = False  # withdrawn: never in the count
+        self.votes = [0] * self.n
+        self.exhausted = 0
+        self.residual = 0
+        self.quota = 0
+        self.pending: list[int] = []  # elected, surplus not yet transferred
+        self.ties = Ties(self.names, options.prior_stages, options.lot)
+        papers = self.papers
+        self.blank = papers.count_of(papers.blank)
+        invalid = papers.count_of(~papers.valid & ~papers.blank)
+        self.stages = Stages(candidates, self.scale, invalid * self.one)
+        self.total = int(store.weights.sum())
+
+    # -- the count ------------------------------------------------------------------------------
+    def run(self) -> Count:
+        papers = self.papers
+        # [r.45] sort the valid papers by first preference; one vote each
+        first = papers.first_preferences(self.continuing)
+        self.votes = list(first.to)
+        self.exhausted = first.exhausted
+        self.quota = self._quota(papers.count_of(papers.valid))
+        self.stages.add("first preferences", self.votes, self.quota, self.exhausted, 0)
+        self.ties.remember("stage 1", self.votes)
+        self._elect_reached()
+        while self._stage():
+            pass
+        opt = self.opt
+        return self.stages.finish(
+            self.rule,
+            opt.seats,
+            self.total,
+            self.blank,
+            {"options": opt, "seed": opt.lot.seed, "quota": self.quota},
+        )
+
+    def _quota(self, valid: int) -> int:
+        one, seats = self.one, self.opt.seats
+        rule = self.opt.quota
+        if rule is QuotaRule.DROOP:
+            # [r.46(1)-(2)] valid / (seats + 1), "ignoring any decimal places", increased by one
+            return (valid // (seats + 1) + 1) * one
+        if rule is QuotaRule.DROOP_FRACTIONAL:
+            return (valid * one) // (seats + 1) + 1  # truncated to d places, plus 10**-d
+        return max(-((-valid * one) // seats), 1)  # rounded up to d places
+
+    def _stage(self) -> bool:
+        """Run the next stage; False when the count is over."""
+        vacancies = self.opt.seats - len(self.stages.winners)
+        if vacancies <= 0:
+            return False  # [r.48(1)] transfers only while vacancies remain
+        continuing = [c for c in range(self.n) if self.continuing[c]]
+        if len(continuing) <= vacancies:
+            # [r.52(1)-(2)] the continuing candidates fill the last vacancies; no more transfers
+            for c in sorted(continuing, key=lambda c: (-self.votes[c], c)):
+                self.continuing[c] = False
+                self.stages.elect(c)
+            return False
+        stage = self.stages.number + 1
+        ties: list[TieBreak] = []
+        if self.pending:
+            # [r.49(1)] the largest surplus first; equal surpluses [r.49(2)-(3)]
+            top = max(self.votes[c] for c in self.pending)
+            tied = [c for c in self.pending if self.votes[c] == top]
+            chosen = self._break(stage, tied, DecisionKind.ELECTED, ties, most=True)
+            self._transfer_surplus(chosen, ties)
+        else:
+            # [r.50(1)] exclude the continuing candidate with the then lowest votes [r.51]
+            low = min(self.votes[c] for c in continuing)
+            tied = [c for c in continuing if self.votes[c] == low]
+            chosen = self._break(stage, tied, DecisionKind.ELIMINATED, ties, most=False)
+            self._exclude(chosen, ties)
+        self.ties.remember(f"stage {stage}", self.votes)
+        self._elect_reached()
+        return True
+
+    def _break(
+        self,
+        stage: int,
+        tied: list[int],
+        purpose: DecisionKind,
+        ties: list[TieBreak],
+        *,
+        most: bool,
+    ) -> int:
+        if len(tied) == 1:
+            return tied[0]
+        chosen, record = self.ties.choose(stage, tied, purpose, most=most)
+        ties.append(record)
+        return chosen
+
+    def _elect_reached(self) -> None:
+        # [r.47(1)] votes equal to or over the quota: deemed elected at this stage
+        reached = [c for c in range(self.n) if self.continuing[c] and self.votes[c] >= self.quota]
+        vacancies = self.opt.seats - len(self.stages.winners)
+        if len(reached) > vacancies:
+            raise CountError(f"{len(reached)} candidates reached the quota for {vacancies} seats")
+        for c in sorted(reached, key=lambda c: (-self.votes[c], c)):
+            self.continuing[c] = False
+            self.stages.elect(c)
+            if self.votes[c] > self.quota:
+                self.pending.append(c)  # a zero surplus makes no stage
+
+    # -- transfers ------------------------------------------------------------------------------
+    def _transfer_surplus(self, candidate: int, ties: list[TieBreak]) -> None:
+        papers = self.papers
+        total = self.votes[candidate]
+        surplus = total - self.quota
+        # [r.48(1)] all the papers received by the candidate, by next available preference
+        groups = papers.held_by(candidate)
+        values, where = np.unique(papers.value[groups], return_inverse=True)
+        # [r.48(3)-(4)] each paper's value: surplus x its value when received / total votes
+        tvs: Units = np.array(
+            [self._transfer_value(surplus, int(v), total) for v in values], dtype=papers.dtype
+        )
+        recipient, column = papers.walk(groups, papers.pos[groups] + 1, self.continuing)
+        moved = papers.move(groups, recipient, column, value=tvs[where.reshape(-1)])
+        # [r.48(2)] continuing candidates are credited; [r.48(1)(b)] the rest non-transferable
+        sent = Transfers.of(self.n, None, recipient, moved, papers.dtype)
+        for c, v in enumerate(sent.to):
+            self.votes[c] += v
+        lost = surplus - sum(sent.to) - sent.exhausted  # "any remainder being ignored"
+        self.exhausted += sent.exhausted
+        self.residual += lost
+        self.votes[candidate] = self.quota
+        self.pending.remove(candidate)
+        name = self.names[candidate]
+        self.stages.add(
+            f"surplus of {name}", self.votes, self.quota, self.exhausted, self.residual, ties
+        )
+        self.stages.book(
+            DecisionKind.ELECTED, candidate, sent.to, exhausted=sent.exhausted, residual=lost
+        )
+
+    def _transfer_value(self, surplus: int, value: int, total: int) -> int:
+        if self.opt.transfer is TransferRounding.PER_PAPER:
+            # [r.48(3)] A = surplus x value, B = total; "to five decimal places (any remainder
+            # being ignored)": units of both sides cancel but one, so floor(s * v / T)
+            return (surplus * value) // total
+        fraction = (surplus * self.one) // total  # floor_d(surplus / total)
+        return (value * fraction) // self.one  # floor_d(value x fraction)
+
+    def _exclude(self, candidate: int, ties: list[TieBreak]) -> None:
+        papers = self.papers
+        self.continuing[candidate] = False
+        # [r.50(2)-(3)] all the excluded candidate's papers, by next available preference
+        groups = papers.held_by(candidate)
+        recipient, column = papers.walk(groups, papers.pos[groups] + 1, self.continuing)
+        # [r.50(4)] each at the value it had when transferred to the excluded candidate
+        moved = papers.move(groups, recipient, column)
+        sent = Transfers.of(self.n, None, recipient, moved, papers.dtype)
+        for c, v in enumerate(sent.to):
+            self.votes[c] += v
+        self.votes[candidate] -= sum(sent.to) + sent.exhausted
+        if self.votes[candidate] != 0:
+            raise CountError(f"{self.names[candidate]}: votes and papers disagree")
+        self.exhausted += sent.exhausted
+        name = self.names[candidate]
+        self.stages.add(
+            f"exclusion of {name}", self.votes, self.quota, self.exhausted, self.residual, ties
+        )
+        self.stages.book(DecisionKind.ELIMINATED, candidate, sent.to, exhausted=sent.exhausted)
