@@ -36,7 +36,8 @@ from tallyroom.count.ballots import (
     overvote_set_code,
 )
 from tallyroom.errors import BallotFileError, FormatError
-from tallyroom.formats.blt import first_problem, merge_weighted_rows
+from tallyroom.formats.blt import first_problem
+from tallyroom.formats.blt_scan import merge_weighted_rows
 
 __all__ = ["CsvBallots", "parse_ballot_csv", "read_ballot_csv", "write_ballot_csv"]
 

@@ -35,7 +35,8 @@ import numpy as np
 
 from tallyroom.count.ballots import SKIP, BallotStore, CandidateTable, overvote_set_code
 from tallyroom.errors import BallotFileError
-from tallyroom.formats.blt import first_problem, merge_weighted_rows
+from tallyroom.formats.blt import first_problem
+from tallyroom.formats.blt_scan import merge_weighted_rows
 
 __all__ = ["DATA_TYPES", "PreflibElection", "parse_preflib", "read_preflib"]
 
