@@ -51,6 +51,13 @@ class InputError(TallyroomError):
         self.value = value
         super().__init__(self._render())
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # keep the fields when the error crosses a process boundary (parallel readers)
+        return (
+            _rebuild_input_error,
+            (type(self), self.problem, self.path, self.line, self.field, self.value),
+        )
+
     def _render(self) -> str:
         where = ""
         if self.path is not None:
@@ -63,6 +70,17 @@ class InputError(TallyroomError):
         field = f"{self.field}: " if self.field else ""
         value = f" ({self.value!r})" if self.value is not None else ""
         return f"{where}{field}{self.problem}{value}"
+
+
+def _rebuild_input_error(
+    cls: type[InputError],
+    problem: str,
+    path: str | None,
+    line: int | None,
+    field: str | None,
+    value: object,
+) -> InputError:
+    return cls(problem, path=path, line=line, field=field, value=value)
 
 
 class ConfigError(InputError):

@@ -93,8 +93,11 @@ def _repeats(rows: Codes, overvote_sets: tuple[tuple[int, ...], ...], n: int) ->
     g, w = rows.shape
     label = n  # the overvote label counts as a name of its own, as in RCTab
     members = np.zeros((len(overvote_sets) + 1, n + 1), dtype=bool)
+    # a set naming one candidate twice (two marks for A at one rank) repeats A within the rank
+    doubled = np.zeros(len(overvote_sets) + 1, dtype=bool)
     for k, s in enumerate(overvote_sets):
         members[k, list(s)] = True
+        doubled[k] = len(set(s)) < len(s)
     seen = np.zeros((g, n + 1), dtype=bool)
     out = np.zeros((g, w), dtype=bool)
     gi = np.arange(g)
@@ -105,9 +108,12 @@ def _repeats(rows: Codes, overvote_sets: tuple[tuple[int, ...], ...], n: int) ->
         mask[gi[cand], col[cand]] = True
         mask[col == OVERVOTE, label] = True
         is_set = col <= OVERVOTE_SET_BASE
+        out[:, c] = False
         if is_set.any():
-            mask[is_set] = members[OVERVOTE_SET_BASE - col[is_set]]
-        out[:, c] = (seen & mask).any(axis=1)
+            which = OVERVOTE_SET_BASE - col[is_set]
+            mask[is_set] = members[which]
+            out[is_set, c] = doubled[which]
+        out[:, c] |= (seen & mask).any(axis=1)
         seen |= mask
     return out
 

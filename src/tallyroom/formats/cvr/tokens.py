@@ -82,7 +82,12 @@ class TokenResolver:
         self._overvote = source.overvote_label
         self._uwi_label = source.undeclared_write_in_label
         self._delimiter = source.overvote_delimiter
-        self.blank = self.write_in() if source.treat_blank_as_undeclared_write_in else SKIP
+        self._blank_is_write_in = source.treat_blank_as_undeclared_write_in
+
+    @property
+    def blank(self) -> int:
+        """The code of a blank cell: SKIP, or the write-in with treatBlankAsUndeclaredWriteIn."""
+        return self.write_in() if self._blank_is_write_in else SKIP
 
     def write_in(self) -> int:
         """The write-in code; refused when the contest has no write-in pseudo-candidate."""
