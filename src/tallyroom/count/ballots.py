@@ -117,6 +117,20 @@ class CastVoteRecords:
         """Group identical rankings (and identical ``key`` values, if given) with a weight."""
         return BallotStore.from_rows(self.ranks, self.overvote_sets, key=key)
 
+    def grouped_with_index(self, key: Codes | None = None) -> tuple[BallotStore, Codes]:
+        """As :meth:`grouped`, also giving each record's group (to trace a record's vote)."""
+        table = self.ranks if key is None else np.column_stack([self.ranks, key])
+        table = np.ascontiguousarray(table, dtype=np.int32)
+        rows, counts, inverse = _group_rows(table, with_inverse=True)
+        width = self.max_rank
+        store = BallotStore(
+            rows=np.ascontiguousarray(rows[:, :width]),
+            weights=counts,
+            overvote_sets=self.overvote_sets,
+            keys=None if key is None else np.ascontiguousarray(rows[:, width]),
+        )
+        return store, inverse
+
     @staticmethod
     def concat(parts: Sequence[CastVoteRecords]) -> CastVoteRecords:
         """Join the records of several sources of the same contest, in order."""
@@ -225,7 +239,7 @@ class BallotStore:
             )
         table = ranks if key is None else np.column_stack([ranks, key])
         table = np.ascontiguousarray(table, dtype=np.int32)
-        grouped, counts = _group_rows(table)
+        grouped, counts, _ = _group_rows(table)
         return BallotStore(
             rows=np.ascontiguousarray(grouped[:, :width]),
             weights=counts,
@@ -261,7 +275,7 @@ class BallotStore:
 _DENSE_LIMIT = 1 << 23
 
 
-def _group_rows(table: Codes) -> tuple[Codes, Weights]:
+def _group_rows(table: Codes, *, with_inverse: bool = False) -> tuple[Codes, Weights, Codes]:
     n, width = table.shape
     low = int(table.min())
     high = int(table.max())
@@ -271,19 +285,25 @@ def _group_rows(table: Codes) -> tuple[Codes, Weights]:
         for c in range(width):
             packed *= base
             packed += table[:, c].astype(np.int64) - low
+        inverse = np.empty(0, dtype=np.int32)
         if base**width <= _DENSE_LIMIT:
             counts_all = np.bincount(packed, minlength=0)
             uniq = np.flatnonzero(counts_all)
             counts = counts_all[uniq].astype(np.int64)
+            if with_inverse:
+                inverse = np.searchsorted(uniq, packed).astype(np.int32)
         else:
-            uniq, counts = np.unique(packed, return_counts=True)
+            uniq, inv, counts = np.unique(packed, return_inverse=True, return_counts=True)
             counts = counts.astype(np.int64)
+            inverse = inv.astype(np.int32)
         rows = np.empty((uniq.shape[0], width), dtype=np.int32)
         rest = uniq.astype(np.int64)
         for c in range(width - 1, -1, -1):
             rest, digit = np.divmod(rest, base)
             rows[:, c] = digit + low
-        return rows, counts
+        return rows, counts, inverse
     void = table.view(np.dtype((np.void, table.dtype.itemsize * width))).ravel()
-    _, first, counts = np.unique(void, return_index=True, return_counts=True)
-    return table[first], counts.astype(np.int64)
+    _, first, inv, counts = np.unique(
+        void, return_index=True, return_inverse=True, return_counts=True
+    )
+    return table[first], counts.astype(np.int64), inv.astype(np.int32)

@@ -32,7 +32,7 @@ product rounds down to ``d`` places as RCTab's ``BigDecimal`` arithmetic does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,7 +57,7 @@ from tallyroom.count.tiebreak import TieBreaker
 from tallyroom.count.walk import Status, cell_flags, walk
 from tallyroom.errors import CountError
 
-__all__ = ["SliceLabels", "tabulate"]
+__all__ = ["RoundObserver", "RoundState", "SliceLabels", "tabulate"]
 
 _REPORTED = (
     (Status.OVERVOTE, InactiveReason.OVERVOTE),
@@ -85,6 +85,26 @@ class _Ledger:
     transfers: dict[tuple[int, int, str], int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class RoundState:
+    """Where every distinct ranking's ballots stand after a round's tally (for observers).
+
+    Per group of the store: ``recipient`` (candidate code, -1 none), ``value`` (units each
+    ballot is worth to it), ``status`` (:class:`~tallyroom.count.walk.Status`), and for STV
+    ``kept``: per elected candidate, the groups whose ballots helped elect them and the units
+    each of those ballots keeps with them.
+    """
+
+    round: int
+    recipient: Codes
+    value: npt.NDArray[Any]
+    status: npt.NDArray[np.int8]
+    kept: dict[int, tuple[npt.NDArray[np.intp], npt.NDArray[Any]]]
+
+
+RoundObserver = Callable[[RoundState], None]
+
+
 def tabulate(
     store: BallotStore,
     candidates: CandidateTable,
@@ -92,9 +112,16 @@ def tabulate(
     *,
     slices: SliceLabels | None = None,
     rule_name: str | None = None,
+    observer: RoundObserver | None = None,
 ) -> Count:
-    """Count ``store`` under ``options`` and return the complete round-by-round record."""
-    return _Tabulation(store, candidates, options, slices, rule_name).run()
+    """Count ``store`` under ``options`` and return the complete round-by-round record.
+
+    ``observer``, if given, sees each round's :class:`RoundState` (used to write per-ballot
+    interpreted CVR snapshots); it cannot change the count.
+    """
+    tab = _Tabulation(store, candidates, options, slices, rule_name)
+    tab.observer = observer
+    return tab.run()
 
 
 class _Tabulation:
@@ -156,6 +183,8 @@ class _Tabulation:
         self.was_continuing = np.ones(self.n, dtype=bool)
         self.tally_acc = np.zeros((self.n_rows, self.n), dtype=self.dtype)
         self.inactive_acc = np.zeros((self.n_rows, _N_STATUS), dtype=self.dtype)
+        self.observer: RoundObserver | None = None
+        self.kept_groups: dict[int, tuple[npt.NDArray[np.intp], npt.NDArray[Any]]] = {}
         self.kept: dict[int, npt.NDArray[np.object_] | npt.NDArray[np.int64]] = {}
         # the number of candidates in the count: excluded ones are never in it
         self.n_in_count = int(self.n - self.excluded.sum())
@@ -188,6 +217,16 @@ class _Tabulation:
             round_no += 1
             cont = self.continuing_mask()
             ledger = self.tally_round(round_no, cont)
+            if self.observer is not None:
+                self.observer(
+                    RoundState(
+                        round=round_no,
+                        recipient=self.rec.copy(),
+                        value=self.val.copy(),
+                        status=self.status.copy(),
+                        kept=dict(self.kept_groups),
+                    )
+                )
             tally_all = ledger.tally.sum(axis=0)
             active_units = int(sum(int(tally_all[c]) for c in range(self.n) if cont[c]))
             # -- threshold
@@ -545,6 +584,7 @@ class _Tabulation:
         passed = (val * fraction) // self.one
         kept = val - passed
         self.val[mine] = passed
+        self.kept_groups[winner] = (mine, kept)
         per_slice: npt.NDArray[Any] = np.zeros(self.n_rows, dtype=self.dtype)
         np.add.at(per_slice, self.key[mine], self.w[mine] * kept)
         self.kept[winner] = per_slice
