@@ -135,17 +135,21 @@ def count(
 ) -> None:
     """Count a ballot file (BLT, PrefLib, CSV) and print the round-by-round table."""
     from tallyroom.count.rules.registry import RuleParams, get_rule
+    from tallyroom.errors import TieUnresolved
     from tallyroom.formats.ballot_file import read_ballot_file
     from tallyroom.report.text import count_to_text
 
     chosen = get_rule(rule)
     election = read_ballot_file(ballots, fmt)
     n_seats = seats if seats is not None else (election.seats or 1)
-    result = chosen.run(
-        election.store,
-        election.candidates,
-        RuleParams(seats=n_seats, decimal_places=decimals, seed=seed),
-    )
+    try:
+        result = chosen.run(
+            election.store,
+            election.candidates,
+            RuleParams(seats=n_seats, decimal_places=decimals, seed=seed),
+        )
+    except TieUnresolved as exc:
+        raise TieUnresolved(exc.tied, exc.purpose + " (draw lots with --seed N)") from None
     click.echo(count_to_text(result, title=election.title or ballots.name), nl=False)
     if json_out is not None:
         import json

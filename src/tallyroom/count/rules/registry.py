@@ -77,9 +77,11 @@ def _scottish(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count
 
 
 def _wigm(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
+    from tallyroom.count.rules.gregory import Lot
     from tallyroom.count.rules.wigm import WigmOptions, count_wigm
 
-    return count_wigm(store, cands, WigmOptions(seats=p.seats, places=p.decimal_places))
+    opts = WigmOptions(seats=p.seats, places=p.decimal_places, lot=Lot(seed=p.seed))
+    return count_wigm(store, cands, opts)
 
 
 def _ers97(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
