@@ -108,6 +108,17 @@ def test_rctab_writes_reports(tmp_path: Path) -> None:
 
 
 @needs_shared
+def test_rctab_converts_records(tmp_path: Path) -> None:
+    config = CASES / "conversions_from_ess" / "conversions_from_ess_config.json"
+    args = ["rctab", str(config), "-o", str(tmp_path), "--convert-to", "csv"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    written = list(tmp_path.glob("*.csv"))
+    assert len(written) == 1
+    assert written[0].read_text(encoding="utf-8").startswith("Source Filepath,CVR Provider")
+
+
+@needs_shared
 def test_rctab_config_error_exits_2(tmp_path: Path) -> None:
     config = CASES / "invalid_params_test" / "invalid_params_test_config.json"
     res = CliRunner().invoke(main, ["rctab", str(config), "-o", str(tmp_path)])

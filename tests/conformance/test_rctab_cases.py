@@ -96,7 +96,7 @@ def test_rctab_case(case: Path, tmp_path: Path) -> None:
         return
     pairs = _expected_reports(case)
     if not pairs and list(case.glob("*_expected.csv")):
-        pytest.skip(f"{case.name}: a CVR conversion case; see tests/formats/cvr for the export")
+        pytest.skip(f"{case.name}: a CVR conversion case: tests/services/test_rctab_convert.py")
     run = run_contest(config, tmp_path)
     assert pairs, f"{case.name}: no expected report"
     for ours, expected in pairs:

@@ -55,11 +55,26 @@ def main() -> None:
     help="For the 'ask' tie-break modes: a file of names, one per line, "
     "taken in order as the operator's decisions.",
 )
+@click.option(
+    "--convert-to",
+    type=click.Choice(["csv", "cdf"]),
+    help="Instead of counting, write the contest's cast vote records as RCTab's CVR CSV "
+    "or as a NIST CDF JSON report.",
+)
 @_one_line_errors
-def rctab(config: Path, output_dir: Path, tie_decisions: Path | None) -> None:
+def rctab(
+    config: Path, output_dir: Path, tie_decisions: Path | None, convert_to: str | None
+) -> None:
     """Count an RCTab contest CONFIG exactly as RCTab would and write its reports."""
     from tallyroom.cli.progress import Progress
     from tallyroom.services.rctab import run_contest
+
+    if convert_to is not None:
+        from tallyroom.services.rctab_convert import convert_contest
+
+        written = convert_contest(config, output_dir, "csv" if convert_to == "csv" else "cdf")
+        click.echo(f"wrote {written}", err=True)
+        return
 
     decider = _decisions_from_file(tie_decisions) if tie_decisions else None
     with Progress("reading cast vote records") as progress:

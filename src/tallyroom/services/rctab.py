@@ -14,16 +14,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tallyroom.count.ballots import BallotStore, CandidateTable, CastVoteRecords
+import numpy as np
+
+from tallyroom.count.ballots import BallotStore, CandidateTable, CastVoteRecords, Codes
 from tallyroom.count.options import RctabOptions, TieDecider, WinnerMode
 from tallyroom.count.record import Count
-from tallyroom.count.rules.rctab import SliceLabels, tabulate
+from tallyroom.count.rules.rctab import RoundState, SliceLabels, tabulate
 from tallyroom.errors import ConfigError
 from tallyroom.formats.rctab_config import ContestConfig, load_config
 from tallyroom.report.rctab_csv import count_to_csv
 from tallyroom.report.rctab_json import ReportLabels, count_to_json
 
-__all__ = ["ContestRun", "count_contest", "options_from_config", "run_contest"]
+__all__ = [
+    "ContestRun",
+    "TracedPass",
+    "count_contest",
+    "count_contest_traced",
+    "options_from_config",
+    "run_contest",
+    "slicing",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +80,55 @@ def _labels(config: ContestConfig) -> ReportLabels:
     )
 
 
+def slicing(
+    config: ContestConfig, records: CastVoteRecords
+) -> tuple[SliceLabels | None, Codes | None]:
+    """The precinct or batch slices the config asks for, and each record's slice."""
+    out = config.output
+    if out.tabulate_by_precinct:
+        if records.precincts is None or not records.precinct_names:
+            raise ConfigError(
+                "tabulateByPrecinct is set but the cast vote records name no precincts",
+                path=str(config.path),
+                field="outputSettings.tabulateByPrecinct",
+            )
+        return SliceLabels("precinct", records.precinct_names), records.precincts
+    if out.tabulate_by_batch:
+        if records.batches is None or not records.batch_names:
+            raise ConfigError(
+                "tabulateByBatch is set but the cast vote records name no batches",
+                path=str(config.path),
+                field="outputSettings.tabulateByBatch",
+            )
+        return SliceLabels("batch", records.batch_names), records.batches
+    return None, None
+
+
+@dataclass(frozen=True, slots=True)
+class TracedPass:
+    """One count (one per seat in multi-pass IRV) with the state of every round."""
+
+    count: Count
+    states: tuple[RoundState, ...]
+
+
+def count_contest_traced(
+    config: ContestConfig,
+    records: CastVoteRecords,
+    table: CandidateTable,
+    *,
+    tie_decider: TieDecider | None = None,
+) -> tuple[tuple[TracedPass, ...], Codes]:
+    """As :func:`count_contest`, keeping each round's state and each record's group."""
+    slices, key = slicing(config, records)
+    if len(records):
+        store, group_of = records.grouped_with_index(key)
+    else:
+        store, group_of = records.grouped(key), np.empty(0, dtype=np.int32)
+    passes = _passes(config, store, table, slices, tie_decider, trace=True)
+    return passes, group_of
+
+
 def count_contest(
     config: ContestConfig,
     records: CastVoteRecords,
@@ -78,41 +137,46 @@ def count_contest(
     tie_decider: TieDecider | None = None,
 ) -> tuple[Count, ...]:
     """Count already-read records under the config's rules (one count per pass)."""
+    slices, key = slicing(config, records)
+    store = records.grouped(key)
+    return tuple(p.count for p in _passes(config, store, table, slices, tie_decider, trace=False))
+
+
+def _passes(
+    config: ContestConfig,
+    store: BallotStore,
+    table: CandidateTable,
+    slices: SliceLabels | None,
+    tie_decider: TieDecider | None,
+    *,
+    trace: bool,
+) -> tuple[TracedPass, ...]:
     options = options_from_config(config, tie_decider)
-    slices: SliceLabels | None = None
-    key = None
-    if config.output.tabulate_by_precinct:
-        if records.precincts is None or not records.precinct_names:
-            raise ConfigError(
-                "tabulateByPrecinct is set but the cast vote records name no precincts",
-                path=str(config.path),
-                field="outputSettings.tabulateByPrecinct",
-            )
-        slices = SliceLabels("precinct", records.precinct_names)
-        key = records.precincts
-    elif config.output.tabulate_by_batch:
-        if records.batches is None or not records.batch_names:
-            raise ConfigError(
-                "tabulateByBatch is set but the cast vote records name no batches",
-                path=str(config.path),
-                field="outputSettings.tabulateByBatch",
-            )
-        slices = SliceLabels("batch", records.batch_names)
-        key = records.batches
-    store: BallotStore = records.grouped(key)
+
+    def one(pass_table: CandidateTable, pass_options: RctabOptions) -> TracedPass:
+        states: list[RoundState] = []
+        count = tabulate(
+            store,
+            pass_table,
+            pass_options,
+            slices=slices,
+            observer=states.append if trace else None,
+        )
+        return TracedPass(count, tuple(states))
+
     if options.winner_mode is not WinnerMode.MULTI_PASS_IRV:
-        return (tabulate(store, table, options, slices=slices),)
-    counts: list[Count] = []
+        return (one(table, options),)
+    # [RCTab multiPassIrv] one single-seat IRV count per seat, earlier winners excluded
+    passes: list[TracedPass] = []
     single = replace(options, winner_mode=WinnerMode.SINGLE_WINNER_MAJORITY, seats=1)
     excluded = set(table.excluded)
     for _ in range(options.seats):
-        pass_table = replace(table, excluded=frozenset(excluded))
         if len(table) - len(excluded) - (table.undeclared_write_in is not None) <= 0:
             break
-        count = tabulate(store, pass_table, single, slices=slices)
-        counts.append(count)
-        excluded.update(table.code(w) for w in count.winners)
-    return tuple(counts)
+        done = one(replace(table, excluded=frozenset(excluded)), single)
+        passes.append(done)
+        excluded.update(table.code(w) for w in done.count.winners)
+    return tuple(passes)
 
 
 def _slice_file(name: str, kind: str, used: set[str]) -> str:
@@ -137,11 +201,19 @@ def run_contest(
     config = load_config(config_path)
     table = candidate_table(config)
     records = read_contest(config, progress=progress)
-    counts = count_contest(config, records, table, tie_decider=tie_decider)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    labels = _labels(config)
     files: list[Path] = []
+    if config.output.generate_cdf_json:
+        from tallyroom.services.rctab_cdf import write_contest_cdf
+
+        cdf = write_contest_cdf(
+            config, records, table, out / "cvr_cdf.json", tie_decider=tie_decider
+        )
+        counts, files = cdf.counts, list(cdf.files)
+    else:
+        counts = count_contest(config, records, table, tie_decider=tie_decider)
+    labels = _labels(config)
     multi = len(counts) > 1 or config.rules.winner_mode is WinnerMode.MULTI_PASS_IRV
     for i, count in enumerate(counts, start=1):
         suffix = f"_{i}" if multi else ""
