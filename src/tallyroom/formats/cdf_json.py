@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -134,8 +135,12 @@ def _selection_names(records: CastVoteRecords, report: CdfReport) -> list[str]:
     return names
 
 
+_UNSAFE = re.compile(r"[^a-zA-Z0-9_\-.]")
+
+
 def _slug(name: str) -> str:
-    return name.lower().replace(" ", "_")
+    """An id part as RCTab makes it: characters outside ``[a-zA-Z0-9_-.]`` become ``_``."""
+    return _UNSAFE.sub("_", name).lower()
 
 
 def _slugs(names: list[str]) -> list[str]:
