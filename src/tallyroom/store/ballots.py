@@ -1,0 +1,236 @@
+"""Casting sealed ballots, and reading them back for the count, without linking the two.
+
+:func:`cast` does, in the caller's transaction:
+
+1. check that the poll is open, share-locking the election row (a close waits for casts in
+   flight; a cast after a committed close is refused);
+2. check that the credential is live and this election's (share-locking its row against a
+   concurrent revocation), and for a postal cast that the batch is this election's and open;
+3. insert the ``ballot_casts`` row. ``INSERT ... ON CONFLICT DO NOTHING`` lets the unique
+   constraints decide: a second cast for the same credential and contest, or for the same
+   register entry and contest through a reissued credential, inserts nothing and raises
+   :class:`AlreadyCast`. Two concurrent casts cannot both get through: on PostgreSQL the
+   second waits on the first's uncommitted index entry, on SQLite on the write lock;
+4. insert the sealed ballot under a random id with its receipt, ``SHA-256(sealed)``. The
+   receipt is unique, so a sealed ballot copied from another voter is refused too
+   (:class:`DuplicateBallot`; sealed boxes are randomised, so honest ballots never collide).
+
+Any error leaves the transaction to be rolled back by the caller: nothing half-cast stays.
+The cast row says nothing about the ballot and the ballot nothing about the voter; see
+``docs/architecture-store.md`` for what a database administrator could still infer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from tallyroom.errors import InputError
+from tallyroom.store.elections import require_state
+from tallyroom.store.errors import AlreadyCast, CredentialRejected, LifecycleError, NotFound
+from tallyroom.store.schema import (
+    BALLOT_ID_SIZE,
+    CONTEST_MAX,
+    BatchStatus,
+    CastChannel,
+    CredentialStatus,
+    ElectionState,
+    ballot_casts,
+    ballots,
+    credentials,
+    postal_batches,
+)
+
+__all__ = [
+    "ContestTotals",
+    "DuplicateBallot",
+    "Receipt",
+    "cast",
+    "find_receipt",
+    "iter_sealed",
+    "receipt_for",
+    "totals",
+]
+
+_AFTER_CLOSE = (ElectionState.CLOSED, ElectionState.COUNTED, ElectionState.DECLARED)
+
+
+class DuplicateBallot(AlreadyCast):
+    """These exact sealed bytes were already cast (a copied ballot)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What the voter keeps: the contest and the SHA-256 of their sealed ballot."""
+
+    contest: str
+    digest: bytes
+
+    @property
+    def code(self) -> str:
+        """The receipt as a voter reads it: hex in groups of four."""
+        text = self.digest.hex()
+        return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def receipt_for(sealed: bytes) -> bytes:
+    return hashlib.sha256(sealed).digest()
+
+
+def _insert(conn: Connection, table: sa.Table) -> sa.Insert:
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def cast(
+    conn: Connection,
+    election_id: int,
+    contest: str,
+    credential_id: int,
+    sealed: bytes,
+    *,
+    channel: CastChannel = CastChannel.ONLINE,
+    postal_batch_id: int | None = None,
+) -> Receipt:
+    """Record one sealed ballot for ``contest`` cast with ``credential_id`` (see module doc)."""
+    if not contest or len(contest) > CONTEST_MAX:
+        raise InputError(
+            f"a contest is 1 to {CONTEST_MAX} characters", field="contest", value=contest
+        )
+    if (channel is CastChannel.POSTAL) != (postal_batch_id is not None):
+        raise InputError(
+            "a postal cast needs its batch, and only a postal cast has one",
+            field="postal_batch_id",
+            value=postal_batch_id,
+        )
+    require_state(conn, election_id, ElectionState.OPEN, doing="cast a ballot")
+    credential = conn.execute(
+        sa.select(credentials.c.entry_id, credentials.c.status)
+        .where(credentials.c.id == credential_id)
+        .where(credentials.c.election_id == election_id)
+        .with_for_update(read=True)
+    ).one_or_none()
+    if credential is None or credential.status is not CredentialStatus.ISSUED:
+        raise CredentialRejected("credential not recognised", election=election_id)
+    if postal_batch_id is not None:
+        status = conn.execute(
+            sa.select(postal_batches.c.status)
+            .where(postal_batches.c.id == postal_batch_id)
+            .where(postal_batches.c.election_id == election_id)
+            .with_for_update(read=True)
+        ).scalar_one_or_none()
+        if status is None:
+            raise NotFound("no such postal batch", election=election_id, value=postal_batch_id)
+        if status is not BatchStatus.OPEN:
+            raise LifecycleError(
+                "the postal batch is sealed", election=election_id, value=postal_batch_id
+            )
+    # RETURNING says whether a row went in (rowcount is not reliable for INSERT on psycopg).
+    inserted = conn.execute(
+        _insert(conn, ballot_casts)
+        .values(
+            credential_id=credential_id,
+            entry_id=credential.entry_id,
+            contest=contest,
+            channel=channel.value,
+            postal_batch_id=postal_batch_id,
+        )
+        .returning(ballot_casts.c.contest)
+    ).first()
+    if inserted is None:
+        raise AlreadyCast(
+            "this voter has already cast a ballot in this contest",
+            election=election_id,
+            field="contest",
+            value=contest,
+        )
+    digest = receipt_for(sealed)
+    stored = conn.execute(
+        _insert(conn, ballots)
+        .values(
+            id=secrets.token_bytes(BALLOT_ID_SIZE),
+            election_id=election_id,
+            contest=contest,
+            sealed=sealed,
+            receipt=digest,
+        )
+        .returning(ballots.c.contest)
+    ).first()
+    if stored is None:
+        raise DuplicateBallot(
+            "this sealed ballot was already cast (a copy of another ballot)",
+            election=election_id,
+            field="contest",
+            value=contest,
+        )
+    return Receipt(contest, digest)
+
+
+def find_receipt(conn: Connection, election_id: int, digest: bytes) -> str | None:
+    """The contest whose ballot box holds the ballot with this receipt, if any."""
+    contest = conn.execute(
+        sa.select(ballots.c.contest)
+        .where(ballots.c.receipt == digest)
+        .where(ballots.c.election_id == election_id)
+    ).scalar_one_or_none()
+    return None if contest is None else str(contest)
+
+
+def iter_sealed(
+    conn: Connection, election_id: int, contest: str, *, batch: int = 10_000
+) -> Iterator[bytes]:
+    """Every sealed ballot of ``contest``, in random-id order; only once the poll is closed."""
+    require_state(conn, election_id, *_AFTER_CLOSE, doing="read the ballots")
+    query = (
+        sa.select(ballots.c.sealed)
+        .where(ballots.c.election_id == election_id)
+        .where(ballots.c.contest == contest)
+        .order_by(ballots.c.id)
+    )
+    for sealed in conn.execute(query.execution_options(yield_per=batch)).scalars():
+        yield bytes(sealed)
+
+
+@dataclass(frozen=True, slots=True)
+class ContestTotals:
+    """Casts recorded against ballots in the box, per contest: the two must be equal."""
+
+    contest: str
+    casts: int
+    ballots: int
+
+    @property
+    def reconciled(self) -> bool:
+        return self.casts == self.ballots
+
+
+def totals(conn: Connection, election_id: int) -> list[ContestTotals]:
+    """Per contest (sorted), how many casts were recorded and how many ballots are in the box."""
+    cast_counts: dict[str, int] = {
+        contest: count
+        for contest, count in conn.execute(
+            sa.select(ballot_casts.c.contest, sa.func.count())
+            .select_from(ballot_casts.join(credentials))
+            .where(credentials.c.election_id == election_id)
+            .group_by(ballot_casts.c.contest)
+        )
+    }
+    ballot_counts: dict[str, int] = {
+        contest: count
+        for contest, count in conn.execute(
+            sa.select(ballots.c.contest, sa.func.count())
+            .where(ballots.c.election_id == election_id)
+            .group_by(ballots.c.contest)
+        )
+    }
+    return [
+        ContestTotals(contest, int(cast_counts.get(contest, 0)), int(ballot_counts.get(contest, 0)))
+        for contest in sorted(set(cast_counts) | set(ballot_counts))
+    ]

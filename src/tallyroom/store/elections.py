@@ -1,0 +1,268 @@
+"""Elections: the definition, its SHA-256, and the lifecycle state, one step at a time.
+
+The lifecycle (:class:`~tallyroom.store.schema.ElectionState`) only moves forward, one step
+per :func:`advance`, as a compare-and-set (``UPDATE ... WHERE state = <expected>``): of two
+officers closing the poll at once, one succeeds and the other is told the poll is already
+closed. Every step appends its audit event in the same transaction.
+
+:func:`require_state` is how other store functions guard on the state. On PostgreSQL it takes
+a share lock on the election's row (``FOR SHARE``) for the rest of the transaction, so a
+cast that saw the poll open finishes before the close can commit, and a close waits for the
+casts in flight: no ballot is accepted after the close is committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from tallyroom.audit.chain import ChainedEvent
+from tallyroom.audit.events import Action, JsonValue
+from tallyroom.errors import InputError
+from tallyroom.store import audit
+from tallyroom.store.errors import LifecycleError, NotFound
+from tallyroom.store.schema import ElectionState, elections
+
+__all__ = [
+    "ElectionRecord",
+    "advance",
+    "create_election",
+    "find_election",
+    "get_election",
+    "replace_definition",
+    "require_state",
+    "set_ballot_public_key",
+    "states_before",
+]
+
+# The audit action each lifecycle step records.
+STEP_ACTIONS: Mapping[ElectionState, Action] = {
+    ElectionState.REGISTER_FROZEN: Action.REGISTER_FREEZE,
+    ElectionState.NOMINATIONS_CLOSED: Action.NOMINATIONS,
+    ElectionState.CREDENTIALS_ISSUED: Action.CREDENTIALS_ISSUE,
+    ElectionState.OPEN: Action.POLL_OPEN,
+    ElectionState.CLOSED: Action.POLL_CLOSE,
+    ElectionState.COUNTED: Action.COUNT,
+    ElectionState.DECLARED: Action.DECLARATION,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ElectionRecord:
+    id: int
+    slug: str
+    definition: str
+    definition_sha256: str
+    state: ElectionState
+    ballot_public_key: bytes | None
+
+
+def _sha256(definition: str) -> str:
+    return hashlib.sha256(definition.encode("utf-8")).hexdigest()
+
+
+def _record(row: sa.Row[tuple[object, ...]]) -> ElectionRecord:
+    m = row._mapping
+    key = m["ballot_public_key"]
+    return ElectionRecord(
+        id=m["id"],
+        slug=m["slug"],
+        definition=m["definition"],
+        definition_sha256=m["definition_sha256"],
+        state=m["state"],
+        ballot_public_key=bytes(key) if key is not None else None,
+    )
+
+
+def create_election(
+    conn: Connection,
+    slug: str,
+    definition: str,
+    *,
+    actor: str,
+    reason: str = "",
+    at: datetime | None = None,
+) -> ElectionRecord:
+    """Create a draft election from its definition text; its chain starts with the definition."""
+    digest = _sha256(definition)
+    election_id = conn.execute(
+        elections.insert()
+        .values(
+            slug=slug,
+            definition=definition,
+            definition_sha256=digest,
+            state=ElectionState.DRAFT,
+        )
+        .returning(elections.c.id)
+    ).scalar_one()
+    audit.start_chain(conn, election_id)
+    audit.append(
+        conn,
+        election_id,
+        Action.DEFINITION,
+        actor=actor,
+        reason=reason,
+        payload={"slug": slug, "definition_sha256": digest},
+        at=at,
+    )
+    return get_election(conn, election_id)
+
+
+def get_election(conn: Connection, election_id: int) -> ElectionRecord:
+    row = conn.execute(sa.select(elections).where(elections.c.id == election_id)).one_or_none()
+    if row is None:
+        raise NotFound("no such election", election=election_id)
+    return _record(row)
+
+
+def find_election(conn: Connection, slug: str) -> ElectionRecord | None:
+    row = conn.execute(sa.select(elections).where(elections.c.slug == slug)).one_or_none()
+    return None if row is None else _record(row)
+
+
+def states_before(state: ElectionState) -> tuple[ElectionState, ...]:
+    """Every state earlier in the lifecycle than ``state``."""
+    order = list(ElectionState)
+    return tuple(order[: order.index(state)])
+
+
+def require_state(
+    conn: Connection,
+    election_id: int,
+    *allowed: ElectionState,
+    doing: str,
+    exclusive: bool = False,
+) -> ElectionState:
+    """The election's state, locked for the transaction; LifecycleError unless allowed.
+
+    ``doing`` names the operation for the message ("cast a ballot"). The lock is shared
+    unless ``exclusive`` (taken by whoever will change the state: two share locks that both
+    try to upgrade would deadlock).
+    """
+    state = conn.execute(
+        sa.select(elections.c.state)
+        .where(elections.c.id == election_id)
+        .with_for_update(read=not exclusive)
+    ).scalar_one_or_none()
+    if state is None:
+        raise NotFound("no such election", election=election_id)
+    if state not in allowed:
+        wanted = " or ".join(s.value for s in allowed)
+        raise LifecycleError(
+            f"cannot {doing} while the election is {state.value} (needs {wanted})",
+            election=election_id,
+            field="state",
+            value=state.value,
+        )
+    return ElectionState(state)
+
+
+def replace_definition(
+    conn: Connection,
+    election_id: int,
+    definition: str,
+    *,
+    actor: str,
+    reason: str,
+    at: datetime | None = None,
+) -> ElectionRecord:
+    """Replace a draft election's definition (never after the register is frozen)."""
+    require_state(
+        conn, election_id, ElectionState.DRAFT, doing="change the definition", exclusive=True
+    )
+    digest = _sha256(definition)
+    conn.execute(
+        elections.update()
+        .where(elections.c.id == election_id)
+        .values(definition=definition, definition_sha256=digest)
+    )
+    audit.append(
+        conn,
+        election_id,
+        Action.DEFINITION,
+        actor=actor,
+        reason=reason,
+        payload={"definition_sha256": digest},
+        at=at,
+    )
+    return get_election(conn, election_id)
+
+
+def set_ballot_public_key(
+    conn: Connection,
+    election_id: int,
+    public_key: bytes,
+    *,
+    actor: str,
+    reason: str = "",
+    at: datetime | None = None,
+) -> ElectionRecord:
+    """Record the public key ballots are sealed to: once, and before the poll opens."""
+    if len(public_key) != 32:
+        raise InputError(
+            "a ballot public key is 32 bytes", field="ballot_public_key", value=public_key.hex()
+        )
+    before_open = states_before(ElectionState.OPEN)
+    require_state(conn, election_id, *before_open, doing="set the ballot key", exclusive=True)
+    changed = conn.execute(
+        elections.update()
+        .where(elections.c.id == election_id)
+        .where(elections.c.ballot_public_key.is_(None))
+        .values(ballot_public_key=public_key)
+    ).rowcount
+    if changed != 1:
+        raise LifecycleError("the ballot key is already set", election=election_id)
+    audit.append(
+        conn,
+        election_id,
+        Action.BALLOT_KEY,
+        actor=actor,
+        reason=reason,
+        payload={"public_key": public_key.hex()},
+        at=at,
+    )
+    return get_election(conn, election_id)
+
+
+def advance(
+    conn: Connection,
+    election_id: int,
+    to: ElectionState,
+    *,
+    actor: str,
+    reason: str = "",
+    payload: Mapping[str, JsonValue] | None = None,
+    at: datetime | None = None,
+) -> ChainedEvent:
+    """Move the election one step forward to ``to`` and record it; return the audit event.
+
+    ``payload`` adds facts to the event (the count's digest at ``counted``, say).
+    """
+    previous = [s for s in ElectionState if s.next is to]
+    if not previous:
+        raise LifecycleError(
+            "no step leads to this state", election=election_id, field="state", value=to.value
+        )
+    current = require_state(
+        conn, election_id, previous[0], doing=f"move to {to.value}", exclusive=True
+    )
+    moved = conn.execute(
+        elections.update()
+        .where(elections.c.id == election_id)
+        .where(elections.c.state == current)
+        .values(state=to)
+    ).rowcount
+    if moved != 1:
+        raise LifecycleError(
+            f"the election left {current.value} while moving to {to.value}", election=election_id
+        )
+    facts: dict[str, JsonValue] = {"from": current.value, "to": to.value}
+    facts.update(payload or {})
+    return audit.append(
+        conn, election_id, STEP_ACTIONS[to], actor=actor, reason=reason, payload=facts, at=at
+    )

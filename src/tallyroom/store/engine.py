@@ -1,0 +1,164 @@
+"""Opening a store: one SQLAlchemy engine, set up for SQLite or PostgreSQL, and its transactions.
+
+:func:`open_store` takes a URL or a plain file path (which means SQLite):
+
+* ``path/to/election.db`` or ``sqlite:///path/to/election.db``: SQLite, in WAL mode with
+  ``synchronous=FULL`` (a commit is on disk when it returns, power cut included), foreign
+  keys enforced, and a busy timeout so writers queue instead of failing.
+* ``postgresql://...`` or ``postgresql+psycopg://...``: PostgreSQL through psycopg 3.
+
+Transactions: :meth:`Store.begin` is a write transaction, :meth:`Store.read` a read-only one
+on a consistent snapshot.
+On SQLite a write transaction starts with ``BEGIN IMMEDIATE``, taking the write lock at once:
+a transaction that reads and then writes can otherwise fail with ``SQLITE_BUSY`` when another
+writer committed in between, and the lock is what makes concurrent casts queue. (Python's
+``sqlite3`` module is told to leave transactions alone, and the store issues ``BEGIN``
+itself: the recipe in SQLAlchemy's SQLite documentation.)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError
+
+from tallyroom.errors import ConfigError
+
+__all__ = ["Backend", "Store", "open_store"]
+
+Backend = Literal["sqlite", "postgresql"]
+
+# A connection execution option naming how SQLite should BEGIN (IMMEDIATE or DEFERRED).
+_SQLITE_BEGIN = "tallyroom_sqlite_begin"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite_engine(url: sa.URL) -> Engine:
+    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    memory = url.database in (None, "", ":memory:")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Leave BEGIN to _on_begin; sqlite3 still sends COMMIT and ROLLBACK.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            if not memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(_SQLITE_BEGIN, "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def _normalise(url: str | os.PathLike[str]) -> sa.URL:
+    text = os.fspath(url)
+    if "://" not in text:
+        return sa.URL.create("sqlite", database=text)
+    try:
+        parsed = make_url(text)
+    except ArgumentError as exc:
+        raise ConfigError("not a database URL", field="url", value=text) from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    raise ConfigError(
+        "unsupported database (use sqlite:///PATH or postgresql://...)",
+        field="url",
+        value=parsed.render_as_string(hide_password=True),
+    )
+
+
+class Store:
+    """The database: an engine plus the transactions tallyroom runs on it.
+
+    Every store function takes the :class:`~sqlalchemy.engine.Connection` of a transaction
+    opened here, so a use case decides where its transaction starts and ends.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        name = engine.dialect.name
+        if name not in ("sqlite", "postgresql"):
+            raise ConfigError("unsupported database", field="url", value=name)
+        self.engine = engine
+        self.backend: Backend = "sqlite" if name == "sqlite" else "postgresql"
+
+    def __repr__(self) -> str:
+        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A write transaction: commits when the block ends, rolls back if it raises."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction on one consistent snapshot; rolled back at the end.
+
+        (PostgreSQL: ``REPEATABLE READ, READ ONLY``, so totals, the register and the audit
+        log read in one block agree with each other; SQLite: a deferred transaction.)
+        """
+        with self.engine.connect() as conn:
+            if self.backend == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            else:
+                conn.execution_options(**{_SQLITE_BEGIN: "DEFERRED"})
+            with conn.begin() as transaction:
+                yield conn
+                transaction.rollback()
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Apply migrations up to ``revision`` (see :mod:`tallyroom.store.migrations`)."""
+        from tallyroom.store.migrations import upgrade
+
+        upgrade(self.engine, revision)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_store(url: str | os.PathLike[str], *, upgrade: bool = False) -> Store:
+    """Open the database at ``url`` (a plain path means SQLite); ``upgrade`` migrates to head.
+
+    Nothing is created or changed unless ``upgrade`` is set (SQLite creates an empty file).
+    """
+    parsed = _normalise(url)
+    if parsed.get_backend_name() == "sqlite":
+        store = Store(_sqlite_engine(parsed))
+    else:
+        store = Store(sa.create_engine(parsed, pool_pre_ping=True))
+    if upgrade:
+        store.upgrade()
+    return store

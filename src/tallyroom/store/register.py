@@ -1,0 +1,444 @@
+"""The register of voters: bulk import, eligibility, reading back, and recorded changes.
+
+:func:`import_entries` streams any iterable of :class:`RegisterEntry` into the database in
+the caller's transaction (``executemany`` in chunks on SQLite, ``COPY`` on PostgreSQL; see
+:mod:`tallyroom.store.bulk`): a failure anywhere, a duplicate person on line 412,000 or the
+input's own generator raising, rolls the whole import back. Imports happen only while the
+election is a draft.
+
+After that, every edit is a *change*: :func:`add_entry`, :func:`amend_entry` and
+:func:`change_eligibility` write the entry, a ``register_changes`` row with the entry before
+and after, the reason and the actor, and an audit event, all in one transaction. The audit
+event carries SHA-256 digests of the before and after snapshots, not the personal data, so
+the chain commits to every change while the log can be shown to scrutineers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from tallyroom.audit.events import Action
+from tallyroom.errors import InputError
+from tallyroom.store import audit
+from tallyroom.store.bulk import CHUNK_SIZE, insert_rows, update_rows
+from tallyroom.store.elections import require_state, states_before
+from tallyroom.store.errors import NotFound
+from tallyroom.store.schema import (
+    PERSON_ID_MAX,
+    SECTION_MAX,
+    ChangeKind,
+    ElectionState,
+    register_changes,
+    register_entries,
+)
+
+__all__ = [
+    "RegisterEntry",
+    "StoredEntry",
+    "add_entry",
+    "amend_entry",
+    "change_eligibility",
+    "count_entries",
+    "decide_eligibility",
+    "encode_fields",
+    "entry_ids",
+    "get_entry",
+    "import_entries",
+    "iter_entries",
+]
+
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_IMPORT_COLUMNS = (
+    "election_id",
+    "person_id",
+    "section",
+    "fields",
+    "eligible",
+    "eligibility_reason",
+)
+# Register edits are allowed until the poll closes (a late addition is a change with a reason).
+_EDITABLE = states_before(ElectionState.CLOSED)
+
+
+def encode_fields(fields: Mapping[str, str]) -> str:
+    """A register line's fields as canonical JSON (sorted keys, no spaces, UTF-8 kept)."""
+    return _ENCODER.encode(fields if isinstance(fields, dict) else dict(fields))
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterEntry:
+    """One line of a register as given to :func:`import_entries`.
+
+    ``fields`` holds the line's other columns as text. ``eligible`` stays ``None`` until
+    eligibility is decided (at import, or later with :func:`decide_eligibility`).
+    ``line`` is where the entry came from in its source file, for error messages.
+    """
+
+    person_id: str
+    section: str = ""
+    fields: Mapping[str, str] = field(default_factory=dict)
+    eligible: bool | None = None
+    eligibility_reason: str | None = None
+    line: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.person_id or len(self.person_id) > PERSON_ID_MAX:
+            raise InputError(
+                f"a person id is 1 to {PERSON_ID_MAX} characters",
+                line=self.line,
+                field="person_id",
+                value=self.person_id,
+            )
+        if len(self.section) > SECTION_MAX:
+            raise InputError(
+                f"a section is at most {SECTION_MAX} characters",
+                line=self.line,
+                field="section",
+                value=self.section,
+            )
+        for key, value in self.fields.items():
+            if type(key) is not str or type(value) is not str:
+                raise InputError(
+                    "register fields are text", line=self.line, field=str(key), value=value
+                )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """A register entry as stored, with its id."""
+
+    id: int
+    election_id: int
+    person_id: str
+    section: str
+    fields: Mapping[str, str]
+    eligible: bool | None
+    eligibility_reason: str | None
+
+    def snapshot(self) -> str:
+        """The entry's content as canonical JSON (what a change records before and after)."""
+        return _ENCODER.encode(
+            {
+                "person_id": self.person_id,
+                "section": self.section,
+                "fields": dict(self.fields),
+                "eligible": self.eligible,
+                "eligibility_reason": self.eligibility_reason,
+            }
+        )
+
+
+def _stored(row: sa.Row[tuple[object, ...]]) -> StoredEntry:
+    m = row._mapping
+    return StoredEntry(
+        id=m["id"],
+        election_id=m["election_id"],
+        person_id=m["person_id"],
+        section=m["section"],
+        fields=json.loads(m["fields"]),
+        eligible=m["eligible"],
+        eligibility_reason=m["eligibility_reason"],
+    )
+
+
+def import_entries(
+    conn: Connection,
+    election_id: int,
+    entries: Iterable[RegisterEntry],
+    *,
+    actor: str,
+    source: str = "",
+    reason: str = "",
+    chunk_size: int = CHUNK_SIZE,
+    at: datetime | None = None,
+) -> int:
+    """Stream ``entries`` into a draft election's register; return how many were stored.
+
+    A person id twice in the input is an :class:`InputError` naming the line; one already on
+    the register is refused by the database (``UNIQUE(election_id, person_id)``) and
+    reported as an :class:`InputError` too. Either way the caller's transaction must roll
+    back, as a ``with store.begin()`` block left by the exception does.
+    """
+    require_state(conn, election_id, ElectionState.DRAFT, doing="import the register")
+    seen: set[str] = set()
+    eligible = 0
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        nonlocal eligible
+        for position, entry in enumerate(entries, start=1):
+            person = entry.person_id
+            if person in seen:
+                raise InputError(
+                    "person id appears twice in the register",
+                    path=source or None,
+                    line=entry.line if entry.line is not None else position,
+                    field="person_id",
+                    value=person,
+                )
+            seen.add(person)
+            if entry.eligible:
+                eligible += 1
+            yield (
+                election_id,
+                person,
+                entry.section,
+                encode_fields(entry.fields),
+                entry.eligible,
+                entry.eligibility_reason,
+            )
+
+    try:
+        count = insert_rows(conn, register_entries, _IMPORT_COLUMNS, rows(), chunk_size=chunk_size)
+    except (sqlite3.IntegrityError, psycopg.IntegrityError) as exc:
+        raise InputError(
+            "a person in this input is already on the register",
+            path=source or None,
+            field="person_id",
+            value=str(exc).strip(),
+        ) from exc
+    audit.append(
+        conn,
+        election_id,
+        Action.REGISTER_IMPORT,
+        actor=actor,
+        reason=reason,
+        payload={"source": source, "entries": count, "eligible_at_import": eligible},
+        at=at,
+    )
+    return count
+
+
+def decide_eligibility(
+    conn: Connection,
+    election_id: int,
+    decisions: Iterable[tuple[str, bool, str | None]],
+    *,
+    actor: str,
+    reason: str = "",
+    chunk_size: int = CHUNK_SIZE,
+    at: datetime | None = None,
+) -> int:
+    """Record ``(person_id, eligible, reason)`` for many entries of a draft election at once.
+
+    Returns how many decisions were given; the audit event records that and the number
+    eligible afterwards.
+    """
+    require_state(conn, election_id, ElectionState.DRAFT, doing="decide eligibility")
+    rows = ((election_id, person, eligible, why) for person, eligible, why in decisions)
+    given = update_rows(
+        conn,
+        register_entries,
+        ("election_id", "person_id"),
+        ("eligible", "eligibility_reason"),
+        rows,
+        chunk_size=chunk_size,
+    )
+    audit.append(
+        conn,
+        election_id,
+        Action.ELIGIBILITY,
+        actor=actor,
+        reason=reason,
+        payload={
+            "decisions": given,
+            "eligible": count_entries(conn, election_id, eligible=True),
+            "undecided": count_entries(conn, election_id, eligible=None),
+        },
+        at=at,
+    )
+    return given
+
+
+def count_entries(
+    conn: Connection, election_id: int, *, eligible: bool | Literal["any"] | None = "any"
+) -> int:
+    """How many entries; ``eligible=True``, ``False`` or ``None`` (undecided) counts only those."""
+    query = sa.select(sa.func.count()).select_from(register_entries)
+    query = query.where(register_entries.c.election_id == election_id)
+    if eligible is None:
+        query = query.where(register_entries.c.eligible.is_(None))
+    elif eligible != "any":
+        query = query.where(register_entries.c.eligible.is_(eligible))
+    return int(conn.execute(query).scalar_one())
+
+
+def iter_entries(
+    conn: Connection, election_id: int, *, eligible_only: bool = False, batch: int = 10_000
+) -> Iterator[StoredEntry]:
+    """Every entry in id order, streamed ``batch`` rows at a time."""
+    query = (
+        sa.select(register_entries)
+        .where(register_entries.c.election_id == election_id)
+        .order_by(register_entries.c.id)
+    )
+    if eligible_only:
+        query = query.where(register_entries.c.eligible.is_(True))
+    for row in conn.execute(query.execution_options(yield_per=batch)):
+        yield _stored(row)
+
+
+def entry_ids(conn: Connection, election_id: int, *, eligible_only: bool = True) -> Iterator[int]:
+    """Entry ids in order (by default only the eligible ones): what credential issue needs."""
+    query = (
+        sa.select(register_entries.c.id)
+        .where(register_entries.c.election_id == election_id)
+        .order_by(register_entries.c.id)
+    )
+    if eligible_only:
+        query = query.where(register_entries.c.eligible.is_(True))
+    for entry_id in conn.execute(query.execution_options(yield_per=50_000)).scalars():
+        yield int(entry_id)
+
+
+def get_entry(conn: Connection, election_id: int, person_id: str) -> StoredEntry:
+    row = conn.execute(
+        sa.select(register_entries)
+        .where(register_entries.c.election_id == election_id)
+        .where(register_entries.c.person_id == person_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("no register entry for this person", election=election_id, value=person_id)
+    return _stored(row)
+
+
+def _digest(snapshot: str | None) -> str | None:
+    return None if snapshot is None else hashlib.sha256(snapshot.encode("utf-8")).hexdigest()
+
+
+def _record_change(
+    conn: Connection,
+    election_id: int,
+    kind: ChangeKind,
+    before: StoredEntry | None,
+    after: StoredEntry,
+    *,
+    actor: str,
+    reason: str,
+    at: datetime | None,
+) -> StoredEntry:
+    if not reason.strip():
+        raise InputError("a register change needs a reason", field="reason", value=reason)
+    before_json = before.snapshot() if before is not None else None
+    after_json = after.snapshot()
+    event = audit.append(
+        conn,
+        election_id,
+        Action.REGISTER_CHANGE,
+        actor=actor,
+        reason=reason,
+        payload={
+            "person_id": after.person_id,
+            "kind": kind.value,
+            "before_sha256": _digest(before_json),
+            "after_sha256": _digest(after_json),
+        },
+        at=at,
+    )
+    conn.execute(
+        register_changes.insert().values(
+            election_id=election_id,
+            entry_id=after.id,
+            kind=kind,
+            before=before_json,
+            after=after_json,
+            reason=reason,
+            actor=actor,
+            audit_sequence=event.event.sequence,
+        )
+    )
+    return after
+
+
+def add_entry(
+    conn: Connection,
+    election_id: int,
+    entry: RegisterEntry,
+    *,
+    actor: str,
+    reason: str,
+    at: datetime | None = None,
+) -> StoredEntry:
+    """Add one person to the register, as a recorded change."""
+    require_state(conn, election_id, *_EDITABLE, doing="add to the register")
+    try:
+        conn.execute(
+            register_entries.insert().values(
+                election_id=election_id,
+                person_id=entry.person_id,
+                section=entry.section,
+                fields=encode_fields(entry.fields),
+                eligible=entry.eligible,
+                eligibility_reason=entry.eligibility_reason,
+            )
+        )
+    except sa.exc.IntegrityError as exc:
+        raise InputError(
+            "this person is already on the register", field="person_id", value=entry.person_id
+        ) from exc
+    after = get_entry(conn, election_id, entry.person_id)
+    return _record_change(
+        conn, election_id, ChangeKind.ADD, None, after, actor=actor, reason=reason, at=at
+    )
+
+
+def amend_entry(
+    conn: Connection,
+    election_id: int,
+    person_id: str,
+    *,
+    section: str | None = None,
+    fields: Mapping[str, str] | None = None,
+    actor: str,
+    reason: str,
+    at: datetime | None = None,
+) -> StoredEntry:
+    """Change an entry's section or fields, as a recorded change."""
+    require_state(conn, election_id, *_EDITABLE, doing="amend the register")
+    before = get_entry(conn, election_id, person_id)
+    new_section = before.section if section is None else section
+    new_fields = before.fields if fields is None else fields
+    RegisterEntry(person_id, new_section, new_fields)  # validates
+    conn.execute(
+        register_entries.update()
+        .where(register_entries.c.id == before.id)
+        .values(section=new_section, fields=encode_fields(new_fields))
+    )
+    after = get_entry(conn, election_id, person_id)
+    return _record_change(
+        conn, election_id, ChangeKind.AMEND, before, after, actor=actor, reason=reason, at=at
+    )
+
+
+def change_eligibility(
+    conn: Connection,
+    election_id: int,
+    person_id: str,
+    eligible: bool,
+    eligibility_reason: str | None,
+    *,
+    actor: str,
+    reason: str,
+    at: datetime | None = None,
+) -> StoredEntry:
+    """Set one entry's eligibility (a removal from the register is this), as a recorded change."""
+    require_state(conn, election_id, *_EDITABLE, doing="change eligibility")
+    before = get_entry(conn, election_id, person_id)
+    conn.execute(
+        register_entries.update()
+        .where(register_entries.c.id == before.id)
+        .values(eligible=eligible, eligibility_reason=eligibility_reason)
+    )
+    after = get_entry(conn, election_id, person_id)
+    return _record_change(
+        conn, election_id, ChangeKind.ELIGIBILITY, before, after, actor=actor, reason=reason, at=at
+    )

@@ -1,0 +1,318 @@
+"""The database schema, as SQLAlchemy Core tables (no ORM).
+
+This module describes the schema the latest migration produces; the migrations in
+:mod:`tallyroom.store.migrations` are what create it (a test checks the two agree on both
+backends). Each constraint is there to make a rule of the election a guarantee of the
+database, not a habit of the code; ``docs/architecture-store.md`` lists them.
+
+Ballot secrecy shapes two tables. ``ballots`` holds no voter reference and no time, and its
+primary key is random, so neither a column nor the key's order says who cast it or when.
+``ballot_casts`` records that a credential was used for a contest, with nothing about the
+ballot. On SQLite both are ``WITHOUT ROWID`` tables, so no hidden rowid keeps insertion order.
+
+Enumerated columns are stored as their values in ``VARCHAR`` columns with a ``CHECK``
+constraint (``native_enum=False``): the same on both backends, and no PostgreSQL ``TYPE`` to
+drop and recreate in migrations.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import sqlalchemy as sa
+
+__all__ = [
+    "BALLOT_ID_SIZE",
+    "CONTEST_MAX",
+    "PERSON_ID_MAX",
+    "BatchStatus",
+    "CastChannel",
+    "ChangeKind",
+    "CredentialStatus",
+    "ElectionState",
+    "audit_events",
+    "audit_heads",
+    "ballot_casts",
+    "ballots",
+    "credentials",
+    "elections",
+    "metadata",
+    "postal_batches",
+    "register_changes",
+    "register_entries",
+]
+
+PERSON_ID_MAX = 64
+SECTION_MAX = 64
+CONTEST_MAX = 64
+SLUG_MAX = 100
+ACTOR_MAX = 200
+LABEL_MAX = 100
+BALLOT_ID_SIZE = 16
+DIGEST_SIZE = 32
+
+# Deterministic names: migrations (and SQLite's batch mode) must be able to name a constraint.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ElectionState(enum.Enum):
+    """An election's lifecycle, in order; an election only ever moves one step forward."""
+
+    DRAFT = "draft"
+    REGISTER_FROZEN = "register_frozen"
+    NOMINATIONS_CLOSED = "nominations_closed"
+    CREDENTIALS_ISSUED = "credentials_issued"
+    OPEN = "open"
+    CLOSED = "closed"
+    COUNTED = "counted"
+    DECLARED = "declared"
+
+    @property
+    def next(self) -> ElectionState | None:
+        states = list(ElectionState)
+        index = states.index(self)
+        return states[index + 1] if index + 1 < len(states) else None
+
+
+class CredentialStatus(enum.Enum):
+    """A credential is live until revoked (reissuing revokes the old one).
+
+    Whether it was used is per contest, and lives in ``ballot_casts``.
+    """
+
+    ISSUED = "issued"
+    REVOKED = "revoked"
+
+
+class CastChannel(enum.Enum):
+    ONLINE = "online"
+    POSTAL = "postal"
+
+
+class BatchStatus(enum.Enum):
+    OPEN = "open"
+    SEALED = "sealed"
+
+
+class ChangeKind(enum.Enum):
+    """What a register change did. A removal is an eligibility change (entries are kept)."""
+
+    ADD = "add"
+    AMEND = "amend"
+    ELIGIBILITY = "eligibility"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
+    return sa.Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(str(m.value)) for m in cls),
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+# SQLite only makes "INTEGER PRIMARY KEY" an alias of the rowid (and so autoincrementing).
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _election_fk() -> sa.Column[int]:
+    return sa.Column(
+        "election_id", Id, sa.ForeignKey("elections.id", ondelete="RESTRICT"), nullable=False
+    )
+
+
+def _entry_fk() -> sa.ForeignKeyConstraint:
+    # One composite key instead of one to elections and one to register_entries: it also
+    # says the row's election is its entry's, and PostgreSQL checks one foreign key per row
+    # instead of two (per-row checks are most of the cost of a bulk load).
+    return sa.ForeignKeyConstraint(
+        ["election_id", "entry_id"],
+        ["register_entries.election_id", "register_entries.id"],
+        ondelete="RESTRICT",
+    )
+
+
+elections = sa.Table(
+    "elections",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("slug", sa.String(SLUG_MAX), nullable=False, unique=True),
+    sa.Column("definition", sa.Text(), nullable=False),
+    sa.Column("definition_sha256", sa.String(64), nullable=False),
+    sa.Column("state", _enum(ElectionState, "state"), nullable=False),
+    # HMAC(key, CHECK_MESSAGE) of the election's credential key, so a wrong key is refused.
+    sa.Column("credential_key_check", sa.LargeBinary(DIGEST_SIZE), nullable=True),
+    # The public key ballots are sealed to (NaCl sealed boxes); set once, before the poll.
+    sa.Column("ballot_public_key", sa.LargeBinary(32), nullable=True),
+    sa.CheckConstraint("length(definition_sha256) = 64", name="definition_sha256_hex"),
+    sa.CheckConstraint("length(slug) > 0", name="slug_not_empty"),
+)
+
+register_entries = sa.Table(
+    "register_entries",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    _election_fk(),
+    sa.Column("person_id", sa.String(PERSON_ID_MAX), nullable=False),
+    sa.Column("section", sa.String(SECTION_MAX), nullable=False),
+    # Canonical JSON object of the register line's other fields (all text).
+    sa.Column("fields", sa.Text(), nullable=False),
+    # NULL until eligibility is decided.
+    sa.Column("eligible", sa.Boolean(), nullable=True),
+    sa.Column("eligibility_reason", sa.Text(), nullable=True),
+    sa.UniqueConstraint("election_id", "person_id"),
+    # Target of the composite foreign keys that pin a credential or a change to an entry
+    # *of the same election*.
+    sa.UniqueConstraint("election_id", "id"),
+    sa.CheckConstraint("length(person_id) > 0", name="person_id_not_empty"),
+)
+
+register_changes = sa.Table(
+    "register_changes",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("election_id", Id, nullable=False),
+    sa.Column("entry_id", Id, nullable=False, index=True),
+    sa.Column("kind", _enum(ChangeKind, "kind"), nullable=False),
+    # Canonical JSON of the entry before and after (NULL before an addition).
+    sa.Column("before", sa.Text(), nullable=True),
+    sa.Column("after", sa.Text(), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("actor", sa.String(ACTOR_MAX), nullable=False),
+    sa.Column("audit_sequence", sa.Integer(), nullable=False),
+    _entry_fk(),
+    sa.CheckConstraint("length(reason) > 0", name="reason_given"),
+    sa.CheckConstraint("length(actor) > 0", name="actor_given"),
+)
+
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("election_id", Id, nullable=False),
+    sa.Column("entry_id", Id, nullable=False),
+    sa.Column("issue_number", sa.Integer(), nullable=False),
+    # HMAC-SHA256 of the credential under the election's key; the credential is never stored.
+    sa.Column("credential_hash", sa.LargeBinary(DIGEST_SIZE), nullable=False, unique=True),
+    sa.Column("status", _enum(CredentialStatus, "status"), nullable=False),
+    _entry_fk(),
+    sa.UniqueConstraint("entry_id", "issue_number"),
+    # Target of ballot_casts' composite foreign key (a cast's entry is its credential's).
+    sa.UniqueConstraint("id", "entry_id"),
+    sa.CheckConstraint("issue_number >= 1", name="issue_number_positive"),
+    # At most one live credential per register entry: a reissue must revoke the old one.
+    sa.Index(
+        "uq_credentials_entry_id_issued",
+        "entry_id",
+        unique=True,
+        sqlite_where=sa.text("status = 'issued'"),
+        postgresql_where=sa.text("status = 'issued'"),
+    ),
+)
+
+postal_batches = sa.Table(
+    "postal_batches",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    _election_fk(),
+    sa.Column("label", sa.String(LABEL_MAX), nullable=False),
+    # Envelopes counted by hand when the batch was opened; reconciled against its casts.
+    sa.Column("declared_count", sa.Integer(), nullable=False),
+    sa.Column("status", _enum(BatchStatus, "status"), nullable=False),
+    sa.UniqueConstraint("election_id", "label"),
+    sa.CheckConstraint("declared_count >= 0", name="declared_count_not_negative"),
+)
+
+ballot_casts = sa.Table(
+    "ballot_casts",
+    metadata,
+    sa.Column("credential_id", Id, nullable=False),
+    # The credential's register entry, copied here (and pinned to it by the composite
+    # foreign key) so that the database can also refuse a second ballot from the same voter
+    # through a reissued credential.
+    sa.Column("entry_id", Id, nullable=False),
+    sa.Column("contest", sa.String(CONTEST_MAX), nullable=False),
+    sa.Column("channel", _enum(CastChannel, "channel"), nullable=False),
+    sa.Column(
+        "postal_batch_id",
+        Id,
+        sa.ForeignKey("postal_batches.id", ondelete="RESTRICT"),
+        nullable=True,
+        index=True,
+    ),
+    # One ballot per credential per contest, whatever the channel: the primary key is the
+    # UNIQUE(credential_id, contest) that makes a second cast impossible...
+    sa.PrimaryKeyConstraint("credential_id", "contest"),
+    # ...and one per voter per contest, however many times the credential was reissued.
+    sa.UniqueConstraint("entry_id", "contest"),
+    sa.ForeignKeyConstraint(
+        ["credential_id", "entry_id"],
+        ["credentials.id", "credentials.entry_id"],
+        ondelete="RESTRICT",
+    ),
+    sa.CheckConstraint(
+        "(channel = 'postal') = (postal_batch_id IS NOT NULL)", name="postal_has_batch"
+    ),
+    sqlite_with_rowid=False,
+)
+
+ballots = sa.Table(
+    "ballots",
+    metadata,
+    # Random, so the key's order is not the order of casting.
+    sa.Column("id", sa.LargeBinary(BALLOT_ID_SIZE), primary_key=True),
+    _election_fk(),
+    sa.Column("contest", sa.String(CONTEST_MAX), nullable=False),
+    sa.Column("sealed", sa.LargeBinary(), nullable=False),
+    # SHA-256 of the sealed ballot: the voter's receipt (ballot tracker).
+    sa.Column("receipt", sa.LargeBinary(DIGEST_SIZE), nullable=False, unique=True),
+    sa.Index("ix_ballots_election_id_contest", "election_id", "contest"),
+    sa.CheckConstraint(f"length(id) = {BALLOT_ID_SIZE}", name="id_size"),
+    sqlite_with_rowid=False,
+)
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    _election_fk(),
+    sa.Column("sequence", sa.Integer(), nullable=False),
+    # An audit.events.Action value; not CHECK-constrained so that new actions need no
+    # migration. The hash chain covers it, and a verifier refuses an unknown one.
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(ACTOR_MAX), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("payload", sa.Text(), nullable=False),
+    sa.Column("recorded_at", sa.String(27), nullable=False),
+    sa.Column("hash", sa.LargeBinary(DIGEST_SIZE), nullable=False),
+    # One event per place in an election's chain: the chain cannot fork.
+    sa.PrimaryKeyConstraint("election_id", "sequence"),
+    sa.CheckConstraint("sequence >= 1", name="sequence_positive"),
+)
+
+audit_heads = sa.Table(
+    "audit_heads",
+    metadata,
+    # The tip of each election's chain. Appending locks this row, so appends to one
+    # election's log queue up instead of racing; it also shows events cut from the end.
+    sa.Column(
+        "election_id",
+        Id,
+        sa.ForeignKey("elections.id", ondelete="RESTRICT"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("sequence", sa.Integer(), nullable=False),
+    sa.Column("hash", sa.LargeBinary(DIGEST_SIZE), nullable=False),
+    sa.CheckConstraint("sequence >= 0", name="sequence_not_negative"),
+)

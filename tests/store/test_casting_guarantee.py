@@ -1,0 +1,222 @@
+"""One ballot per credential per contest is a database guarantee, under real concurrency.
+
+Every test runs on SQLite and on PostgreSQL. The concurrent ones use threads, each with its
+own connection and transaction, released together by a barrier; the interleaved ones hold
+one transaction open while another tries, and watch the second wait and then be refused.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import Election, MakeElection
+from tallyroom.store import (
+    AlreadyCast,
+    CastChannel,
+    CredentialRejected,
+    ElectionState,
+    LifecycleError,
+    Store,
+    ballots,
+    credentials,
+    elections,
+    postal,
+)
+from tallyroom.store.ballots import DuplicateBallot
+from tallyroom.store.schema import ballot_casts
+
+CONTEST = "leader"
+WAIT = 0.5  # seconds a blocked transaction is watched to still be waiting
+
+
+def _cast(election: Election, voter: int, sealed: bytes, contest: str = CONTEST) -> bytes:
+    with election.store.begin() as conn:
+        receipt = ballots.cast(conn, election.id, contest, election.credential_ids[voter], sealed)
+    return receipt.digest
+
+
+def _totals(election: Election) -> list[tuple[str, int, int]]:
+    with election.store.read() as conn:
+        return [(t.contest, t.casts, t.ballots) for t in ballots.totals(conn, election.id)]
+
+
+def test_the_constraint_itself_refuses_a_second_cast_row(
+    store: Store, make_election: MakeElection
+) -> None:
+    """Bypassing the store's code: the database alone refuses the duplicate row."""
+    election = make_election(voters=1)
+    row = {
+        "credential_id": election.credential_ids[0],
+        "entry_id": election.entry_ids[0],
+        "contest": CONTEST,
+        "channel": "online",
+    }
+    with store.begin() as conn:
+        conn.execute(ballot_casts.insert().values(**row))
+    with pytest.raises(sa.exc.IntegrityError), store.begin() as conn:
+        conn.execute(ballot_casts.insert().values(**row))
+
+
+def test_a_second_cast_is_refused_and_leaves_nothing(
+    store: Store, make_election: MakeElection
+) -> None:
+    election = make_election(voters=2)
+    receipt = _cast(election, 0, b"first ballot")
+    with pytest.raises(AlreadyCast, match="already cast"):
+        _cast(election, 0, b"second ballot")
+    _cast(election, 0, b"another contest", contest="deputy")
+    _cast(election, 1, b"someone else")
+    assert _totals(election) == [("deputy", 1, 1), (CONTEST, 2, 2)]
+    with store.read() as conn:
+        assert ballots.find_receipt(conn, election.id, receipt) == CONTEST
+        cast_in = credentials.contests_cast(conn, election.credential_ids[0])
+        assert cast_in == frozenset({CONTEST, "deputy"})
+
+
+def test_a_reissued_credential_cannot_vote_again(store: Store, make_election: MakeElection) -> None:
+    election = make_election(voters=1)
+    _cast(election, 0, b"with the first credential")
+    with store.begin() as conn:
+        new = credentials.reissue(
+            conn, election.id, election.key, election.entry_ids[0], "new-secret",
+            actor="helpdesk", reason="voter lost the first email",
+        )  # fmt: skip
+    with store.begin() as conn:
+        assert credentials.authenticate(conn, election.id, election.key, "new-secret") == new
+        with pytest.raises(CredentialRejected):
+            credentials.authenticate(conn, election.id, election.key, election.secrets[0])
+    with pytest.raises(AlreadyCast), store.begin() as conn:
+        ballots.cast(conn, election.id, CONTEST, new.id, b"second try, new credential")
+    with store.begin() as conn:
+        ballots.cast(conn, election.id, "deputy", new.id, b"a contest not yet voted in")
+    assert _totals(election) == [("deputy", 1, 1), (CONTEST, 1, 1)]
+
+
+def test_a_copied_sealed_ballot_is_refused(store: Store, make_election: MakeElection) -> None:
+    election = make_election(voters=2)
+    _cast(election, 0, b"sealed bytes seen on the wire")
+    with pytest.raises(DuplicateBallot):
+        _cast(election, 1, b"sealed bytes seen on the wire")
+    assert _totals(election) == [(CONTEST, 1, 1)]
+
+
+def test_postal_and_online_share_the_guarantee(store: Store, make_election: MakeElection) -> None:
+    election = make_election(voters=2)
+    with store.begin() as conn:
+        batch = postal.open_batch(conn, election.id, "batch 001", 2, actor="postal team")
+        ballots.cast(
+            conn, election.id, CONTEST, election.credential_ids[0], b"postal paper 1",
+            channel=CastChannel.POSTAL, postal_batch_id=batch.id,
+        )  # fmt: skip
+    with pytest.raises(AlreadyCast):
+        _cast(election, 0, b"then online")
+    with store.begin() as conn:
+        sealed = postal.seal_batch(conn, election.id, batch.id, actor="postal team")
+    assert (sealed.casts, sealed.declared_count, sealed.reconciled) == (1, 2, False)
+    with pytest.raises(LifecycleError, match="sealed"), store.begin() as conn:
+        ballots.cast(
+            conn, election.id, CONTEST, election.credential_ids[1], b"postal paper 2",
+            channel=CastChannel.POSTAL, postal_batch_id=batch.id,
+        )  # fmt: skip
+
+
+def test_revoked_credentials_and_closed_polls_cast_nothing(
+    store: Store, make_election: MakeElection
+) -> None:
+    election = make_election(voters=2)
+    with store.begin() as conn:
+        credentials.revoke(
+            conn, election.id, election.credential_ids[0], actor="ro", reason="reported stolen"
+        )
+    with pytest.raises(CredentialRejected):
+        _cast(election, 0, b"with a revoked credential")
+    with store.begin() as conn:
+        elections.advance(conn, election.id, ElectionState.CLOSED, actor="ro")
+    with pytest.raises(LifecycleError, match="closed"):
+        _cast(election, 1, b"after the close")
+    assert _totals(election) == []
+
+
+@pytest.mark.parametrize("contenders", [2, 8])
+def test_concurrent_casts_with_one_credential_store_exactly_one(
+    store: Store, make_election: MakeElection, contenders: int
+) -> None:
+    election = make_election(voters=1)
+    barrier = threading.Barrier(contenders)
+
+    def attempt(n: int) -> str:
+        barrier.wait()
+        try:
+            _cast(election, 0, f"ballot from thread {n}".encode())
+        except AlreadyCast:
+            return "refused"
+        return "stored"
+
+    with ThreadPoolExecutor(contenders) as pool:
+        outcomes = sorted(pool.map(attempt, range(contenders)))
+    assert outcomes == ["refused"] * (contenders - 1) + ["stored"]
+    assert _totals(election) == [(CONTEST, 1, 1)]
+
+
+def test_concurrent_casts_by_many_voters_all_land(
+    store: Store, make_election: MakeElection
+) -> None:
+    voters = 40
+    election = make_election(voters=voters)
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda v: _cast(election, v, f"ballot {v}".encode()), range(voters)))
+    assert _totals(election) == [(CONTEST, voters, voters)]
+
+
+def _in_thread(fn: Callable[[], object]) -> Future[object]:
+    pool = ThreadPoolExecutor(1)
+    future = pool.submit(fn)
+    pool.shutdown(wait=False)
+    return future
+
+
+@pytest.mark.parametrize("first_commits", [True, False])
+def test_a_cast_waits_for_an_uncommitted_cast_of_the_same_credential(
+    store: Store, make_election: MakeElection, first_commits: bool
+) -> None:
+    election = make_election(voters=1)
+    with store.begin() as conn:
+        ballots.cast(conn, election.id, CONTEST, election.credential_ids[0], b"first, held open")
+        second = _in_thread(lambda: _cast(election, 0, b"second, concurrent"))
+        time.sleep(WAIT)
+        assert not second.done(), "the second cast must wait for the first transaction"
+        if not first_commits:
+            conn.rollback()
+    if first_commits:
+        with pytest.raises(AlreadyCast):
+            second.result(timeout=30)
+    else:
+        receipt = second.result(timeout=30)
+        assert isinstance(receipt, bytes) and len(receipt) == 32
+    assert _totals(election) == [(CONTEST, 1, 1)]
+
+
+def test_closing_waits_for_casts_in_flight_and_then_refuses_casts(
+    store: Store, make_election: MakeElection
+) -> None:
+    election = make_election(voters=2)
+
+    def close() -> object:
+        with store.begin() as conn:
+            return elections.advance(conn, election.id, ElectionState.CLOSED, actor="ro")
+
+    with store.begin() as conn:
+        ballots.cast(conn, election.id, CONTEST, election.credential_ids[0], b"in flight")
+        closing = _in_thread(close)
+        time.sleep(WAIT)
+        assert not closing.done(), "the close must wait for the cast in flight"
+    closing.result(timeout=30)
+    with pytest.raises(LifecycleError):
+        _cast(election, 1, b"after the close")
+    assert _totals(election) == [(CONTEST, 1, 1)]
