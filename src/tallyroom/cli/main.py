@@ -223,5 +223,14 @@ def demo(no_serve: bool, json_out: Path | None) -> None:
     click.echo(run_demo(json_out), nl=False)
 
 
+def _register_service_commands() -> None:
+    from tallyroom.cli.election_cmds import register_groups
+
+    register_groups(main)
+
+
+_register_service_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

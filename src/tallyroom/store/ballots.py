@@ -45,6 +45,7 @@ from tallyroom.store.schema import (
     ballots,
     credentials,
     postal_batches,
+    register_entries,
 )
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "cast",
     "find_receipt",
     "iter_sealed",
+    "iter_sealed_sections",
     "receipt_for",
     "totals",
 ]
@@ -98,8 +100,14 @@ def cast(
     *,
     channel: CastChannel = CastChannel.ONLINE,
     postal_batch_id: int | None = None,
+    with_section: bool = False,
 ) -> Receipt:
-    """Record one sealed ballot for ``contest`` cast with ``credential_id`` (see module doc)."""
+    """Record one sealed ballot for ``contest`` cast with ``credential_id`` (see module doc).
+
+    ``with_section`` stores the section of the credential's register entry beside the ballot
+    (for results by section); it is read here, in the same transaction, so a caller cannot
+    tag a ballot with another section than its voter's.
+    """
     if not contest or len(contest) > CONTEST_MAX:
         raise InputError(
             f"a contest is 1 to {CONTEST_MAX} characters", field="contest", value=contest
@@ -112,10 +120,11 @@ def cast(
         )
     require_state(conn, election_id, ElectionState.OPEN, doing="cast a ballot")
     credential = conn.execute(
-        sa.select(credentials.c.entry_id, credentials.c.status)
+        sa.select(credentials.c.entry_id, credentials.c.status, register_entries.c.section)
+        .join(register_entries, register_entries.c.id == credentials.c.entry_id)
         .where(credentials.c.id == credential_id)
         .where(credentials.c.election_id == election_id)
-        .with_for_update(read=True)
+        .with_for_update(read=True, of=credentials)
     ).one_or_none()
     if credential is None or credential.status is not CredentialStatus.ISSUED:
         raise CredentialRejected("credential not recognised", election=election_id)
@@ -160,6 +169,7 @@ def cast(
             contest=contest,
             sealed=sealed,
             receipt=digest,
+            section=credential.section if with_section else None,
         )
         .returning(ballots.c.contest)
     ).first()
@@ -196,6 +206,21 @@ def iter_sealed(
     )
     for sealed in conn.execute(query.execution_options(yield_per=batch)).scalars():
         yield bytes(sealed)
+
+
+def iter_sealed_sections(
+    conn: Connection, election_id: int, contest: str, *, batch: int = 10_000
+) -> Iterator[tuple[bytes, str | None]]:
+    """Like :func:`iter_sealed`, each sealed ballot with its section (``None`` if untagged)."""
+    require_state(conn, election_id, *_AFTER_CLOSE, doing="read the ballots")
+    query = (
+        sa.select(ballots.c.sealed, ballots.c.section)
+        .where(ballots.c.election_id == election_id)
+        .where(ballots.c.contest == contest)
+        .order_by(ballots.c.id)
+    )
+    for sealed, section in conn.execute(query.execution_options(yield_per=batch)):
+        yield bytes(sealed), None if section is None else str(section)
 
 
 @dataclass(frozen=True, slots=True)

@@ -277,6 +277,8 @@ ballots = sa.Table(
     sa.Column("sealed", sa.LargeBinary(), nullable=False),
     # SHA-256 of the sealed ballot: the voter's receipt (ballot tracker).
     sa.Column("receipt", sa.LargeBinary(DIGEST_SIZE), nullable=False, unique=True),
+    # The voter's section, for results by section (published only above a minimum size).
+    sa.Column("section", sa.String(SECTION_MAX), nullable=True),
     sa.Index("ix_ballots_election_id_contest", "election_id", "contest"),
     sa.CheckConstraint(f"length(id) = {BALLOT_ID_SIZE}", name="id_size"),
     sqlite_with_rowid=False,

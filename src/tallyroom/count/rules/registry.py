@@ -90,6 +90,18 @@ def _ers97(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
     return count_ers97(store, cands, p.seats, seed=p.seed)
 
 
+def _meek(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
+    from tallyroom.count.rules.meek import count_meek
+
+    return count_meek(store, cands, p.seats)
+
+
+def _wright(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
+    from tallyroom.count.rules.wright import count_wright
+
+    return count_wright(store, cands, p.seats)
+
+
 RULES: dict[str, Rule] = {
     r.name: r
     for r in (
@@ -102,6 +114,10 @@ RULES: dict[str, Rule] = {
         Rule("scottish-stv", "Scottish local government STV (SSI 2007/42 Sch. 1)", _scottish, True),
         Rule("wigm", "weighted inclusive Gregory STV at --decimals places", _wigm, True),
         Rule("ers97", "Electoral Reform Society 1997 model STV rules", _ers97, True),
+        Rule(
+            "meek", "Meek STV (NZ Sch. 1A / Hill, Wichmann & Woodall 1987), 9 places", _meek, True
+        ),
+        Rule("wright", "Wright STV: restart the count after each exclusion", _wright, True),
     )
 }
 

@@ -1,0 +1,232 @@
+"""Closing the poll, counting the sealed ballots, and declaring the result.
+
+* :func:`close_voting`: ``open -> closed``, final (the lifecycle only moves forward), audited.
+* :func:`count_election`: with the returning officer's private key file and passphrase,
+  opens every sealed ballot, shuffles each contest's ballots with the operating system's
+  CSPRNG (``secrets.SystemRandom``: the order of the cast vote records must not reveal the
+  order of casting), runs the contest's rule from the registry and builds the
+  :class:`~tallyroom.services.declaration.Declaration`. The first count moves the election
+  ``closed -> counted``, recording the SHA-256 of the declaration's JSON; counting again
+  later (a recount) gives the same figures and changes nothing.
+* :func:`declare`: ``counted -> declared``, recording the declaration's digest and figures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.engine import Connection
+
+from tallyroom.audit.events import Action, JsonValue
+from tallyroom.count.ballots import BallotStore, CandidateTable
+from tallyroom.count.rules.registry import RuleParams, get_rule
+from tallyroom.crypto.sealing import ElectionKeys, load_private_key, open_ballot
+from tallyroom.election.definition import Contest, ElectionDefinition
+from tallyroom.election.reader import parse_definition
+from tallyroom.errors import InputError
+from tallyroom.services.declaration import (
+    CandidateResult,
+    ContestDeclaration,
+    Declaration,
+    PreviousComparison,
+    SectionResult,
+    declaration_json,
+    percent,
+)
+from tallyroom.services.voting import BLOCK_RULES
+from tallyroom.store import audit, ballots, elections, register
+from tallyroom.store.engine import Store
+from tallyroom.store.schema import ElectionState
+
+__all__ = ["close_voting", "count_election", "declaration_digest", "declare"]
+
+_COUNTABLE = (ElectionState.CLOSED, ElectionState.COUNTED, ElectionState.DECLARED)
+
+
+def close_voting(store: Store, election_id: int, *, actor: str, reason: str = "") -> None:
+    """Close the poll (final): no ballot is accepted once this has committed."""
+    with store.begin() as conn:
+        elections.advance(conn, election_id, ElectionState.CLOSED, actor=actor, reason=reason)
+
+
+def _open(keys: ElectionKeys, contest: Contest, sealed: bytes) -> tuple[int, ...]:
+    try:
+        doc = json.loads(open_ballot(keys, sealed).decode("utf-8"))
+        codes = tuple(int(c) for c in doc["ranking"])
+        name = str(doc["contest"])
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        raise InputError("a ballot does not decode", field="contest", value=contest.name) from None
+    n = len(contest.candidate_names)
+    if name != contest.name or not codes or any(not 0 <= c < n for c in codes):
+        raise InputError("a ballot is not a ballot of this contest", value=contest.name)
+    return codes
+
+
+def _votes(contest: Contest, rankings: Sequence[tuple[int, ...]]) -> list[int]:
+    """First preferences per candidate, or every mark under the block vote."""
+    tally = [0] * len(contest.candidate_names)
+    for ranking in rankings:
+        for code in ranking if contest.rule in BLOCK_RULES else ranking[:1]:
+            tally[code] += 1
+    return tally
+
+
+def _results(contest: Contest, tally: Sequence[int]) -> tuple[CandidateResult, ...]:
+    total = sum(tally)
+    return tuple(
+        CandidateResult(name, votes, percent(votes, total))
+        for name, votes in zip(contest.candidate_names, tally, strict=True)
+    )
+
+
+def _spoilt(conn: Connection, election_id: int) -> Counter[str]:
+    """Spoilt postal ballots per contest, from the postal batches' audit events."""
+    out: Counter[str] = Counter()
+    for chained in audit.events(conn, election_id):
+        event = chained.event
+        if event.action is not Action.POSTAL_BATCH:
+            continue
+        payload = json.loads(event.payload)
+        for contest, reasons in (payload.get("spoilt") or {}).items():
+            out[contest] += sum(int(n) for n in reasons.values())
+    return out
+
+
+def _contest(
+    definition: ElectionDefinition,
+    contest: Contest,
+    opened: list[tuple[tuple[int, ...], str | None]],
+    electorate_by_section: Counter[str],
+    spoilt: int,
+) -> ContestDeclaration:
+    secrets.SystemRandom().shuffle(opened)
+    rankings = [codes for codes, _ in opened]
+    names = contest.candidate_names
+    rule = get_rule(contest.rule)
+    count = rule.run(
+        BallotStore.from_rankings(rankings), CandidateTable(names), RuleParams(seats=contest.seats)
+    )
+    candidates = _results(contest, _votes(contest, rankings))
+    sections = []
+    for section_name in contest.sections:
+        section = definition.section(section_name)
+        own = [codes for codes, tag in opened if tag == section_name]
+        if section.may_publish(len(own)):
+            sections.append(
+                SectionResult(
+                    section.name,
+                    section.label,
+                    True,
+                    len(own),
+                    _results(contest, _votes(contest, own)),
+                )
+            )
+        else:
+            sections.append(SectionResult(section.name, section.label, False, None, ()))
+    electorate = sum(electorate_by_section[s] for s in contest.sections)
+    valid = len(rankings)
+    previous: list[PreviousComparison] = []
+    if contest.previous is not None:
+        now = {r.name: r.percent for r in candidates}
+        seen = list(names) + [n for n, _ in contest.previous.shares if n not in names]
+        for name in seen:
+            before = contest.previous.share_of(name)
+            current = now.get(name)
+            change = None if before is None or current is None else current - before
+            previous.append(
+                PreviousComparison(name, before, contest.previous.votes_of(name), current, change)
+            )
+    return ContestDeclaration(
+        contest=contest.name,
+        title=contest.title,
+        rule=contest.rule,
+        seats=contest.seats,
+        winners=count.winners,
+        candidates=candidates,
+        count=count,
+        electorate=electorate,
+        valid=valid,
+        spoilt=spoilt,
+        turnout_percent=definition.turnout.percent(
+            valid=valid, spoilt=spoilt, electorate=max(electorate, 1)
+        ),
+        sections=tuple(sections),
+        previous_name=None if contest.previous is None else contest.previous.name,
+        previous=tuple(previous),
+        candidate_names=names,
+        cvrs=tuple(rankings),
+    )
+
+
+def declaration_digest(decl: Declaration) -> str:
+    """SHA-256 of the declaration's canonical JSON (what the audit chain records)."""
+    text = json.dumps(declaration_json(decl), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def count_election(
+    store: Store, election_id: int, private_key_file: Path, passphrase: str, *, actor: str = "count"
+) -> Declaration:
+    """Open, shuffle and count every contest's ballots; the declaration (see module doc)."""
+    keys = load_private_key(Path(private_key_file), passphrase)
+    # A write transaction: reading the box share-locks the election row (FOR SHARE), which a
+    # read-only PostgreSQL transaction may not do; the first count also advances the state.
+    with store.begin() as conn:
+        elections.require_state(conn, election_id, *_COUNTABLE, doing="count")
+        record = elections.get_election(conn, election_id)
+        if record.ballot_public_key != keys.public:
+            raise InputError(
+                "this is not the key the election's ballots are sealed to",
+                path=str(private_key_file),
+            )
+        definition = parse_definition(record.definition)
+        electorate: Counter[str] = Counter(
+            e.section for e in register.iter_entries(conn, election_id, eligible_only=True)
+        )
+        spoilt = _spoilt(conn, election_id)
+        contests = []
+        for contest in definition.contests:
+            opened = [
+                (_open(keys, contest, sealed), section)
+                for sealed, section in ballots.iter_sealed_sections(conn, election_id, contest.name)
+            ]
+            contests.append(_contest(definition, contest, opened, electorate, spoilt[contest.name]))
+        decl = Declaration(election_id, record.slug, definition.name, tuple(contests))
+        if record.state is ElectionState.CLOSED:
+            elections.advance(
+                conn,
+                election_id,
+                ElectionState.COUNTED,
+                actor=actor,
+                payload={"declaration_sha256": declaration_digest(decl)},
+            )
+    return decl
+
+
+def declare(store: Store, election_id: int, decl: Declaration, *, actor: str) -> None:
+    """Record the declaration: ``counted -> declared``, with its digest and headline figures."""
+    if decl.election_id != election_id:
+        raise InputError("the declaration is another election's", value=decl.election_id)
+    summary: dict[str, JsonValue] = {
+        c.contest: {
+            "winners": list(c.winners),
+            "valid": c.valid,
+            "spoilt": c.spoilt,
+            "electorate": c.electorate,
+            "turnout_percent": str(c.turnout_percent),
+        }
+        for c in decl.contests
+    }
+    with store.begin() as conn:
+        elections.advance(
+            conn,
+            election_id,
+            ElectionState.DECLARED,
+            actor=actor,
+            payload={"declaration_sha256": declaration_digest(decl), "contests": summary},
+        )

@@ -1,0 +1,201 @@
+"""The declaration: frozen records of an election's result, and its exports (JSON, CSV, BLT).
+
+Figures are exact integers; each percentage is computed exactly (``Fraction``) and rounded
+once, half up, to one decimal place, as results are published ("61.8%").
+
+* a candidate's **votes** are first preferences (ranked rules and plurality) or marks (block
+  vote); percent is of the contest's votes so counted;
+* **valid** is the number of ballots in the box; **spoilt** the postal papers spoilt in the
+  contest (blank, unreadable credential, invalid marks); **ballots returned** is both;
+* **turnout** follows the definition's ``[turnout]`` (by default ``returned``:
+  (valid + spoilt) / electorate, Labour's 77.6% in 2016); the **electorate** is the eligible
+  register entries in the contest's sections;
+* a **section**'s figures are published only when at least ``min_published_size`` of its
+  ballots were cast (otherwise ``published`` is false and no figures are given).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any, TextIO
+
+from tallyroom.count.ballots import BallotStore, CandidateTable
+from tallyroom.count.record import Count
+from tallyroom.formats.blt import write_blt
+
+__all__ = [
+    "CandidateResult",
+    "ContestDeclaration",
+    "Declaration",
+    "PreviousComparison",
+    "SectionResult",
+    "declaration_csv",
+    "declaration_json",
+    "percent",
+    "write_cvrs_blt",
+]
+
+
+def percent(part: int, whole: int, places: int = 1) -> Decimal:
+    """``part / whole`` as a percentage, exact, then rounded half up to ``places``."""
+    if whole == 0:
+        return Decimal(0).quantize(Decimal(1).scaleb(-places))
+    f = Fraction(part * 100, whole)
+    exact = Decimal(f.numerator) / Decimal(f.denominator)
+    return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateResult:
+    name: str
+    votes: int
+    percent: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class SectionResult:
+    """One section's figures; ``published`` false means suppressed (too few ballots)."""
+
+    name: str
+    label: str
+    published: bool
+    ballots: int | None
+    candidates: tuple[CandidateResult, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousComparison:
+    """A candidate's share now and in the previous contest (percentage points)."""
+
+    name: str
+    previous_percent: Decimal | None
+    previous_votes: int | None
+    percent: Decimal | None
+    change: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContestDeclaration:
+    contest: str
+    title: str
+    rule: str
+    seats: int
+    winners: tuple[str, ...]
+    candidates: tuple[CandidateResult, ...]
+    count: Count
+    electorate: int
+    valid: int
+    spoilt: int
+    turnout_percent: Decimal
+    sections: tuple[SectionResult, ...]
+    previous_name: str | None
+    previous: tuple[PreviousComparison, ...]
+    candidate_names: tuple[str, ...]
+    # Anonymised cast vote records: candidate indexes, best first, in random order.
+    cvrs: tuple[tuple[int, ...], ...]
+
+    @property
+    def ballots_returned(self) -> int:
+        return self.valid + self.spoilt
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    election_id: int
+    slug: str
+    name: str
+    contests: tuple[ContestDeclaration, ...]
+
+    def contest(self, name: str) -> ContestDeclaration:
+        for c in self.contests:
+            if c.contest == name:
+                return c
+        raise KeyError(name)
+
+
+def _candidates_json(results: Sequence[CandidateResult]) -> list[dict[str, Any]]:
+    return [{"name": r.name, "votes": r.votes, "percent": str(r.percent)} for r in results]
+
+
+def contest_json(c: ContestDeclaration) -> dict[str, Any]:
+    """One contest's declaration as JSON (percentages as strings: no floats)."""
+    return {
+        "contest": c.contest,
+        "title": c.title,
+        "rule": c.rule,
+        "seats": c.seats,
+        "winners": list(c.winners),
+        "electorate": c.electorate,
+        "ballots_returned": c.ballots_returned,
+        "valid": c.valid,
+        "spoilt": c.spoilt,
+        "turnout_percent": str(c.turnout_percent),
+        "candidates": _candidates_json(c.candidates),
+        "sections": [
+            {
+                "name": s.name,
+                "label": s.label,
+                "published": s.published,
+                "ballots": s.ballots,
+                "candidates": _candidates_json(s.candidates),
+            }
+            for s in c.sections
+        ],
+        "rounds": len(c.count.rounds),
+        "previous": None
+        if c.previous_name is None
+        else {
+            "name": c.previous_name,
+            "candidates": [
+                {
+                    "name": p.name,
+                    "previous_percent": None
+                    if p.previous_percent is None
+                    else str(p.previous_percent),
+                    "previous_votes": p.previous_votes,
+                    "percent": None if p.percent is None else str(p.percent),
+                    "change": None if p.change is None else str(p.change),
+                }
+                for p in c.previous
+            ],
+        },
+    }
+
+
+def declaration_json(decl: Declaration) -> dict[str, Any]:
+    """The declaration as JSON: the election, and one object per contest (:func:`contest_json`).
+
+    Each contest carries ``electorate, ballots_returned, valid, spoilt, turnout_percent,
+    candidates [{name, votes, percent}], sections [{name, candidates}]`` among its keys.
+    """
+    return {
+        "election": decl.slug,
+        "name": decl.name,
+        "contests": [contest_json(c) for c in decl.contests],
+    }
+
+
+def declaration_csv(decl: Declaration) -> str:
+    """One row per contest x (whole contest or published section) x candidate."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["contest", "section", "candidate", "votes", "percent"])
+    for c in decl.contests:
+        for r in c.candidates:
+            writer.writerow([c.contest, "", r.name, r.votes, r.percent])
+        for s in c.sections:
+            for r in s.candidates:
+                writer.writerow([c.contest, s.name, r.name, r.votes, r.percent])
+    return out.getvalue()
+
+
+def write_cvrs_blt(target: str | os.PathLike[str] | TextIO, c: ContestDeclaration) -> None:
+    """The contest's anonymised ballots as a BLT file (identical rankings grouped)."""
+    ballots = BallotStore.from_rankings(list(c.cvrs)) if c.cvrs else BallotStore.from_rankings([])
+    write_blt(target, ballots, CandidateTable(c.candidate_names), c.seats, c.title)

@@ -1,0 +1,144 @@
+"""The election service: create an election from its definition, and say where it stands.
+
+:func:`create_election` reads and checks the definition file, stores its text, and generates
+the election's sealing key pair in one transaction. The public key goes into the store
+(ballots are sealed to it); the private key is written, encrypted under a passphrase, to a
+file the returning officer keeps and brings to the count. The private key never enters the
+database: whoever can read the database must not be able to open the ballots.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from tallyroom.crypto.sealing import ElectionKeys
+from tallyroom.election import ElectionDefinition, load_definition, parse_definition
+from tallyroom.errors import InputError
+from tallyroom.store import ElectionState, NotFound, Store, elections, register
+from tallyroom.store.elections import ElectionRecord
+
+__all__ = [
+    "ElectionStatus",
+    "create_election",
+    "definition_of",
+    "election_status",
+    "get_election",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ElectionStatus:
+    """Where an election stands: its state and the size of its register."""
+
+    slug: str
+    name: str
+    state: ElectionState
+    definition_sha256: str
+    has_ballot_key: bool
+    entries: int
+    eligible: int
+    undecided: int
+
+    def render(self) -> str:
+        lines = [
+            f"election        {self.slug} ({self.name})",
+            f"state           {self.state.value}",
+            f"definition      sha256 {self.definition_sha256}",
+            f"ballot key      {'set' if self.has_ballot_key else 'not set'}",
+            f"register        {self.entries:,} entries",
+            f"eligible        {self.eligible:,}",
+            f"undecided       {self.undecided:,}",
+        ]
+        return "\n".join(lines) + "\n"
+
+
+def _create_private_file(path: Path) -> None:
+    """Create ``path`` empty, readable by its owner only; refuse to overwrite a key."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise InputError(
+            "the private key file already exists (not overwritten)", path=str(path)
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            f"cannot create the private key file: {exc.strerror}", path=str(path)
+        ) from None
+    os.close(fd)
+
+
+def create_election(
+    store: Store,
+    definition_path: str | Path,
+    *,
+    actor: str,
+    private_key_path: str | Path,
+    passphrase: str,
+    slug: str | None = None,
+) -> ElectionRecord:
+    """Create a draft election from the definition at ``definition_path``.
+
+    ``slug`` defaults to the definition file's name without its extension. The private key
+    is written to ``private_key_path`` (created with mode 0600, never overwritten), encrypted
+    under ``passphrase``; if the transaction fails, the file is removed again.
+    """
+    path = Path(definition_path)
+    load_definition(path)  # checks everything, reports every problem at once
+    text = path.read_text(encoding="utf-8")
+    if not passphrase:
+        raise InputError("the private key needs a passphrase", field="passphrase", value="")
+    name = slug or path.stem
+    key_path = Path(private_key_path)
+    keys = ElectionKeys.generate()
+    _create_private_file(key_path)
+    try:
+        keys.save_private(key_path, passphrase)
+        with store.begin() as conn:
+            if elections.find_election(conn, name) is not None:
+                raise InputError("an election with this slug exists", field="slug", value=name)
+            record = elections.create_election(
+                conn, name, text, actor=actor, reason=f"definition {path.name}"
+            )
+            record = elections.set_ballot_public_key(
+                conn, record.id, keys.public, actor=actor, reason="generated at creation"
+            )
+    except BaseException:
+        key_path.unlink(missing_ok=True)
+        raise
+    return record
+
+
+def get_election(store: Store, slug: str) -> ElectionRecord:
+    """The election called ``slug``, or :class:`NotFound`."""
+    with store.read() as conn:
+        record = elections.find_election(conn, slug)
+    if record is None:
+        raise NotFound("no such election", election=slug, field="slug", value=slug)
+    return record
+
+
+def definition_of(record: ElectionRecord) -> ElectionDefinition:
+    """The stored definition, read again (it was checked when it was stored)."""
+    return parse_definition(record.definition, path=Path(f"{record.slug}.toml"))
+
+
+def election_status(store: Store, slug: str) -> ElectionStatus:
+    with store.read() as conn:
+        record = elections.find_election(conn, slug)
+        if record is None:
+            raise NotFound("no such election", election=slug, field="slug", value=slug)
+        entries = register.count_entries(conn, record.id)
+        eligible = register.count_entries(conn, record.id, eligible=True)
+        undecided = register.count_entries(conn, record.id, eligible=None)
+    return ElectionStatus(
+        slug=record.slug,
+        name=definition_of(record).name,
+        state=record.state,
+        definition_sha256=record.definition_sha256,
+        has_ballot_key=record.ballot_public_key is not None,
+        entries=entries,
+        eligible=eligible,
+        undecided=undecided,
+    )
