@@ -207,7 +207,6 @@ class _Tabulation:
         thresholds: list[int] = []
         history: list[dict[str, int]] = []
         residual_total = 0
-        pending_residual: dict[int, int] = {}
         round_no = 0
         decisions_by_round: dict[int, list[tuple[DecisionKind, int]]] = {}
         ties_by_round: dict[int, list[TieBreak]] = {}
@@ -272,16 +271,14 @@ class _Tabulation:
                         over = total - threshold
                         if over > 0 and opt.uses_surpluses:
                             residual_total += over
-                            pending_residual[c] = over
                             total = threshold
                             ledger.transfers[(self.n_rows - 1, c, RESIDUAL_SURPLUS)] = over
-                            self._slice_kept(ledger, c, kept, capped=False)
-                        else:
-                            self._slice_kept(ledger, c, kept, capped=False)
+                        # [RCTab] a slice shows what its ballots kept, with no cap
+                        ledger.tally[:, c] = kept
                         shown[c] = total
                     elif r < round_no:
                         shown[c] = history[-1].get(self.names[c], 0) if history else 0
-                        self._slice_carry(ledger, ledgers[-1], c)
+                        ledger.tally[:, c] = ledgers[-1].tally[:, c]
             named = {self.names[c]: v for c, v in shown.items()}
             history.append(named)
             ledgers.append(ledger)
@@ -589,20 +586,6 @@ class _Tabulation:
         np.add.at(per_slice, self.key[mine], self.w[mine] * kept)
         self.kept[winner] = per_slice
 
-    def _slice_kept(
-        self,
-        ledger: _Ledger,
-        winner: int,
-        kept: npt.NDArray[np.object_] | npt.NDArray[np.int64],
-        *,
-        capped: bool,
-    ) -> None:
-        del capped
-        ledger.tally[:, winner] = kept
-
-    def _slice_carry(self, ledger: _Ledger, previous: _Ledger, winner: int) -> None:
-        ledger.tally[:, winner] = previous.tally[:, winner]
-
     # -- the record -------------------------------------------------------------------------
     def finish(
         self,
@@ -610,7 +593,6 @@ class _Tabulation:
         ledgers: list[_Ledger],
         decisions_by_round: dict[int, list[tuple[DecisionKind, int]]],
     ) -> Count:
-        overall = self.n_rows - 1
         final_round = len(rounds)
         out: list[Round] = []
         for i, rnd in enumerate(rounds):
@@ -650,7 +632,6 @@ class _Tabulation:
         under_units = (
             int(opening.inactive[:, Status.NO_RANKINGS].sum()) if opening is not None else 0
         )
-        del overall
         winners = tuple(self.names[c] for c, _ in sorted(self.winners.items(), key=lambda x: x[1]))
         return Count(
             rule=self.rule_name,
