@@ -28,15 +28,22 @@ __all__ = [
     "BatchStatus",
     "CastChannel",
     "ChangeKind",
+    "ConsoleRole",
     "CredentialStatus",
     "ElectionState",
+    "NominationKind",
     "audit_events",
     "audit_heads",
     "ballot_casts",
+    "ballot_papers",
     "ballots",
+    "console_users",
     "credentials",
+    "declaration_files",
+    "declarations",
     "elections",
     "metadata",
+    "nomination_papers",
     "postal_batches",
     "register_changes",
     "register_entries",
@@ -48,6 +55,7 @@ CONTEST_MAX = 64
 SLUG_MAX = 100
 ACTOR_MAX = 200
 LABEL_MAX = 100
+NAME_MAX = 200
 BALLOT_ID_SIZE = 16
 DIGEST_SIZE = 32
 
@@ -108,6 +116,21 @@ class ChangeKind(enum.Enum):
     ADD = "add"
     AMEND = "amend"
     ELIGIBILITY = "eligibility"
+
+
+class NominationKind(enum.Enum):
+    """A nomination paper names a candidate and its nominator; a withdrawal only a candidate."""
+
+    NOMINATION = "nomination"
+    WITHDRAWAL = "withdrawal"
+
+
+class ConsoleRole(enum.Enum):
+    """Who may do what in the web console: the returning officer acts, the others read."""
+
+    RETURNING_OFFICER = "returning_officer"
+    SCRUTINEER = "scrutineer"
+    OBSERVER = "observer"
 
 
 def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
@@ -317,4 +340,81 @@ audit_heads = sa.Table(
     sa.Column("sequence", sa.Integer(), nullable=False),
     sa.Column("hash", sa.LargeBinary(DIGEST_SIZE), nullable=False),
     sa.CheckConstraint("sequence >= 0", name="sequence_not_negative"),
+)
+
+nomination_papers = sa.Table(
+    "nomination_papers",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    _election_fk(),
+    sa.Column("contest", sa.String(CONTEST_MAX), nullable=False),
+    sa.Column("kind", _enum(NominationKind, "kind"), nullable=False),
+    sa.Column("candidate", sa.String(NAME_MAX), nullable=False),
+    # The nominator's identifier (an MP's name, a branch's code); NULL on a withdrawal.
+    sa.Column("nominator", sa.String(NAME_MAX), nullable=True),
+    # When the paper was received (ISO 8601 with offset): papers are judged in this order.
+    sa.Column("received_at", sa.String(40), nullable=False),
+    sa.Column("actor", sa.String(ACTOR_MAX), nullable=False),
+    sa.CheckConstraint(
+        "(kind = 'nomination') = (nominator IS NOT NULL)", name="nominator_on_nominations"
+    ),
+    sa.Index("ix_nomination_papers_election_id_contest", "election_id", "contest"),
+)
+
+ballot_papers = sa.Table(
+    "ballot_papers",
+    metadata,
+    # The candidates on a contest's ballot, fixed when nominations close (JSON list, ballot
+    # order). Voting and counting use this list, not the definition's declared candidates.
+    _election_fk(),
+    sa.Column("contest", sa.String(CONTEST_MAX), nullable=False),
+    sa.Column("candidates", sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint("election_id", "contest"),
+)
+
+declarations = sa.Table(
+    "declarations",
+    metadata,
+    # The declared result (canonical JSON), public once declared; one per election.
+    sa.Column(
+        "election_id",
+        Id,
+        sa.ForeignKey("elections.id", ondelete="RESTRICT"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("document", sa.Text(), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("declared_at", sa.String(27), nullable=False),
+    sa.CheckConstraint("length(sha256) = 64", name="sha256_hex"),
+)
+
+declaration_files = sa.Table(
+    "declaration_files",
+    metadata,
+    # Downloads published with the declaration: results CSV, RCTab-format reports, the
+    # anonymised cast vote records in random order (BLT, CDF JSON).
+    sa.Column(
+        "election_id",
+        Id,
+        sa.ForeignKey("declarations.election_id", ondelete="RESTRICT"),
+        nullable=False,
+    ),
+    sa.Column("name", sa.String(LABEL_MAX), nullable=False),
+    sa.Column("media_type", sa.String(LABEL_MAX), nullable=False),
+    sa.Column("content", sa.LargeBinary(), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.PrimaryKeyConstraint("election_id", "name"),
+)
+
+console_users = sa.Table(
+    "console_users",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(NAME_MAX), nullable=False, unique=True),
+    # argon2id hash in PHC string form; the password is never stored.
+    sa.Column("password_hash", sa.Text(), nullable=False),
+    sa.Column("role", _enum(ConsoleRole, "role"), nullable=False),
+    sa.Column("created_at", sa.String(27), nullable=False),
+    sa.CheckConstraint("length(username) > 0", name="username_not_empty"),
 )
