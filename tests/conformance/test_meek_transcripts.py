@@ -16,24 +16,15 @@ so does an ``.err`` file. tallyroom must then count the ballots correctly with a
 precision or refuse them with a :class:`TallyroomError`. Where the same ballots have a
 complete transcript in the big-integer arithmetic (``bigfixed9`` for ``fixed9``), a count
 must match it; otherwise a count must at least fill the seats and conserve the votes.
-
-Workaround (tests only): ``read_blt`` sorts the candidates of an equal preference
-(``formats/blt.py`` line 451, ``tuple(sorted(codes))``), but the equalized fixed-point count
-multiplies their keep factors in the order the file gives, and rounded products do not
-commute in threes (``random/rand_5x4.equalize.fixed9.log`` differs). Ballots holding an equal
-preference are therefore read again here, keeping the file's order.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from tallyroom.count.ballots import SKIP, BallotStore, overvote_set_code
 from tallyroom.count.rules.meek import (
     Arithmetic,
     EqualRanking,
@@ -99,72 +90,10 @@ LOGS = _cases("log")
 ERRS = _cases("err")
 
 
-# -- reading the ballots -------------------------------------------------------------------------
-def _store(case: Case) -> tuple[BltElection, BallotStore]:
-    election = read_blt(case.ballots)
-    store = election.ballots
-    if store.overvote_sets:
-        store = _ordered_store(case.ballots, election)
-        assert store.total == election.ballots.total
-    return election, store
-
-
-def _ordered_store(path: Path, election: BltElection) -> BallotStore:
-    """The ballots again, equal preferences kept in file order (see the module docstring)."""
-    nicks: dict[str, int] = {}
-    rows: list[list[int]] = []
-    weights: list[int] = []
-    sets: dict[tuple[int, ...], int] = {}
-    n = len(election.candidates)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    started = False
-    for raw in lines[1:]:
-        text = raw.split("#", 1)[0].strip()
-        if not text:
-            continue
-        if not started and text.startswith("["):
-            words = text[1:-1].split()
-            if words[0] == "nick":
-                nicks = {w: i for i, w in enumerate(words[1:])}
-            continue
-        if not started and text.startswith("-"):
-            continue
-        started = True
-        text = re.sub(r"^\([^)]*\)\s*", "", text)
-        if text == "0" or text.strip("0") == "":
-            break
-        weight, *tokens, end = text.split()
-        assert end == "0", raw
-        row: list[int] = []
-        for tok in tokens:
-            if tok == "-":
-                row.append(SKIP)
-                continue
-            members = tuple(
-                dict.fromkeys(nicks[t] if t in nicks else int(t) - 1 for t in tok.split("="))
-            )
-            assert all(0 <= c < n for c in members), raw
-            if len(members) == 1:
-                row.append(members[0])
-            else:
-                row.append(overvote_set_code(sets.setdefault(members, len(sets))))
-        rows.append(row)
-        weights.append(int(weight))
-    width = max((len(r) for r in rows), default=1) or 1
-    matrix = np.full((len(rows), width), SKIP, dtype=np.int32)
-    for i, r in enumerate(rows):
-        matrix[i, : len(r)] = r
-    return BallotStore(
-        rows=matrix,
-        weights=np.asarray(weights, dtype=np.int64),
-        overvote_sets=tuple(sorted(sets, key=sets.__getitem__)),
-    )
-
-
 # -- running and comparing ------------------------------------------------------------------------
 def _run(case: Case) -> tuple[BltElection, MeekRecord]:
-    election, store = _store(case)
-    record = run_meek(store, election.candidates, election.seats, case.options(election))
+    election = read_blt(case.ballots)
+    record = run_meek(election.ballots, election.candidates, election.seats, case.options(election))
     return election, record
 
 

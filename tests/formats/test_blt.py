@@ -185,6 +185,18 @@ def test_every_dialect_feature_in_one_file() -> None:
     )
 
 
+def test_equal_preferences_keep_the_file_order() -> None:
+    # Meek's equalized fixed-point count multiplies keep factors in this order
+    election = parse_blt(
+        blt("3 1", "1 3=1=2 0", "1 2=1 0", "1 1=2 0", "2 2=2=1 3 0", "0", "A", "B", "C", "T")
+    )
+    store = election.ballots
+    assert store.overvote_sets == ((2, 0, 1), (1, 0), (0, 1))  # 2=2=1 is 2=1 again
+    first = [overvote_set_code(k) for k in (0, 1, 2, 1)]
+    assert store.rows[:, 0].tolist() == first
+    assert store.weights.tolist() == [1, 1, 1, 2]
+
+
 def test_plain_files_with_crlf_or_trailing_blanks_read_the_same() -> None:
     plain = blt("3 1", "1 1 2 0", "2 3 0", "1 2 1 3 0", "0", '"A"', '"B"', '"C"', '"T"')
     expected = canonical(parse_blt(plain).ballots)

@@ -7,8 +7,11 @@ A contest's cast vote records (CVRs) are a matrix of *codes*: ``ranks[i, r-1]`` 
 * :data:`SKIP`: nothing marked at this rank (a blank, or the source's skipped-rank label);
 * :data:`OVERVOTE`: an overvote whose candidates the source does not say (an overvote label);
 * ``OVERVOTE_SET_BASE - k`` (``k >= 0``): an overvote whose candidates are known, namely
-  ``overvote_sets[k]`` (a sorted tuple of candidate codes; a code appears twice when the
-  same candidate was marked twice at that rank, which RCTab also treats as an overvote).
+  ``overvote_sets[k]`` (a tuple of candidate codes in the source's order, sorted when the
+  source has none; a code appears twice when the same candidate was marked twice at that
+  rank, which RCTab also treats as an overvote). The order matters only to rules that read
+  an overvote as equal preferences in order (Meek's equalized fixed-point count); for every
+  other rule a set is a set.
 
 Codes are stored as ``int32``. Identical rows are grouped by :meth:`CastVoteRecords.grouped`
 into a :class:`BallotStore` (unique rows plus an integer weight), which is what the rules

@@ -15,8 +15,9 @@ The layout, one item a line::
 
 Comments run from ``#`` to the end of a line (not inside a quoted name); blank lines are
 ignored; CRLF line ends and a UTF-8 byte order mark are accepted. Equal preferences become an
-overvote set at that rank (see :mod:`tallyroom.count.ballots`); ballot ids are checked for
-form and dropped, since the store groups identical ballots.
+overvote set at that rank (see :mod:`tallyroom.count.ballots`), its candidates in the file's
+order (``2=3`` and ``3=2`` are different sets), a candidate named twice kept once; ballot ids
+are checked for form and dropped, since the store groups identical ballots.
 
 Speed: a million-line file of plain numeric ballots is parsed without a Python loop over its
 lines. The ballot section is tokenised with numpy in cache-sized chunks, each ballot packed
@@ -447,15 +448,17 @@ class _BltReader:
                 return self._candidate(tok)
             except _Problem as p:
                 raise _Problem(p.problem, f"preference {rank}", p.value) from None
-        codes: set[int] = set()
+        # dict keys: each candidate once, in the order the file gives them (Meek's equalized
+        # count multiplies keep factors in that order, and rounded products do not commute)
+        codes: dict[int, None] = {}
         for part in tok.split("="):
             try:
-                codes.add(self._candidate(part))
+                codes[self._candidate(part)] = None
             except _Problem as p:
                 raise _Problem(p.problem, f"preference {rank}", tok) from None
         if len(codes) == 1:
-            return codes.pop()
-        key = tuple(sorted(codes))
+            return next(iter(codes))
+        key = tuple(codes)
         index = self.sets.setdefault(key, len(self.sets))
         return overvote_set_code(index)
 
