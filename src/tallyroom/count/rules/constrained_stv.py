@@ -20,7 +20,8 @@ Sources:
   ``L - 1`` seats for ``R`` reserved places, impossible when ``L == R``.
 
 The count is the RCTab rule family's count (:mod:`tallyroom.count.rules.rctab`: the quota,
-surpluses, the walk, ties and rounding all as there) with two steps replaced:
+surpluses, the walk, ties and rounding all as there) with two steps replaced, through the
+count's public extension point (:mod:`tallyroom.count.rules.rctab_hooks`):
 
 1. **Elect** [doomed]: while any continuing candidate is doomed, nobody is elected; the round
    excludes the doomed instead (step 2). Otherwise the RCTab winners of the round are taken
@@ -53,8 +54,8 @@ from collections.abc import Sequence
 from tallyroom.count.ballots import BallotStore, CandidateTable
 from tallyroom.count.constraints import BallotRule, SeatConstraint, SeatPlan, screen_ballots
 from tallyroom.count.options import RctabOptions, WinnerMode
-from tallyroom.count.record import Count, DecisionKind, InactiveReason, Round, TieBreak
-from tallyroom.count.rules.rctab import _Tabulation
+from tallyroom.count.record import Count, DecisionKind, InactiveReason, Round
+from tallyroom.count.rules.rctab import RoundContext, tabulate
 from tallyroom.errors import ConfigError, CountError
 
 __all__ = ["count_constrained_stv"]
@@ -90,8 +91,8 @@ def count_constrained_stv(
         )
     plan = SeatPlan.build(candidates, options.seats, constraints)
     screening = screen_ballots(store, candidates, ballot_rules)
-    run = _Guarded(screening.valid, candidates, options, plan, rule_name)
-    count = run.run()
+    run = _Guarded(plan)
+    count = tabulate(screening.valid, candidates, options, rule_name=rule_name, decisions=run)
     one = count.scale.one
     invalid = screening.total_rejected * one
     rounds: list[Round] = []
@@ -119,48 +120,23 @@ def count_constrained_stv(
     )
 
 
-class _Guarded(_Tabulation):
-    """The RCTab count with Hill's doomed and guarded steps (see the module docstring)."""
+class _Guarded:
+    """Hill's doomed and guarded steps as the RCTab count's decisions (see the docstring)."""
 
-    def __init__(
-        self,
-        store: BallotStore,
-        candidates: CandidateTable,
-        options: RctabOptions,
-        plan: SeatPlan,
-        rule_name: str,
-    ) -> None:
-        super().__init__(store, candidates, options, None, rule_name)
+    def __init__(self, plan: SeatPlan) -> None:
         self.plan = plan
         self.notes: dict[int, str] = {}
         self.doomed_log: list[int] = []
         self.guarded_log: list[tuple[int, tuple[int, ...]]] = []
 
-    def _state(self, tally: dict[int, int]) -> tuple[list[int], list[int]]:
-        elected = list(self.winners)
-        continuing = [c for c in sorted(tally) if c != self.uwi]
-        return elected, continuing
-
-    def _names(self, codes: Sequence[int]) -> str:
-        return ", ".join(self.names[c] for c in codes)
-
-    def _write_in_first(self, tally: dict[int, int]) -> bool:
-        return self.uwi is not None and tally.get(self.uwi, 0) > 0
-
-    def identify_winners(
-        self,
-        round_no: int,
-        tally: dict[int, int],
-        threshold: int,
-        history: list[dict[str, int]],
-        ties: list[TieBreak],
-    ) -> list[int]:
-        if self._write_in_first(tally):
+    def elect(self, ctx: RoundContext) -> list[int]:
+        if ctx.write_in_holds_votes:
             return []
-        elected, continuing = self._state(tally)
+        elected, continuing = list(ctx.elected), ctx.continuing
         if self.plan.doomed(elected, continuing):
-            return []  # [doomed] excluded first, this round (see eliminate)
-        selected = super().identify_winners(round_no, tally, threshold, history, ties)
+            return []  # [doomed] excluded first, this round (see exclude)
+        selected = ctx.standard_winners()
+        tally = ctx.tally
         admitted: list[int] = []
         for c in sorted(selected, key=lambda c: (-tally[c], c)):
             rest = [d for d in continuing if d != c and d not in admitted]
@@ -168,53 +144,46 @@ class _Guarded(_Tabulation):
                 admitted.append(c)
         skipped = [c for c in selected if c not in admitted]
         if skipped:
-            self.notes[round_no] = (
-                f"not elected, their election would break a constraint: {self._names(skipped)}"
+            self.notes[ctx.number] = (
+                f"not elected, their election would break a constraint: {_names(ctx, skipped)}"
             )
         return [c for c in selected if c in admitted]
 
-    def eliminate(
-        self,
-        round_no: int,
-        tally: dict[int, int],
-        threshold: int,
-        history: list[dict[str, int]],
-        ties: list[TieBreak],
-    ) -> list[int]:
-        if self._write_in_first(tally):
-            return super().eliminate(round_no, tally, threshold, history, ties)
-        elected, continuing = self._state(tally)
+    def exclude(self, ctx: RoundContext) -> list[int]:
+        if ctx.write_in_holds_votes:
+            return ctx.standard_exclusions()
+        elected, continuing = list(ctx.elected), ctx.continuing
         doomed = self.plan.doomed(elected, continuing)
         if doomed:
             # [max] / [doomed]: they cannot be elected in any conformant result
             self.doomed_log.extend(doomed)
-            self.notes[round_no] = (
+            self.notes[ctx.number] = (
                 f"excluded, as no result meeting the constraints can elect them: "
-                f"{self._names(doomed)} ({'; '.join(self.plan.describe())})"
+                f"{_names(ctx, doomed)} ({'; '.join(self.plan.describe())})"
             )
             return doomed
         guarded = self.plan.guarded(elected, continuing)
         if not guarded:
-            plain = super().eliminate(round_no, tally, threshold, history, ties)
+            plain = ctx.standard_exclusions()
             if self.plan.feasible(elected, [c for c in continuing if c not in plain]):
                 return plain
             # a batch that would break a constraint (a batch draws no lots): one at a time
-            self.notes[round_no] = "batch exclusion would break a constraint; lowest excluded"
+            self.notes[ctx.number] = "batch exclusion would break a constraint; lowest excluded"
         else:
-            self.guarded_log.append((round_no, tuple(guarded)))
-            self.notes[round_no] = (
-                f"guarded from exclusion to meet the constraints: {self._names(guarded)}"
+            self.guarded_log.append((ctx.number, tuple(guarded)))
+            self.notes[ctx.number] = (
+                f"guarded from exclusion to meet the constraints: {_names(ctx, guarded)}"
             )
         # [min] the lowest candidate who is not guarded
         open_ = [c for c in continuing if c not in guarded]
         if not open_:
-            raise CountError(f"round {round_no}: every continuing candidate is guarded")
-        low = min(tally[c] for c in open_)
-        last = [c for c in open_ if tally[c] == low]
+            raise CountError(f"round {ctx.number}: every continuing candidate is guarded")
+        low = min(ctx.tally[c] for c in open_)
+        last = [c for c in open_ if ctx.tally[c] == low]
         if len(last) > 1:
-            tb = self.tiebreak.choose(
-                round_no, [self.names[c] for c in last], DecisionKind.ELIMINATED, history
-            )
-            ties.append(tb)
-            last = [self.names.index(tb.chosen)]
+            return [ctx.break_tie(last, DecisionKind.ELIMINATED)]
         return last
+
+
+def _names(ctx: RoundContext, codes: Sequence[int]) -> str:
+    return ", ".join(ctx.names[c] for c in codes)

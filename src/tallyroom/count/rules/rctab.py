@@ -53,11 +53,19 @@ from tallyroom.count.record import (
     SliceCount,
     TieBreak,
 )
+from tallyroom.count.rules.rctab_hooks import RoundContext, RoundDecisions
 from tallyroom.count.tiebreak import TieBreaker
 from tallyroom.count.walk import Status, cell_flags, walk
 from tallyroom.errors import CountError
 
-__all__ = ["RoundObserver", "RoundState", "SliceLabels", "tabulate"]
+__all__ = [
+    "RoundContext",
+    "RoundDecisions",
+    "RoundObserver",
+    "RoundState",
+    "SliceLabels",
+    "tabulate",
+]
 
 _REPORTED = (
     (Status.OVERVOTE, InactiveReason.OVERVOTE),
@@ -113,14 +121,18 @@ def tabulate(
     slices: SliceLabels | None = None,
     rule_name: str | None = None,
     observer: RoundObserver | None = None,
+    decisions: RoundDecisions | None = None,
 ) -> Count:
     """Count ``store`` under ``options`` and return the complete round-by-round record.
 
     ``observer``, if given, sees each round's :class:`RoundState` (used to write per-ballot
-    interpreted CVR snapshots); it cannot change the count.
+    interpreted CVR snapshots); it cannot change the count. ``decisions``, if given, decides
+    who is elected and who excluded each round in place of the standard steps 3 and 5 (the
+    extension point of :mod:`tallyroom.count.rules.rctab_hooks`; seat constraints use it).
     """
     tab = _Tabulation(store, candidates, options, slices, rule_name)
     tab.observer = observer
+    tab.decisions = decisions
     return tab.run()
 
 
@@ -184,6 +196,7 @@ class _Tabulation:
         self.tally_acc = np.zeros((self.n_rows, self.n), dtype=self.dtype)
         self.inactive_acc = np.zeros((self.n_rows, _N_STATUS), dtype=self.dtype)
         self.observer: RoundObserver | None = None
+        self.decisions: RoundDecisions | None = None
         self.kept_groups: dict[int, tuple[npt.NDArray[np.intp], npt.NDArray[Any]]] = {}
         self.kept: dict[int, npt.NDArray[np.object_] | npt.NDArray[np.int64]] = {}
         # the number of candidates in the count: excluded ones are never in it
@@ -236,7 +249,7 @@ class _Tabulation:
             thresholds.append(threshold)
             tally = {c: int(tally_all[c]) for c in range(self.n) if cont[c]}
             ties: list[TieBreak] = []
-            winners = self.identify_winners(round_no, tally, threshold, history, ties)
+            winners = self._elect(round_no, tally, threshold, history, ties)
             decisions: list[tuple[DecisionKind, int]] = []
             if winners:
                 for c in winners:
@@ -253,7 +266,7 @@ class _Tabulation:
                 )
                 or percentage
             ):
-                losers = self.eliminate(round_no, tally, threshold, history, ties)
+                losers = self._exclude(round_no, tally, threshold, history, ties)
                 if not losers:
                     raise CountError(f"round {round_no}: no candidate could be eliminated")
                 for c in losers:
@@ -464,6 +477,59 @@ class _Tabulation:
                 transfers[(k, int(src), name)] = transfers.get((k, int(src), name), 0) + int(total)
 
     # -- decisions --------------------------------------------------------------------------
+    def _elect(
+        self,
+        round_no: int,
+        tally: dict[int, int],
+        threshold: int,
+        history: list[dict[str, int]],
+        ties: list[TieBreak],
+    ) -> list[int]:
+        if self.decisions is None:
+            return self.identify_winners(round_no, tally, threshold, history, ties)
+        ctx = self._context(round_no, tally, threshold, history, ties)
+        return list(self.decisions.elect(ctx))
+
+    def _exclude(
+        self,
+        round_no: int,
+        tally: dict[int, int],
+        threshold: int,
+        history: list[dict[str, int]],
+        ties: list[TieBreak],
+    ) -> list[int]:
+        if self.decisions is None:
+            return self.eliminate(round_no, tally, threshold, history, ties)
+        ctx = self._context(round_no, tally, threshold, history, ties)
+        return list(self.decisions.exclude(ctx))
+
+    def _context(
+        self,
+        round_no: int,
+        tally: dict[int, int],
+        threshold: int,
+        history: list[dict[str, int]],
+        ties: list[TieBreak],
+    ) -> RoundContext:
+        def break_tie(tied: Sequence[int], purpose: DecisionKind) -> int:
+            tb = self.tiebreak.choose(round_no, [self.names[c] for c in tied], purpose, history)
+            ties.append(tb)
+            return self.names.index(tb.chosen)
+
+        return RoundContext(
+            number=round_no,
+            tally=dict(tally),
+            threshold=threshold,
+            elected=tuple(self.winners),
+            names=self.names,
+            write_in=self.uwi,
+            _standard_winners=lambda: self.identify_winners(
+                round_no, tally, threshold, history, ties
+            ),
+            _standard_exclusions=lambda: self.eliminate(round_no, tally, threshold, history, ties),
+            _break_tie=break_tie,
+        )
+
     def identify_winners(
         self,
         round_no: int,
