@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from tallyroom.count.ballots import SKIP, BallotStore, CandidateTable, overvote_set_code
 from tallyroom.count.options import OvervoteRule, RctabOptions, WinnerMode
 from tallyroom.count.record import Count, InactiveReason
-from tallyroom.count.rules.rctab import tabulate
+from tallyroom.count.rules.rctab import RoundContext, tabulate
 
 NAMES = ("A", "B", "C", "D", "E", "F")
 
@@ -105,3 +105,29 @@ def test_final_round_surplus_is_reported_once() -> None:
     last = count.rounds[-1].inactive_map
     assert InactiveReason.FINAL_ROUND_SURPLUS in last
     assert all(InactiveReason.FINAL_ROUND_SURPLUS not in r.inactive_map for r in count.rounds[:-1])
+
+
+class _Standard:
+    """A decisions hook that asks for RCTab's own choice every time."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def elect(self, ctx: RoundContext) -> list[int]:
+        self.asked += 1
+        return ctx.standard_winners()
+
+    def exclude(self, ctx: RoundContext) -> list[int]:
+        self.asked += 1
+        return ctx.standard_exclusions()
+
+
+@settings(max_examples=150, deadline=None)
+@given(contests())
+def test_a_hook_taking_the_standard_decisions_changes_nothing(
+    contest: tuple[BallotStore, CandidateTable, RctabOptions],
+) -> None:
+    store, cands, opts = contest
+    hook = _Standard()
+    assert tabulate(store, cands, opts, decisions=hook) == tabulate(store, cands, opts)
+    assert hook.asked >= 1
