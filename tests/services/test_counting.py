@@ -42,12 +42,16 @@ def election_keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[ElectionKey
 
 @pytest.fixture
 def voted(store: Store, election_keys: tuple[ElectionKeys, Path], tmp_path: Path) -> Poll:
-    """8 members and 2 affiliated supporters; 6 vote online, one postal paper is unreadable."""
+    """8 members and 2 affiliated supporters; 6 vote online; by post, one paper is unreadable
+    and M4 spoils the leader ballot (two first preferences) and leaves the NEC blank."""
     poll = open_poll(store, *election_keys, members=8, affiliated=2)
     for person, choices in VOTES.items():
         cast_ballot(store, poll.id, poll.credential[person], choices, credential_key=poll.key)
     postal = tmp_path / "postal.csv"
-    postal.write_text("credential,leader,nec\nsmudged,Ann,Eve\n", encoding="utf-8")
+    postal.write_text(
+        f"credential,leader,nec\nsmudged,Ann,Eve\n{poll.credential['M4']},Ann>Ann,\n",
+        encoding="utf-8",
+    )
     import_postal_batch(store, poll.id, postal, label="b1", credential_key=poll.key, actor="ro")
     return poll
 
@@ -77,10 +81,10 @@ def test_the_count_and_declaration_are_exact(voted: Poll) -> None:
     assert (leader.electorate, leader.valid, leader.spoilt, leader.ballots_returned) == (
         10,
         6,
-        1,
-        7,
+        2,
+        8,
     )
-    assert leader.turnout_percent == Decimal("70.0")
+    assert leader.turnout_percent == Decimal("80.0")
     members, affiliated = leader.sections
     assert members.published and members.ballots == 4
     assert [(c.name, c.votes, c.percent) for c in members.candidates] == [
@@ -110,8 +114,8 @@ def test_the_count_and_declaration_are_exact(voted: Poll) -> None:
     assert (nec.electorate, nec.valid, nec.spoilt, nec.turnout_percent) == (
         8,
         3,
-        1,
-        Decimal("50.0"),
+        2,
+        Decimal("62.5"),
     )
 
     # a recount gives the same figures; declaring records it
@@ -145,7 +149,7 @@ def test_exports(voted: Poll) -> None:
         assert key in leader
     assert leader["candidates"][1] == {"name": "Bob", "votes": 3, "percent": "50.0"}
     assert leader["sections"][0]["name"] == "members"
-    assert leader["turnout_percent"] == "70.0"
+    assert leader["turnout_percent"] == "80.0"
 
     rows = declaration_csv(decl).splitlines()
     assert rows[0] == "contest,section,candidate,votes,percent"

@@ -263,17 +263,20 @@ def test_a_postal_batch_casts_counts_spoilt_papers_and_refuses_online_voters(
         f"{c['M1']},Bob>Ann,Eve>Fay\n"  # cast in both
         f"{c['M2']},,Gus\n"  # leader blank, nec cast
         "not-a-credential,Ann,Eve\n"  # unreadable: spoilt in both
-        f"{c['M3']},Ann>Ann,\n"  # leader invalid marks, nec blank: nothing cast
+        f"{c['M3']},Ann>Ann,\n"  # leader invalid marks, nec blank: cast as spoilt ballots
         f"{c['M0']},Cat,Eve\n",  # voted online for leader: refused whole
         encoding="utf-8",
     )
     result = import_postal_batch(
         poll.store, poll.id, csv_path, label="batch 1", credential_key=poll.key, actor="ro"
     )
-    assert (result.papers, result.cast) == (5, 2)
+    assert (result.papers, result.cast) == (5, 3)
     assert result.spoilt == {
         "leader": {"blank": 1, "invalid_marks": 1, "unreadable_credential": 1},
         "nec": {"blank": 1, "unreadable_credential": 1},
     }
     assert result.refused == {"already_cast": 1}
-    assert _casts(poll) == [("leader", 2, 2), ("nec", 2, 2)]
+    # M2's blank and M3's spoilt papers used their votes: sealed spoilt ballots in the box
+    assert _casts(poll) == [("leader", 4, 4), ("nec", 3, 3)]
+    with pytest.raises(AlreadyCast):
+        cast_ballot(poll.store, poll.id, c["M3"], {"leader": ["Ann"]}, credential_key=poll.key)

@@ -27,7 +27,6 @@ from tallyroom.count.ballots import BallotStore, CandidateTable
 from tallyroom.count.rules.registry import RuleParams, get_rule
 from tallyroom.crypto.sealing import ElectionKeys, load_private_key, open_ballot
 from tallyroom.election.definition import Contest, ElectionDefinition
-from tallyroom.election.reader import parse_definition
 from tallyroom.errors import InputError
 from tallyroom.services.declaration import (
     CandidateResult,
@@ -38,7 +37,8 @@ from tallyroom.services.declaration import (
     declaration_json,
     percent,
 )
-from tallyroom.services.voting import BLOCK_RULES
+from tallyroom.services.elections import ballot_definition
+from tallyroom.services.voting import BLOCK_RULES, SpoiltReason
 from tallyroom.store import audit, ballots, elections, register
 from tallyroom.store.engine import Store
 from tallyroom.store.schema import ElectionState
@@ -54,15 +54,22 @@ def close_voting(store: Store, election_id: int, *, actor: str, reason: str = ""
         elections.advance(conn, election_id, ElectionState.CLOSED, actor=actor, reason=reason)
 
 
-def _open(keys: ElectionKeys, contest: Contest, sealed: bytes) -> tuple[int, ...]:
+def _open(keys: ElectionKeys, contest: Contest, sealed: bytes) -> tuple[int, ...] | str:
+    """A ballot's candidate codes, or the reason it is spoilt (a postal paper's sealed spoilt
+    ballot)."""
     try:
         doc = json.loads(open_ballot(keys, sealed).decode("utf-8"))
         codes = tuple(int(c) for c in doc["ranking"])
         name = str(doc["contest"])
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        spoilt = doc.get("spoilt")
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
         raise InputError("a ballot does not decode", field="contest", value=contest.name) from None
+    if name != contest.name:
+        raise InputError("a ballot is not a ballot of this contest", value=contest.name)
+    if spoilt is not None and not codes:
+        return str(spoilt)
     n = len(contest.candidate_names)
-    if name != contest.name or not codes or any(not 0 <= c < n for c in codes):
+    if spoilt is not None or not codes or any(not 0 <= c < n for c in codes):
         raise InputError("a ballot is not a ballot of this contest", value=contest.name)
     return codes
 
@@ -84,8 +91,10 @@ def _results(contest: Contest, tally: Sequence[int]) -> tuple[CandidateResult, .
     )
 
 
-def _spoilt(conn: Connection, election_id: int) -> Counter[str]:
-    """Spoilt postal ballots per contest, from the postal batches' audit events."""
+def _unattributed_spoilt(conn: Connection, election_id: int) -> Counter[str]:
+    """Postal papers spoilt before they could be tied to a voter (an unreadable or dead
+    credential), per contest, from the postal batches' audit events. Papers tied to a voter
+    are sealed spoilt ballots in the box and are counted when opened."""
     out: Counter[str] = Counter()
     for chained in audit.events(conn, election_id):
         event = chained.event
@@ -93,7 +102,7 @@ def _spoilt(conn: Connection, election_id: int) -> Counter[str]:
             continue
         payload = json.loads(event.payload)
         for contest, reasons in (payload.get("spoilt") or {}).items():
-            out[contest] += sum(int(n) for n in reasons.values())
+            out[contest] += int(reasons.get(SpoiltReason.UNREADABLE_CREDENTIAL, 0))
     return out
 
 
@@ -184,17 +193,20 @@ def count_election(
                 "this is not the key the election's ballots are sealed to",
                 path=str(private_key_file),
             )
-        definition = parse_definition(record.definition)
+        definition = ballot_definition(conn, record)
         electorate: Counter[str] = Counter(
             e.section for e in register.iter_entries(conn, election_id, eligible_only=True)
         )
-        spoilt = _spoilt(conn, election_id)
+        spoilt = _unattributed_spoilt(conn, election_id)
         contests = []
         for contest in definition.contests:
-            opened = [
-                (_open(keys, contest, sealed), section)
-                for sealed, section in ballots.iter_sealed_sections(conn, election_id, contest.name)
-            ]
+            opened: list[tuple[tuple[int, ...], str | None]] = []
+            for sealed, section in ballots.iter_sealed_sections(conn, election_id, contest.name):
+                ballot = _open(keys, contest, sealed)
+                if isinstance(ballot, str):
+                    spoilt[contest.name] += 1
+                else:
+                    opened.append((ballot, section))
             contests.append(_contest(definition, contest, opened, electorate, spoilt[contest.name]))
         decl = Declaration(election_id, record.slug, definition.name, tuple(contests))
         if record.state is ElectionState.CLOSED:

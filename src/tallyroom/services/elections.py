@@ -9,18 +9,22 @@ database: whoever can read the database must not be able to open the ballots.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import Connection
+
 from tallyroom.crypto.sealing import ElectionKeys
 from tallyroom.election import ElectionDefinition, load_definition, parse_definition
 from tallyroom.errors import InputError
-from tallyroom.store import ElectionState, NotFound, Store, elections, register
+from tallyroom.store import ElectionState, NotFound, Store, elections, nominations, register
 from tallyroom.store.elections import ElectionRecord
 
 __all__ = [
     "ElectionStatus",
+    "ballot_definition",
     "create_election",
     "definition_of",
     "election_status",
@@ -122,6 +126,27 @@ def get_election(store: Store, slug: str) -> ElectionRecord:
 def definition_of(record: ElectionRecord) -> ElectionDefinition:
     """The stored definition, read again (it was checked when it was stored)."""
     return parse_definition(record.definition, path=Path(f"{record.slug}.toml"))
+
+
+def ballot_definition(conn: Connection, record: ElectionRecord) -> ElectionDefinition:
+    """The definition as voted on: each contest with the candidates its ballot paper carries.
+
+    Once nominations have closed, a contest's candidates are those the close fixed (in ballot
+    order); before that, or for an election whose ballots were never fixed, the declared ones.
+    """
+    definition = definition_of(record)
+    fixed = nominations.ballot_candidates(conn, record.id)
+    if not fixed:
+        return definition
+    contests = []
+    for contest in definition.contests:
+        names = fixed.get(contest.name)
+        if names is None:
+            contests.append(contest)
+            continue
+        by_name = {c.name: c for c in contest.candidates}
+        contests.append(dataclasses.replace(contest, candidates=tuple(by_name[n] for n in names)))
+    return dataclasses.replace(definition, contests=tuple(contests))
 
 
 def election_status(store: Store, slug: str) -> ElectionStatus:

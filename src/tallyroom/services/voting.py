@@ -35,15 +35,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy.engine import Connection
-
 from tallyroom.audit.events import Action
 from tallyroom.crypto.credentials import normalise_credential
 from tallyroom.crypto.sealing import seal_ballot
 from tallyroom.election.definition import Contest, ElectionDefinition
-from tallyroom.election.reader import parse_definition
-from tallyroom.errors import InputError
-from tallyroom.store import audit, ballots, credentials, elections, postal
+from tallyroom.errors import InputError, TallyroomError
+from tallyroom.services.elections import ballot_definition
+from tallyroom.store import audit, ballots, elections, postal
 from tallyroom.store.ballots import Receipt
 from tallyroom.store.credentials import CredentialKey
 from tallyroom.store.engine import Store
@@ -53,10 +51,13 @@ from tallyroom.store.schema import CastChannel, ElectionState
 __all__ = [
     "BALLOT_FORMAT_VERSION",
     "BLOCK_RULES",
+    "CastOutcome",
+    "CastRequest",
     "PostalImport",
     "SpoiltReason",
     "ballot_plaintext",
     "cast_ballot",
+    "cast_ballots",
     "import_postal_batch",
     "validate_ranking",
 ]
@@ -74,6 +75,7 @@ class SpoiltReason:
     BLANK = "blank"
     UNREADABLE_CREDENTIAL = "unreadable_credential"
     INVALID_MARKS = "invalid_marks"
+    ALL = (BLANK, UNREADABLE_CREDENTIAL, INVALID_MARKS)
 
 
 def validate_ranking(contest: Contest, ranking: Sequence[str]) -> tuple[int, ...]:
@@ -106,16 +108,28 @@ def validate_ranking(contest: Contest, ranking: Sequence[str]) -> tuple[int, ...
     return tuple(codes)
 
 
-def _canonical(contest: str, codes: Sequence[int]) -> str:
-    doc = {"contest": contest, "ranking": list(codes), "v": BALLOT_FORMAT_VERSION}
+def _canonical(contest: str, codes: Sequence[int], spoilt: str | None = None) -> str:
+    doc: dict[str, object] = {
+        "contest": contest,
+        "ranking": list(codes),
+        "v": BALLOT_FORMAT_VERSION,
+    }
+    if spoilt is not None:
+        doc["spoilt"] = spoilt
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def ballot_plaintext(contest: Contest, codes: Sequence[int]) -> bytes:
+_LONGEST_REASON = max(len(r) for r in SpoiltReason.ALL)
+
+
+def ballot_plaintext(contest: Contest, codes: Sequence[int], *, spoilt: str | None = None) -> bytes:
     """The canonical, padded plaintext that is sealed (see the module docstring)."""
     n = len(contest.candidate_names)
-    longest = len(_canonical(contest.name, [n - 1] * n).encode("utf-8"))
-    text = _canonical(contest.name, codes).encode("utf-8")
+    longest = max(
+        len(_canonical(contest.name, [n - 1] * n).encode("utf-8")),
+        len(_canonical(contest.name, [], "x" * _LONGEST_REASON).encode("utf-8")),
+    )
+    text = _canonical(contest.name, codes, spoilt).encode("utf-8")
     return text + b" " * (longest - len(text))
 
 
@@ -133,41 +147,77 @@ def _validate_all(
     return out
 
 
-def _public_key(conn: Connection, election_id: int) -> bytes:
-    record = elections.get_election(conn, election_id)
-    if record.ballot_public_key is None:
-        raise LifecycleError("the ballot key is not set", election=election_id)
-    return record.ballot_public_key
+@dataclass(frozen=True, slots=True)
+class CastRequest:
+    """One voter's ballots: the credential as typed, and per contest the names best first."""
+
+    credential: str
+    choices: Mapping[str, Sequence[str]]
 
 
-def _cast_in(
-    conn: Connection,
+CastOutcome = list[Receipt] | TallyroomError
+
+
+@dataclass(frozen=True, slots=True)
+class _Poll:
+    definition: ElectionDefinition
+    public_key: bytes
+
+
+def _poll(store: Store, election_id: int) -> _Poll:
+    """What casting needs from the election, read once per batch (fixed while the poll is
+    open); the store checks the state again in the casting transaction."""
+    with store.begin() as conn:
+        record = elections.get_election(conn, election_id)
+        if record.state is not ElectionState.OPEN:
+            elections.require_state(conn, election_id, ElectionState.OPEN, doing="cast a ballot")
+        if record.ballot_public_key is None:
+            raise LifecycleError("the ballot key is not set", election=election_id)
+        return _Poll(ballot_definition(conn, record), record.ballot_public_key)
+
+
+def _seal(poll: _Poll, name: str, codes: Sequence[int], spoilt: str | None = None) -> bytes:
+    contest = poll.definition.contest(name)
+    return seal_ballot(poll.public_key, ballot_plaintext(contest, codes, spoilt=spoilt))
+
+
+def cast_ballots(
+    store: Store,
     election_id: int,
-    definition: ElectionDefinition,
-    public_key: bytes,
-    credential_id: int,
-    rankings: Mapping[str, tuple[int, ...]],
+    requests: Sequence[CastRequest],
     *,
-    channel: CastChannel = CastChannel.ONLINE,
-    postal_batch_id: int | None = None,
-) -> list[Receipt]:
-    """Seal and cast already-validated rankings in the caller's transaction."""
-    receipts = []
-    for name in sorted(rankings):
-        sealed = seal_ballot(public_key, ballot_plaintext(definition.contest(name), rankings[name]))
-        receipts.append(
-            ballots.cast(
-                conn,
-                election_id,
-                name,
-                credential_id,
-                sealed,
-                channel=channel,
-                postal_batch_id=postal_batch_id,
-                with_section=True,
-            )
-        )
-    return receipts
+    credential_key: CredentialKey,
+) -> list[CastOutcome]:
+    """Cast many voters' ballots in one durable commit; per request its receipts or its error.
+
+    This is the casting path for every voter (the booth casts a batch of one, a busy server
+    or an import many): each request is checked against its contests' rules and its
+    credential, sealed, and cast all or nothing (:func:`tallyroom.store.ballots.cast_many`).
+    A refused request gets :class:`InputError` (a ballot its rule does not allow, an
+    unreadable credential), :class:`CredentialRejected` (unknown or revoked) or
+    :class:`AlreadyCast`, and stores nothing. Receipts are returned only after the commit.
+    A closed poll refuses the whole batch (:class:`LifecycleError`).
+    """
+    poll = _poll(store, election_id)
+    outcomes: list[CastOutcome | None] = [None] * len(requests)
+    items: list[ballots.CastItem] = []
+    placed: list[int] = []
+    for k, request in enumerate(requests):
+        try:
+            rankings = _validate_all(poll.definition, request.choices)
+            digest = credential_key.digest(normalise_credential(request.credential))
+        except TallyroomError as exc:
+            outcomes[k] = exc
+            continue
+        sealed = {name: _seal(poll, name, codes) for name, codes in rankings.items()}
+        items.append(ballots.CastItem(digest, sealed))
+        placed.append(k)
+    if items:
+        with store.begin() as conn:
+            results = ballots.cast_many(conn, election_id, items)
+        for k, result in zip(placed, results, strict=True):
+            outcomes[k] = result
+    return [o for o in outcomes if o is not None]
 
 
 def cast_ballot(
@@ -185,16 +235,12 @@ def cast_ballot(
     unknown or revoked credential, :class:`AlreadyCast` for a second ballot in a contest.
     Nothing is stored when any of them is raised.
     """
-    with store.begin() as conn:
-        elections.require_state(conn, election_id, ElectionState.OPEN, doing="cast a ballot")
-        definition = parse_definition(elections.get_election(conn, election_id).definition)
-        rankings = _validate_all(definition, choices)
-        public_key = _public_key(conn, election_id)
-        record = credentials.authenticate(
-            conn, election_id, credential_key, normalise_credential(credential_text)
-        )
-        receipts = _cast_in(conn, election_id, definition, public_key, record.id, rankings)
-    return receipts
+    (outcome,) = cast_ballots(
+        store, election_id, [CastRequest(credential_text, choices)], credential_key=credential_key
+    )
+    if isinstance(outcome, TallyroomError):
+        raise outcome
+    return outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,65 +273,67 @@ def import_postal_batch(
     credential_key: CredentialKey,
     actor: str,
 ) -> PostalImport:
-    """Cast the papers of a postal batch CSV, in one transaction (a savepoint per paper).
+    """Cast the papers of a postal batch CSV, all in one transaction.
 
     Columns: ``credential`` and one column per contest holding the candidates best first,
     separated by ``>`` (``Ann>Bob``); an empty cell is a blank ballot in that contest.
-    A paper whose credential cannot be read or is not a live credential is spoilt in every
-    contest (``unreadable_credential``); an empty cell is spoilt ``blank``, marks its rule
-    does not allow ``invalid_marks``; the paper's other contests are still cast. A paper
-    whose voter already voted (online or by post) in one of its contests is refused whole
+
+    A paper whose credential cannot be read or is not a live credential cannot be tied to a
+    voter: it is spoilt in every contest (``unreadable_credential``) and counted from the
+    batch's audit event. Otherwise each contest on the paper is cast through the voter's
+    credential, so the voter cannot also vote online: a valid ballot as usual, a blank cell
+    or marks its rule does not allow as a sealed *spoilt* ballot (``blank``,
+    ``invalid_marks``), which the count opens and reports by reason. A paper whose voter
+    already voted (online or by post) in one of its contests is refused whole
     (``already_cast``). The spoilt counts are recorded in the batch's audit event.
     """
-    with store.begin() as conn:
-        elections.require_state(conn, election_id, ElectionState.OPEN, doing="import postal")
-        definition = parse_definition(elections.get_election(conn, election_id).definition)
-        names = [c.name for c in definition.contests]
-        rows = _postal_rows(Path(path_csv), names)
-        public_key = _public_key(conn, election_id)
-        batch = postal.open_batch(conn, election_id, label, len(rows), actor=actor)
-        spoilt: dict[str, Counter[str]] = {n: Counter() for n in names}
-        refused: Counter[str] = Counter()
-        cast = 0
-        for _line, row in rows:
+    path = Path(path_csv)
+    poll = _poll(store, election_id)
+    names = [c.name for c in poll.definition.contests]
+    rows = _postal_rows(path, names)
+    spoilt: dict[str, Counter[str]] = {n: Counter() for n in names}
+    refused: Counter[str] = Counter()
+    items: list[ballots.CastItem] = []
+    reasons: list[dict[str, str]] = []
+    for _line, row in rows:
+        try:
+            digest = credential_key.digest(normalise_credential(row.get("credential") or ""))
+        except InputError:
+            for n in names:
+                spoilt[n][SpoiltReason.UNREADABLE_CREDENTIAL] += 1
+            continue
+        sealed: dict[str, bytes] = {}
+        why: dict[str, str] = {}
+        for n in names:
+            cell = (row.get(n) or "").strip()
+            ranking = [part.strip() for part in cell.split(POSTAL_SEPARATOR)] if cell else []
             try:
-                text = normalise_credential(row.get("credential") or "")
-                record = credentials.authenticate(conn, election_id, credential_key, text)
-            except (InputError, CredentialRejected):
+                codes = validate_ranking(poll.definition.contest(n), ranking) if cell else None
+            except InputError:
+                codes = None
+            if codes is None:
+                why[n] = SpoiltReason.BLANK if not cell else SpoiltReason.INVALID_MARKS
+                sealed[n] = _seal(poll, n, (), spoilt=why[n])
+            else:
+                sealed[n] = _seal(poll, n, codes)
+        items.append(ballots.CastItem(digest, sealed))
+        reasons.append(why)
+    cast = 0
+    with store.begin() as conn:
+        batch = postal.open_batch(conn, election_id, label, len(rows), actor=actor)
+        results = ballots.cast_many(
+            conn, election_id, items, channel=CastChannel.POSTAL, postal_batch_id=batch.id
+        )
+        for result, why in zip(results, reasons, strict=True):
+            if isinstance(result, CredentialRejected):
                 for n in names:
                     spoilt[n][SpoiltReason.UNREADABLE_CREDENTIAL] += 1
-                continue
-            rankings: dict[str, tuple[int, ...]] = {}
-            for n in names:
-                cell = (row.get(n) or "").strip()
-                if not cell:
-                    spoilt[n][SpoiltReason.BLANK] += 1
-                    continue
-                ranking = [part.strip() for part in cell.split(POSTAL_SEPARATOR)]
-                try:
-                    rankings[n] = validate_ranking(definition.contest(n), ranking)
-                except InputError:
-                    spoilt[n][SpoiltReason.INVALID_MARKS] += 1
-            if not rankings:
-                continue
-            savepoint = conn.begin_nested()
-            try:
-                _cast_in(
-                    conn,
-                    election_id,
-                    definition,
-                    public_key,
-                    record.id,
-                    rankings,
-                    channel=CastChannel.POSTAL,
-                    postal_batch_id=batch.id,
-                )
-            except AlreadyCast:
-                savepoint.rollback()
+            elif isinstance(result, AlreadyCast):
                 refused["already_cast"] += 1
-                continue
-            savepoint.commit()
-            cast += 1
+            elif isinstance(result, list):
+                cast += 1
+                for n, reason in why.items():
+                    spoilt[n][reason] += 1
         spoilt_json = {n: dict(sorted(c.items())) for n, c in spoilt.items()}
         postal.seal_batch(conn, election_id, batch.id, actor=actor)
         audit.append(

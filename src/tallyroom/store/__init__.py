@@ -14,6 +14,7 @@ repository functions, one module per concept::
 * :mod:`~tallyroom.store.elections` - definition and lifecycle
 * :mod:`~tallyroom.store.register` - bulk import, eligibility, recorded changes
 * :mod:`~tallyroom.store.credentials` - keyed credential hashes, issue, reissue, revoke
+* :mod:`~tallyroom.store.nominations` - nomination papers and the fixed ballot papers
 * :mod:`~tallyroom.store.postal` - postal batches
 * :mod:`~tallyroom.store.ballots` - casting, receipts, ballots for the count
 * :mod:`~tallyroom.store.audit` - the audit chain, appended in the caller's transaction
@@ -21,7 +22,15 @@ repository functions, one module per concept::
 * :mod:`~tallyroom.store.pgcluster` - a throwaway PostgreSQL cluster for tests and benchmarks
 """
 
-from tallyroom.store import audit, ballots, credentials, elections, postal, register
+from tallyroom.store import (
+    audit,
+    ballots,
+    credentials,
+    elections,
+    nominations,
+    postal,
+    register,
+)
 from tallyroom.store.engine import Backend, Store, open_store
 from tallyroom.store.errors import (
     AlreadyCast,
@@ -57,6 +66,7 @@ __all__ = [
     "ballots",
     "credentials",
     "elections",
+    "nominations",
     "open_store",
     "postal",
     "register",
