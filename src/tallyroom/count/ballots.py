@@ -270,6 +270,19 @@ class BallotStore:
     def __len__(self) -> int:
         return int(self.rows.shape[0])
 
+    def recoded(self, new_code: Sequence[int]) -> BallotStore:
+        """The same ballots with candidate ``c`` renamed ``new_code[c]`` (a permutation), in
+        the rows and in the overvote sets (their order kept): for counting ballots read
+        against one candidate table by another holding the same candidates."""
+        if sorted(new_code) != list(range(len(new_code))):
+            raise ValueError("new_code must be a permutation of the candidate codes")
+        table = np.asarray([*new_code], dtype=np.int32)
+        rows = self.rows.copy()
+        cand = rows >= 0
+        rows[cand] = table[rows[cand]]
+        sets = tuple(tuple(new_code[c] for c in s) for s in self.overvote_sets)
+        return BallotStore(rows=rows, weights=self.weights, overvote_sets=sets, keys=self.keys)
+
 
 # Rows are grouped by packing each into one integer when the codes allow it: a counting pass
 # (np.bincount over the packed values) when their range is small, a sort of int64 otherwise,
