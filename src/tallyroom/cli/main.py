@@ -225,8 +225,10 @@ def demo(no_serve: bool, json_out: Path | None) -> None:
 
 def _register_service_commands() -> None:
     from tallyroom.cli.election_cmds import register_groups
+    from tallyroom.cli.web_cmds import register_web_commands
 
     register_groups(main)
+    register_web_commands(main)
 
 
 _register_service_commands()
