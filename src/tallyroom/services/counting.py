@@ -34,12 +34,15 @@ from tallyroom.services.declaration import (
     Declaration,
     PreviousComparison,
     SectionResult,
+    declaration_document,
+    declaration_downloads,
     declaration_json,
     percent,
 )
 from tallyroom.services.elections import ballot_definition
 from tallyroom.services.voting import BLOCK_RULES, SpoiltReason
-from tallyroom.store import audit, ballots, elections, register
+from tallyroom.store import audit, ballots, declarations, elections, register
+from tallyroom.store.declarations import DeclarationFile
 from tallyroom.store.engine import Store
 from tallyroom.store.schema import ElectionState
 
@@ -194,9 +197,7 @@ def count_election(
                 path=str(private_key_file),
             )
         definition = ballot_definition(conn, record)
-        electorate: Counter[str] = Counter(
-            e.section for e in register.iter_entries(conn, election_id, eligible_only=True)
-        )
+        electorate: Counter[str] = Counter(register.eligible_by_section(conn, election_id))
         spoilt = _unattributed_spoilt(conn, election_id)
         contests = []
         for contest in definition.contests:
@@ -221,7 +222,8 @@ def count_election(
 
 
 def declare(store: Store, election_id: int, decl: Declaration, *, actor: str) -> None:
-    """Record the declaration: ``counted -> declared``, with its digest and headline figures."""
+    """Record and publish the declaration: ``counted -> declared``, with its digest and
+    headline figures in the audit log, the document and its downloads in the store."""
     if decl.election_id != election_id:
         raise InputError("the declaration is another election's", value=decl.election_id)
     summary: dict[str, JsonValue] = {
@@ -234,6 +236,8 @@ def declare(store: Store, election_id: int, decl: Declaration, *, actor: str) ->
         }
         for c in decl.contests
     }
+    document = json.dumps(declaration_document(decl), sort_keys=True, separators=(",", ":"))
+    files = [DeclarationFile(*f) for f in declaration_downloads(decl)]
     with store.begin() as conn:
         elections.advance(
             conn,
@@ -242,3 +246,4 @@ def declare(store: Store, election_id: int, decl: Declaration, *, actor: str) ->
             actor=actor,
             payload={"declaration_sha256": declaration_digest(decl), "contests": summary},
         )
+        declarations.publish(conn, election_id, document, files)

@@ -5,8 +5,9 @@ once, half up, to one decimal place, as results are published ("61.8%").
 
 * a candidate's **votes** are first preferences (ranked rules and plurality) or marks (block
   vote); percent is of the contest's votes so counted;
-* **valid** is the number of ballots in the box; **spoilt** the postal papers spoilt in the
-  contest (blank, unreadable credential, invalid marks); **ballots returned** is both;
+* **valid** is the number of valid ballots in the box; **spoilt** the postal papers spoilt in
+  the contest (blank, unreadable credential, invalid marks: the sealed spoilt ballots in the
+  box and the papers that could not be tied to a voter); **ballots returned** is both;
 * **turnout** follows the definition's ``[turnout]`` (by default ``returned``:
   (valid + spoilt) / electorate, Labour's 77.6% in 2016); the **electorate** is the eligible
   register entries in the contest's sections;
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +30,8 @@ from typing import Any, TextIO
 from tallyroom.count.ballots import BallotStore, CandidateTable
 from tallyroom.count.record import Count
 from tallyroom.formats.blt import write_blt
+from tallyroom.report.rctab_csv import count_to_csv
+from tallyroom.report.rctab_json import ReportLabels, count_to_json
 
 __all__ = [
     "CandidateResult",
@@ -36,6 +40,8 @@ __all__ = [
     "PreviousComparison",
     "SectionResult",
     "declaration_csv",
+    "declaration_document",
+    "declaration_downloads",
     "declaration_json",
     "percent",
     "write_cvrs_blt",
@@ -199,3 +205,40 @@ def write_cvrs_blt(target: str | os.PathLike[str] | TextIO, c: ContestDeclaratio
     """The contest's anonymised ballots as a BLT file (identical rankings grouped)."""
     ballots = BallotStore.from_rankings(list(c.cvrs)) if c.cvrs else BallotStore.from_rankings([])
     write_blt(target, ballots, CandidateTable(c.candidate_names), c.seats, c.title)
+
+
+def declaration_document(decl: Declaration) -> dict[str, Any]:
+    """What is published at the declaration: :func:`declaration_json`, each contest with its
+    count as RCTab's detailed report under ``report`` (every round's tally and transfers)."""
+    doc = declaration_json(decl)
+    for entry, c in zip(doc["contests"], decl.contests, strict=True):
+        entry["report"] = count_to_json(c.count, ReportLabels(contest=c.title))
+    return doc
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in name)
+
+
+def declaration_downloads(decl: Declaration) -> list[tuple[str, str, bytes]]:
+    """The public files of a declaration: (name, media type, content)."""
+    files = [
+        (
+            "results.json",
+            "application/json",
+            (json.dumps(declaration_document(decl), indent=2, sort_keys=True) + "\n").encode(),
+        ),
+        ("results.csv", "text/csv", declaration_csv(decl).encode()),
+    ]
+    for c in decl.contests:
+        stem = _safe(c.contest)
+        labels = ReportLabels(contest=c.title)
+        report = json.dumps(count_to_json(c.count, labels), indent=2, sort_keys=True) + "\n"
+        files.append((f"{stem}-rctab-summary.json", "application/json", report.encode()))
+        files.append(
+            (f"{stem}-rctab-summary.csv", "text/csv", count_to_csv(c.count, labels).encode())
+        )
+        blt = io.StringIO()
+        write_cvrs_blt(blt, c)
+        files.append((f"{stem}-cvr.blt", "text/plain", blt.getvalue().encode()))
+    return files

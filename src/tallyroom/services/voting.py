@@ -45,7 +45,7 @@ from tallyroom.store import audit, ballots, elections, postal
 from tallyroom.store.ballots import Receipt
 from tallyroom.store.credentials import CredentialKey
 from tallyroom.store.engine import Store
-from tallyroom.store.errors import AlreadyCast, CredentialRejected, LifecycleError
+from tallyroom.store.errors import AlreadyCast, CredentialRejected, LifecycleError, NotInContest
 from tallyroom.store.schema import CastChannel, ElectionState
 
 __all__ = [
@@ -163,6 +163,11 @@ class _Poll:
     definition: ElectionDefinition
     public_key: bytes
 
+    @property
+    def sections(self) -> dict[str, frozenset[str]]:
+        """contest -> the sections whose voters vote in it."""
+        return {c.name: frozenset(c.sections) for c in self.definition.contests}
+
 
 def _poll(store: Store, election_id: int) -> _Poll:
     """What casting needs from the election, read once per batch (fixed while the poll is
@@ -214,7 +219,7 @@ def cast_ballots(
         placed.append(k)
     if items:
         with store.begin() as conn:
-            results = ballots.cast_many(conn, election_id, items)
+            results = ballots.cast_many(conn, election_id, items, sections=poll.sections)
         for k, result in zip(placed, results, strict=True):
             outcomes[k] = result
     return [o for o in outcomes if o is not None]
@@ -232,8 +237,9 @@ def cast_ballot(
 
     Raises :class:`LifecycleError` unless the poll is open, :class:`InputError` for a ballot
     its rule does not allow or an unreadable credential, :class:`CredentialRejected` for an
-    unknown or revoked credential, :class:`AlreadyCast` for a second ballot in a contest.
-    Nothing is stored when any of them is raised.
+    unknown or revoked credential, :class:`AlreadyCast` for a second ballot in a contest,
+    :class:`NotInContest` for a contest the voter's section does not vote in. Nothing is
+    stored when any of them is raised.
     """
     (outcome,) = cast_ballots(
         store, election_id, [CastRequest(credential_text, choices)], credential_key=credential_key
@@ -285,7 +291,8 @@ def import_postal_batch(
     or marks its rule does not allow as a sealed *spoilt* ballot (``blank``,
     ``invalid_marks``), which the count opens and reports by reason. A paper whose voter
     already voted (online or by post) in one of its contests is refused whole
-    (``already_cast``). The spoilt counts are recorded in the batch's audit event.
+    (``already_cast``), as is a paper marked in a contest its voter's section does not vote
+    in (``not_in_contest``). The spoilt counts are recorded in the batch's audit event.
     """
     path = Path(path_csv)
     poll = _poll(store, election_id)
@@ -293,8 +300,7 @@ def import_postal_batch(
     rows = _postal_rows(path, names)
     spoilt: dict[str, Counter[str]] = {n: Counter() for n in names}
     refused: Counter[str] = Counter()
-    items: list[ballots.CastItem] = []
-    reasons: list[dict[str, str]] = []
+    papers: list[tuple[bytes, dict[str, str]]] = []
     for _line, row in rows:
         try:
             digest = credential_key.digest(normalise_credential(row.get("credential") or ""))
@@ -302,27 +308,39 @@ def import_postal_batch(
             for n in names:
                 spoilt[n][SpoiltReason.UNREADABLE_CREDENTIAL] += 1
             continue
-        sealed: dict[str, bytes] = {}
-        why: dict[str, str] = {}
-        for n in names:
-            cell = (row.get(n) or "").strip()
-            ranking = [part.strip() for part in cell.split(POSTAL_SEPARATOR)] if cell else []
-            try:
-                codes = validate_ranking(poll.definition.contest(n), ranking) if cell else None
-            except InputError:
-                codes = None
-            if codes is None:
-                why[n] = SpoiltReason.BLANK if not cell else SpoiltReason.INVALID_MARKS
-                sealed[n] = _seal(poll, n, (), spoilt=why[n])
-            else:
-                sealed[n] = _seal(poll, n, codes)
-        items.append(ballots.CastItem(digest, sealed))
-        reasons.append(why)
+        papers.append((digest, {n: (row.get(n) or "").strip() for n in names}))
     cast = 0
     with store.begin() as conn:
         batch = postal.open_batch(conn, election_id, label, len(rows), actor=actor)
+        section_of = ballots.voter_sections(conn, election_id, [d for d, _ in papers])
+        items: list[ballots.CastItem] = []
+        reasons: list[dict[str, str]] = []
+        for digest, cells in papers:
+            section = section_of.get(digest)
+            sealed: dict[str, bytes] = {}
+            why: dict[str, str] = {}
+            for n, cell in cells.items():
+                if not cell and section not in poll.sections[n]:
+                    continue  # a contest the voter has no vote in, left blank: nothing to cast
+                ranking = [part.strip() for part in cell.split(POSTAL_SEPARATOR)] if cell else []
+                try:
+                    codes = validate_ranking(poll.definition.contest(n), ranking) if cell else None
+                except InputError:
+                    codes = None
+                if codes is None:
+                    why[n] = SpoiltReason.BLANK if not cell else SpoiltReason.INVALID_MARKS
+                    sealed[n] = _seal(poll, n, (), spoilt=why[n])
+                else:
+                    sealed[n] = _seal(poll, n, codes)
+            items.append(ballots.CastItem(digest, sealed))
+            reasons.append(why)
         results = ballots.cast_many(
-            conn, election_id, items, channel=CastChannel.POSTAL, postal_batch_id=batch.id
+            conn,
+            election_id,
+            items,
+            channel=CastChannel.POSTAL,
+            postal_batch_id=batch.id,
+            sections=poll.sections,
         )
         for result, why in zip(results, reasons, strict=True):
             if isinstance(result, CredentialRejected):
@@ -330,6 +348,8 @@ def import_postal_batch(
                     spoilt[n][SpoiltReason.UNREADABLE_CREDENTIAL] += 1
             elif isinstance(result, AlreadyCast):
                 refused["already_cast"] += 1
+            elif isinstance(result, NotInContest):
+                refused["not_in_contest"] += 1
             elif isinstance(result, list):
                 cast += 1
                 for n, reason in why.items():

@@ -17,6 +17,7 @@ repository functions, one module per concept::
 * :mod:`~tallyroom.store.nominations` - nomination papers and the fixed ballot papers
 * :mod:`~tallyroom.store.postal` - postal batches
 * :mod:`~tallyroom.store.ballots` - casting, receipts, ballots for the count
+* :mod:`~tallyroom.store.declarations` - the declared result and its downloads
 * :mod:`~tallyroom.store.audit` - the audit chain, appended in the caller's transaction
 * :mod:`~tallyroom.store.errors` - what the store refuses, and why
 * :mod:`~tallyroom.store.pgcluster` - a throwaway PostgreSQL cluster for tests and benchmarks
@@ -26,6 +27,7 @@ from tallyroom.store import (
     audit,
     ballots,
     credentials,
+    declarations,
     elections,
     nominations,
     postal,
@@ -65,6 +67,7 @@ __all__ = [
     "audit",
     "ballots",
     "credentials",
+    "declarations",
     "elections",
     "nominations",
     "open_store",

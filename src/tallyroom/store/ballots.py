@@ -38,6 +38,7 @@ from tallyroom.store.errors import (
     CredentialRejected,
     LifecycleError,
     NotFound,
+    NotInContest,
     StoreError,
 )
 from tallyroom.store.schema import (
@@ -68,6 +69,7 @@ __all__ = [
     "list_receipts",
     "receipt_for",
     "totals",
+    "voter_sections",
 ]
 
 _AFTER_CLOSE = (ElectionState.CLOSED, ElectionState.COUNTED, ElectionState.DECLARED)
@@ -216,6 +218,11 @@ def _live_credentials(
     return found
 
 
+def voter_sections(conn: Connection, election_id: int, hashes: Sequence[bytes]) -> dict[bytes, str]:
+    """hash -> the voter's section, for the live credentials among ``hashes``."""
+    return {h: found[2] for h, found in _live_credentials(conn, election_id, hashes).items()}
+
+
 def cast_many(
     conn: Connection,
     election_id: int,
@@ -223,14 +230,17 @@ def cast_many(
     *,
     channel: CastChannel = CastChannel.ONLINE,
     postal_batch_id: int | None = None,
+    sections: Mapping[str, frozenset[str]] | None = None,
 ) -> list[list[Receipt] | StoreError]:
     """Cast many voters' ballots in the caller's transaction, each voter all or nothing.
 
     The same guarantees as :func:`cast` (the poll open, a live credential, the database's
     unique constraints deciding a second ballot), in a handful of statements for the whole
     batch instead of four per ballot. Per item, in order: its receipts (sorted by contest),
-    or the error that refused it (:class:`CredentialRejected`, :class:`AlreadyCast`); a
-    refused voter leaves nothing behind. Each ballot is stored with its voter's section.
+    or the error that refused it (:class:`CredentialRejected`, :class:`AlreadyCast`,
+    :class:`NotInContest` when ``sections`` (contest -> the sections that vote in it) leaves
+    out the voter's section); a refused voter leaves nothing behind. Each ballot is stored
+    with its voter's section.
     """
     if (channel is CastChannel.POSTAL) != (postal_batch_id is not None):
         raise InputError(
@@ -257,6 +267,15 @@ def cast_many(
             outcomes[k] = CredentialRejected("credential not recognised", election=election_id)
         elif not item.sealed:
             outcomes[k] = []
+        elif sections is not None and (
+            barred := [c for c in sorted(item.sealed) if found[2] not in sections.get(c, ())]
+        ):
+            outcomes[k] = NotInContest(
+                "the voter's section does not vote in this contest",
+                election=election_id,
+                field="contest",
+                value=barred[0],
+            )
         elif found[0] in seen:  # the same voter twice in one batch: the later one is refused
             outcomes[k] = _already(election_id, sorted(item.sealed)[0])
         else:

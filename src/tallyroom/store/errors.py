@@ -25,6 +25,7 @@ __all__ = [
     "CredentialRejected",
     "LifecycleError",
     "NotFound",
+    "NotInContest",
     "StoreError",
 ]
 
@@ -71,3 +72,7 @@ class CredentialRejected(StoreError):
 
 class CredentialKeyMismatch(StoreError):
     """The credential key given is not the one this election's credentials were issued under."""
+
+
+class NotInContest(StoreError):
+    """The voter's section does not vote in the contest."""

@@ -50,6 +50,7 @@ __all__ = [
     "change_eligibility",
     "count_entries",
     "decide_eligibility",
+    "eligible_by_section",
     "encode_fields",
     "entry_ids",
     "get_entry",
@@ -270,6 +271,17 @@ def count_entries(
     elif eligible != "any":
         query = query.where(register_entries.c.eligible.is_(eligible))
     return int(conn.execute(query).scalar_one())
+
+
+def eligible_by_section(conn: Connection, election_id: int) -> dict[str, int]:
+    """section -> how many eligible entries (the electorate of each section)."""
+    rows = conn.execute(
+        sa.select(register_entries.c.section, sa.func.count())
+        .where(register_entries.c.election_id == election_id)
+        .where(register_entries.c.eligible.is_(True))
+        .group_by(register_entries.c.section)
+    )
+    return {str(section): int(n) for section, n in rows}
 
 
 def iter_entries(

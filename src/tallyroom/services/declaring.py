@@ -1,0 +1,78 @@
+"""Counting and declaring by slug, and reading the published declaration.
+
+:func:`count` and :func:`declare` are the returning officer's steps at the count (they need
+the private key file and its passphrase); :func:`published_declaration` and the download
+functions are what anyone may read once the result is declared, and nothing before.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tallyroom.services import counting
+from tallyroom.services.declaration import Declaration
+from tallyroom.services.elections import get_election
+from tallyroom.store import declarations
+from tallyroom.store.declarations import DeclarationFile
+from tallyroom.store.engine import Store
+from tallyroom.store.errors import NotFound
+
+__all__ = [
+    "count",
+    "declaration_file",
+    "declaration_files",
+    "declare",
+    "published_declaration",
+]
+
+
+def count(
+    store: Store, slug: str, *, private_key_file: Path, passphrase: str, actor: str
+) -> Declaration:
+    """Open and count the ballots (the poll must be closed); repeatable, figures identical."""
+    election = get_election(store, slug)
+    return counting.count_election(
+        store, election.id, Path(private_key_file), passphrase, actor=actor
+    )
+
+
+def declare(
+    store: Store, slug: str, *, private_key_file: Path, passphrase: str, actor: str
+) -> Declaration:
+    """Count (again, if counted before: the same figures) and declare the result."""
+    decl = count(store, slug, private_key_file=private_key_file, passphrase=passphrase, actor=actor)
+    counting.declare(store, decl.election_id, decl, actor=actor)
+    return decl
+
+
+def published_declaration(store: Store, slug: str) -> dict[str, Any] | None:
+    """The declared result (see :func:`~tallyroom.services.declaration.declaration_document`),
+    or ``None`` before the declaration."""
+    election = get_election(store, slug)
+    with store.read() as conn:
+        stored = declarations.get(conn, election.id)
+    if stored is None:
+        return None
+    doc: dict[str, Any] = json.loads(stored.document)
+    doc["sha256"] = stored.sha256
+    doc["declared_at"] = stored.declared_at
+    return doc
+
+
+def declaration_files(store: Store, slug: str) -> list[tuple[str, str, int, str]]:
+    """(name, media type, size, SHA-256) of each published download; empty before."""
+    election = get_election(store, slug)
+    with store.read() as conn:
+        return declarations.list_files(conn, election.id)
+
+
+def declaration_file(store: Store, slug: str, name: str) -> DeclarationFile:
+    """One published download, or :class:`NotFound`."""
+    election = get_election(store, slug)
+    with store.read() as conn:
+        found = declarations.get_file(conn, election.id, name)
+    if found is None:
+        raise NotFound("no such download", election=slug, field="name", value=name)
+    return found

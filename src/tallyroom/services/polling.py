@@ -1,0 +1,150 @@
+"""The poll: opening and closing it, what a voter may still vote in, turnout, receipts.
+
+Everything here is keyed by the election's slug, for the CLI and the web:
+
+* :func:`open_voting` (``credentials_issued -> open``) and :func:`close_voting`
+  (``open -> closed``, final) move the lifecycle and audit it;
+* :func:`voter_ballot` checks a credential the way casting does and says which contests,
+  with which candidates, the voter may still vote in (the booth shows those ballots);
+* :func:`turnout` counts ballots cast per contest and section against the electorate. It
+  never opens a ballot: no partial result exists before the close;
+* :func:`receipts` and :func:`find_receipt` are the public list of receipts (SHA-256 of each
+  sealed ballot), so a voter can check that their ballot is in the box.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tallyroom.crypto.credentials import normalise_credential
+from tallyroom.election.definition import Contest, ElectionDefinition
+from tallyroom.errors import InputError
+from tallyroom.services.elections import ballot_definition, get_election
+from tallyroom.store import ballots, credentials, elections, register
+from tallyroom.store.ballots import Receipt
+from tallyroom.store.credentials import CredentialKey
+from tallyroom.store.engine import Store
+from tallyroom.store.errors import LifecycleError
+from tallyroom.store.schema import ElectionState
+
+__all__ = [
+    "ContestTurnout",
+    "VoterBallot",
+    "close_voting",
+    "election_ballot",
+    "find_receipt",
+    "open_voting",
+    "receipts",
+    "turnout",
+    "voter_ballot",
+]
+
+
+def open_voting(store: Store, slug: str, *, actor: str, reason: str = "") -> None:
+    """Open the poll: credentials must have been issued; ballots are accepted from now."""
+    election = get_election(store, slug)
+    with store.begin() as conn:
+        if elections.get_election(conn, election.id).ballot_public_key is None:
+            raise LifecycleError("the ballot key is not set", election=slug)
+        elections.advance(conn, election.id, ElectionState.OPEN, actor=actor, reason=reason)
+
+
+def close_voting(store: Store, slug: str, *, actor: str, reason: str = "") -> None:
+    """Close the poll (final): no ballot is accepted once this has committed."""
+    election = get_election(store, slug)
+    with store.begin() as conn:
+        elections.advance(conn, election.id, ElectionState.CLOSED, actor=actor, reason=reason)
+
+
+def election_ballot(store: Store, slug: str) -> ElectionDefinition:
+    """The definition as voted on: the contests with the candidates fixed by nominations."""
+    election = get_election(store, slug)
+    with store.read() as conn:
+        return ballot_definition(conn, election)
+
+
+@dataclass(frozen=True, slots=True)
+class VoterBallot:
+    """What the booth shows a voter: the contests they may still vote in, in definition order,
+    and those they have already voted in."""
+
+    section: str
+    contests: tuple[Contest, ...]
+    voted: tuple[str, ...]
+
+
+def voter_ballot(
+    store: Store, slug: str, credential_text: str, *, credential_key: CredentialKey
+) -> VoterBallot:
+    """The ballots ``credential_text`` may still cast (the errors casting would raise: the
+    poll closed, an unreadable, unknown or revoked credential)."""
+    election = get_election(store, slug)
+    text = normalise_credential(credential_text)
+    with store.begin() as conn:
+        elections.require_state(conn, election.id, ElectionState.OPEN, doing="cast a ballot")
+        record = credentials.authenticate(conn, election.id, credential_key, text)
+        digest = credential_key.digest(text)
+        section = ballots.voter_sections(conn, election.id, [digest])[digest]
+        done = credentials.contests_cast(conn, record.id)
+        definition = ballot_definition(conn, election)
+    mine = [c for c in definition.contests if section in c.sections]
+    return VoterBallot(
+        section=section,
+        contests=tuple(c for c in mine if c.name not in done),
+        voted=tuple(c.name for c in mine if c.name in done),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ContestTurnout:
+    """Ballots cast so far in a contest, per section, against each section's electorate."""
+
+    contest: str
+    cast: dict[str, int]
+    electorate: dict[str, int]
+
+    @property
+    def total_cast(self) -> int:
+        return sum(self.cast.values())
+
+    @property
+    def total_electorate(self) -> int:
+        return sum(self.electorate.values())
+
+
+def turnout(store: Store, slug: str) -> list[ContestTurnout]:
+    """Live turnout by contest and section (counts of ballots cast, never their contents)."""
+    election = get_election(store, slug)
+    with store.read() as conn:
+        definition = ballot_definition(conn, election)
+        cast = ballots.casts_by_section(conn, election.id)
+        electorate = register.eligible_by_section(conn, election.id)
+    return [
+        ContestTurnout(
+            c.name,
+            {s: cast.get((c.name, s), 0) for s in c.sections},
+            {s: electorate.get(s, 0) for s in c.sections},
+        )
+        for c in definition.contests
+    ]
+
+
+def receipts(store: Store, slug: str) -> list[Receipt]:
+    """Every receipt in the ballot box, sorted (the public list a voter checks)."""
+    election = get_election(store, slug)
+    with store.read() as conn:
+        return [Receipt(c, d) for c, d in ballots.list_receipts(conn, election.id)]
+
+
+def find_receipt(store: Store, slug: str, code: str) -> str | None:
+    """The contest whose box holds the ballot with receipt ``code`` (hex, dashes optional)."""
+    text = code.strip().replace("-", "").replace(" ", "").lower()
+    try:
+        digest = bytes.fromhex(text)
+    except ValueError:
+        digest = b""
+    if len(digest) != 32:
+        raise InputError("a receipt is 64 hexadecimal digits", field="receipt", value=code)
+    election = get_election(store, slug)
+    with store.read() as conn:
+        return ballots.find_receipt(conn, election.id, digest)
