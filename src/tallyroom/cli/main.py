@@ -10,12 +10,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from tallyroom import __version__
 from tallyroom.errors import TallyroomError
+
+if TYPE_CHECKING:
+    from tallyroom.count.record import Count
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -104,13 +107,16 @@ def _decisions_from_file(path: Path) -> Callable[[int, bool, Any], str]:
 
 
 @main.command()
-@click.argument("ballots", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument(
+    "ballots", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
 @click.option(
     "--rule",
     "-r",
     default="irv",
     show_default=True,
-    help="Counting rule: irv, stv, plurality, block.",
+    help="Counting rule: irv, stv, plurality, block, scottish-stv, wigm, ers97, meek, wright; "
+    "college (the electoral college, with --section).",
 )
 @click.option(
     "--seats", "-s", type=int, default=None, help="Seats to fill (default: the file's, else 1)."
@@ -136,45 +142,178 @@ def _decisions_from_file(path: Path) -> Callable[[int, bool, Any], str]:
     type=click.IntRange(0, 20),
     default=4,
     show_default=True,
-    help="Decimal places of vote arithmetic.",
+    help="Decimal places of vote arithmetic (college: of the shares shown).",
+)
+@click.option(
+    "--constraint",
+    "constraint_specs",
+    multiple=True,
+    metavar="GROUP>=MIN:MEMBERS",
+    help="A seat constraint for irv, stv or block: GROUP>=MIN:MEMBERS, GROUP<=MAX:MEMBERS or "
+    "GROUP=MIN..MAX:MEMBERS; members are names or candidate numbers, comma-separated. "
+    "Repeatable.",
+)
+@click.option(
+    "--constraint-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A TOML groups file: [group.NAME] members, min_elected/max_elected (seat "
+    "constraints), min_marked/max_marked (ballot validity rules).",
+)
+@click.option(
+    "--section",
+    "section_specs",
+    multiple=True,
+    metavar="NAME=FILE[:WEIGHT]",
+    help="An electoral college section: its ballot file and its weight (1/3, 0.5; all "
+    "omitted: equal). Repeatable; counts by the college rule.",
 )
 @_one_line_errors
 def count(
-    ballots: Path,
+    ballots: Path | None,
     rule: str,
     seats: int | None,
     json_out: Path | None,
     fmt: str,
     seed: int | None,
     decimals: int,
+    constraint_specs: tuple[str, ...],
+    constraint_file: Path | None,
+    section_specs: tuple[str, ...],
 ) -> None:
-    """Count a ballot file (BLT, PrefLib, CSV) and print the round-by-round table."""
-    from tallyroom.count.rules.registry import RuleParams, get_rule
-    from tallyroom.errors import TieUnresolved
-    from tallyroom.formats.ballot_file import read_ballot_file
+    """Count a ballot file (BLT, PrefLib, CSV) and print the round-by-round table.
+
+    With --section, count an electoral college from one ballot file per section.
+    """
+    from tallyroom.errors import InputError, TieUnresolved
     from tallyroom.report.text import count_to_text
 
-    chosen = get_rule(rule)
-    election = read_ballot_file(ballots, fmt)
-    n_seats = seats if seats is not None else (election.seats or 1)
-    try:
-        result = chosen.run(
-            election.store,
-            election.candidates,
-            RuleParams(seats=n_seats, decimal_places=decimals, seed=seed),
+    college = rule == "college" or bool(section_specs)
+    if college and rule not in ("college", "irv"):
+        raise InputError("--section counts an electoral college; leave out --rule", value=rule)
+    if college and (constraint_specs or constraint_file):
+        raise InputError("the electoral college takes no seat constraints", field="--constraint")
+    if ballots is not None and section_specs:
+        raise InputError(
+            "give a ballot file or --section files, not both", field="--section", value=str(ballots)
         )
+    if ballots is None and not section_specs:
+        raise InputError("give a ballot file (or --section NAME=FILE for a college)")
+    try:
+        if college:
+            result, sections, title, stem = _count_college(
+                ballots, section_specs, fmt, seed, decimals
+            )
+        else:
+            assert ballots is not None
+            result, title, stem = _count_file(
+                ballots, rule, seats, fmt, seed, decimals, constraint_specs, constraint_file
+            )
+            sections = ()
     except TieUnresolved as exc:
         raise TieUnresolved(exc.tied, exc.purpose + " (draw lots with --seed N)") from None
-    click.echo(count_to_text(result, title=election.title or ballots.name), nl=False)
+    click.echo(count_to_text(result, title=title), nl=False)
+    if constraint_specs or constraint_file:
+        # what the constraints did, round by round (the table shows only the tallies)
+        for rnd in result.rounds:
+            if rnd.label:
+                click.echo(f"Round {rnd.number}: {rnd.label}")
+    for name, part in sections:
+        click.echo(count_to_text(part, title=f"{title}: section {name}"), nl=False)
     if json_out is not None:
         import json
 
         from tallyroom.report.rctab_json import ReportLabels, count_to_json
 
-        doc = count_to_json(result, ReportLabels(contest=election.title or ballots.stem))
+        doc = count_to_json(result, ReportLabels(contest=title or stem))
         json_out.write_text(
             json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
         )
+
+
+def _count_file(
+    ballots: Path,
+    rule: str,
+    seats: int | None,
+    fmt: str,
+    seed: int | None,
+    decimals: int,
+    constraint_specs: tuple[str, ...],
+    constraint_file: Path | None,
+) -> tuple[Count, str, str]:
+    """``count``: one ballot file under one rule, with any seat constraints."""
+    from tallyroom.count.constraint_spec import (
+        ConstraintSet,
+        merge_constraints,
+        parse_constraint_options,
+        parse_groups_toml,
+    )
+    from tallyroom.count.rules.registry import RuleParams, get_rule
+    from tallyroom.formats.ballot_file import read_ballot_file
+
+    chosen = get_rule(rule)
+    election = read_ballot_file(ballots, fmt)
+    n_seats = seats if seats is not None else (election.seats or 1)
+    cands = election.candidates
+    given = ConstraintSet()
+    if constraint_file is not None:
+        text = constraint_file.read_text(encoding="utf-8")
+        given = parse_groups_toml(text, cands, path=str(constraint_file))
+    if constraint_specs:
+        given = merge_constraints(
+            given, ConstraintSet(parse_constraint_options(constraint_specs, cands))
+        )
+    params = RuleParams(
+        seats=n_seats,
+        decimal_places=decimals,
+        seed=seed,
+        constraints=given.seats,
+        ballot_rules=given.ballots,
+    )
+    return chosen.count(election.store, cands, params), election.title or ballots.name, ballots.stem
+
+
+def _count_college(
+    ballots: Path | None, section_specs: tuple[str, ...], fmt: str, seed: int | None, decimals: int
+) -> tuple[Count, tuple[tuple[str, Count], ...], str, str]:
+    """``count --section``: an electoral college from one ballot file per section."""
+    from fractions import Fraction
+
+    from tallyroom.count.options import TiebreakMode
+    from tallyroom.count.rules.college import (
+        CollegeOptions,
+        CollegeSection,
+        SectionSpec,
+        aligned_section,
+        count_college,
+        parse_section_specs,
+    )
+    from tallyroom.errors import InputError
+    from tallyroom.formats.ballot_file import read_ballot_file
+
+    if ballots is not None:
+        specs = [SectionSpec(ballots.stem, str(ballots), Fraction(1))]
+    else:
+        specs = parse_section_specs(section_specs)
+    files = []
+    for spec in specs:
+        path = Path(spec.path)
+        if not path.is_file():
+            raise InputError("no such ballot file", field="--section", value=spec.path)
+        files.append(read_ballot_file(path, fmt))
+    reference = files[0].candidates
+    sections: list[CollegeSection] = [
+        aligned_section(s.name, s.weight, f.store, f.candidates, reference, where=s.path)
+        for s, f in zip(specs, files, strict=True)
+    ]
+    opts = CollegeOptions(
+        display_places=min(decimals, 12),
+        tiebreak_mode=TiebreakMode.RANDOM if seed is not None else TiebreakMode.USE_CANDIDATE_ORDER,
+        random_seed=seed,
+    )
+    result = count_college(sections, reference, opts)
+    title = files[0].title if ballots is not None else "electoral college"
+    parts = tuple((s.name, s.count) for s in result.sections)
+    return result.college, parts, title or "electoral college", Path(specs[0].path).stem
 
 
 @main.command()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tallyroom.count.ballots import BallotStore, CandidateTable
+from tallyroom.count.constraints import BallotRule, SeatConstraint
 from tallyroom.count.options import RctabOptions, TiebreakMode, WinnerMode
 from tallyroom.count.record import Count
 from tallyroom.errors import ConfigError
@@ -20,42 +21,76 @@ class RuleParams:
     seats: int = 1
     decimal_places: int = 4
     seed: int | None = None
+    constraints: tuple[SeatConstraint, ...] = ()  # who may be elected (constrainable rules)
+    ballot_rules: tuple[BallotRule, ...] = ()  # what a valid ballot marks (constrainable rules)
+
+    @property
+    def constrained(self) -> bool:
+        return bool(self.constraints or self.ballot_rules)
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """A rule by name. ``constrainable`` rules count under seat constraints and ballot rules
+    (``docs/rules/constraints.md``); :meth:`count` refuses them for any other rule."""
+
     name: str
     summary: str
     run: Callable[[BallotStore, CandidateTable, RuleParams], Count]
     multi_seat: bool
+    constrainable: bool = False
+
+    def count(self, store: BallotStore, candidates: CandidateTable, params: RuleParams) -> Count:
+        if params.constrained and not self.constrainable:
+            able = ", ".join(r.name for r in RULES.values() if r.constrainable)
+            raise ConfigError(
+                f"rule {self.name!r} cannot apply seat constraints or ballot rules; "
+                f"rules that can: {able}",
+                field="constraint",
+                value=self.name,
+            )
+        return self.run(store, candidates, params)
+
+
+def _tiebreak(p: RuleParams) -> TiebreakMode:
+    return TiebreakMode.RANDOM if p.seed is not None else TiebreakMode.USE_CANDIDATE_ORDER
+
+
+def _rctab(
+    store: BallotStore, cands: CandidateTable, p: RuleParams, opts: RctabOptions, name: str
+) -> Count:
+    if p.constrained:
+        from tallyroom.count.rules.constrained_stv import count_constrained_stv
+
+        return count_constrained_stv(
+            store,
+            cands,
+            opts,
+            constraints=p.constraints,
+            ballot_rules=p.ballot_rules,
+            rule_name=f"constrained {name}",
+        )
+    from tallyroom.count.rules.rctab import tabulate
+
+    return tabulate(store, cands, opts, rule_name=name)
 
 
 def _irv(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
-    from tallyroom.count.rules.rctab import tabulate
-
     opts = RctabOptions(
-        tiebreak_mode=TiebreakMode.RANDOM
-        if p.seed is not None
-        else TiebreakMode.USE_CANDIDATE_ORDER,
-        random_seed=p.seed,
-        decimal_places=p.decimal_places,
+        tiebreak_mode=_tiebreak(p), random_seed=p.seed, decimal_places=p.decimal_places
     )
-    return tabulate(store, cands, opts, rule_name="irv")
+    return _rctab(store, cands, p, opts, "irv")
 
 
 def _stv(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
-    from tallyroom.count.rules.rctab import tabulate
-
     opts = RctabOptions(
         winner_mode=WinnerMode.MULTI_WINNER_ALLOW_MULTIPLE_WINNERS_PER_ROUND,
         seats=p.seats,
-        tiebreak_mode=TiebreakMode.RANDOM
-        if p.seed is not None
-        else TiebreakMode.USE_CANDIDATE_ORDER,
+        tiebreak_mode=_tiebreak(p),
         random_seed=p.seed,
         decimal_places=p.decimal_places,
     )
-    return tabulate(store, cands, opts, rule_name="stv")
+    return _rctab(store, cands, p, opts, "stv")
 
 
 def _plurality(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
@@ -65,6 +100,17 @@ def _plurality(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Coun
 
 
 def _block(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
+    if p.constrained:
+        from tallyroom.count.rules.constrained_block import count_constrained_block
+
+        return count_constrained_block(
+            store,
+            cands,
+            seats=p.seats,
+            constraints=p.constraints,
+            ballot_rules=p.ballot_rules,
+            seed=p.seed,
+        )
     from tallyroom.count.rules.plurality import count_block
 
     return count_block(store, cands, seats=p.seats, seed=p.seed)
@@ -105,12 +151,28 @@ def _wright(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
 RULES: dict[str, Rule] = {
     r.name: r
     for r in (
-        Rule("irv", "instant-runoff voting, one seat (RCTab singleWinnerMajority)", _irv, False),
         Rule(
-            "stv", "single transferable vote, Droop quota, fractional surplus (RCTab)", _stv, True
+            "irv",
+            "instant-runoff voting, one seat (RCTab singleWinnerMajority)",
+            _irv,
+            False,
+            constrainable=True,
+        ),
+        Rule(
+            "stv",
+            "single transferable vote, Droop quota, fractional surplus (RCTab)",
+            _stv,
+            True,
+            constrainable=True,
         ),
         Rule("plurality", "first past the post; the most first preferences win", _plurality, True),
-        Rule("block", "block vote: up to N marks, the N most-marked win", _block, True),
+        Rule(
+            "block",
+            "block vote: up to N marks, the N most-marked win",
+            _block,
+            True,
+            constrainable=True,
+        ),
         Rule("scottish-stv", "Scottish local government STV (SSI 2007/42 Sch. 1)", _scottish, True),
         Rule("wigm", "weighted inclusive Gregory STV at --decimals places", _wigm, True),
         Rule("ers97", "Electoral Reform Society 1997 model STV rules", _ers97, True),
