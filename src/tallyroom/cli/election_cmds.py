@@ -7,55 +7,14 @@ exit with status 2. Register them on the main group with :func:`register_groups`
 
 from __future__ import annotations
 
-import functools
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
+from tallyroom.cli.common import EXISTING, FILE, command, election_option, open_cli_store
 from tallyroom.cli.progress import Progress
-from tallyroom.errors import TallyroomError
 
 __all__ = ["credentials", "election", "register", "register_groups"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-DEFAULT_DB = "sqlite:///tallyroom.db"
-FILE = click.Path(dir_okay=False, path_type=Path)
-EXISTING = click.Path(dir_okay=False, exists=True, path_type=Path)
-
-
-def _command(func: F) -> F:
-    """Common options (--db, --election where needed, --actor) and one-line errors."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except TallyroomError as exc:
-            click.echo(f"tallyroom: error: {exc}", err=True)
-            sys.exit(2)
-
-    wrapper = click.option(
-        "--db", default=DEFAULT_DB, show_default=True, help="Store URL or path."
-    )(wrapper)
-    wrapper = click.option(
-        "--actor", default="returning officer", show_default=True, help="Who is acting."
-    )(wrapper)
-    return wrapper  # type: ignore[return-value]
-
-
-def _election(func: F) -> F:
-    return click.option("--election", "slug", required=True, help="The election's slug.")(func)
-
-
-def _store(db: str) -> Any:
-    """The store at ``db``, migrated to head (a no-op when it is current; a new file or an
-    empty database gets the schema, so a mistyped path says "no such election")."""
-    from tallyroom.store import open_store
-
-    return open_store(db, upgrade=True)
 
 
 @click.group()
@@ -75,14 +34,14 @@ def election() -> None:
     envvar="TALLYROOM_KEY_PASSPHRASE",
     help="Passphrase protecting the private key.",
 )
-@_command
+@command()
 def create(
     definition: Path, slug: str | None, private_key: Path, passphrase: str, db: str, actor: str
 ) -> None:
     """Create a draft election from DEFINITION (TOML) and its sealing key pair."""
     from tallyroom.services.elections import create_election
 
-    with _store(db) as store:
+    with open_cli_store(db) as store:
         record = create_election(
             store,
             definition,
@@ -95,13 +54,13 @@ def create(
 
 
 @election.command("status")
-@_election
-@_command
+@election_option
+@command()
 def status(slug: str, db: str, actor: str) -> None:
     """Show an election's state and register size."""
     from tallyroom.services.elections import election_status
 
-    with _store(db) as store:
+    with open_cli_store(db) as store:
         click.echo(election_status(store, slug).render(), nl=False)
 
 
@@ -112,10 +71,10 @@ def register() -> None:
 
 @register.command("import")
 @click.argument("path", type=EXISTING)
-@_election
+@election_option
 @click.option("--column", "columns", multiple=True, help="field=column (repeatable).")
 @click.option("--exclusion-list", type=EXISTING, help="Person ids that may not vote.")
-@_command
+@command()
 def import_(
     path: Path,
     slug: str,
@@ -128,7 +87,7 @@ def import_(
     from tallyroom.services.register import ColumnMapping, import_register
 
     mapping = ColumnMapping.parse(columns)
-    with _store(db) as store, Progress("register entries") as progress:
+    with open_cli_store(db) as store, Progress("register entries") as progress:
         result = import_register(
             store,
             slug,
@@ -143,39 +102,39 @@ def import_(
 
 
 @register.command("eligibility")
-@_election
-@_command
+@election_option
+@command()
 def eligibility(slug: str, db: str, actor: str) -> None:
     """Print the register by section and eligibility outcome."""
     from tallyroom.services.register import register_summary
 
-    with _store(db) as store:
+    with open_cli_store(db) as store:
         click.echo(register_summary(store, slug).render(), nl=False)
 
 
 @register.command("freeze")
-@_election
-@_command
+@election_option
+@command()
 def freeze(slug: str, db: str, actor: str) -> None:
     """Freeze the register, recording its SHA-256 fingerprint in the audit log."""
     from tallyroom.services.register import freeze_register
 
-    with _store(db) as store:
+    with open_cli_store(db) as store:
         fingerprint = freeze_register(store, slug, actor=actor)
     click.echo(f"register frozen, sha256 {fingerprint}")
 
 
 @register.command("change")
 @click.argument("who")
-@_election
+@election_option
 @click.option("--eligible/--not-eligible", required=True)
 @click.option("--reason", required=True, help="Why (recorded with the change).")
-@_command
+@command()
 def change(who: str, slug: str, eligible: bool, reason: str, db: str, actor: str) -> None:
     """Change WHO's eligibility (WHO: section/number, or a person id)."""
     from tallyroom.services.register import change_eligibility
 
-    with _store(db) as store:
+    with open_cli_store(db) as store:
         entry = change_eligibility(store, slug, who, eligible, actor=actor, reason=reason)
     click.echo(f"{entry.person_id}: {'eligible' if entry.eligible else 'not eligible'}")
 
@@ -191,15 +150,15 @@ _KEY = click.option(
 
 
 @credentials.command("issue")
-@_election
+@election_option
 @_KEY
 @click.option("--export", type=FILE, required=True, help="CSV of the credentials (written once).")
-@_command
+@command()
 def issue(slug: str, key_file: Path, export: Path, db: str, actor: str) -> None:
     """Issue one credential per eligible voter and export them once for the mail merge."""
     from tallyroom.services.credentials import issue_credentials
 
-    with _store(db) as store, Progress("credentials") as progress:
+    with open_cli_store(db) as store, Progress("credentials") as progress:
         count = issue_credentials(
             store,
             slug,
@@ -213,30 +172,30 @@ def issue(slug: str, key_file: Path, export: Path, db: str, actor: str) -> None:
 
 @credentials.command("reissue")
 @click.argument("who")
-@_election
+@election_option
 @_KEY
 @click.option("--reason", required=True)
-@_command
+@command()
 def reissue(who: str, slug: str, key_file: Path, reason: str, db: str, actor: str) -> None:
     """Revoke WHO's credential and issue a new one (printed once)."""
     from tallyroom.services.credentials import reissue_credential
 
-    with _store(db) as store:
+    with open_cli_store(db) as store:
         new = reissue_credential(store, slug, who, key_path=key_file, actor=actor, reason=reason)
     click.echo(f"{new.person_id},{new.section},{new.credential}")
 
 
 @credentials.command("revoke")
 @click.argument("credential")
-@_election
+@election_option
 @_KEY
 @click.option("--reason", required=True)
-@_command
+@command()
 def revoke(credential: str, slug: str, key_file: Path, reason: str, db: str, actor: str) -> None:
     """Revoke CREDENTIAL: it casts nothing more."""
     from tallyroom.services.credentials import revoke_credential
 
-    with _store(db) as store:
+    with open_cli_store(db) as store:
         revoke_credential(store, slug, credential, key_path=key_file, actor=actor, reason=reason)
     click.echo("credential revoked")
 

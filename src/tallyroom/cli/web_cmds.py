@@ -1,39 +1,20 @@
-"""``tallyroom users``: the web console's users.
+"""``tallyroom users`` and ``tallyroom serve``: console users, and the web app.
 
 Register them on the main group with :func:`register_web_commands`.
 """
 
 from __future__ import annotations
 
-import functools
-import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any
 
 import click
 
-from tallyroom.errors import TallyroomError
+from tallyroom.cli.common import command, open_cli_store
 
-__all__ = ["register_web_commands", "users"]
+__all__ = ["register_web_commands", "serve", "users"]
 
-F = TypeVar("F", bound=Callable[..., Any])
-DEFAULT_DB = "sqlite:///tallyroom.db"
 ROLES = ("returning_officer", "scrutineer", "observer")
-
-
-def _command(func: F) -> F:
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except TallyroomError as exc:
-            click.echo(f"tallyroom: error: {exc}", err=True)
-            sys.exit(2)
-
-    wrapper = click.option(
-        "--db", default=DEFAULT_DB, show_default=True, help="Store URL or path."
-    )(wrapper)
-    return wrapper  # type: ignore[return-value]
 
 
 @click.group()
@@ -52,30 +33,67 @@ def users() -> None:
     envvar="TALLYROOM_USER_PASSWORD",
     help="At least 12 characters (prompted for when not given).",
 )
-@_command
+@command(actor=False)
 def add(username: str, role: str, password: str, db: str) -> None:
     """Add USERNAME to the console with a role (returning_officer, scrutineer, observer)."""
     from tallyroom.services.users import create_user
-    from tallyroom.store import open_store
     from tallyroom.store.schema import ConsoleRole
 
-    with open_store(db, upgrade=True) as store:
+    with open_cli_store(db) as store:
         user = create_user(store, username, password, ConsoleRole(role))
     click.echo(f"added {user.username} ({user.role.value})")
 
 
 @users.command("list")
-@_command
+@command(actor=False)
 def list_(db: str) -> None:
     """List the console's users and their roles."""
     from tallyroom.services.users import list_users
-    from tallyroom.store import open_store
 
-    with open_store(db, upgrade=True) as store:
+    with open_cli_store(db) as store:
         for user in list_users(store):
             click.echo(f"{user.username}\t{user.role.value}\t{user.created_at}")
 
 
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("tallyroom-data"),
+    show_default=True,
+    help="Folder of per-election key files and credential exports.",
+)
+@click.option(
+    "--session-secret-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="File holding the session signing key (default: a new random key each start).",
+)
+@click.option("--https-only", is_flag=True, help="Secure cookies and HSTS (behind TLS).")
+@command(actor=False)
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    data_dir: Path,
+    session_secret_file: Path | None,
+    https_only: bool,
+    db: str,
+) -> None:
+    """Serve the booth, the console, the results and the JSON API (uvicorn)."""
+    from tallyroom.web.server import serve as run
+    from tallyroom.web.settings import WebSettings
+
+    extra: dict[str, Any] = {}
+    if session_secret_file is not None:
+        extra["session_secret"] = session_secret_file.read_text(encoding="utf-8").strip()
+    settings = WebSettings(database=db, data_dir=data_dir, https_only=https_only, **extra)
+    run(settings, host=host, port=port, workers=workers)
+
+
 def register_web_commands(main: click.Group) -> None:
-    """Add ``users`` to ``main``."""
+    """Add ``users`` and ``serve`` to ``main``."""
     main.add_command(users)
+    main.add_command(serve)

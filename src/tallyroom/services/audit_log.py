@@ -1,0 +1,132 @@
+"""Reading, exporting and verifying an election's audit log.
+
+* :func:`audit_events`: the log as stored, in order, each event with its chain hash;
+* :func:`verify_log`: the stored chain checked against the store's head and, when given, a
+  head published earlier (``SEQUENCE:HASH``, as :func:`parse_head` reads it);
+* :func:`export_log` / :func:`verify_export`: the log as JSON Lines, one event a line with
+  every hashed field and the recorded hash, so that anybody can re-check the chain away from
+  the server: ``tallyroom audit verify --file log.jsonl --head SEQUENCE:HASH``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from tallyroom.audit.chain import ChainedEvent, Head
+from tallyroom.audit.events import Action, AuditEvent
+from tallyroom.audit.verify import Unreadable, VerificationResult, verify_chain
+from tallyroom.errors import InputError
+from tallyroom.services.elections import get_election
+from tallyroom.store import audit
+from tallyroom.store.engine import Store
+
+__all__ = [
+    "audit_events",
+    "event_json",
+    "export_log",
+    "format_head",
+    "log_head",
+    "parse_head",
+    "verify_export",
+    "verify_log",
+]
+
+
+def parse_head(text: str) -> Head:
+    """A published head written ``SEQUENCE:HASH`` (the hash in hexadecimal)."""
+    sequence, _, digest = text.strip().partition(":")
+    try:
+        head = Head(int(sequence), bytes.fromhex(digest))
+    except ValueError:
+        raise InputError(
+            "a head is SEQUENCE:HASH, the hash 64 hexadecimal digits", field="head", value=text
+        ) from None
+    return head
+
+
+def format_head(head: Head) -> str:
+    return f"{head.sequence}:{head.hash.hex()}"
+
+
+def event_json(chained: ChainedEvent) -> dict[str, object]:
+    """One exported event: its hashed fields as stored, and its chain hash."""
+    e = chained.event
+    return {
+        "sequence": e.sequence,
+        "election": e.election,
+        "action": e.action.value,
+        "actor": e.actor,
+        "reason": e.reason,
+        "payload": e.payload,
+        "recorded_at": e.recorded_at,
+        "hash": chained.hash.hex(),
+    }
+
+
+def audit_events(store: Store, slug: str) -> list[ChainedEvent]:
+    election = get_election(store, slug)
+    with store.read() as conn:
+        return list(audit.events(conn, election.id))
+
+
+def log_head(store: Store, slug: str) -> Head:
+    """The stored log's head: publish it (``SEQUENCE:HASH``) to pin the log as it is now."""
+    election = get_election(store, slug)
+    with store.read() as conn:
+        return audit.head(conn, election.id)
+
+
+def verify_log(
+    store: Store, slug: str, *, published_head: Head | None = None
+) -> VerificationResult:
+    election = get_election(store, slug)
+    with store.read() as conn:
+        return audit.verify(conn, election.id, published_head=published_head)
+
+
+def export_log(store: Store, slug: str, path: Path) -> Head:
+    """Write the log to ``path`` as JSON Lines; the head it ends at."""
+    events = audit_events(store, slug)
+    with Path(path).open("w", encoding="utf-8") as out:
+        for chained in events:
+            out.write(json.dumps(event_json(chained), ensure_ascii=False, sort_keys=True) + "\n")
+    return log_head(store, slug)
+
+
+def _read_line(number: int, text: str) -> ChainedEvent | Unreadable:
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        return Unreadable(None, None, f"line {number}: not JSON ({exc})")
+    sequence = doc.get("sequence") if isinstance(doc, dict) else None
+    try:
+        event = AuditEvent(
+            sequence=doc["sequence"],
+            election=doc["election"],
+            action=Action(doc["action"]),
+            actor=doc["actor"],
+            reason=doc["reason"],
+            payload=doc["payload"],
+            recorded_at=doc["recorded_at"],
+        )
+        return ChainedEvent(event, bytes.fromhex(doc["hash"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        known = sequence if isinstance(sequence, int) and not isinstance(sequence, bool) else None
+        return Unreadable(known, None, f"line {number}: {exc}")
+
+
+def _exported(path: Path) -> Iterator[ChainedEvent | Unreadable]:
+    with path.open(encoding="utf-8") as stream:
+        for number, line in enumerate(stream, start=1):
+            if line.strip():
+                yield _read_line(number, line)
+
+
+def verify_export(path: Path, *, expected_head: Head | None = None) -> VerificationResult:
+    """Check an exported log on its own: every hash, every sequence, and the head if given."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such file", path=str(path))
+    return verify_chain(_exported(path), expected_head=expected_head)

@@ -1,0 +1,452 @@
+"""The JSON API: every action of the booth, the console and the results, under ``/api``.
+
+Described by the OpenAPI document at ``/openapi.json``. Errors are
+``{"error": <class>, "message": <one line>}`` with the status of
+:func:`tallyroom.web.app.status_of`.
+
+Authentication: the booth's calls carry the voter's credential in the body (and count
+against the credential attempt limit). The console's calls use the session cookie that
+``POST /api/session`` sets; every one that changes something must send the session's CSRF
+token, returned by that call, in the ``X-CSRF-Token`` header. Results exist only after the
+declaration (404 before).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request, Response
+from pydantic import BaseModel, Field
+
+from tallyroom.errors import InputError
+from tallyroom.services import audit_log as audit_log_service
+from tallyroom.services import declaring, nominations, polling, users
+from tallyroom.services import register as register_service
+from tallyroom.services.audit_log import event_json, format_head
+from tallyroom.services.credentials import reissue_credential, revoke_credential
+from tallyroom.services.elections import definition_of, get_election
+from tallyroom.services.voting import cast_ballot
+from tallyroom.store.errors import CredentialRejected, NotFound
+from tallyroom.web.booth import credential_key
+from tallyroom.web.guards import SESSION_USER, Officer, User, Web, client_key, list_elections
+from tallyroom.web.jobs import read_job
+from tallyroom.web.public import RECEIPTS_FROM
+from tallyroom.web.security import CSRF_HEADER, check_csrf, csrf_token
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api", tags=["api"])
+CsrfHeader = Annotated[str | None, Header(alias=CSRF_HEADER)]
+
+
+class ElectionSummary(BaseModel):
+    slug: str
+    name: str
+    state: str
+
+
+class SignIn(BaseModel):
+    username: str
+    password: str
+
+
+class Session(BaseModel):
+    username: str
+    role: str
+    csrf_token: str = Field(description=f"Send it in the {CSRF_HEADER} header.")
+
+
+class Credential(BaseModel):
+    credential: str
+
+
+class ContestBallot(BaseModel):
+    name: str
+    title: str
+    rule: str
+    seats: int
+    candidates: list[str]
+
+
+class VoterBallotOut(BaseModel):
+    section: str
+    contests: list[ContestBallot]
+    voted: list[str]
+
+
+class CastIn(BaseModel):
+    credential: str
+    choices: dict[str, list[str]] = Field(
+        description="Contest name -> candidate names, best first (one name for plurality)."
+    )
+
+
+class ReceiptOut(BaseModel):
+    contest: str
+    code: str
+
+
+class ReceiptLookup(BaseModel):
+    code: str
+    found: bool
+    contest: str | None
+
+
+class Reasoned(BaseModel):
+    reason: str
+
+
+class RevokeIn(BaseModel):
+    credential: str
+    reason: str
+
+
+class ReissueIn(BaseModel):
+    who: str
+    reason: str
+
+
+class ReissueOut(BaseModel):
+    person_id: str
+    section: str
+    credential: str
+    issue_number: int
+
+
+class EligibilityIn(BaseModel):
+    who: str
+    eligible: bool
+    reason: str
+
+
+class NominationIn(BaseModel):
+    contest: str
+    candidate: str
+    nominator: str
+
+
+class WithdrawalIn(BaseModel):
+    contest: str
+    candidate: str
+
+
+class CountIn(BaseModel):
+    passphrase: str
+    declare: bool = False
+
+
+def _summary(slug: str, web: Any) -> ElectionSummary:
+    record = get_election(web.store, slug)
+    return ElectionSummary(slug=slug, name=definition_of(record).name, state=record.state.value)
+
+
+# -- public -----------------------------------------------------------------------------------
+
+
+@router.get("/elections", response_model=list[ElectionSummary])
+def elections_list(web: Web) -> list[ElectionSummary]:
+    """Every election and its lifecycle state."""
+    return [
+        ElectionSummary(slug=r.slug, name=definition_of(r).name, state=r.state.value)
+        for r in list_elections(web.store)
+    ]
+
+
+@router.get("/elections/{slug}", response_model=ElectionSummary)
+def election(slug: str, web: Web) -> ElectionSummary:
+    return _summary(slug, web)
+
+
+@router.get("/elections/{slug}/receipts", response_model=list[ReceiptOut])
+def receipts(slug: str, web: Web) -> list[ReceiptOut]:
+    """The receipt of every ballot in the box (public from the opening of the poll)."""
+    if get_election(web.store, slug).state not in RECEIPTS_FROM:
+        return []
+    return [ReceiptOut(contest=r.contest, code=r.code) for r in polling.receipts(web.store, slug)]
+
+
+@router.get("/elections/{slug}/receipts/{code}", response_model=ReceiptLookup)
+def receipt(slug: str, code: str, web: Web) -> ReceiptLookup:
+    found = polling.find_receipt(web.store, slug, code)
+    return ReceiptLookup(code=code, found=found is not None, contest=found)
+
+
+@router.get("/elections/{slug}/results")
+def results(slug: str, web: Web) -> dict[str, Any]:
+    """The declaration (per-candidate totals, sections, turnout, each round); 404 before."""
+    doc = declaring.published_declaration(web.store, slug)
+    if doc is None:
+        raise NotFound("no result has been declared", election=slug)
+    return doc
+
+
+@router.get("/elections/{slug}/results/files")
+def result_files(slug: str, web: Web) -> list[dict[str, Any]]:
+    return [
+        {"name": n, "media_type": t, "size": s, "sha256": h, "url": f"/e/{slug}/results/files/{n}"}
+        for n, t, s, h in declaring.declaration_files(web.store, slug)
+    ]
+
+
+# -- the booth --------------------------------------------------------------------------------
+
+
+@router.post("/elections/{slug}/ballot", response_model=VoterBallotOut)
+def voter_ballot(slug: str, body: Credential, request: Request, web: Web) -> VoterBallotOut:
+    """The contests this credential may still vote in, with their candidates."""
+    key = client_key(request)
+    web.credential_attempts.check(key)
+    try:
+        found = polling.voter_ballot(
+            web.store, slug, body.credential, credential_key=credential_key(web, slug)
+        )
+    except (CredentialRejected, InputError):
+        web.credential_attempts.fail(key)
+        raise
+    return VoterBallotOut(
+        section=found.section,
+        contests=[
+            ContestBallot(
+                name=c.name,
+                title=c.title or c.name,
+                rule=c.rule,
+                seats=c.seats,
+                candidates=list(c.candidate_names),
+            )
+            for c in found.contests
+        ],
+        voted=list(found.voted),
+    )
+
+
+@router.post("/elections/{slug}/cast", response_model=list[ReceiptOut])
+def cast(slug: str, body: CastIn, request: Request, web: Web) -> list[ReceiptOut]:
+    """Cast the voter's ballots, all or none; the receipts once they are stored."""
+    key = client_key(request)
+    web.credential_attempts.check(key)
+    record = get_election(web.store, slug)
+    try:
+        cast_receipts = cast_ballot(
+            web.store,
+            record.id,
+            body.credential,
+            body.choices,
+            credential_key=credential_key(web, slug),
+        )
+    except CredentialRejected:
+        web.credential_attempts.fail(key)
+        raise
+    return [ReceiptOut(contest=r.contest, code=r.code) for r in cast_receipts]
+
+
+# -- the console ------------------------------------------------------------------------------
+
+
+@router.post("/session", response_model=Session)
+def sign_in(body: SignIn, request: Request, web: Web) -> Session:
+    """Sign in to the console (sets the session cookie); the CSRF token for later calls."""
+    key = client_key(request)
+    web.sign_in_attempts.check(key)
+    try:
+        user = users.authenticate(web.store, body.username, body.password)
+    except users.SignInRefused:
+        web.sign_in_attempts.fail(key)
+        raise
+    request.session.clear()
+    request.session[SESSION_USER] = user.id
+    return Session(username=user.username, role=user.role.value, csrf_token=csrf_token(request))
+
+
+@router.delete("/session", status_code=204)
+def sign_out(request: Request, token: CsrfHeader = None) -> Response:
+    check_csrf(request, token)
+    request.session.clear()
+    return Response(status_code=204)
+
+
+@router.get("/elections/{slug}/register/summary")
+def register_summary(slug: str, web: Web, user: User) -> dict[str, Any]:
+    """Register entries by section and eligibility outcome."""
+    summary = register_service.register_summary(web.store, slug)
+    return {
+        "sections": list(summary.sections),
+        "outcomes": list(summary.outcomes),
+        "counts": {s: {o: summary.count(s, o) for o in summary.outcomes} for s in summary.sections},
+    }
+
+
+@router.get("/elections/{slug}/jobs/{job_id}")
+def job(slug: str, job_id: str, web: Web, user: User) -> dict[str, Any]:
+    """A console job's progress (a register import)."""
+    return read_job(web.settings.data_dir, slug, job_id)
+
+
+@router.post("/elections/{slug}/register/eligibility")
+def change_eligibility(
+    slug: str,
+    body: EligibilityIn,
+    request: Request,
+    web: Web,
+    user: Officer,
+    token: CsrfHeader = None,
+) -> dict[str, Any]:
+    check_csrf(request, token)
+    entry = register_service.change_eligibility(
+        web.store, slug, body.who, body.eligible, actor=user.username, reason=body.reason
+    )
+    return {"person_id": entry.person_id, "eligible": entry.eligible}
+
+
+@router.post("/elections/{slug}/register/freeze")
+def freeze(
+    slug: str, request: Request, web: Web, user: Officer, token: CsrfHeader = None
+) -> dict[str, str]:
+    check_csrf(request, token)
+    return {"sha256": register_service.freeze_register(web.store, slug, actor=user.username)}
+
+
+def _standings(table: nominations.ContestNominations) -> dict[str, Any]:
+    return {
+        "threshold": table.threshold,
+        "candidates": [
+            {"name": s.candidate, "nominations": s.count, "standing": s.standing.name.lower()}
+            for s in table.standings
+        ],
+        "rejected": len(table.rejected),
+    }
+
+
+@router.get("/elections/{slug}/nominations")
+def nomination_standings(slug: str, web: Web, user: User) -> dict[str, Any]:
+    found = nominations.nomination_standings(web.store, slug)
+    return {contest: _standings(table) for contest, table in found.items()}
+
+
+@router.post("/elections/{slug}/nominations")
+def nominate(
+    slug: str,
+    body: NominationIn,
+    request: Request,
+    web: Web,
+    user: Officer,
+    token: CsrfHeader = None,
+) -> dict[str, Any]:
+    check_csrf(request, token)
+    table = nominations.record_nomination(
+        web.store, slug, body.contest, body.candidate, body.nominator, actor=user.username
+    )
+    return _standings(table)
+
+
+@router.post("/elections/{slug}/withdrawals")
+def withdraw(
+    slug: str,
+    body: WithdrawalIn,
+    request: Request,
+    web: Web,
+    user: Officer,
+    token: CsrfHeader = None,
+) -> dict[str, Any]:
+    check_csrf(request, token)
+    table = nominations.record_withdrawal(
+        web.store, slug, body.contest, body.candidate, actor=user.username
+    )
+    return _standings(table)
+
+
+@router.post("/elections/{slug}/nominations/close")
+def close_nominations(
+    slug: str, request: Request, web: Web, user: Officer, token: CsrfHeader = None
+) -> dict[str, list[str]]:
+    check_csrf(request, token)
+    fixed = nominations.close_nominations(web.store, slug, actor=user.username)
+    return {contest: list(names) for contest, names in fixed.items()}
+
+
+@router.post("/elections/{slug}/credentials/revoke")
+def revoke(
+    slug: str, body: RevokeIn, request: Request, web: Web, user: Officer, token: CsrfHeader = None
+) -> dict[str, str]:
+    check_csrf(request, token)
+    revoke_credential(
+        web.store,
+        slug,
+        body.credential,
+        key_path=web.settings.credential_key_file(slug),
+        actor=user.username,
+        reason=body.reason,
+    )
+    return {"status": "revoked"}
+
+
+@router.post("/elections/{slug}/credentials/reissue", response_model=ReissueOut)
+def reissue(
+    slug: str, body: ReissueIn, request: Request, web: Web, user: Officer, token: CsrfHeader = None
+) -> ReissueOut:
+    check_csrf(request, token)
+    new = reissue_credential(
+        web.store,
+        slug,
+        body.who,
+        key_path=web.settings.credential_key_file(slug),
+        actor=user.username,
+        reason=body.reason,
+    )
+    return ReissueOut(
+        person_id=new.person_id,
+        section=new.section,
+        credential=new.credential,
+        issue_number=new.issue_number,
+    )
+
+
+@router.post("/elections/{slug}/open", response_model=ElectionSummary)
+def open_poll(
+    slug: str, request: Request, web: Web, user: Officer, token: CsrfHeader = None
+) -> ElectionSummary:
+    check_csrf(request, token)
+    polling.open_voting(web.store, slug, actor=user.username)
+    return _summary(slug, web)
+
+
+@router.post("/elections/{slug}/close", response_model=ElectionSummary)
+def close_poll(
+    slug: str, request: Request, web: Web, user: Officer, token: CsrfHeader = None
+) -> ElectionSummary:
+    check_csrf(request, token)
+    polling.close_voting(web.store, slug, actor=user.username)
+    return _summary(slug, web)
+
+
+@router.get("/elections/{slug}/turnout")
+def turnout(slug: str, web: Web, user: User) -> list[dict[str, Any]]:
+    """Ballots cast per contest and section, against the electorate (never any votes)."""
+    return [
+        {"contest": t.contest, "cast": t.cast, "electorate": t.electorate}
+        for t in polling.turnout(web.store, slug)
+    ]
+
+
+@router.post("/elections/{slug}/count", response_model=ElectionSummary)
+def count(
+    slug: str, body: CountIn, request: Request, web: Web, user: Officer, token: CsrfHeader = None
+) -> ElectionSummary:
+    """Count with the sealing key kept on the server (and declare, if asked)."""
+    check_csrf(request, token)
+    step = declaring.declare if body.declare else declaring.count
+    step(
+        web.store,
+        slug,
+        private_key_file=web.settings.private_key_file(slug),
+        passphrase=body.passphrase,
+        actor=user.username,
+    )
+    return _summary(slug, web)
+
+
+@router.get("/elections/{slug}/audit")
+def audit_log(slug: str, web: Web, user: User) -> dict[str, Any]:
+    """The audit log (each event's hashed fields and chain hash), and whether it verifies."""
+    events = [event_json(c) for c in audit_log_service.audit_events(web.store, slug)]
+    result = audit_log_service.verify_log(web.store, slug)
+    return {"verified": result.ok, "head": format_head(result.head), "events": events}

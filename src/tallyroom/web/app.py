@@ -1,0 +1,143 @@
+"""The app factory: :func:`create_app` builds the FastAPI app from :class:`WebSettings`.
+
+It opens the store (migrating it unless told not to), sets up Jinja2 (autoescaping every
+template, so a candidate called ``<script>`` is shown as text), the signed session cookie,
+the security headers, the static files (plotly's own bundled ``plotly.min.js`` is served
+from the installed package: nothing comes from another site), and one error handler for the
+whole error tree: pages get an error page, ``/api`` gets ``{"error", "message"}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from tallyroom import __version__
+from tallyroom.errors import InputError, TallyroomError
+from tallyroom.services.users import SignInRefused
+from tallyroom.store.engine import open_store
+from tallyroom.store.errors import (
+    AlreadyCast,
+    CredentialKeyMismatch,
+    CredentialRejected,
+    LifecycleError,
+    NotFound,
+)
+from tallyroom.web import api, booth, console, public
+from tallyroom.web.guards import Forbidden, NotSignedIn, WebContext
+from tallyroom.web.pages import environment, render
+from tallyroom.web.security import (
+    AttemptLimiter,
+    CsrfRejected,
+    SecurityHeaders,
+    TooManyAttempts,
+)
+from tallyroom.web.settings import WebSettings
+
+__all__ = ["create_app", "status_of"]
+
+HERE = Path(__file__).parent
+log = logging.getLogger("tallyroom.web")
+
+# Most specific first: the first match decides the status.
+_STATUS: tuple[tuple[type[TallyroomError], int], ...] = (
+    (NotSignedIn, 401),
+    (SignInRefused, 401),
+    (Forbidden, 403),
+    (CsrfRejected, 403),
+    (CredentialRejected, 403),
+    (CredentialKeyMismatch, 409),
+    (NotFound, 404),
+    (AlreadyCast, 409),
+    (LifecycleError, 409),
+    (TooManyAttempts, 429),
+    (InputError, 422),
+)
+
+
+def status_of(exc: TallyroomError) -> int:
+    for cls, status in _STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 400
+
+
+async def _error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TallyroomError)
+    status = status_of(exc)
+    headers = {}
+    if isinstance(exc, TooManyAttempts):
+        headers["Retry-After"] = str(exc.retry_after)
+    if request.url.path.startswith("/api/"):
+        body = {"error": type(exc).__name__, "message": str(exc)}
+        return JSONResponse(body, status_code=status, headers=headers)
+    if isinstance(exc, NotSignedIn):
+        return RedirectResponse(f"/console/sign-in?next={request.url.path}", status_code=303)
+    response = render(request, "error.html", status_code=status, message=str(exc), status=status)
+    response.headers.update(headers)
+    return response
+
+
+def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
+    """The web app on ``settings.database`` (migrated to the latest schema if ``upgrade``)."""
+    store = open_store(settings.database, upgrade=upgrade)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="tallyroom",
+        version=__version__,
+        description="Membership ballots: the booth, the officers' console and the results. "
+        "Every page works without JavaScript; every action is also in this JSON API.",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.web = WebContext(
+        settings=settings,
+        store=store,
+        templates=environment(),
+        credential_attempts=AttemptLimiter(
+            "credential", settings.credential_attempts, settings.attempt_window
+        ),
+        sign_in_attempts=AttemptLimiter(
+            "sign-in", settings.sign_in_attempts, settings.attempt_window
+        ),
+    )
+    app.add_middleware(SecurityHeaders, https_only=settings.https_only)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.session_secret,
+        session_cookie="tallyroom_session",
+        max_age=settings.session_max_age,
+        same_site="lax",
+        https_only=settings.https_only,
+    )
+    app.add_exception_handler(TallyroomError, _error)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/static-vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        import plotly
+
+        bundled = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+        return FileResponse(
+            bundled,
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    for module in (public, booth, console, api):
+        app.include_router(module.router)
+
+    return app

@@ -1,0 +1,164 @@
+"""The booth's ballot form: each contest's fields, and the ballot read back from a post.
+
+Field names use indexes, never candidate names (a name may hold any character):
+
+* a single choice (``plurality``): radio buttons ``c<k>`` whose value is the candidate's index;
+* a multi-seat choice (``block``, up to ``seats`` marks): checkboxes ``c<k>``;
+* a ranked ballot (IRV and every STV rule): one number field ``c<k>r<j>`` per candidate
+  ``j`` (1 = first preference). Without JavaScript these are plain numbered choices; the
+  booth's script turns them into a list the voter reorders with buttons, and keeps the
+  numbers in step, so the post is the same either way.
+
+:func:`read_ballot` returns the ballot as the casting service takes it (contest -> names, best
+first) and every problem found, each naming its contest, so the booth can show them all at
+once. A contest with nothing marked is left out: the voter abstains in it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = [
+    "BallotKind",
+    "ContestForm",
+    "ContestLike",
+    "FormProblem",
+    "contest_forms",
+    "read_ballot",
+]
+
+SINGLE_RULES = frozenset({"plurality"})
+MULTI_RULES = frozenset({"block"})
+
+
+class BallotKind(enum.Enum):
+    SINGLE = "single"
+    MULTI = "multi"
+    RANKED = "ranked"
+
+
+class ContestLike(Protocol):
+    """What the booth needs of a contest (an election definition's ``Contest`` fits)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def seats(self) -> int: ...
+    @property
+    def candidate_names(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ContestForm:
+    """One contest as the booth shows it."""
+
+    index: int
+    name: str
+    title: str
+    rule: str
+    seats: int
+    kind: BallotKind
+    candidates: tuple[str, ...]
+
+    @property
+    def field(self) -> str:
+        return f"c{self.index}"
+
+    def rank_field(self, candidate: int) -> str:
+        return f"c{self.index}r{candidate}"
+
+    @property
+    def instruction(self) -> str:
+        if self.kind is BallotKind.SINGLE:
+            return "Choose one candidate."
+        if self.kind is BallotKind.MULTI:
+            return f"Choose up to {self.seats} candidates."
+        return (
+            "Number the candidates in order of preference: 1 for your first choice, 2 for "
+            "your second, and so on. Rank as many or as few as you like."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FormProblem:
+    contest: str
+    message: str
+
+
+def _kind(rule: str) -> BallotKind:
+    if rule in SINGLE_RULES:
+        return BallotKind.SINGLE
+    if rule in MULTI_RULES:
+        return BallotKind.MULTI
+    return BallotKind.RANKED
+
+
+def contest_forms(contests: Sequence[ContestLike]) -> list[ContestForm]:
+    return [
+        ContestForm(
+            k, c.name, c.title or c.name, c.rule, c.seats, _kind(c.rule), tuple(c.candidate_names)
+        )
+        for k, c in enumerate(contests)
+    ]
+
+
+def _index(text: str, n: int) -> int | None:
+    return int(text) if text.isdigit() and int(text) < n else None
+
+
+def _read_ranked(
+    form: ContestForm, data: Mapping[str, Sequence[str]]
+) -> tuple[list[str], str | None]:
+    numbered: list[tuple[int, str]] = []
+    for j, name in enumerate(form.candidates):
+        values = [v.strip() for v in data.get(form.rank_field(j), ()) if v.strip()]
+        if not values:
+            continue
+        if not values[0].isdigit() or not 1 <= int(values[0]) <= len(form.candidates):
+            return [], f"{values[0]!r} is not a preference number from 1 to {len(form.candidates)}"
+        numbered.append((int(values[0]), name))
+    numbers = [n for n, _ in numbered]
+    repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+    if repeated:
+        return [], (
+            f"preference {', '.join(map(str, repeated))} is given to more than one candidate: "
+            "give each number once"
+        )
+    if numbered and sorted(numbers) != list(range(1, len(numbers) + 1)):
+        return [], "number your preferences 1, 2, 3... without gaps"
+    return [name for _, name in sorted(numbered)], None
+
+
+def read_ballot(
+    forms: Sequence[ContestForm], data: Mapping[str, Sequence[str]]
+) -> tuple[dict[str, list[str]], list[FormProblem]]:
+    """The ballot posted (contest -> names, best first) and every problem with it."""
+    ballot: dict[str, list[str]] = {}
+    problems: list[FormProblem] = []
+    for form in forms:
+        n = len(form.candidates)
+        if form.kind is BallotKind.RANKED:
+            names, problem = _read_ranked(form, data)
+        else:
+            picked = [_index(v, n) for v in data.get(form.field, ())]
+            problem = None
+            if any(p is None for p in picked):
+                problem = "that is not a candidate on this ballot"
+            limit = 1 if form.kind is BallotKind.SINGLE else form.seats
+            if problem is None and len(set(picked)) > limit:
+                problem = f"choose at most {limit} candidate{'s' if limit > 1 else ''}"
+            names = [form.candidates[p] for p in sorted({p for p in picked if p is not None})]
+        if problem is not None:
+            problems.append(FormProblem(form.title, problem))
+        elif names:
+            ballot[form.name] = names
+    if not ballot and not problems:
+        problems.append(FormProblem("", "mark at least one contest before you review your ballot"))
+    return ballot, problems

@@ -1,0 +1,237 @@
+"""The voters' booth: credential -> ballot -> review -> cast -> receipt.
+
+Every step is a plain form post, so the booth works without JavaScript. The credential
+travels in a hidden field from step to step (pages are ``no-store``) and is checked again at
+each one, exactly as casting checks it, so an error is shown where it happens: a mistyped,
+revoked or already used credential, or a poll that has closed in the meantime. Failed
+credentials count against the client's attempt limit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
+
+from tallyroom.errors import InputError
+from tallyroom.services import polling
+from tallyroom.services.credentials import load_or_create_key
+from tallyroom.services.elections import definition_of, get_election
+from tallyroom.services.voting import cast_ballot
+from tallyroom.store.credentials import CredentialKey
+from tallyroom.store.errors import AlreadyCast, CredentialRejected, LifecycleError
+from tallyroom.web.ballot_form import ContestForm, FormProblem, contest_forms, read_ballot
+from tallyroom.web.guards import Web, WebContext, client_key
+from tallyroom.web.pages import render
+from tallyroom.web.security import check_csrf
+
+__all__ = ["credential_key", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+Text = Annotated[str, Form()]
+
+
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    title: str
+    message: str
+    status: int
+
+
+def credential_key(web: WebContext, slug: str) -> CredentialKey:
+    path = web.settings.credential_key_file(slug)
+    if not path.exists():
+        raise LifecycleError("voting has not started: no credentials exist yet", election=slug)
+    return load_or_create_key(path, create=False)
+
+
+def _refusal(exc: Exception) -> _Refusal:
+    if isinstance(exc, CredentialRejected):
+        return _Refusal(
+            "This credential is not valid",
+            "We do not recognise this credential. It may be mistyped, or it may have been "
+            "replaced by a new one (a replaced credential no longer works). Check it against "
+            "your ballot letter, or ask the returning officer for a new one.",
+            403,
+        )
+    if isinstance(exc, AlreadyCast):
+        return _Refusal(
+            "This credential has already been used",
+            "A ballot has already been cast with this credential, so it cannot vote again. "
+            "If you did not cast it, contact the returning officer.",
+            409,
+        )
+    if isinstance(exc, LifecycleError):
+        return _Refusal(
+            "The ballot is closed",
+            "Voting is not open: ballots are accepted only while the poll is open.",
+            409,
+        )
+    return _Refusal("Please check your credential", str(exc), 422)
+
+
+def _name(web: WebContext, slug: str) -> str:
+    return definition_of(get_election(web.store, slug)).name
+
+
+def _credential_page(
+    request: Request, web: WebContext, slug: str, credential: str, exc: Exception
+) -> HTMLResponse:
+    if isinstance(exc, CredentialRejected | InputError):
+        web.credential_attempts.fail(client_key(request))
+    refusal = _refusal(exc)
+    return render(
+        request,
+        "booth_credential.html",
+        status_code=refusal.status,
+        slug=slug,
+        name=_name(web, slug),
+        credential=credential if isinstance(exc, InputError) else "",
+        problem_title=refusal.title,
+        problem=refusal.message,
+    )
+
+
+def _voter(
+    request: Request, web: WebContext, slug: str, credential: str
+) -> polling.VoterBallot | HTMLResponse:
+    """The voter's ballot, or the credential page saying why there is none."""
+    web.credential_attempts.check(client_key(request))
+    try:
+        ballot = polling.voter_ballot(
+            web.store, slug, credential, credential_key=credential_key(web, slug)
+        )
+    except (CredentialRejected, InputError, LifecycleError) as exc:
+        return _credential_page(request, web, slug, credential, exc)
+    if not ballot.contests:
+        return _credential_page(request, web, slug, "", AlreadyCast("already voted", election=slug))
+    return ballot
+
+
+def _ballot_page(
+    request: Request,
+    slug: str,
+    web: WebContext,
+    credential: str,
+    voter: polling.VoterBallot,
+    chosen: dict[str, list[str]],
+    problems: list[FormProblem],
+) -> HTMLResponse:
+    return render(
+        request,
+        "booth_ballot.html",
+        status_code=422 if problems else 200,
+        slug=slug,
+        name=_name(web, slug),
+        credential=credential,
+        forms=contest_forms(voter.contests),
+        voted=voter.voted,
+        chosen=chosen,
+        problems=problems,
+    )
+
+
+@router.get("/e/{slug}/vote")
+def credential_form(request: Request, slug: str, web: Web) -> HTMLResponse:
+    return render(request, "booth_credential.html", slug=slug, name=_name(web, slug), problem=None)
+
+
+@router.post("/e/{slug}/vote")
+def enter_credential(
+    request: Request, slug: str, web: Web, credential: Text, csrf_token: Text
+) -> Response:
+    check_csrf(request, csrf_token)
+    voter = _voter(request, web, slug, credential)
+    if isinstance(voter, HTMLResponse):
+        return voter
+    return _ballot_page(request, slug, web, credential, voter, {}, [])
+
+
+def _form_lists(form: FormData) -> dict[str, list[str]]:
+    return {key: [str(v) for v in form.getlist(key)] for key in form}
+
+
+@router.post("/e/{slug}/vote/review")
+async def review(request: Request, slug: str, web: Web) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")))
+    credential = str(form.get("credential", ""))
+    voter = _voter(request, web, slug, credential)
+    if isinstance(voter, HTMLResponse):
+        return voter
+    forms = contest_forms(voter.contests)
+    ballot, problems = read_ballot(forms, _form_lists(form))
+    if problems:
+        return _ballot_page(request, slug, web, credential, voter, ballot, problems)
+    return render(
+        request,
+        "booth_review.html",
+        slug=slug,
+        name=_name(web, slug),
+        credential=credential,
+        forms=forms,
+        ballot=ballot,
+        ballot_json=json.dumps(ballot, ensure_ascii=False),
+    )
+
+
+def _posted_ballot(forms: list[ContestForm], text: str) -> dict[str, list[str]]:
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        raise InputError("the ballot could not be read; please fill it in again") from None
+    names = {f.name for f in forms}
+    if not isinstance(doc, dict) or not all(
+        k in names and isinstance(v, list) and all(isinstance(x, str) for x in v)
+        for k, v in doc.items()
+    ):
+        raise InputError("the ballot could not be read; please fill it in again")
+    return doc
+
+
+@router.post("/e/{slug}/vote/change")
+def change(
+    request: Request, slug: str, web: Web, credential: Text, ballot: Text, csrf_token: Text
+) -> Response:
+    check_csrf(request, csrf_token)
+    voter = _voter(request, web, slug, credential)
+    if isinstance(voter, HTMLResponse):
+        return voter
+    chosen = _posted_ballot(contest_forms(voter.contests), ballot)
+    return _ballot_page(request, slug, web, credential, voter, chosen, [])
+
+
+@router.post("/e/{slug}/vote/cast")
+def cast(
+    request: Request, slug: str, web: Web, credential: Text, ballot: Text, csrf_token: Text
+) -> Response:
+    check_csrf(request, csrf_token)
+    voter = _voter(request, web, slug, credential)
+    if isinstance(voter, HTMLResponse):
+        return voter
+    forms = contest_forms(voter.contests)
+    choices = _posted_ballot(forms, ballot)
+    election = get_election(web.store, slug)
+    try:
+        receipts = cast_ballot(
+            web.store,
+            election.id,
+            credential,
+            choices,
+            credential_key=credential_key(web, slug),
+        )
+    except (CredentialRejected, AlreadyCast, LifecycleError) as exc:
+        return _credential_page(request, web, slug, "", exc)
+    titles = {f.name: f.title for f in forms}
+    return render(
+        request,
+        "booth_receipt.html",
+        slug=slug,
+        name=_name(web, slug),
+        receipts=[{"title": titles.get(r.contest, r.contest), "code": r.code} for r in receipts],
+    )

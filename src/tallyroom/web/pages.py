@@ -1,0 +1,48 @@
+"""Rendering pages: the Jinja2 environment (autoescaping everything) and :func:`render`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from tallyroom import __version__
+from tallyroom.services.users import ConsoleUser
+from tallyroom.web.guards import WebContext
+from tallyroom.web.security import csrf_token
+
+__all__ = ["environment", "render"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["version"] = __version__
+    env.filters["label"] = lambda value: str(value).replace("_", " ")
+    env.filters["thousands"] = lambda value: f"{int(value):,}"
+    return env
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    user: ConsoleUser | None = None,
+    status_code: int = 200,
+    **values: Any,
+) -> HTMLResponse:
+    """Render ``template`` with the request, the user and the session's CSRF token."""
+    web: WebContext = request.app.state.web
+    page = web.templates.get_template(template).render(
+        request=request, user=user, csrf_token=csrf_token(request), **values
+    )
+    return HTMLResponse(page, status_code=status_code)

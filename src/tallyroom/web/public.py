@@ -1,0 +1,179 @@
+"""Public pages: the list of elections, each election's page, the receipts and the results.
+
+Results exist for nobody before the declaration: :func:`tallyroom.services.declaring.
+published_declaration` returns ``None`` until then and the page says so. The receipts list
+is public from the opening of the poll (receipts say nothing about the votes).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+
+from tallyroom.errors import InputError
+from tallyroom.services import declaring, polling
+from tallyroom.services.elections import definition_of, get_election
+from tallyroom.store.schema import ElectionState
+from tallyroom.web.charts import rounds_figure, transfers_figure
+from tallyroom.web.guards import MaybeUser, Web, list_elections
+from tallyroom.web.pages import render
+
+__all__ = ["STATE_TEXT", "router", "script_json"]
+
+router = APIRouter(include_in_schema=False)
+
+STATE_TEXT = {
+    ElectionState.DRAFT: "Being prepared: the register is not final yet.",
+    ElectionState.REGISTER_FROZEN: "The register is final; nominations are open.",
+    ElectionState.NOMINATIONS_CLOSED: "Nominations have closed; credentials come next.",
+    ElectionState.CREDENTIALS_ISSUED: "Credentials have been sent; voting opens soon.",
+    ElectionState.OPEN: "Voting is open.",
+    ElectionState.CLOSED: "Voting has closed; the count comes next.",
+    ElectionState.COUNTED: "The votes have been counted; the result will be declared soon.",
+    ElectionState.DECLARED: "The result has been declared.",
+}
+RECEIPTS_FROM = (
+    ElectionState.OPEN,
+    ElectionState.CLOSED,
+    ElectionState.COUNTED,
+    ElectionState.DECLARED,
+)
+
+
+def script_json(value: object) -> Markup:
+    """JSON safe inside ``<script type="application/json">`` (no ``</script>`` can close it)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, web: Web, user: MaybeUser) -> HTMLResponse:
+    records = list_elections(web.store)
+    listed = [
+        {
+            "slug": r.slug,
+            "name": definition_of(r).name,
+            "state_text": STATE_TEXT[r.state],
+        }
+        for r in records
+    ]
+    return render(request, "home.html", user=user, elections=listed)
+
+
+@router.get("/e/{slug}", response_class=HTMLResponse)
+def election_page(request: Request, slug: str, web: Web, user: MaybeUser) -> HTMLResponse:
+    record = get_election(web.store, slug)
+    return render(
+        request,
+        "election.html",
+        user=user,
+        slug=slug,
+        name=definition_of(record).name,
+        state=record.state.value,
+        state_text=STATE_TEXT[record.state],
+        receipts_public=record.state in RECEIPTS_FROM,
+    )
+
+
+@router.get("/e/{slug}/receipts", response_class=HTMLResponse)
+def receipts_page(
+    request: Request, slug: str, web: Web, user: MaybeUser, code: str | None = None
+) -> HTMLResponse:
+    record = get_election(web.store, slug)
+    listed = polling.receipts(web.store, slug) if record.state in RECEIPTS_FROM else []
+    found: str | None = None
+    problem: str | None = None
+    if code:
+        try:
+            found = polling.find_receipt(web.store, slug, code)
+        except InputError as exc:
+            problem = exc.problem
+    return render(
+        request,
+        "receipts.html",
+        user=user,
+        slug=slug,
+        name=definition_of(record).name,
+        receipts=listed,
+        code=code,
+        found=found,
+        lookup_problem=problem,
+    )
+
+
+def _contest_view(contest: dict[str, Any]) -> dict[str, Any]:
+    report = contest.get("report") or {}
+    names = [c["name"] for c in contest.get("candidates", [])]
+    rounds = list(report.get("results", []))
+    in_rounds = [n for n in names if any(n in r.get("tally", {}) for r in rounds)]
+    extra = sorted({n for r in rounds for n in r.get("tally", {})} - set(in_rounds))
+    order = in_rounds + extra
+    return {
+        **contest,
+        "round_rows": [
+            {
+                "name": name,
+                "votes": [r.get("tally", {}).get(name) for r in rounds],
+            }
+            for name in order
+        ],
+        "round_numbers": [r["round"] for r in rounds],
+        "round_events": [
+            [
+                {
+                    "what": "elected" if "elected" in t else "eliminated",
+                    "who": t.get("elected") or t.get("eliminated"),
+                }
+                for t in r.get("tallyResults", [])
+            ]
+            for r in rounds
+        ],
+        "rounds_chart": script_json(rounds_figure(report, order)) if rounds else None,
+        "transfers_chart": script_json(transfers_figure(report, order))
+        if len(rounds) > 1
+        else None,
+    }
+
+
+@router.get("/e/{slug}/results", response_class=HTMLResponse)
+def results_page(request: Request, slug: str, web: Web, user: MaybeUser) -> HTMLResponse:
+    record = get_election(web.store, slug)
+    doc = declaring.published_declaration(web.store, slug)
+    name = definition_of(record).name
+    if doc is None:
+        return render(
+            request,
+            "results.html",
+            user=user,
+            slug=slug,
+            name=name,
+            declared=False,
+            state_text=STATE_TEXT[record.state],
+            status_code=404,
+        )
+    return render(
+        request,
+        "results.html",
+        user=user,
+        slug=slug,
+        name=name,
+        declared=True,
+        doc=doc,
+        contests=[_contest_view(c) for c in doc.get("contests", [])],
+        files=declaring.declaration_files(web.store, slug),
+    )
+
+
+@router.get("/e/{slug}/results/files/{name}")
+def download(slug: str, name: str, web: Web) -> Response:
+    found = declaring.declaration_file(web.store, slug, name)
+    return Response(
+        found.content,
+        media_type=found.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{found.name}"'},
+    )

@@ -1,0 +1,119 @@
+"""The web app's settings, declared as data: each has a name, a default and a line of help.
+
+:class:`WebSettings` is what :func:`tallyroom.web.app.create_app` and
+:func:`tallyroom.web.server.serve` take. ``docs/web.md`` lists every setting (a test checks
+that none is missing), and :meth:`WebSettings.to_json` / :meth:`WebSettings.from_json` carry
+them to uvicorn's worker processes.
+
+Files kept per election, under ``data_dir`` unless a setting names them one by one:
+
+* ``<slug>.credential-key``: the HMAC key credentials are checked with (created at issue);
+* ``<slug>.private-key``: the sealing key written when the console creates the election
+  (encrypted under the officer's passphrase). The officer may instead upload the key file
+  with the count, and move it off the server once the election exists;
+* ``<slug>-credentials.csv``: the credentials exported once, for the mail merge.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tallyroom.errors import ConfigError
+
+__all__ = ["WebSettings"]
+
+
+def _help(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+@dataclass(frozen=True, slots=True)
+class WebSettings:
+    """Everything the web app needs to know; constructing it does no work."""
+
+    database: str = field(
+        default="sqlite:///tallyroom.db", metadata=_help("Store URL (sqlite:/// or postgresql://).")
+    )
+    data_dir: Path = field(
+        default=Path("tallyroom-data"),
+        metadata=_help("Folder of per-election key files and credential exports (0700)."),
+    )
+    credential_key_files: dict[str, Path] = field(
+        default_factory=dict,
+        metadata=_help("Election slug -> credential key file, instead of data_dir's."),
+    )
+    private_key_files: dict[str, Path] = field(
+        default_factory=dict,
+        metadata=_help("Election slug -> sealing private key file, instead of data_dir's."),
+    )
+    session_secret: str = field(
+        default_factory=lambda: secrets.token_urlsafe(32),
+        metadata=_help("Key signing session cookies; every worker must share it."),
+    )
+    session_max_age: int = field(
+        default=8 * 3600, metadata=_help("Seconds a console sign-in lasts.")
+    )
+    https_only: bool = field(
+        default=False, metadata=_help("Send cookies only over HTTPS (set behind TLS).")
+    )
+    credential_attempts: int = field(
+        default=10, metadata=_help("Credential attempts allowed per client per window.")
+    )
+    sign_in_attempts: int = field(
+        default=10, metadata=_help("Console sign-in attempts allowed per client per window.")
+    )
+    attempt_window: int = field(default=600, metadata=_help("Seconds of the rate-limit window."))
+    upload_limit: int = field(
+        default=200 * 1024 * 1024, metadata=_help("Largest upload accepted, in bytes.")
+    )
+
+    def __post_init__(self) -> None:
+        for name in ("session_max_age", "credential_attempts", "sign_in_attempts"):
+            if getattr(self, name) < 1:
+                raise ConfigError("must be at least 1", field=name, value=getattr(self, name))
+        if len(self.session_secret) < 16:
+            raise ConfigError(
+                "the session secret needs 16 characters or more", field="session_secret"
+            )
+
+    def credential_key_file(self, slug: str) -> Path:
+        return self.credential_key_files.get(slug, self.data_dir / f"{slug}.credential-key")
+
+    def private_key_file(self, slug: str) -> Path:
+        return self.private_key_files.get(slug, self.data_dir / f"{slug}.private-key")
+
+    def credential_export_file(self, slug: str) -> Path:
+        return self.data_dir / f"{slug}-credentials.csv"
+
+    @classmethod
+    def described(cls) -> list[tuple[str, str]]:
+        """Each setting's name and help, in order (for the docs and ``--help``)."""
+        return [(f.name, f.metadata["help"]) for f in dataclasses.fields(cls)]
+
+    def to_json(self) -> str:
+        doc: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, dict):
+                value = {k: str(v) for k, v in value.items()}
+            doc[f.name] = value
+        return json.dumps(doc, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> WebSettings:
+        doc = json.loads(text)
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(doc) - known)
+        if unknown:
+            raise ConfigError("unknown web settings", field="settings", value=unknown)
+        doc["data_dir"] = Path(doc.get("data_dir", "tallyroom-data"))
+        for name in ("credential_key_files", "private_key_files"):
+            doc[name] = {k: Path(v) for k, v in doc.get(name, {}).items()}
+        return cls(**doc)
