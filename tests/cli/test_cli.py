@@ -126,13 +126,6 @@ def test_rctab_config_error_exits_2(tmp_path: Path) -> None:
     assert "tiebreakMode" in res.output and "whatever" in res.output
 
 
-def test_demo_writes_json(tmp_path: Path) -> None:
-    out = tmp_path / "demo.json"
-    res = CliRunner().invoke(main, ["demo", "--no-serve", "--json", str(out)])
-    assert res.exit_code == 0, res.output
-    assert json.loads(out.read_text(encoding="utf-8"))
-
-
 def test_every_command_is_documented() -> None:
     guide = (DOCS / "user-guide.md").read_text(encoding="utf-8")
     for name in main.commands:  # type: ignore[attr-defined]

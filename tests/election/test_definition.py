@@ -88,7 +88,7 @@ def test_the_2016_example_loads_with_the_published_rules() -> None:
     assert d.timetable.ballot_close == datetime(2016, 9, 21, 12, tzinfo=BST)
     assert d.timetable.declaration == date(2016, 9, 24)
     assert [s.name for s in d.sections] == ["members", "registered", "affiliated"]
-    assert [s.label for s in d.sections][1] == "Registered supporters (£25)"
+    assert [s.label for s in d.sections][1] == "Registered supporters"
 
     leader = d.contest("leader")
     assert (leader.rule, leader.seats) == ("irv", 1)

@@ -1,83 +1,291 @@
-"""The demo: a bundled example contest counted end to end.
+"""The demo: Labour's 2016 leadership ballot, run end to end through the election service.
 
-Until the election service lands (issue 4) the demo is a deterministic example membership
-ballot: a leadership contest counted by IRV and a committee elected by STV, from ballots made
-by a seeded generator (the same ballots on every machine), shown as the declaration and the
-round-by-round table.
+:func:`run_demo` does what a returning officer would, on an embedded SQLite store in a folder
+of its own, through the same services the CLI and the web use:
+
+1. create the election from ``examples/labour-2016.toml`` with its sealing key pair;
+2. import the synthetic 660,000-entry register (:mod:`tallyroom.services.demo_register`) and
+   an exclusion list; eligibility leaves 654,006 voters; freeze the register;
+3. record 172 nominations of the 251 MPs and MEPs for Owen Smith (the published count; 51
+   were needed), the incumbent Jeremy Corbyn being on the ballot automatically; close;
+4. issue 654,006 credentials (exported to CSV, as for the mail merge);
+5. open the poll; cast 506,438 valid ballots through the voter's casting path (sealed, one
+   commit per batch of voters) matching the published votes by section; import 1,042 spoilt
+   postal papers;
+6. close, count with the returning officer's key, declare.
+
+The declaration gives the published result: Corbyn 313,209 (61.8%), Smith 193,229 (38.2%),
+turnout 77.6%, the three sections, and the change from 2015.
 """
 
 from __future__ import annotations
 
+import csv
 import json
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib.resources import files
 from pathlib import Path
+from typing import Any, Protocol
 
-import numpy as np
-
-from tallyroom.count.ballots import SKIP, BallotStore, CandidateTable
-from tallyroom.count.options import RctabOptions, TiebreakMode, WinnerMode
-from tallyroom.count.record import Count
-from tallyroom.count.rules.rctab import tabulate
-from tallyroom.report.text import count_to_text
-
-__all__ = ["example_ballots", "run_demo"]
-
-LEADER = ("Ada Ashworth", "Ben Okafor", "Carys Llewellyn", "Dev Patel", "Eilidh MacRae")
-COMMITTEE = (
-    "Farah Ahmed",
-    "Gareth Hughes",
-    "Hana Novak",
-    "Iain Fraser",
-    "Joy Mensah",
-    "Kit Lawson",
-    "Lena Berg",
-    "Marek Nowak",
+from tallyroom.errors import InputError
+from tallyroom.services import declaring, nominations, polling
+from tallyroom.services import elections as election_service
+from tallyroom.services import register as register_service
+from tallyroom.services.credentials import issue_credentials, load_or_create_key
+from tallyroom.services.declaration import Declaration, contest_json
+from tallyroom.services.demo_register import (
+    CANDIDATES,
+    SPOILT,
+    plan_votes,
+    write_exclusions,
+    write_register,
 )
-SEED = 2016
+from tallyroom.services.users import create_user
+from tallyroom.services.voting import CastRequest, cast_ballots, import_postal_batch
+from tallyroom.store import open_store
+from tallyroom.store.schema import ConsoleRole
+
+__all__ = [
+    "DEMO_OBSERVER",
+    "DEMO_PASSPHRASE",
+    "DemoProgress",
+    "DemoResult",
+    "demo_json",
+    "run_demo",
+    "write_demo_json",
+]
+
+SLUG = "labour-leader-2016"
+ACTOR = "returning officer (demo)"
+# The demo's private key passphrase: a demo secret, printed in the docs. Never for real use.
+DEMO_PASSPHRASE = "tallyroom demo 2016"
+# A read-only console user (observer) to look around the console with; same demo secret.
+DEMO_OBSERVER = "observer"
+SMITH_NOMINATIONS = 172  # of 251 (Wikipedia's nominations table; 51 needed)
+CAST_BATCH = 2_000
+_MARKER = ".tallyroom-demo"
 
 
-def example_ballots(n: int, weights: tuple[float, ...], max_ranks: int, seed: int) -> BallotStore:
-    """Rankings drawn from a Plackett-Luce model (seeded): ballot i ranks up to ``max_ranks``."""
-    rng = np.random.default_rng(seed)
-    k = len(weights)
-    w = np.asarray(weights)
-    # Gumbel trick: sorting log-weights plus Gumbel noise samples Plackett-Luce rankings
-    keys = np.log(w)[None, :] + rng.gumbel(size=(n, k))
-    order = np.argsort(-keys, axis=1)[:, :max_ranks].astype(np.int32)
-    lengths = rng.integers(1, max_ranks + 1, size=n)
-    order[np.arange(max_ranks)[None, :] >= lengths[:, None]] = SKIP
-    return BallotStore.from_rows(order)
+class DemoProgress(Protocol):
+    """Where the demo reports its stages (the CLI draws a bar; tests may collect them)."""
+
+    def start(self, label: str, total: int | None = None) -> None: ...
+
+    def update(self, done: int) -> None: ...
+
+    def finish(self, summary: str) -> None: ...
 
 
-def _leader() -> Count:
-    store = example_ballots(200_000, (0.34, 0.27, 0.2, 0.12, 0.07), 5, SEED)
-    opts = RctabOptions(tiebreak_mode=TiebreakMode.RANDOM, random_seed=SEED)
-    return tabulate(store, CandidateTable(LEADER), opts, rule_name="irv")
+class _Silent:
+    def start(self, label: str, total: int | None = None) -> None:
+        pass
+
+    def update(self, done: int) -> None:
+        pass
+
+    def finish(self, summary: str) -> None:
+        pass
 
 
-def _committee() -> Count:
-    store = example_ballots(20_000, (0.2, 0.16, 0.14, 0.13, 0.11, 0.1, 0.09, 0.07), 6, SEED + 1)
-    opts = RctabOptions(
-        winner_mode=WinnerMode.MULTI_WINNER_ALLOW_MULTIPLE_WINNERS_PER_ROUND,
-        seats=3,
-        tiebreak_mode=TiebreakMode.RANDOM,
-        random_seed=SEED,
-        decimal_places=4,
-    )
-    return tabulate(store, CandidateTable(COMMITTEE), opts, rule_name="stv")
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    folder: Path
+    db_url: str
+    slug: str
+    declaration: Declaration
+    timings: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def credential_key(self) -> Path:
+        return self.folder / "credential.key"
+
+    @property
+    def private_key(self) -> Path:
+        return self.folder / "returning-officer.key"
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(t for _, t in self.timings)
 
 
-def run_demo(json_out: Path | None = None) -> str:
-    leader, committee = _leader(), _committee()
-    text = count_to_text(leader, title="Example leadership ballot (IRV, 200,000 ballots)")
-    text += "\n" + count_to_text(
-        committee, title="Example committee (STV, 3 seats, 20,000 ballots)"
-    )
-    if json_out is not None:
-        from tallyroom.report.rctab_json import ReportLabels, count_to_json
+def _prepare(folder: Path) -> Path:
+    """An empty demo folder: a folder the demo made before is cleared; any other is refused."""
+    if folder.exists() and any(folder.iterdir()):
+        if not (folder / _MARKER).exists():
+            raise InputError(
+                "the folder exists and is not a tallyroom demo folder (choose another: --dir)",
+                path=str(folder),
+            )
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / _MARKER).write_text("made by tallyroom demo; cleared by the next run\n")
+    return folder
 
-        doc = {
-            "leader": count_to_json(leader, ReportLabels(contest="Example leadership ballot")),
-            "committee": count_to_json(committee, ReportLabels(contest="Example committee")),
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def run_demo(folder: Path, progress: DemoProgress | None = None) -> DemoResult:
+    """Run the 2016 ballot in ``folder`` (see the module docstring)."""
+    report: DemoProgress = progress or _Silent()
+    folder = _prepare(Path(folder))
+    db_path = folder / "tallyroom.db"
+    db_url = f"sqlite:///{db_path}"
+    timings: list[tuple[str, float]] = []
+
+    @contextmanager
+    def stage(label: str, total: int | None = None) -> Iterator[Callable[[str], None]]:
+        report.start(label, total)
+        began = time.perf_counter()
+        said: list[str] = []
+        yield said.append
+        spent = time.perf_counter() - began
+        timings.append((label, spent))
+        report.finish(f"{said[-1] if said else label} ({spent:.1f} s)")
+
+    definition = Path(str(files("tallyroom").joinpath("examples", "labour-2016.toml")))
+    ballot_key = folder / "returning-officer.key"  # DemoResult.private_key
+    credential_key = folder / "credential.key"  # DemoResult.credential_key
+    with open_store(db_url, upgrade=True) as store:
+        with stage("define the election") as say:
+            election = election_service.create_election(
+                store,
+                definition,
+                actor=ACTOR,
+                private_key_path=ballot_key,
+                passphrase=DEMO_PASSPHRASE,
+                slug=SLUG,
+            )
+            create_user(store, DEMO_OBSERVER, DEMO_PASSPHRASE, ConsoleRole.OBSERVER)
+            say(f"election {SLUG} defined; sealing key in {ballot_key.name}")
+        with stage("write the synthetic register") as say:
+            register_csv = folder / "register.csv"
+            lines = write_register(register_csv)
+            exclusions = folder / "exclusions.txt"
+            write_exclusions(exclusions)
+            say(f"register of {lines:,} entries written")
+        with stage("import the register", lines) as say:
+            imported = register_service.import_register(
+                store,
+                SLUG,
+                register_csv,
+                actor=ACTOR,
+                exclusion_list=exclusions,
+                progress=report.update,
+            )
+            say(f"{imported.stored:,} entries imported, {imported.eligible:,} eligible")
+        with stage("freeze the register") as say:
+            digest = register_service.freeze_register(store, SLUG, actor=ACTOR)
+            say(f"register frozen, SHA-256 {digest[:16]}...")
+        with stage("nominations", SMITH_NOMINATIONS) as say:
+            for k in range(SMITH_NOMINATIONS):
+                nominations.record_nomination(
+                    store,
+                    SLUG,
+                    "leader",
+                    CANDIDATES[1],
+                    f"MP or MEP {k + 1:03d}",
+                    actor=ACTOR,
+                    at=_at("2016-07-19T12:00:00+01:00"),
+                )
+                report.update(k + 1)
+            ballot = nominations.close_nominations(
+                store, SLUG, actor=ACTOR, at=_at("2016-07-20T17:00:00+01:00")
+            )
+            say(f"nominations closed: {', '.join(ballot['leader'])} on the ballot")
+        export = folder / "credentials.csv"
+        with stage("issue credentials", imported.eligible) as say:
+            issued = issue_credentials(
+                store,
+                SLUG,
+                key_path=credential_key,
+                export_path=export,
+                actor=ACTOR,
+                progress=report.update,
+            )
+            say(f"{issued:,} credentials issued and exported")
+        key = load_or_create_key(credential_key, create=False)
+        with export.open(encoding="utf-8", newline="") as handle:
+            voters = list(csv.DictReader(handle))
+        plan = plan_votes([v["section"] for v in voters])
+        polling.open_voting(store, SLUG, actor=ACTOR)
+        with stage("cast ballots online", len(plan.online)) as say:
+            requests = [
+                CastRequest(voters[row]["credential"], {"leader": list(ranking)})
+                for row, ranking in plan.online.items()
+            ]
+            done = 0
+            for start in range(0, len(requests), CAST_BATCH):
+                outcomes = cast_ballots(
+                    store,
+                    election.id,
+                    requests[start : start + CAST_BATCH],
+                    credential_key=key,
+                )
+                for outcome in outcomes:
+                    if not isinstance(outcome, list):
+                        raise outcome
+                done += len(outcomes)
+                report.update(done)
+            say(f"{done:,} ballots cast online, each with its receipt")
+        with stage("import spoilt postal papers") as say:
+            postal = folder / "postal-returns.csv"
+            with postal.open("w", encoding="utf-8", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["credential", "leader"])
+                for row, reason in sorted(plan.spoilt.items()):
+                    cell = "" if reason == "blank" else f"{CANDIDATES[0]}>{CANDIDATES[0]}"
+                    writer.writerow([voters[row]["credential"], cell])
+            result = import_postal_batch(
+                store, election.id, postal, label="postal returns", credential_key=key, actor=ACTOR
+            )
+            spoilt = sum(result.spoilt["leader"].values())
+            assert spoilt == sum(SPOILT.values())
+            say(f"{result.papers:,} postal papers imported, {spoilt:,} spoilt")
+        polling.close_voting(store, SLUG, actor=ACTOR)
+        with stage("close, count and declare") as say:
+            decl = declaring.declare(
+                store, SLUG, private_key_file=ballot_key, passphrase=DEMO_PASSPHRASE, actor=ACTOR
+            )
+            say(f"counted {decl.contests[0].ballots_returned:,} ballots and declared")
+    return DemoResult(folder, db_url, SLUG, decl, timings)
+
+
+_PERCENTS = frozenset({"percent", "turnout_percent", "previous_percent", "change"})
+
+
+def _numeric_percents(value: Any) -> Any:
+    """The declaration's JSON with its percentages as JSON numbers: the declaration keeps them
+    as exact decimal strings; the demo's readers compare them as numbers (one decimal place,
+    as published, so the conversion is exact to that place)."""
+    if isinstance(value, dict):
+        return {
+            k: float(v) if k in _PERCENTS and isinstance(v, str) else _numeric_percents(v)
+            for k, v in value.items()
         }
-        json_out.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return text
+    if isinstance(value, list):
+        return [_numeric_percents(v) for v in value]
+    return value
+
+
+def demo_json(result: DemoResult) -> dict[str, Any]:
+    """The declared result as the demo's JSON: the leadership contest's figures at the top
+    (:func:`~tallyroom.services.declaration.contest_json`), percentages as numbers."""
+    leader = result.declaration.contests[0]
+    doc: dict[str, Any] = {"election": result.slug, "name": result.declaration.name}
+    doc.update(_numeric_percents(contest_json(leader)))
+    for section in doc["sections"]:  # named as Labour's table names them ("Members", ...)
+        section["key"] = section["name"]
+        section["name"] = section.pop("label")
+    doc["timings_seconds"] = {label: round(t, 2) for label, t in result.timings}
+    return doc
+
+
+def write_demo_json(result: DemoResult, path: Path) -> None:
+    Path(path).write_text(json.dumps(demo_json(result), indent=2) + "\n", encoding="utf-8")

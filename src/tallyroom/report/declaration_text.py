@@ -1,0 +1,61 @@
+"""A declaration as text, the way a returning officer reads it out: per contest the
+candidates' votes and shares, the headline figures, the section table, the comparison with the
+previous contest, then the round-by-round table."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tallyroom.report.text import count_to_text
+from tallyroom.services.declaration import ContestDeclaration, Declaration
+
+__all__ = ["contest_text", "declaration_text"]
+
+
+def _signed(change: Decimal) -> str:
+    return f"+{change}" if change > 0 else str(change)
+
+
+def contest_text(c: ContestDeclaration) -> str:
+    seats = f"{c.seats} seat" + ("s" if c.seats != 1 else "")
+    title = f"{c.title} ({c.rule}, {seats})"
+    lines = [title, "-" * len(title)]
+    width = max(len(r.name) for r in c.candidates) if c.candidates else 10
+    for r in sorted(c.candidates, key=lambda r: (-r.votes, r.name)):
+        mark = "  elected" if r.name in c.winners else ""
+        lines.append(f"  {r.name:<{width}}  {r.votes:>11,}  {r.percent:>5}%{mark}")
+    lines.append(
+        f"  electorate {c.electorate:,}; ballots returned {c.ballots_returned:,}; "
+        f"valid {c.valid:,}; spoilt {c.spoilt:,}; turnout {c.turnout_percent}%"
+    )
+    published = [s for s in c.sections if s.published]
+    if published:
+        names = [r.name for r in c.candidates]
+        label_width = max(len(s.label) for s in c.sections)
+        cells = [f"{n:>20}" for n in names]
+        lines += ["", f"  {'Section':<{label_width}}  {'ballots':>9}" + "".join(cells)]
+        for s in c.sections:
+            if not s.published:
+                lines.append(f"  {s.label:<{label_width}}  (fewer ballots than the minimum)")
+                continue
+            votes = {r.name: r for r in s.candidates}
+            row = "".join(
+                f"{f'{votes[n].votes:,} ({votes[n].percent}%)':>20}" for n in names if n in votes
+            )
+            lines.append(f"  {s.label:<{label_width}}  {s.ballots or 0:>9,}{row}")
+    if c.previous_name is not None:
+        lines += ["", f"  Compared with {c.previous_name}:"]
+        for p in c.previous:
+            before = "-" if p.previous_percent is None else f"{p.previous_percent}%"
+            now = "-" if p.percent is None else f"{p.percent}%"
+            change = "" if p.change is None else f" ({_signed(p.change)})"
+            lines.append(f"  {p.name:<{width}}  {before:>6} -> {now:>6}{change}")
+    lines += ["", count_to_text(c.count, title="Round by round")]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def declaration_text(decl: Declaration) -> str:
+    head = f"Declaration: {decl.name}"
+    parts = [head, "=" * len(head), ""]
+    parts += [contest_text(c) for c in decl.contests]
+    return "\n".join(parts)
