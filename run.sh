@@ -43,6 +43,20 @@ ensure_postgres() {
   fi
 }
 
+# The browser tests drive Debian's Chromium through Playwright (Playwright downloads nothing).
+ensure_chromium() {
+  if command -v chromium >/dev/null 2>&1 || [ -n "${TALLYROOM_CHROMIUM:-}" ]; then
+    return
+  fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing Chromium (Debian package chromium)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+  else
+    echo "Chromium is needed for the browser tests: install Debian's 'chromium' package" >&2
+    exit 1
+  fi
+}
+
 case "${1:-}" in
   demo)
     shift
@@ -53,6 +67,7 @@ case "${1:-}" in
     shift
     install test
     ensure_postgres
+    ensure_chromium
     echo "== ruff"; "$VENV/bin/ruff" check src tests benchmarks
     echo "== mypy --strict"; "$VENV/bin/mypy" --strict src/tallyroom
     echo "== pytest"; exec "$VENV/bin/python" -m pytest "$@"

@@ -177,13 +177,14 @@ class Standing(enum.Enum):
     """Where a candidate stands in the nominations."""
 
     AUTOMATIC = "on the ballot as the incumbent"
+    DECLARED = "on the ballot: the contest needs no nominations"
     NOMINATED = "nominated: at or above the threshold"
     SHORT = "below the threshold"
     WITHDRAWN = "withdrawn"
 
     @property
     def on_ballot(self) -> bool:
-        return self in (Standing.AUTOMATIC, Standing.NOMINATED)
+        return self in (Standing.AUTOMATIC, Standing.NOMINATED, Standing.DECLARED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -184,7 +184,7 @@ def _standings(
     if book is None:
         gone = _withdrawn(conn, election_id, contest.name)
         table = tuple(
-            CandidateStanding(name, (), Standing.WITHDRAWN if name in gone else Standing.AUTOMATIC)
+            CandidateStanding(name, (), Standing.WITHDRAWN if name in gone else Standing.DECLARED)
             for name in contest.candidate_names
         )
         return ContestNominations(contest.name, table, None, ())

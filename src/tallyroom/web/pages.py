@@ -14,7 +14,7 @@ from tallyroom.services.users import ConsoleUser
 from tallyroom.web.guards import WebContext
 from tallyroom.web.security import csrf_token
 
-__all__ = ["environment", "render"]
+__all__ = ["environment", "render", "votes"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -29,7 +29,21 @@ def environment() -> Environment:
     env.globals["version"] = __version__
     env.filters["label"] = lambda value: str(value).replace("_", " ")
     env.filters["thousands"] = lambda value: f"{int(value):,}"
+    env.filters["votes"] = votes
     return env
+
+
+def votes(value: object) -> str:
+    """A tally as published (an exact decimal string, or an integer) with thousands
+    separators and every decimal place kept: ``"313209"`` -> ``313,209``, ``"1234.50"`` ->
+    ``1,234.50``. Anything else is shown as it is."""
+    text = str(value)
+    whole, dot, fraction = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    digits = whole.removeprefix("-")
+    if not digits.isdigit() or (fraction and not fraction.isdigit()):
+        return text
+    return f"{sign}{int(digits):,}{dot}{fraction}"
 
 
 def render(
