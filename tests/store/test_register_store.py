@@ -203,3 +203,31 @@ def test_no_register_change_once_the_poll_is_closed(
         )
     with store.read() as conn:
         assert elections.get_election(conn, election.id).state is ElectionState.CLOSED
+
+
+def test_snapshots_and_voters_read_from_the_stored_columns(
+    store: Store, make_election: MakeElection
+) -> None:
+    election = make_election(voters=0, state=ElectionState.DRAFT)
+    odd = [
+        RegisterEntry("A1", "member", {"name": 'Zoë "Zed" Ø', "person": "P-77"}, eligible=True),
+        RegisterEntry(
+            "A2",
+            "affiliated",
+            {"note": "tab\there, back\\slash"},
+            eligible=False,
+            eligibility_reason="status not allowed",
+        ),
+        RegisterEntry("A3", "member", {}, eligible=None),
+        RegisterEntry("A4", "mémbre", {"person": "P-4", "x": "😀"}, eligible=True),
+    ]
+    with store.begin() as conn:
+        register.import_entries(conn, election.id, odd, actor="ro")
+    with store.read() as conn:
+        entries = list(register.iter_entries(conn, election.id))
+        assert list(register.iter_snapshots(conn, election.id)) == [
+            (e.person_id, e.snapshot()) for e in entries
+        ]
+        voters = register.eligible_voters(conn, election.id)
+    ids = {e.person_id: e.id for e in entries}
+    assert voters == [(ids["A1"], "P-77", "member"), (ids["A4"], "P-4", "mémbre")]

@@ -9,6 +9,7 @@ canonical form)``, so a stolen database does not yield usable credentials withou
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -19,6 +20,7 @@ __all__ = [
     "CREDENTIAL_BITS",
     "credential_hash",
     "new_credential",
+    "new_credentials",
     "new_hash_key",
     "normalise_credential",
 ]
@@ -29,15 +31,29 @@ CREDENTIAL_BITS = _CHARS * 5  # 110 bits of entropy
 _READ_AS = str.maketrans({"I": "1", "L": "1", "O": "0"})
 
 
+# RFC 4648's base-32 digits, in order, mapped onto Crockford's: base64.b32encode then does
+# the arithmetic in C.
+_FROM_RFC4648 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode("ascii"))
+# 15 random bytes are 24 base-32 digits, with no padding; the first 22 carry 110 bits, each
+# digit uniform and independent of the others.
+_BYTES_EACH = 15
+
+
+def _grouped(text: str) -> str:
+    return "-".join(text[i : i + 4] for i in range(0, _CHARS, 4))
+
+
+def new_credentials(count: int) -> list[str]:
+    """``count`` fresh credentials from the operating system's CSPRNG."""
+    digits = base64.b32encode(secrets.token_bytes(_BYTES_EACH * count)).translate(_FROM_RFC4648)
+    text = digits.decode("ascii")
+    each = _BYTES_EACH * 8 // 5
+    return [_grouped(text[k : k + _CHARS]) for k in range(0, each * count, each)]
+
+
 def new_credential() -> str:
     """A fresh credential from the operating system's CSPRNG."""
-    n = secrets.randbits(CREDENTIAL_BITS)
-    chars = []
-    for _ in range(_CHARS):
-        n, d = divmod(n, 32)
-        chars.append(_ALPHABET[d])
-    text = "".join(chars)
-    return "-".join(text[i : i + 4] for i in range(0, _CHARS, 4))
+    return new_credentials(1)[0]
 
 
 def normalise_credential(typed: str) -> str:

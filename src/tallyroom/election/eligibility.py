@@ -84,7 +84,8 @@ _REASONS: tuple[ExclusionReason, ...] = tuple(ExclusionReason)
 
 
 def _aware(value: datetime | None, field: str, error: type[InputError]) -> None:
-    if value is not None and value.utcoffset() is None:
+    # the register reader hands over instants already in UTC: an identity test settles them
+    if value is not None and value.tzinfo is not UTC and value.utcoffset() is None:
         raise error("needs a time zone (a UTC offset)", field=field, value=value.isoformat())
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from tallyroom.audit.events import Action, JsonValue
 from tallyroom.count.ballots import BallotStore, CandidateTable
 from tallyroom.count.rules.registry import RuleParams, get_rule
-from tallyroom.crypto.sealing import ElectionKeys, load_private_key, open_ballot
+from tallyroom.crypto.sealing import BallotOpener, load_private_key
 from tallyroom.election.definition import Contest, ElectionDefinition
 from tallyroom.errors import InputError
 from tallyroom.services.declaration import (
@@ -57,11 +57,11 @@ def close_voting(store: Store, election_id: int, *, actor: str, reason: str = ""
         elections.advance(conn, election_id, ElectionState.CLOSED, actor=actor, reason=reason)
 
 
-def _open(keys: ElectionKeys, contest: Contest, sealed: bytes) -> tuple[int, ...] | str:
-    """A ballot's candidate codes, or the reason it is spoilt (a postal paper's sealed spoilt
-    ballot)."""
+def _read(contest: Contest, plaintext: bytes) -> tuple[int, ...] | str:
+    """An opened ballot's candidate codes, or the reason it is spoilt (a postal paper's
+    sealed spoilt ballot)."""
     try:
-        doc = json.loads(open_ballot(keys, sealed).decode("utf-8"))
+        doc = json.loads(plaintext.decode("utf-8"))
         codes = tuple(int(c) for c in doc["ranking"])
         name = str(doc["contest"])
         spoilt = doc.get("spoilt")
@@ -186,6 +186,7 @@ def count_election(
 ) -> Declaration:
     """Open, shuffle and count every contest's ballots; the declaration (see module doc)."""
     keys = load_private_key(Path(private_key_file), passphrase)
+    opener = BallotOpener(keys)
     # A write transaction: reading the box share-locks the election row (FOR SHARE), which a
     # read-only PostgreSQL transaction may not do; the first count also advances the state.
     with store.begin() as conn:
@@ -202,8 +203,10 @@ def count_election(
         contests = []
         for contest in definition.contests:
             opened: list[tuple[tuple[int, ...], str | None]] = []
-            for sealed, section in ballots.iter_sealed_sections(conn, election_id, contest.name):
-                ballot = _open(keys, contest, sealed)
+            box = list(ballots.iter_sealed_sections(conn, election_id, contest.name))
+            plaintexts = opener.open_many([sealed for sealed, _ in box])
+            for plaintext, (_, section) in zip(plaintexts, box, strict=True):
+                ballot = _read(contest, plaintext)
                 if isinstance(ballot, str):
                     spoilt[contest.name] += 1
                 else:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tallyroom.crypto.credentials import new_credential, normalise_credential
+from tallyroom.crypto.credentials import new_credential, new_credentials, normalise_credential
 from tallyroom.errors import InputError
 from tallyroom.services.elections import get_election
 from tallyroom.services.register import find_entry
@@ -115,16 +115,16 @@ def issue_credentials(
                 exclusive=True,
             )
             # read first: PostgreSQL cannot page a cursor while the COPY runs
-            voters = [
-                (e.id, e.fields.get("person", e.person_id), e.section)
-                for e in register.iter_entries(conn, record.id, eligible_only=True)
-            ]
+            voters = register.eligible_voters(conn, record.id)
             writer = csv.writer(handle)
             writer.writerow(EXPORT_HEADER)
 
+            fresh = new_credentials(len(voters))
+
             def items() -> Iterator[tuple[int, str]]:
-                for n, (entry_id, person, section) in enumerate(voters):
-                    credential = new_credential()
+                for n, ((entry_id, person, section), credential) in enumerate(
+                    zip(voters, fresh, strict=True)
+                ):
                     writer.writerow((person, section, credential))
                     if progress is not None and n % 10_000 == 0:
                         progress(n)

@@ -409,14 +409,16 @@ def register_summary(store: Store, slug: str) -> RegisterSummary:
 # -- freezing and changes ---------------------------------------------------------------------
 
 
-def register_fingerprint(entries: Iterable[StoredEntry]) -> tuple[str, int]:
-    """SHA-256 of the entries' canonical snapshots sorted by key, one a line; and the count."""
-    snapshots = sorted((e.person_id, e.snapshot()) for e in entries)
+def register_fingerprint(snapshots: Iterable[tuple[str, str]]) -> tuple[str, int]:
+    """SHA-256 of the entries' canonical snapshots (``(person id, snapshot)`` pairs, as
+    :func:`tallyroom.store.register.iter_snapshots` reads them) sorted by person id, one a
+    line; and the count."""
+    ordered = sorted(snapshots)
     digest = hashlib.sha256()
-    for _, snapshot in snapshots:
+    for _, snapshot in ordered:
         digest.update(snapshot.encode("utf-8"))
         digest.update(b"\n")
-    return digest.hexdigest(), len(snapshots)
+    return digest.hexdigest(), len(ordered)
 
 
 def freeze_register(store: Store, slug: str, *, actor: str, reason: str = "") -> str:
@@ -426,7 +428,7 @@ def freeze_register(store: Store, slug: str, *, actor: str, reason: str = "") ->
         elections.require_state(
             conn, record.id, ElectionState.DRAFT, doing="freeze the register", exclusive=True
         )
-        fingerprint, count = register_fingerprint(register.iter_entries(conn, record.id))
+        fingerprint, count = register_fingerprint(register.iter_snapshots(conn, record.id))
         if count == 0:
             raise InputError("the register is empty", field="register", value=slug)
         undecided = register.count_entries(conn, record.id, eligible=None)

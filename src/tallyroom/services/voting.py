@@ -29,6 +29,7 @@ empty contest is a spoilt ballot (reason ``blank``).
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -122,13 +123,20 @@ def _canonical(contest: str, codes: Sequence[int], spoilt: str | None = None) ->
 _LONGEST_REASON = max(len(r) for r in SpoiltReason.ALL)
 
 
+@functools.lru_cache(maxsize=256)
+def _padded_length(contest: str, candidates: int) -> int:
+    """Every plaintext of a contest is padded to its longest possible one (a full ranking, or
+    a spoilt ballot with the longest reason), so a sealed ballot's size tells nothing."""
+    n = candidates
+    return max(
+        len(_canonical(contest, [n - 1] * n).encode("utf-8")),
+        len(_canonical(contest, [], "x" * _LONGEST_REASON).encode("utf-8")),
+    )
+
+
 def ballot_plaintext(contest: Contest, codes: Sequence[int], *, spoilt: str | None = None) -> bytes:
     """The canonical, padded plaintext that is sealed (see the module docstring)."""
-    n = len(contest.candidate_names)
-    longest = max(
-        len(_canonical(contest.name, [n - 1] * n).encode("utf-8")),
-        len(_canonical(contest.name, [], "x" * _LONGEST_REASON).encode("utf-8")),
-    )
+    longest = _padded_length(contest.name, len(contest.candidate_names))
     text = _canonical(contest.name, codes, spoilt).encode("utf-8")
     return text + b" " * (longest - len(text))
 
