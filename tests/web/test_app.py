@@ -160,3 +160,9 @@ def test_headers_csrf_and_attempt_limits(
         assert res.status_code == 403
     res = client.post(f"/api/elections/{SLUG}/ballot", json={"credential": wrong})
     assert res.status_code == 429 and "Retry-After" in res.headers
+
+
+def test_every_setting_is_documented() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "web.md").read_text(encoding="utf-8")
+    for name, _help in WebSettings.described():
+        assert f"| `{name}` |" in doc, f"docs/web.md does not list the setting {name!r}"

@@ -29,6 +29,7 @@ __all__ = [
     "definition_of",
     "election_status",
     "get_election",
+    "list_elections",
 ]
 
 
@@ -121,6 +122,12 @@ def get_election(store: Store, slug: str) -> ElectionRecord:
     if record is None:
         raise NotFound("no such election", election=slug, field="slug", value=slug)
     return record
+
+
+def list_elections(store: Store) -> list[ElectionRecord]:
+    """Every election, by slug."""
+    with store.read() as conn:
+        return elections.list_elections(conn)
 
 
 def definition_of(record: ElectionRecord) -> ElectionDefinition:

@@ -34,6 +34,7 @@ __all__ = [
     "create_election",
     "find_election",
     "get_election",
+    "list_elections",
     "replace_definition",
     "require_state",
     "set_ballot_public_key",
@@ -123,6 +124,12 @@ def get_election(conn: Connection, election_id: int) -> ElectionRecord:
 def find_election(conn: Connection, slug: str) -> ElectionRecord | None:
     row = conn.execute(sa.select(elections).where(elections.c.slug == slug)).one_or_none()
     return None if row is None else _record(row)
+
+
+def list_elections(conn: Connection) -> list[ElectionRecord]:
+    """Every election, by slug."""
+    rows = conn.execute(sa.select(elections).order_by(elections.c.slug))
+    return [_record(row) for row in rows]
 
 
 def states_before(state: ElectionState) -> tuple[ElectionState, ...]:

@@ -24,11 +24,11 @@ from tallyroom.services import declaring, nominations, polling, users
 from tallyroom.services import register as register_service
 from tallyroom.services.audit_log import event_json, format_head
 from tallyroom.services.credentials import reissue_credential, revoke_credential
-from tallyroom.services.elections import definition_of, get_election
+from tallyroom.services.elections import definition_of, get_election, list_elections
 from tallyroom.services.voting import cast_ballot
 from tallyroom.store.errors import CredentialRejected, NotFound
 from tallyroom.web.booth import credential_key
-from tallyroom.web.guards import SESSION_USER, Officer, User, Web, client_key, list_elections
+from tallyroom.web.guards import SESSION_USER, Officer, User, Web, client_key
 from tallyroom.web.jobs import read_job
 from tallyroom.web.public import RECEIPTS_FROM
 from tallyroom.web.security import CSRF_HEADER, check_csrf, csrf_token

@@ -23,7 +23,12 @@ from tallyroom.services import audit_log as audit_log_service
 from tallyroom.services import declaring, nominations, polling, users
 from tallyroom.services import register as register_service
 from tallyroom.services.credentials import issue_credentials, reissue_credential, revoke_credential
-from tallyroom.services.elections import create_election, definition_of, get_election
+from tallyroom.services.elections import (
+    create_election,
+    definition_of,
+    get_election,
+    list_elections,
+)
 from tallyroom.store.schema import ElectionState
 from tallyroom.web.guards import (
     SESSION_USER,
@@ -33,7 +38,6 @@ from tallyroom.web.guards import (
     Web,
     WebContext,
     client_key,
-    list_elections,
 )
 from tallyroom.web.jobs import read_job, start_job
 from tallyroom.web.pages import render

@@ -11,18 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import Depends, Request
 from jinja2 import Environment
 
 from tallyroom.errors import TallyroomError
 from tallyroom.services import users
-from tallyroom.services.elections import get_election
 from tallyroom.services.users import ConsoleUser
-from tallyroom.store.elections import ElectionRecord
 from tallyroom.store.engine import Store
 from tallyroom.store.errors import NotFound
-from tallyroom.store.schema import elections
 from tallyroom.web.security import AttemptLimiter
 from tallyroom.web.settings import WebSettings
 
@@ -36,7 +32,6 @@ __all__ = [
     "WebContext",
     "client_key",
     "context",
-    "list_elections",
     "officer",
     "optional_user",
     "signed_in",
@@ -110,14 +105,3 @@ def officer(user: User) -> ConsoleUser:
 
 
 Officer = Annotated[ConsoleUser, Depends(officer)]
-
-
-def list_elections(store: Store) -> list[ElectionRecord]:
-    """Every election, by slug.
-
-    The store has no listing function yet (``store/elections.py`` is another engineer's):
-    this one select of the slugs is the web's only SQL, until one replaces it.
-    """
-    with store.read() as conn:
-        slugs = list(conn.execute(sa.select(elections.c.slug).order_by(elections.c.slug)).scalars())
-    return [get_election(store, str(slug)) for slug in slugs]

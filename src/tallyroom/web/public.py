@@ -16,10 +16,10 @@ from markupsafe import Markup
 
 from tallyroom.errors import InputError
 from tallyroom.services import declaring, polling
-from tallyroom.services.elections import definition_of, get_election
+from tallyroom.services.elections import definition_of, get_election, list_elections
 from tallyroom.store.schema import ElectionState
 from tallyroom.web.charts import rounds_figure, transfers_figure
-from tallyroom.web.guards import MaybeUser, Web, list_elections
+from tallyroom.web.guards import MaybeUser, Web
 from tallyroom.web.pages import render
 
 __all__ = ["STATE_TEXT", "router", "script_json"]
