@@ -22,6 +22,7 @@ __all__ = [
     "FILE",
     "command",
     "election_option",
+    "one_line_errors",
     "open_cli_store",
 ]
 
@@ -31,21 +32,27 @@ FILE = click.Path(dir_okay=False, path_type=Path)
 EXISTING = click.Path(dir_okay=False, exists=True, path_type=Path)
 
 
+def one_line_errors(func: F) -> F:
+    """An error from the one error tree printed as one line on stderr; exit status 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except TallyroomError as exc:
+            click.echo(f"tallyroom: error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def command(*, actor: bool = True) -> Callable[[F], F]:
     """Add ``--db`` (and ``--actor`` unless told not to) and turn errors into one line."""
 
     def decorate(func: F) -> F:
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return func(*args, **kwargs)
-            except TallyroomError as exc:
-                click.echo(f"tallyroom: error: {exc}", err=True)
-                sys.exit(2)
-
         wrapped: Any = click.option(
             "--db", default=DEFAULT_DB, show_default=True, help="Store URL or path."
-        )(wrapper)
+        )(one_line_errors(func))
         if actor:
             wrapped = click.option(
                 "--actor", default="returning officer", show_default=True, help="Who is acting."

@@ -7,34 +7,17 @@ fast. Errors from the one error tree print as a single line and exit with status
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tallyroom import __version__
-from tallyroom.errors import TallyroomError
+from tallyroom.cli.common import one_line_errors
 
 if TYPE_CHECKING:
     from tallyroom.count.record import Count
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _one_line_errors(func: F) -> F:
-    import functools
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except TallyroomError as exc:
-            click.echo(f"tallyroom: error: {exc}", err=True)
-            sys.exit(2)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,7 +47,7 @@ def main() -> None:
     help="Instead of counting, write the contest's cast vote records as RCTab's CVR CSV "
     "or as a NIST CDF JSON report.",
 )
-@_one_line_errors
+@one_line_errors
 def rctab(
     config: Path, output_dir: Path, tie_decisions: Path | None, convert_to: str | None
 ) -> None:
@@ -167,7 +150,7 @@ def _decisions_from_file(path: Path) -> Callable[[int, bool, Any], str]:
     help="An electoral college section: its ballot file and its weight (1/3, 0.5; all "
     "omitted: equal). Repeatable; counts by the college rule.",
 )
-@_one_line_errors
+@one_line_errors
 def count(
     ballots: Path | None,
     rule: str,
@@ -333,7 +316,7 @@ def _count_college(
     default="auto",
     show_default=True,
 )
-@_one_line_errors
+@one_line_errors
 def convert(source: Path, target: Path, src_fmt: str, dst_fmt: str) -> None:
     """Convert ballots between formats (BLT, PrefLib, CSV in; BLT, CSV, NIST CDF JSON out)."""
     from tallyroom.formats.ballot_file import read_ballot_file, write_ballot_file
@@ -361,7 +344,7 @@ def convert(source: Path, target: Path, src_fmt: str, dst_fmt: str) -> None:
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to serve on.")
-@_one_line_errors
+@one_line_errors
 def demo(no_serve: bool, json_out: Path | None, folder: Path, host: str, port: int) -> None:
     """Run Labour's 2016 leadership ballot end to end, declare it, then serve the web pages.
 
