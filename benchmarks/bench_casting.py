@@ -1,0 +1,172 @@
+"""Casting throughput through the service layer, durable commits, on SQLite and PostgreSQL.
+
+An election on the bundled ``labour-2016`` definition gets a register of N voters, their
+credentials, and an open poll; then ballots are cast through
+:func:`tallyroom.services.voting.cast_ballots`, the path every voter takes (check the ranking,
+hash the credential, seal the ballot to the returning officer's key with a libsodium sealed
+box, insert with the unique constraints deciding a second ballot, commit, receipts):
+
+* ``one voter a commit``: the web booth's path, one voter per durable transaction, from one
+  client and from several threads (several booth requests at once);
+* ``batches``: many voters per durable transaction (a busy server, a bulk import), each voter
+  still all or nothing.
+
+The floor measured in the same run, for the ratio: libsodium sealing alone, the one
+cryptographic step per ballot (the most a cast could ever do on one core).
+
+Durable: SQLite in WAL with ``synchronous=FULL``; PostgreSQL with fsync and synchronous_commit
+on. Run nothing else at the same time: with two cores, a second busy process skews each figure.
+
+    .venv/bin/python benchmarks/bench_casting.py [--voters 60000] [--threads 4]
+        [--batch 2000] [--backends sqlite postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib.resources import files
+from pathlib import Path
+
+from tallyroom.crypto.sealing import ElectionKeys, seal_ballot
+from tallyroom.services import elections as election_service
+from tallyroom.services import nominations, polling
+from tallyroom.services import register as register_service
+from tallyroom.services.credentials import issue_credentials, load_or_create_key
+from tallyroom.services.voting import CastRequest, cast_ballot, cast_ballots
+from tallyroom.store import Store, open_store
+from tallyroom.store.pgcluster import ThrowawayCluster
+
+CANDIDATES = ("Jeremy Corbyn", "Owen Smith")
+SECTIONS = ("members", "registered", "affiliated")
+NOMINATED_AT = datetime(2016, 7, 19, 12, tzinfo=UTC)
+REGISTERED = {"members": "", "registered": "2016-07-19T12:00:00+01:00", "affiliated": "2016-08-01"}
+
+
+@contextmanager
+def backend_store(backend: str, folder: Path) -> Iterator[Store]:
+    if backend == "sqlite":
+        with open_store(folder / "bench.db", upgrade=True) as store:
+            yield store
+        return
+    with (
+        ThrowawayCluster(durable=True) as cluster,
+        open_store(cluster.create_database("bench"), upgrade=True) as store,
+    ):
+        yield store
+
+
+def prepare(store: Store, folder: Path, voters: int) -> tuple[int, list[str], Path]:
+    """An open election of ``voters`` voters: its id, the credentials, the key file."""
+    register = folder / f"{store.backend}-register.csv"
+    with register.open("w", encoding="utf-8", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(
+            ("person_id", "section", "membership_number", "status", "joined", "registered")
+        )
+        for i in range(voters):
+            section = SECTIONS[i % 3]
+            out.writerow((f"P{i:07d}", section, f"N{i:07d}", "active", "2015-03-01",
+                          REGISTERED[section]))  # fmt: skip
+    definition = Path(str(files("tallyroom").joinpath("examples", "labour-2016.toml")))
+    slug = f"bench-{store.backend}"
+    record = election_service.create_election(
+        store, definition, actor="bench", private_key_path=folder / f"{slug}.key",
+        passphrase="bench", slug=slug,
+    )  # fmt: skip
+    register_service.import_register(store, slug, register, actor="bench")
+    register_service.freeze_register(store, slug, actor="bench")
+    for k in range(51):  # the challenger needs 51 of the 251 MPs and MEPs
+        nominations.record_nomination(
+            store, slug, "leader", CANDIDATES[1], f"MP {k}", actor="bench", at=NOMINATED_AT
+        )
+    ballot = nominations.close_nominations(store, slug, actor="bench")
+    assert ballot["leader"] == CANDIDATES, ballot
+    export = folder / f"{slug}-credentials.csv"
+    key_path = folder / f"{slug}.credkey"
+    issue_credentials(store, slug, key_path=key_path, export_path=export, actor="bench")
+    polling.open_voting(store, slug, actor="bench")
+    with export.open(encoding="utf-8", newline="") as handle:
+        credentials = [row["credential"] for row in csv.DictReader(handle)]
+    return record.id, credentials, key_path
+
+
+def ranking(i: int) -> list[str]:
+    return [CANDIDATES[i % 2], CANDIDATES[1 - i % 2]] if i % 3 else [CANDIDATES[i % 2]]
+
+
+def run_backend(backend: str, voters: int, threads: int, batch: int) -> list[tuple[str, float]]:
+    rows: list[tuple[str, float]] = []
+    with tempfile.TemporaryDirectory(prefix="tallyroom-cast-") as tmp:
+        folder = Path(tmp)
+        with backend_store(backend, folder) as store:
+            election_id, creds, key_path = prepare(store, folder, voters)
+            key = load_or_create_key(key_path, create=False)
+            quarter = voters // 4
+
+            def one(i: int) -> None:
+                cast_ballot(store, election_id, creds[i], {"leader": ranking(i)},
+                            credential_key=key)  # fmt: skip
+
+            start = time.perf_counter()
+            for i in range(0, quarter // 4):
+                one(i)
+            rows.append(
+                ("one voter a commit, 1 client", quarter // 4 / (time.perf_counter() - start))
+            )
+            start = time.perf_counter()
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(one, range(quarter // 4, quarter)))
+            done = quarter - quarter // 4
+            rows.append(
+                (f"one voter a commit, {threads} threads", done / (time.perf_counter() - start))
+            )
+
+            start = time.perf_counter()
+            for first in range(quarter, voters, batch):
+                requests = [
+                    CastRequest(creds[i], {"leader": ranking(i)})
+                    for i in range(first, min(first + batch, voters))
+                ]
+                for outcome in cast_ballots(store, election_id, requests, credential_key=key):
+                    assert isinstance(outcome, list), outcome
+            rows.append(
+                (f"batches of {batch:,}", (voters - quarter) / (time.perf_counter() - start))
+            )
+    return rows
+
+
+def seal_floor(n: int = 20_000) -> float:
+    keys = ElectionKeys.generate()
+    plaintext = b'{"contest":"leader","ranking":[0,1]}' + b" " * 40
+    start = time.perf_counter()
+    for _ in range(n):
+        seal_ballot(keys.public, plaintext)
+    return n / (time.perf_counter() - start)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--voters", type=int, default=60_000)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=2_000)
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    args = parser.parse_args(argv)
+    floor = seal_floor()
+    print(f"floor: libsodium sealed box, one core: {floor:,.0f} ballots/s\n")
+    print("| backend | case | ballots/s | share of the sealing floor |")
+    print("|---|---|---:|---:|")
+    for backend in args.backends:
+        for case, rate in run_backend(backend, args.voters, args.threads, args.batch):
+            print(f"| {backend} | {case} | {rate:,.0f} | {rate / floor:.0%} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
