@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fastapi.testclient import TestClient
 
 from tallyroom.cli.main import main
 from tallyroom.services.audit_log import verify_log
 from tallyroom.store import open_store
+from tallyroom.web.app import create_app
+from tallyroom.web.settings import WebSettings
 
 OFFICIAL = Path(__file__).parents[3] / "shared" / "conformance" / "official"
 
@@ -66,3 +69,23 @@ def test_the_demo_leaves_a_verifiable_record(demo: tuple[dict[str, object], str,
         result = verify_log(store, "labour-leader-2016")
     assert result.ok, result.summary()
     assert result.checked >= 10
+
+
+def test_the_demo_store_serves_the_declaration(demo: tuple[dict[str, object], str, Path]) -> None:
+    """What ``tallyroom demo`` serves after the count: the results page with its charts and
+    the figures, the downloads, and the OpenAPI document."""
+    _, _, folder = demo
+    settings = WebSettings(
+        database=f"sqlite:///{folder / 'tallyroom.db'}",
+        data_dir=folder,
+        session_secret="a test secret of some length",
+    )
+    client = TestClient(create_app(settings))
+    page = client.get("/e/labour-leader-2016/results")
+    assert page.status_code == 200
+    for text in ("313,209", "193,229", "61.8%", "77.6%", "1,042", "Registered supporters",
+                 "59.5%", 'class="plot"'):  # fmt: skip
+        assert text in page.text, text
+    files = client.get("/api/elections/labour-leader-2016/results/files").json()
+    assert {"results.json", "results.csv", "leader-cvr.blt"} <= {f["name"] for f in files}
+    assert "/api/elections/{slug}/cast" in client.get("/openapi.json").json()["paths"]

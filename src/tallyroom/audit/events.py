@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 __all__ = [
     "ENCODING_VERSION",
@@ -160,6 +160,21 @@ class AuditEvent:
         """The payload parsed back into Python values."""
         parsed: JsonValue = json.loads(self.payload)
         return parsed
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[Any, Any], *, election: str = "election") -> AuditEvent:
+        """An event from its stored or exported fields (``election`` names the field that
+        holds the election's id); :class:`ValueError` or :class:`KeyError` if they do not
+        make one."""
+        return cls(
+            sequence=fields["sequence"],
+            election=fields[election],
+            action=Action(fields["action"]),
+            actor=fields["actor"],
+            reason=fields["reason"],
+            payload=fields["payload"],
+            recorded_at=fields["recorded_at"],
+        )
 
     def encode(self) -> bytes:
         """The canonical bytes hashed into the chain (every field, plus the encoding version).

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tallyroom.audit.chain import ChainedEvent, Head
-from tallyroom.audit.events import Action, AuditEvent
+from tallyroom.audit.events import AuditEvent
 from tallyroom.audit.verify import Unreadable, VerificationResult, verify_chain
 from tallyroom.errors import InputError
 from tallyroom.services.elections import get_election
@@ -102,15 +102,7 @@ def _read_line(number: int, text: str) -> ChainedEvent | Unreadable:
         return Unreadable(None, None, f"line {number}: not JSON ({exc})")
     sequence = doc.get("sequence") if isinstance(doc, dict) else None
     try:
-        event = AuditEvent(
-            sequence=doc["sequence"],
-            election=doc["election"],
-            action=Action(doc["action"]),
-            actor=doc["actor"],
-            reason=doc["reason"],
-            payload=doc["payload"],
-            recorded_at=doc["recorded_at"],
-        )
+        event = AuditEvent.from_fields(doc)
         return ChainedEvent(event, bytes.fromhex(doc["hash"]))
     except (ValueError, KeyError, TypeError) as exc:
         known = sequence if isinstance(sequence, int) and not isinstance(sequence, bool) else None

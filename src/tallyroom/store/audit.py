@@ -123,15 +123,7 @@ def _read(row: sa.Row[tuple[object, ...]]) -> ChainedEvent | Unreadable:
     digest = bytes(raw_hash) if isinstance(raw_hash, (bytes, memoryview)) else None
     sequence = m["sequence"] if isinstance(m["sequence"], int) else None
     try:
-        event = AuditEvent(
-            sequence=m["sequence"],
-            election=m["election_id"],
-            action=Action(m["action"]),
-            actor=m["actor"],
-            reason=m["reason"],
-            payload=m["payload"],
-            recorded_at=m["recorded_at"],
-        )
+        event = AuditEvent.from_fields(m, election="election_id")
         if digest is None or len(digest) != HASH_SIZE:
             raise ValueError(f"hash: not {HASH_SIZE} bytes ({raw_hash!r})")
         return ChainedEvent(event, digest)

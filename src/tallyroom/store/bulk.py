@@ -12,6 +12,7 @@ rollback removes every row already sent, so a failed load leaves nothing behind.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from typing import Any, cast
 
@@ -53,10 +54,19 @@ def _executemany(
     previous = cursor.execute("PRAGMA cache_size").fetchone()[0]
     cursor.execute(f"PRAGMA cache_size={-SQLITE_IMPORT_CACHE_KIB}")
     try:
+        # Two stages in step: while SQLite inserts one chunk (without Python's global lock),
+        # this thread builds the next from ``rows``. The statements still run one after
+        # another on the caller's connection and transaction.
         iterator = iter(rows)
-        while chunk := list(islice(iterator, chunk_size)):
-            cursor.executemany(sql, chunk)
-            count += len(chunk)
+        with ThreadPoolExecutor(1, thread_name_prefix="bulk-insert") as inserter:
+            pending: Future[object] | None = None
+            while chunk := list(islice(iterator, chunk_size)):
+                if pending is not None:
+                    pending.result()
+                pending = inserter.submit(cursor.executemany, sql, chunk)
+                count += len(chunk)
+            if pending is not None:
+                pending.result()
     finally:
         cursor.execute(f"PRAGMA cache_size={int(previous)}")
         cursor.close()

@@ -25,7 +25,7 @@ from tallyroom.services import register as register_service
 from tallyroom.services.audit_log import event_json, format_head
 from tallyroom.services.credentials import reissue_credential, revoke_credential
 from tallyroom.services.elections import definition_of, get_election, list_elections
-from tallyroom.services.voting import cast_ballot
+from tallyroom.services.voting import CastRequest
 from tallyroom.store.errors import CredentialRejected, NotFound
 from tallyroom.web.booth import credential_key
 from tallyroom.web.guards import SESSION_USER, Officer, User, Web, client_key
@@ -226,11 +226,9 @@ def cast(slug: str, body: CastIn, request: Request, web: Web) -> list[ReceiptOut
     web.credential_attempts.check(key)
     record = get_election(web.store, slug)
     try:
-        cast_receipts = cast_ballot(
-            web.store,
+        cast_receipts = web.casting.cast(
             record.id,
-            body.credential,
-            body.choices,
+            CastRequest(body.credential, body.choices),
             credential_key=credential_key(web, slug),
         )
     except CredentialRejected:

@@ -21,6 +21,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from tallyroom import __version__
 from tallyroom.errors import InputError, TallyroomError
+from tallyroom.services.casting_queue import CastingQueue
 from tallyroom.services.users import SignInRefused
 from tallyroom.store.engine import open_store
 from tallyroom.store.errors import (
@@ -88,10 +89,12 @@ async def _error(request: Request, exc: Exception) -> Response:
 def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
     """The web app on ``settings.database`` (migrated to the latest schema if ``upgrade``)."""
     store = open_store(settings.database, upgrade=upgrade)
+    casting = CastingQueue(store)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        casting.close()
         store.close()
 
     app = FastAPI(
@@ -113,6 +116,7 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
         sign_in_attempts=AttemptLimiter(
             "sign-in", settings.sign_in_attempts, settings.attempt_window
         ),
+        casting=casting,
     )
     app.add_middleware(SecurityHeaders, https_only=settings.https_only)
     app.add_middleware(

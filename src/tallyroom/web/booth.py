@@ -21,7 +21,7 @@ from tallyroom.errors import InputError
 from tallyroom.services import polling
 from tallyroom.services.credentials import load_or_create_key
 from tallyroom.services.elections import definition_of, get_election
-from tallyroom.services.voting import cast_ballot
+from tallyroom.services.voting import CastRequest
 from tallyroom.store.credentials import CredentialKey
 from tallyroom.store.errors import AlreadyCast, CredentialRejected, LifecycleError
 from tallyroom.web.ballot_form import ContestForm, FormProblem, contest_forms, read_ballot
@@ -218,12 +218,8 @@ def cast(
     choices = _posted_ballot(forms, ballot)
     election = get_election(web.store, slug)
     try:
-        receipts = cast_ballot(
-            web.store,
-            election.id,
-            credential,
-            choices,
-            credential_key=credential_key(web, slug),
+        receipts = web.casting.cast(
+            election.id, CastRequest(credential, choices), credential_key=credential_key(web, slug)
         )
     except (CredentialRejected, AlreadyCast, LifecycleError) as exc:
         return _credential_page(request, web, slug, "", exc)

@@ -16,6 +16,7 @@ from jinja2 import Environment
 
 from tallyroom.errors import TallyroomError
 from tallyroom.services import users
+from tallyroom.services.casting_queue import CastingQueue
 from tallyroom.services.users import ConsoleUser
 from tallyroom.store.engine import Store
 from tallyroom.store.errors import NotFound
@@ -50,13 +51,15 @@ class Forbidden(TallyroomError):
 
 @dataclass(frozen=True, slots=True)
 class WebContext:
-    """What every handler may use: settings, the store, templates, the attempt limiters."""
+    """What every handler may use: settings, the store, templates, the attempt limiters and
+    the casting queue (voters casting at once share a durable commit)."""
 
     settings: WebSettings
     store: Store
     templates: Environment
     credential_attempts: AttemptLimiter
     sign_in_attempts: AttemptLimiter
+    casting: CastingQueue
 
 
 def context(request: Request) -> WebContext:
