@@ -9,10 +9,14 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from tallyroom.cli.common import EXISTING, FILE, command, election_option, open_cli_store
+
+if TYPE_CHECKING:
+    from tallyroom.services.nominations import ContestNominations
 
 __all__ = ["audit", "nominations", "register_poll_commands", "voting"]
 
@@ -104,10 +108,7 @@ def close_nominations(slug: str, db: str, actor: str) -> None:
         click.echo(f"{contest}: {', '.join(names)}")
 
 
-def _print_standings(c: object) -> None:
-    from tallyroom.services.nominations import ContestNominations
-
-    assert isinstance(c, ContestNominations)
+def _print_standings(c: ContestNominations) -> None:
     needed = "" if c.threshold is None else f" ({c.threshold} needed)"
     click.echo(f"{c.contest}{needed}")
     for s in c.standings:
