@@ -188,14 +188,20 @@ def postal(papers: Path, slug: str, key_file: Path, label: str, db: str, actor: 
 
 
 def _counted(
-    slug: str, db: str, actor: str, private_key: Path, passphrase: str, json_out: Path | None
+    slug: str,
+    db: str,
+    actor: str,
+    private_key: Path,
+    passphrase: str,
+    json_out: Path | None,
+    *,
+    final: bool,
 ) -> None:
-    """Count (and, from ``election declare``, declare); print the declaration."""
+    """Count (and, when ``final``, declare); print the declaration."""
     from tallyroom.report.declaration_text import declaration_text
     from tallyroom.services import declaring
     from tallyroom.services.declaration import declaration_document
 
-    final = click.get_current_context().command.name == "declare"
     run = declaring.declare if final else declaring.count
     with open_cli_store(db) as store:
         decl = run(store, slug, private_key_file=private_key, passphrase=passphrase, actor=actor)
@@ -220,7 +226,7 @@ def count_election(
 ) -> None:
     """Count a closed election and print the result, without declaring it (a recount gives
     the same figures)."""
-    _counted(slug, db, actor, private_key, passphrase, json_out)
+    _counted(slug, db, actor, private_key, passphrase, json_out, final=False)
 
 
 @click.command("declare")
@@ -233,7 +239,7 @@ def declare(
     slug: str, private_key: Path, passphrase: str, json_out: Path | None, db: str, actor: str
 ) -> None:
     """Count a closed election and declare the result: it is published with its downloads."""
-    _counted(slug, db, actor, private_key, passphrase, json_out)
+    _counted(slug, db, actor, private_key, passphrase, json_out, final=True)
 
 
 @click.command("results")
