@@ -33,9 +33,9 @@ from pathlib import Path
 
 from nacl.public import PrivateKey, SealedBox
 
+from tallyroom.crypto.credential_key import CredentialKey
 from tallyroom.store import ElectionState, Store, ballots, credentials, elections, open_store
 from tallyroom.store import register as reg
-from tallyroom.store.credentials import CredentialKey
 from tallyroom.store.pgcluster import ThrowawayCluster
 from tallyroom.store.register import RegisterEntry
 

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from tallyroom.crypto.credential_key import CredentialKey
+from tallyroom.errors import PostgresMissing
 from tallyroom.store import ElectionState, Store, credentials, elections, open_store, register
-from tallyroom.store.credentials import CredentialKey
-from tallyroom.store.pgcluster import PostgresMissing, ThrowawayCluster
+from tallyroom.store.pgcluster import ThrowawayCluster
 from tallyroom.store.register import RegisterEntry
 
 BACKENDS = ("sqlite", "postgresql")

@@ -6,25 +6,54 @@ CLI, the web app) catches one class and prints one line::
     TallyroomError                  anything tallyroom refuses to do
     ├── InputError                  bad input: where (file, line, field) and what (the value)
     │   ├── ConfigError             a contest config or election definition is invalid
-    │   └── BallotFileError         a ballot / cast-vote-record file cannot be read as declared
+    │   ├── BallotFileError         a ballot / cast-vote-record file cannot be read as declared
+    │   └── SignInRefused           a console user name and password do not match
     ├── CountError                  the count cannot proceed (e.g. an unresolvable tie)
     │   └── TieUnresolved           a tie that needs an operator's decision and none was given
-    └── FormatError                 a result cannot be written in the requested format
+    ├── FormatError                 a result cannot be written in the requested format
+    ├── StoreError                  the database refuses: where (election, field) and what
+    │   ├── NotFound                no such election, entry, credential or batch
+    │   ├── LifecycleError          the election is not in a state that allows this
+    │   ├── AlreadyCast             this credential already cast a ballot in this contest
+    │   │   └── DuplicateBallot     these exact sealed bytes were already cast (a copy)
+    │   ├── CredentialRejected      unknown, revoked or another election's credential
+    │   ├── CredentialKeyMismatch   not the key this election's credentials were issued under
+    │   └── NotInContest            the voter's section does not vote in this contest
+    ├── PostgresMissing             no PostgreSQL server binaries for a throwaway cluster
+    ├── NotSignedIn                 the console needs a signed-in user
+    ├── Forbidden                   the signed-in user's role does not allow this
+    ├── CsrfRejected                a form or API call without the session's CSRF token
+    └── TooManyAttempts             too many failed attempts from one client: wait
 
 Messages name the offending value; :class:`InputError` also carries its location so that the
-one-line message reads ``path:line: field: problem (value)``.
+one-line message reads ``path:line: field: problem (value)``, and :class:`StoreError` its
+election and field. ``tests/test_errors.py`` checks this drawing against the classes.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "AlreadyCast",
     "BallotFileError",
     "ConfigError",
     "CountError",
+    "CredentialKeyMismatch",
+    "CredentialRejected",
+    "CsrfRejected",
+    "DuplicateBallot",
+    "Forbidden",
     "FormatError",
     "InputError",
+    "LifecycleError",
+    "NotFound",
+    "NotInContest",
+    "NotSignedIn",
+    "PostgresMissing",
+    "SignInRefused",
+    "StoreError",
     "TallyroomError",
     "TieUnresolved",
+    "TooManyAttempts",
 ]
 
 
@@ -91,6 +120,10 @@ class BallotFileError(InputError):
     """A ballot or cast-vote-record file cannot be read as declared."""
 
 
+class SignInRefused(InputError):
+    """The username and password do not match a console user (which of the two is not said)."""
+
+
 class CountError(TallyroomError):
     """The count cannot go on."""
 
@@ -106,3 +139,82 @@ class TieUnresolved(CountError):
 
 class FormatError(TallyroomError):
     """A result cannot be written in the requested format."""
+
+
+class StoreError(TallyroomError):
+    """The database refuses an operation; says where (election, table.field) and what."""
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        election: int | str | None = None,
+        field: str | None = None,
+        value: object = None,
+    ) -> None:
+        self.problem = problem
+        self.election = election
+        self.field = field
+        self.value = value
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = f"election {self.election}: " if self.election is not None else ""
+        field = f"{self.field}: " if self.field else ""
+        value = f" ({self.value!r})" if self.value is not None else ""
+        return f"{where}{field}{self.problem}{value}"
+
+
+class NotFound(StoreError):
+    """No such election, register entry, credential or postal batch."""
+
+
+class LifecycleError(StoreError):
+    """The election's lifecycle state does not allow the operation."""
+
+
+class AlreadyCast(StoreError):
+    """The credential has already cast a ballot in the contest (the database refused it)."""
+
+
+class CredentialRejected(StoreError):
+    """The credential is unknown, revoked, or belongs to another election."""
+
+
+class CredentialKeyMismatch(StoreError):
+    """The credential key given is not the one this election's credentials were issued under."""
+
+
+class NotInContest(StoreError):
+    """The voter's section does not vote in the contest."""
+
+
+class DuplicateBallot(AlreadyCast):
+    """These exact sealed bytes were already cast (a copied ballot)."""
+
+
+class PostgresMissing(TallyroomError):
+    """No PostgreSQL server binaries (initdb, pg_ctl) on this machine."""
+
+
+class NotSignedIn(TallyroomError):
+    """The console needs a signed-in user."""
+
+
+class Forbidden(TallyroomError):
+    """The signed-in user's role does not allow this."""
+
+
+class CsrfRejected(TallyroomError):
+    """A form or API call without the session's CSRF token."""
+
+
+class TooManyAttempts(TallyroomError):
+    """Too many failed attempts from this client: wait, then try again."""
+
+    def __init__(self, what: str, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            f"too many failed {what} attempts from this device; try again in "
+            f"{max(1, retry_after // 60)} minute(s)"
+        )

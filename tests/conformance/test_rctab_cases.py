@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tallyroom.errors import TallyroomError
-from tallyroom.services.rctab import run_contest
+from tallyroom.tabulate.rctab import run_contest
 
 CASES = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "rctab" / "cases"
 NO_CVR = {"2018_maine_governor_primary", "dominion_kansas"}
@@ -96,7 +96,7 @@ def test_rctab_case(case: Path, tmp_path: Path) -> None:
         return
     pairs = _expected_reports(case)
     if not pairs and list(case.glob("*_expected.csv")):
-        pytest.skip(f"{case.name}: a CVR conversion case: tests/services/test_rctab_convert.py")
+        pytest.skip(f"{case.name}: a CVR conversion case: tests/tabulate/test_rctab_convert.py")
     run = run_contest(config, tmp_path)
     assert pairs, f"{case.name}: no expected report"
     for ours, expected in pairs:

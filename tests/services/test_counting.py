@@ -15,13 +15,13 @@ from tallyroom.audit.events import Action
 from tallyroom.crypto.sealing import ElectionKeys
 from tallyroom.errors import InputError
 from tallyroom.formats.blt import parse_blt
-from tallyroom.services.counting import close_voting, count_election, declare
-from tallyroom.services.declaration import (
+from tallyroom.report.declaration import (
     declaration_csv,
     declaration_json,
     percent,
     write_cvrs_blt,
 )
+from tallyroom.services.counting import close_voting, count_election, declare
 from tallyroom.services.voting import cast_ballot, import_postal_batch
 from tallyroom.store import ElectionState, LifecycleError, Store, audit, elections
 

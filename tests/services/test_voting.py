@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tallyroom.crypto.credential_key import CredentialKey
 from tallyroom.crypto.credentials import new_credential, normalise_credential
 from tallyroom.crypto.sealing import ElectionKeys
 from tallyroom.errors import InputError
@@ -25,7 +26,6 @@ from tallyroom.store import (
     elections,
     register,
 )
-from tallyroom.store.credentials import CredentialKey
 from tallyroom.store.register import RegisterEntry
 
 DEFINITION = """\

@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import Election, MakeElection
+from tallyroom.errors import DuplicateBallot
 from tallyroom.store import (
     AlreadyCast,
     CastChannel,
@@ -28,7 +29,6 @@ from tallyroom.store import (
     elections,
     postal,
 )
-from tallyroom.store.ballots import DuplicateBallot
 from tallyroom.store.schema import ballot_casts
 
 CONTEST = "leader"

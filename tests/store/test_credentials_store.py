@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import MakeElection
+from tallyroom.crypto.credential_key import CredentialKey
 from tallyroom.errors import InputError
 from tallyroom.store import (
     CredentialKeyMismatch,
@@ -16,7 +17,6 @@ from tallyroom.store import (
     Store,
     credentials,
 )
-from tallyroom.store.credentials import CredentialKey
 from tallyroom.store.schema import credentials as credentials_table
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from tallyroom.election.roles import ConsoleRole
 from tallyroom.services.users import create_user
 from tallyroom.store import Store
-from tallyroom.store.schema import ConsoleRole
 from tallyroom.web.app import create_app
 from tallyroom.web.settings import WebSettings
 

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from tallyroom.cli.main import main
+from tallyroom.election.roles import ConsoleRole
 from tallyroom.errors import InputError
 from tallyroom.services.users import (
     SignInRefused,
@@ -18,7 +19,6 @@ from tallyroom.services.users import (
 )
 from tallyroom.store import Store, open_store
 from tallyroom.store import users as user_rows
-from tallyroom.store.schema import ConsoleRole
 
 PASSWORD = "a long enough password"
 

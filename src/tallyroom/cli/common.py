@@ -14,7 +14,7 @@ import click
 from tallyroom.errors import TallyroomError
 
 if TYPE_CHECKING:
-    from tallyroom.store import Store
+    from tallyroom.store.engine import Store
 
 __all__ = [
     "DEFAULT_DB",
@@ -69,6 +69,6 @@ def election_option(func: F) -> F:
 def open_cli_store(db: str) -> Store:
     """The store at ``db``, migrated to head (a no-op when it is current; a new file or an
     empty database gets the schema, so a mistyped path says "no such election")."""
-    from tallyroom.store import open_store
+    from tallyroom.store.engine import open_store
 
     return open_store(db, upgrade=True)

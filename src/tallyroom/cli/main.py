@@ -17,7 +17,7 @@ from tallyroom import __version__
 from tallyroom.cli.common import one_line_errors
 
 if TYPE_CHECKING:
-    from tallyroom.count.record import Count
+    pass
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,10 +53,10 @@ def rctab(
 ) -> None:
     """Count an RCTab contest CONFIG exactly as RCTab would and write its reports."""
     from tallyroom.cli.progress import Progress
-    from tallyroom.services.rctab import run_contest
+    from tallyroom.tabulate.rctab import run_contest
 
     if convert_to is not None:
-        from tallyroom.services.rctab_convert import convert_contest
+        from tallyroom.tabulate.rctab_convert import convert_contest
 
         written = convert_contest(config, output_dir, "csv" if convert_to == "csv" else "cdf")
         click.echo(f"wrote {written}", err=True)
@@ -181,26 +181,35 @@ def count(
         )
     if ballots is None and not section_specs:
         raise InputError("give a ballot file (or --section NAME=FILE for a college)")
+    from tallyroom.tabulate.file_count import count_college_files, count_file
+
     try:
         if college:
-            result, sections, title, stem = _count_college(
-                ballots, section_specs, fmt, seed, decimals
+            counted = count_college_files(
+                ballots, section_specs, fmt=fmt, seed=seed, decimals=decimals
             )
         else:
             assert ballots is not None
-            result, title, stem = _count_file(
-                ballots, rule, seats, fmt, seed, decimals, constraint_specs, constraint_file
+            counted = count_file(
+                ballots,
+                rule,
+                seats=seats,
+                fmt=fmt,
+                seed=seed,
+                decimals=decimals,
+                constraint_specs=constraint_specs,
+                constraint_file=constraint_file,
             )
-            sections = ()
     except TieUnresolved as exc:
         raise TieUnresolved(exc.tied, exc.purpose + " (draw lots with --seed N)") from None
+    result, title, stem = counted.result, counted.title, counted.stem
     click.echo(count_to_text(result, title=title), nl=False)
     if constraint_specs or constraint_file:
         # what the constraints did, round by round (the table shows only the tallies)
         for rnd in result.rounds:
             if rnd.label:
                 click.echo(f"Round {rnd.number}: {rnd.label}")
-    for name, part in sections:
+    for name, part in counted.sections:
         click.echo(count_to_text(part, title=f"{title}: section {name}"), nl=False)
     if json_out is not None:
         import json
@@ -211,92 +220,6 @@ def count(
         json_out.write_text(
             json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-
-
-def _count_file(
-    ballots: Path,
-    rule: str,
-    seats: int | None,
-    fmt: str,
-    seed: int | None,
-    decimals: int,
-    constraint_specs: tuple[str, ...],
-    constraint_file: Path | None,
-) -> tuple[Count, str, str]:
-    """``count``: one ballot file under one rule, with any seat constraints."""
-    from tallyroom.count.constraint_spec import (
-        ConstraintSet,
-        merge_constraints,
-        parse_constraint_options,
-        parse_groups_toml,
-    )
-    from tallyroom.count.rules.registry import RuleParams, get_rule
-    from tallyroom.formats.ballot_file import read_ballot_file
-
-    chosen = get_rule(rule)
-    election = read_ballot_file(ballots, fmt)
-    n_seats = seats if seats is not None else (election.seats or 1)
-    cands = election.candidates
-    given = ConstraintSet()
-    if constraint_file is not None:
-        text = constraint_file.read_text(encoding="utf-8")
-        given = parse_groups_toml(text, cands, path=str(constraint_file))
-    if constraint_specs:
-        given = merge_constraints(
-            given, ConstraintSet(parse_constraint_options(constraint_specs, cands))
-        )
-    params = RuleParams(
-        seats=n_seats,
-        decimal_places=decimals,
-        seed=seed,
-        constraints=given.seats,
-        ballot_rules=given.ballots,
-    )
-    return chosen.count(election.store, cands, params), election.title or ballots.name, ballots.stem
-
-
-def _count_college(
-    ballots: Path | None, section_specs: tuple[str, ...], fmt: str, seed: int | None, decimals: int
-) -> tuple[Count, tuple[tuple[str, Count], ...], str, str]:
-    """``count --section``: an electoral college from one ballot file per section."""
-    from fractions import Fraction
-
-    from tallyroom.count.options import TiebreakMode
-    from tallyroom.count.rules.college import (
-        CollegeOptions,
-        CollegeSection,
-        SectionSpec,
-        aligned_section,
-        count_college,
-        parse_section_specs,
-    )
-    from tallyroom.errors import InputError
-    from tallyroom.formats.ballot_file import read_ballot_file
-
-    if ballots is not None:
-        specs = [SectionSpec(ballots.stem, str(ballots), Fraction(1))]
-    else:
-        specs = parse_section_specs(section_specs)
-    files = []
-    for spec in specs:
-        path = Path(spec.path)
-        if not path.is_file():
-            raise InputError("no such ballot file", field="--section", value=spec.path)
-        files.append(read_ballot_file(path, fmt))
-    reference = files[0].candidates
-    sections: list[CollegeSection] = [
-        aligned_section(s.name, s.weight, f.store, f.candidates, reference, where=s.path)
-        for s, f in zip(specs, files, strict=True)
-    ]
-    opts = CollegeOptions(
-        display_places=min(decimals, 12),
-        tiebreak_mode=TiebreakMode.RANDOM if seed is not None else TiebreakMode.USE_CANDIDATE_ORDER,
-        random_seed=seed,
-    )
-    result = count_college(sections, reference, opts)
-    title = files[0].title if ballots is not None else "electoral college"
-    parts = tuple((s.name, s.count) for s in result.sections)
-    return result.college, parts, title or "electoral college", Path(specs[0].path).stem
 
 
 @main.command()
@@ -353,8 +276,8 @@ def demo(no_serve: bool, json_out: Path | None, folder: Path, host: str, port: i
     imported; the count and the declaration follow, on an embedded SQLite store in --dir.
     """
     from tallyroom.cli.progress import StageProgress
+    from tallyroom.demo.run import run_demo, write_demo_json
     from tallyroom.report.declaration_text import declaration_text
-    from tallyroom.services.demo import run_demo, write_demo_json
 
     click.echo("tallyroom demo: Labour Party leadership election 2016", err=True)
     result = run_demo(folder, StageProgress())
@@ -365,7 +288,7 @@ def demo(no_serve: bool, json_out: Path | None, folder: Path, host: str, port: i
         click.echo(f"wrote {json_out}", err=True)
     if no_serve:
         return
-    from tallyroom.services.demo import DEMO_OBSERVER, DEMO_PASSPHRASE
+    from tallyroom.demo.run import DEMO_OBSERVER, DEMO_PASSPHRASE
     from tallyroom.web.server import serve
     from tallyroom.web.settings import WebSettings
 

@@ -198,9 +198,9 @@ def _counted(
     final: bool,
 ) -> None:
     """Count (and, when ``final``, declare); print the declaration."""
+    from tallyroom.report.declaration import declaration_document
     from tallyroom.report.declaration_text import declaration_text
     from tallyroom.services import declaring
-    from tallyroom.services.declaration import declaration_document
 
     run = declaring.declare if final else declaring.count
     with open_cli_store(db) as store:

@@ -36,8 +36,8 @@ def users() -> None:
 @command(actor=False)
 def add(username: str, role: str, password: str, db: str) -> None:
     """Add USERNAME to the console with a role (returning_officer, scrutineer, observer)."""
+    from tallyroom.election.roles import ConsoleRole
     from tallyroom.services.users import create_user
-    from tallyroom.store.schema import ConsoleRole
 
     with open_cli_store(db) as store:
         user = create_user(store, username, password, ConsoleRole(role))

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from tallyroom.report.declaration import ContestDeclaration, Declaration
 from tallyroom.report.text import count_to_text
-from tallyroom.services.declaration import ContestDeclaration, Declaration
 
 __all__ = ["contest_text", "declaration_text"]
 

@@ -20,10 +20,10 @@ import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from tallyroom.crypto.credential_key import CredentialKey
 from tallyroom.errors import TallyroomError
 from tallyroom.services.voting import CastOutcome, CastRequest, cast_ballots
 from tallyroom.store.ballots import Receipt
-from tallyroom.store.credentials import CredentialKey
 from tallyroom.store.engine import Store
 
 __all__ = ["CastingQueue"]

@@ -5,7 +5,7 @@
   opens every sealed ballot, shuffles each contest's ballots with the operating system's
   CSPRNG (``secrets.SystemRandom``: the order of the cast vote records must not reveal the
   order of casting), runs the contest's rule from the registry and builds the
-  :class:`~tallyroom.services.declaration.Declaration`. The first count moves the election
+  :class:`~tallyroom.report.declaration.Declaration`. The first count moves the election
   ``closed -> counted``, recording the SHA-256 of the declaration's JSON; counting again
   later (a recount) gives the same figures and changes nothing.
 * :func:`declare`: ``counted -> declared``, recording the declaration's digest and figures.
@@ -27,8 +27,9 @@ from tallyroom.count.ballots import BallotStore, CandidateTable
 from tallyroom.count.rules.registry import RuleParams, get_rule
 from tallyroom.crypto.sealing import BallotOpener, load_private_key
 from tallyroom.election.definition import Contest, ElectionDefinition
+from tallyroom.election.lifecycle import ElectionState
 from tallyroom.errors import InputError
-from tallyroom.services.declaration import (
+from tallyroom.report.declaration import (
     CandidateResult,
     ContestDeclaration,
     Declaration,
@@ -44,7 +45,6 @@ from tallyroom.services.voting import BLOCK_RULES, SpoiltReason
 from tallyroom.store import audit, ballots, declarations, elections, register
 from tallyroom.store.declarations import DeclarationFile
 from tallyroom.store.engine import Store
-from tallyroom.store.schema import ElectionState
 
 __all__ = ["close_voting", "count_election", "declaration_digest", "declare"]
 

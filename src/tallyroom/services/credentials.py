@@ -22,12 +22,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tallyroom.crypto.credential_key import KEY_SIZE, CredentialKey
 from tallyroom.crypto.credentials import new_credential, new_credentials, normalise_credential
 from tallyroom.errors import InputError
 from tallyroom.services.elections import get_election
 from tallyroom.services.register import find_entry
 from tallyroom.store import ElectionState, Store, credentials, elections, register
-from tallyroom.store.credentials import KEY_SIZE, CredentialKey, CredentialRecord
+from tallyroom.store.credentials import CredentialRecord
 
 __all__ = [
     "IssuedCredential",

@@ -11,13 +11,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tallyroom.errors import NotFound
+from tallyroom.report.declaration import Declaration
 from tallyroom.services import counting
-from tallyroom.services.declaration import Declaration
 from tallyroom.services.elections import get_election
 from tallyroom.store import declarations
 from tallyroom.store.declarations import DeclarationFile
 from tallyroom.store.engine import Store
-from tallyroom.store.errors import NotFound
 
 __all__ = [
     "count",
@@ -48,7 +48,7 @@ def declare(
 
 
 def published_declaration(store: Store, slug: str) -> dict[str, Any] | None:
-    """The declared result (see :func:`~tallyroom.services.declaration.declaration_document`),
+    """The declared result (see :func:`~tallyroom.report.declaration.declaration_document`),
     or ``None`` before the declaration."""
     election = get_election(store, slug)
     with store.read() as conn:

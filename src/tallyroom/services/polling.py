@@ -16,16 +16,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tallyroom.crypto.credential_key import CredentialKey
 from tallyroom.crypto.credentials import normalise_credential
 from tallyroom.election.definition import Contest, ElectionDefinition
-from tallyroom.errors import InputError
+from tallyroom.election.lifecycle import ElectionState
+from tallyroom.errors import InputError, LifecycleError
 from tallyroom.services.elections import ballot_definition, get_election
 from tallyroom.store import ballots, credentials, elections, register
 from tallyroom.store.ballots import Receipt
-from tallyroom.store.credentials import CredentialKey
 from tallyroom.store.engine import Store
-from tallyroom.store.errors import LifecycleError
-from tallyroom.store.schema import ElectionState
 
 __all__ = [
     "ContestTurnout",

@@ -18,10 +18,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from tallyroom.audit.events import timestamp
-from tallyroom.errors import InputError
+from tallyroom.election.roles import ConsoleRole
+from tallyroom.errors import InputError, SignInRefused
 from tallyroom.store import users
 from tallyroom.store.engine import Store
-from tallyroom.store.schema import ConsoleRole
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
@@ -38,10 +38,6 @@ MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
 # Verified when the name is unknown, so that a refusal takes as long either way.
 _DUMMY_HASH = _hasher.hash("tallyroom: no such user")
-
-
-class SignInRefused(InputError):
-    """The username and password do not match a console user (which of the two is not said)."""
 
 
 @dataclass(frozen=True, slots=True)

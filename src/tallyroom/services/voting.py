@@ -37,16 +37,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tallyroom.audit.events import Action
+from tallyroom.crypto.credential_key import CredentialKey
 from tallyroom.crypto.credentials import normalise_credential
 from tallyroom.crypto.sealing import seal_ballot
 from tallyroom.election.definition import Contest, ElectionDefinition
-from tallyroom.errors import InputError, TallyroomError
+from tallyroom.errors import (
+    AlreadyCast,
+    CredentialRejected,
+    InputError,
+    LifecycleError,
+    NotInContest,
+    TallyroomError,
+)
 from tallyroom.services.elections import ballot_definition
 from tallyroom.store import audit, ballots, elections, postal
 from tallyroom.store.ballots import Receipt
-from tallyroom.store.credentials import CredentialKey
 from tallyroom.store.engine import Store
-from tallyroom.store.errors import AlreadyCast, CredentialRejected, LifecycleError, NotInContest
 from tallyroom.store.schema import CastChannel, ElectionState
 
 __all__ = [

@@ -19,10 +19,18 @@ repository functions, one module per concept::
 * :mod:`~tallyroom.store.ballots` - casting, receipts, ballots for the count
 * :mod:`~tallyroom.store.declarations` - the declared result and its downloads
 * :mod:`~tallyroom.store.audit` - the audit chain, appended in the caller's transaction
-* :mod:`~tallyroom.store.errors` - what the store refuses, and why
+* :mod:`~tallyroom.errors` - what the store refuses, and why
 * :mod:`~tallyroom.store.pgcluster` - a throwaway PostgreSQL cluster for tests and benchmarks
 """
 
+from tallyroom.errors import (
+    AlreadyCast,
+    CredentialKeyMismatch,
+    CredentialRejected,
+    LifecycleError,
+    NotFound,
+    StoreError,
+)
 from tallyroom.store import (
     audit,
     ballots,
@@ -34,14 +42,6 @@ from tallyroom.store import (
     register,
 )
 from tallyroom.store.engine import Backend, Store, open_store
-from tallyroom.store.errors import (
-    AlreadyCast,
-    CredentialKeyMismatch,
-    CredentialRejected,
-    LifecycleError,
-    NotFound,
-    StoreError,
-)
 from tallyroom.store.schema import (
     BatchStatus,
     CastChannel,

@@ -24,7 +24,7 @@ from tallyroom.audit.verify import (
     VerificationResult,
     verify_chain,
 )
-from tallyroom.store.errors import NotFound, StoreError
+from tallyroom.errors import NotFound, StoreError
 from tallyroom.store.schema import audit_events, audit_heads
 
 __all__ = ["append", "events", "head", "start_chain", "verify"]

@@ -31,16 +31,17 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from tallyroom.errors import InputError
-from tallyroom.store.elections import require_state
-from tallyroom.store.errors import (
+from tallyroom.errors import (
     AlreadyCast,
     CredentialRejected,
+    DuplicateBallot,
+    InputError,
     LifecycleError,
     NotFound,
     NotInContest,
     StoreError,
 )
+from tallyroom.store.elections import require_state
 from tallyroom.store.schema import (
     BALLOT_ID_SIZE,
     CONTEST_MAX,
@@ -73,10 +74,6 @@ __all__ = [
 ]
 
 _AFTER_CLOSE = (ElectionState.CLOSED, ElectionState.COUNTED, ElectionState.DECLARED)
-
-
-class DuplicateBallot(AlreadyCast):
-    """These exact sealed bytes were already cast (a copied ballot)."""
 
 
 @dataclass(frozen=True, slots=True)

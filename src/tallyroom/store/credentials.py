@@ -18,7 +18,6 @@ per contest and lives in ``ballot_casts`` (:func:`contests_cast`).
 from __future__ import annotations
 
 import hmac
-import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -29,11 +28,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from tallyroom.audit.events import Action
-from tallyroom.errors import InputError
+from tallyroom.crypto.credential_key import CredentialKey
+from tallyroom.errors import CredentialKeyMismatch, CredentialRejected, InputError, NotFound
 from tallyroom.store import audit
 from tallyroom.store.bulk import CHUNK_SIZE, insert_rows
 from tallyroom.store.elections import require_state, states_before
-from tallyroom.store.errors import CredentialKeyMismatch, CredentialRejected, NotFound
 from tallyroom.store.schema import (
     CredentialStatus,
     ElectionState,
@@ -55,44 +54,9 @@ __all__ = [
     "revoke",
 ]
 
-KEY_SIZE = 32
-_CHECK_MESSAGE = b"tallyroom credential key check v1"
 _ISSUE_COLUMNS = ("election_id", "entry_id", "issue_number", "credential_hash", "status")
 # Credentials may be issued and reissued until the poll closes.
 _ISSUING = states_before(ElectionState.CLOSED)
-
-
-class CredentialKey:
-    """The per-election secret key credentials are hashed under (HMAC-SHA256)."""
-
-    __slots__ = ("_secret",)
-
-    def __init__(self, secret: bytes) -> None:
-        if len(secret) < KEY_SIZE:
-            raise InputError(
-                f"a credential key is at least {KEY_SIZE} bytes",
-                field="credential_key",
-                value=len(secret),
-            )
-        self._secret = bytes(secret)
-
-    @classmethod
-    def generate(cls) -> CredentialKey:
-        return cls(secrets.token_bytes(KEY_SIZE))
-
-    @property
-    def secret(self) -> bytes:
-        return self._secret
-
-    def digest(self, credential: str) -> bytes:
-        """HMAC-SHA256 of ``credential`` (UTF-8) under this key."""
-        return hmac.digest(self._secret, credential.encode("utf-8"), "sha256")
-
-    def check_value(self) -> bytes:
-        return hmac.digest(self._secret, _CHECK_MESSAGE, "sha256")
-
-    def __repr__(self) -> str:
-        return "CredentialKey(<secret>)"
 
 
 @dataclass(frozen=True, slots=True)

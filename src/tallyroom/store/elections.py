@@ -23,9 +23,8 @@ from sqlalchemy.engine import Connection
 
 from tallyroom.audit.chain import ChainedEvent
 from tallyroom.audit.events import Action, JsonValue
-from tallyroom.errors import InputError
+from tallyroom.errors import InputError, LifecycleError, NotFound
 from tallyroom.store import audit
-from tallyroom.store.errors import LifecycleError, NotFound
 from tallyroom.store.schema import ElectionState, elections
 
 __all__ = [

@@ -30,16 +30,12 @@ from types import TracebackType
 
 import sqlalchemy as sa
 
-from tallyroom.errors import TallyroomError
+from tallyroom.errors import PostgresMissing, TallyroomError
 
 __all__ = ["PostgresMissing", "ThrowawayCluster", "find_postgres_bin"]
 
 _SERVER_USER = "postgres"
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}\Z")
-
-
-class PostgresMissing(TallyroomError):
-    """No PostgreSQL server binaries (initdb, pg_ctl) on this machine."""
 
 
 def _version_key(path: Path) -> tuple[int, ...]:

@@ -17,10 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from tallyroom.audit.events import Action
-from tallyroom.errors import InputError
+from tallyroom.errors import InputError, LifecycleError, NotFound
 from tallyroom.store import audit
 from tallyroom.store.elections import require_state
-from tallyroom.store.errors import LifecycleError, NotFound
 from tallyroom.store.schema import (
     LABEL_MAX,
     BatchStatus,

@@ -28,11 +28,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from tallyroom.audit.events import Action
-from tallyroom.errors import InputError
+from tallyroom.errors import InputError, NotFound
 from tallyroom.store import audit
 from tallyroom.store.bulk import CHUNK_SIZE, insert_rows, update_rows
 from tallyroom.store.elections import require_state, states_before
-from tallyroom.store.errors import NotFound
 from tallyroom.store.schema import (
     PERSON_ID_MAX,
     SECTION_MAX,

@@ -21,6 +21,9 @@ import enum
 
 import sqlalchemy as sa
 
+from tallyroom.election.lifecycle import ElectionState
+from tallyroom.election.roles import ConsoleRole
+
 __all__ = [
     "BALLOT_ID_SIZE",
     "CONTEST_MAX",
@@ -71,25 +74,6 @@ NAMING_CONVENTION = {
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class ElectionState(enum.Enum):
-    """An election's lifecycle, in order; an election only ever moves one step forward."""
-
-    DRAFT = "draft"
-    REGISTER_FROZEN = "register_frozen"
-    NOMINATIONS_CLOSED = "nominations_closed"
-    CREDENTIALS_ISSUED = "credentials_issued"
-    OPEN = "open"
-    CLOSED = "closed"
-    COUNTED = "counted"
-    DECLARED = "declared"
-
-    @property
-    def next(self) -> ElectionState | None:
-        states = list(ElectionState)
-        index = states.index(self)
-        return states[index + 1] if index + 1 < len(states) else None
-
-
 class CredentialStatus(enum.Enum):
     """A credential is live until revoked (reissuing revokes the old one).
 
@@ -123,14 +107,6 @@ class NominationKind(enum.Enum):
 
     NOMINATION = "nomination"
     WITHDRAWAL = "withdrawal"
-
-
-class ConsoleRole(enum.Enum):
-    """Who may do what in the web console: the returning officer acts, the others read."""
-
-    RETURNING_OFFICER = "returning_officer"
-    SCRUTINEER = "scrutineer"
-    OBSERVER = "observer"
 
 
 def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:

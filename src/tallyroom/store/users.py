@@ -14,8 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from tallyroom.errors import InputError
-from tallyroom.store.errors import NotFound
+from tallyroom.errors import InputError, NotFound
 from tallyroom.store.schema import NAME_MAX, ConsoleRole, console_users
 
 __all__ = [

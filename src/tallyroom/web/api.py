@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
 
-from tallyroom.errors import InputError
+from tallyroom.errors import CredentialRejected, InputError, NotFound
 from tallyroom.services import audit_log as audit_log_service
 from tallyroom.services import declaring, nominations, polling, users
 from tallyroom.services import register as register_service
@@ -26,7 +26,6 @@ from tallyroom.services.audit_log import event_json, format_head
 from tallyroom.services.credentials import reissue_credential, revoke_credential
 from tallyroom.services.elections import definition_of, get_election, list_elections
 from tallyroom.services.voting import CastRequest
-from tallyroom.store.errors import CredentialRejected, NotFound
 from tallyroom.web.booth import credential_key
 from tallyroom.web.guards import SESSION_USER, Officer, User, Web, client_key
 from tallyroom.web.jobs import read_job

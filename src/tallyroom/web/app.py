@@ -20,19 +20,22 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from tallyroom import __version__
-from tallyroom.errors import InputError, TallyroomError
-from tallyroom.services.casting_queue import CastingQueue
-from tallyroom.services.users import SignInRefused
-from tallyroom.store.engine import open_store
-from tallyroom.store.errors import (
+from tallyroom.errors import (
     AlreadyCast,
     CredentialKeyMismatch,
     CredentialRejected,
+    Forbidden,
+    InputError,
     LifecycleError,
     NotFound,
+    NotSignedIn,
+    SignInRefused,
+    TallyroomError,
 )
+from tallyroom.services.casting_queue import CastingQueue
+from tallyroom.store.engine import open_store
 from tallyroom.web import api, booth, console, public
-from tallyroom.web.guards import Forbidden, NotSignedIn, WebContext
+from tallyroom.web.guards import WebContext
 from tallyroom.web.pages import environment, render
 from tallyroom.web.security import (
     AttemptLimiter,

@@ -17,13 +17,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from tallyroom.errors import InputError
+from tallyroom.crypto.credential_key import CredentialKey
+from tallyroom.errors import AlreadyCast, CredentialRejected, InputError, LifecycleError
 from tallyroom.services import polling
 from tallyroom.services.credentials import load_or_create_key
 from tallyroom.services.elections import definition_of, get_election
 from tallyroom.services.voting import CastRequest
-from tallyroom.store.credentials import CredentialKey
-from tallyroom.store.errors import AlreadyCast, CredentialRejected, LifecycleError
 from tallyroom.web.ballot_form import ContestForm, FormProblem, contest_forms, read_ballot
 from tallyroom.web.guards import Web, WebContext, client_key
 from tallyroom.web.pages import render

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from tallyroom.election.lifecycle import ElectionState
 from tallyroom.errors import InputError, TallyroomError
 from tallyroom.services import audit_log as audit_log_service
 from tallyroom.services import declaring, nominations, polling, users
@@ -29,7 +30,6 @@ from tallyroom.services.elections import (
     get_election,
     list_elections,
 )
-from tallyroom.store.schema import ElectionState
 from tallyroom.web.guards import (
     SESSION_USER,
     MaybeUser,

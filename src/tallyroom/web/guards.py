@@ -14,12 +14,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from jinja2 import Environment
 
-from tallyroom.errors import TallyroomError
+from tallyroom.errors import Forbidden, NotFound, NotSignedIn
 from tallyroom.services import users
 from tallyroom.services.casting_queue import CastingQueue
 from tallyroom.services.users import ConsoleUser
 from tallyroom.store.engine import Store
-from tallyroom.store.errors import NotFound
 from tallyroom.web.security import AttemptLimiter
 from tallyroom.web.settings import WebSettings
 
@@ -39,14 +38,6 @@ __all__ = [
 ]
 
 SESSION_USER = "user_id"
-
-
-class NotSignedIn(TallyroomError):
-    """The console needs a signed-in user."""
-
-
-class Forbidden(TallyroomError):
-    """The signed-in user's role does not allow this."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tallyroom.errors import TallyroomError
-from tallyroom.store.errors import NotFound
+from tallyroom.errors import NotFound, TallyroomError
 
 __all__ = ["read_job", "start_job"]
 

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
+from tallyroom.election.lifecycle import ElectionState
 from tallyroom.errors import InputError
 from tallyroom.services import declaring, polling
 from tallyroom.services.elections import definition_of, get_election, list_elections
-from tallyroom.store.schema import ElectionState
 from tallyroom.web.charts import rounds_figure, transfers_figure
 from tallyroom.web.guards import MaybeUser, Web
 from tallyroom.web.pages import render

@@ -26,7 +26,7 @@ from fastapi import Request
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.responses import Response
 
-from tallyroom.errors import TallyroomError
+from tallyroom.errors import CsrfRejected, TooManyAttempts
 
 __all__ = [
     "CSRF_FIELD",
@@ -66,21 +66,6 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
-
-
-class CsrfRejected(TallyroomError):
-    """A form or API call without the session's CSRF token."""
-
-
-class TooManyAttempts(TallyroomError):
-    """Too many failed attempts from this client: wait, then try again."""
-
-    def __init__(self, what: str, retry_after: int) -> None:
-        self.retry_after = retry_after
-        super().__init__(
-            f"too many failed {what} attempts from this device; try again in "
-            f"{max(1, retry_after // 60)} minute(s)"
-        )
 
 
 class SecurityHeaders(BaseHTTPMiddleware):

@@ -64,10 +64,8 @@ from tallyroom.count.record import Count, Decision, DecisionKind, Round, TieBrea
 from tallyroom.count.rules.college_inputs import (
     CollegeOptions,
     CollegeSection,
-    SectionSpec,
     aligned_section,
     options_record,
-    parse_section_specs,
 )
 from tallyroom.count.rules.college_section import (
     SECTION_RULE,
@@ -89,13 +87,11 @@ __all__ = [
     "CollegeSection",
     "SectionCount",
     "SectionShares",
-    "SectionSpec",
     "aligned_section",
     "combine_shares",
     "count_college",
     "count_section",
     "display_percent",
-    "parse_section_specs",
 ]
 
 RULE_NAME = "college irv"

@@ -16,9 +16,9 @@ overvote / skipped-rank / write-in labels, overvote delimiter) and refuses bad i
 :class:`~tallyroom.errors.BallotFileError` naming the file, line or record, field and value.
 """
 
-from tallyroom.formats.cvr.candidates import candidate_table, declared_candidates, rank_limit
-from tallyroom.formats.cvr.contest import read_contest, read_source
-from tallyroom.formats.cvr.tokens import OvervoteSets, TokenError, TokenResolver
+from tallyroom.formats.rctab.cvr.candidates import candidate_table, declared_candidates, rank_limit
+from tallyroom.formats.rctab.cvr.contest import read_contest, read_source
+from tallyroom.formats.rctab.cvr.tokens import OvervoteSets, TokenError, TokenResolver
 
 __all__ = [
     "OvervoteSets",

@@ -19,7 +19,7 @@ import numpy as np
 
 from tallyroom.count.ballots import SKIP, CastVoteRecords
 from tallyroom.errors import BallotFileError
-from tallyroom.formats.cvr.tokens import TokenError, TokenResolver
+from tallyroom.formats.rctab.cvr.tokens import TokenError, TokenResolver
 
 __all__ = ["PROGRESS_EVERY", "RecordsBuilder", "located"]
 

@@ -32,10 +32,10 @@ from tallyroom.count.options import RctabOptions, WinnerMode
 from tallyroom.count.rules.rctab import RoundState, tabulate
 from tallyroom.count.walk import Status
 from tallyroom.errors import ConfigError
-from tallyroom.formats.cvr import candidate_table, declared_candidates, read_contest
-from tallyroom.formats.rctab_config import ContestConfig, load_config
-from tallyroom.services.rctab import count_contest
-from tallyroom.services.rctab_cdf import (
+from tallyroom.formats.rctab.config import ContestConfig, load_config
+from tallyroom.formats.rctab.cvr import candidate_table, declared_candidates, read_contest
+from tallyroom.tabulate.rctab import count_contest
+from tallyroom.tabulate.rctab_cdf import (
     cdf_allocations,
     count_with_allocations,
     rctab_cdf_records,

@@ -22,14 +22,14 @@ from test_rctab_cdf import CASES, case_config, comparable, rctab_alias_naming
 
 from tallyroom.count.ballots import OVERVOTE, SKIP, CandidateTable, CastVoteRecords
 from tallyroom.errors import BallotFileError, FormatError
-from tallyroom.formats.rctab_cvr_csv import (
+from tallyroom.formats.rctab.cvr_csv import (
     CvrTableLayout,
     RecordColumns,
     SourceColumns,
     rctab_cvr_rows,
     write_rctab_cvr_csv,
 )
-from tallyroom.services.rctab_convert import (
+from tallyroom.tabulate.rctab_convert import (
     CDF_FILE,
     CSV_FILE,
     convert_contest,

@@ -17,8 +17,8 @@ from cvr_testkit import CASES, case_config, expected_summary
 
 from tallyroom.count.ballots import SKIP
 from tallyroom.errors import BallotFileError, ConfigError, InputError
-from tallyroom.formats.cvr import candidate_table, read_contest
-from tallyroom.formats.rctab_config import Provider
+from tallyroom.formats.rctab.config import Provider
+from tallyroom.formats.rctab.cvr import candidate_table, read_contest
 
 FAILS_ON_CONFIG = {"invalid_params_test", "invalid_sources_test"}
 FAILS_ON_READ = {"max_ranking_enforcement"}

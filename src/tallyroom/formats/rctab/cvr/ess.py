@@ -30,11 +30,11 @@ import numpy.typing as npt
 
 from tallyroom.count.ballots import CandidateTable, CastVoteRecords
 from tallyroom.errors import BallotFileError
-from tallyroom.formats.cvr.candidates import rank_limit
-from tallyroom.formats.cvr.records import located
-from tallyroom.formats.cvr.tokens import TokenError, TokenResolver, java_trim
-from tallyroom.formats.cvr.xlsx import SheetColumns, column_letter, read_sheet
-from tallyroom.formats.rctab_config import CandidateConfig, ContestConfig, CvrSource
+from tallyroom.formats.rctab.config import CandidateConfig, ContestConfig, CvrSource
+from tallyroom.formats.rctab.cvr.candidates import rank_limit
+from tallyroom.formats.rctab.cvr.records import located
+from tallyroom.formats.rctab.cvr.tokens import TokenError, TokenResolver, java_trim
+from tallyroom.formats.rctab.cvr.xlsx import SheetColumns, column_letter, read_sheet
 
 __all__ = ["MISSING_BATCH", "MISSING_PRECINCT", "declared_candidates", "read"]
 

@@ -21,10 +21,10 @@ from collections.abc import Callable
 
 from tallyroom.count.ballots import CandidateTable, CastVoteRecords
 from tallyroom.errors import BallotFileError
-from tallyroom.formats.cvr.candidates import rank_limit
-from tallyroom.formats.cvr.records import RecordsBuilder, located
-from tallyroom.formats.cvr.tokens import TokenError, TokenResolver
-from tallyroom.formats.rctab_config import CandidateConfig, ContestConfig, CvrSource
+from tallyroom.formats.rctab.config import CandidateConfig, ContestConfig, CvrSource
+from tallyroom.formats.rctab.cvr.candidates import rank_limit
+from tallyroom.formats.rctab.cvr.records import RecordsBuilder, located
+from tallyroom.formats.rctab.cvr.tokens import TokenError, TokenResolver
 
 __all__ = ["declared_candidates", "read"]
 

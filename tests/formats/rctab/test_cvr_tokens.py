@@ -8,14 +8,14 @@ import pytest
 from cvr_testkit import case_config, with_source
 
 from tallyroom.count.ballots import OVERVOTE, SKIP, overvote_set_code
-from tallyroom.formats.cvr import (
+from tallyroom.formats.rctab.config import UNDECLARED_WRITE_IN, ContestConfig
+from tallyroom.formats.rctab.cvr import (
     TokenError,
     TokenResolver,
     candidate_table,
     declared_candidates,
     rank_limit,
 )
-from tallyroom.formats.rctab_config import UNDECLARED_WRITE_IN, ContestConfig
 
 
 def _resolver(config: ContestConfig) -> TokenResolver:

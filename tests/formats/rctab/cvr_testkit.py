@@ -14,7 +14,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from tallyroom.count.ballots import OVERVOTE_SET_BASE, CastVoteRecords
-from tallyroom.formats.rctab_config import ContestConfig, CvrSource, load_config
+from tallyroom.formats.rctab.config import ContestConfig, CvrSource, load_config
 
 CASES = Path(__file__).resolve().parents[4] / "shared" / "conformance" / "rctab" / "cases"
 

@@ -25,9 +25,9 @@ from typing import Any
 
 from tallyroom.count.ballots import CandidateTable, CastVoteRecords
 from tallyroom.errors import InputError
-from tallyroom.formats.cvr import cdf, clear_ballot, dominion, ess, generic_csv, hart
-from tallyroom.formats.cvr.candidates import candidate_table
-from tallyroom.formats.rctab_config import ContestConfig, CvrSource, Provider
+from tallyroom.formats.rctab.config import ContestConfig, CvrSource, Provider
+from tallyroom.formats.rctab.cvr import cdf, clear_ballot, dominion, ess, generic_csv, hart
+from tallyroom.formats.rctab.cvr.candidates import candidate_table
 
 __all__ = ["PARALLEL_BYTES", "read_contest", "read_source"]
 

@@ -21,7 +21,7 @@ from tallyroom.count.options import RctabOptions, TieDecider, WinnerMode
 from tallyroom.count.record import Count
 from tallyroom.count.rules.rctab import RoundState, SliceLabels, tabulate
 from tallyroom.errors import ConfigError
-from tallyroom.formats.rctab_config import ContestConfig, load_config
+from tallyroom.formats.rctab.config import ContestConfig, load_config
 from tallyroom.report.rctab_csv import count_to_csv
 from tallyroom.report.rctab_json import ReportLabels, count_to_json
 
@@ -196,7 +196,7 @@ def run_contest(
     tie_decider: TieDecider | None = None,
 ) -> ContestRun:
     """Read, count and write the reports of the contest described by ``config_path``."""
-    from tallyroom.formats.cvr import candidate_table, read_contest
+    from tallyroom.formats.rctab.cvr import candidate_table, read_contest
 
     config = load_config(config_path)
     table = candidate_table(config)
@@ -205,7 +205,7 @@ def run_contest(
     out.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
     if config.output.generate_cdf_json:
-        from tallyroom.services.rctab_cdf import write_contest_cdf
+        from tallyroom.tabulate.rctab_cdf import write_contest_cdf
 
         cdf = write_contest_cdf(
             config, records, table, out / "cvr_cdf.json", tie_decider=tie_decider

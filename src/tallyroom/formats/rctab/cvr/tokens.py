@@ -31,8 +31,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tallyroom.count.ballots import OVERVOTE, SKIP, CandidateTable, overvote_set_code
-from tallyroom.formats.cvr.candidates import declared_candidates
-from tallyroom.formats.rctab_config import UNDECLARED_WRITE_IN, ContestConfig, CvrSource
+from tallyroom.formats.rctab.config import UNDECLARED_WRITE_IN, ContestConfig, CvrSource
+from tallyroom.formats.rctab.cvr.candidates import declared_candidates
 
 __all__ = ["OvervoteSets", "TokenError", "TokenResolver", "java_trim"]
 

@@ -24,10 +24,10 @@ from lxml import etree
 
 from tallyroom.count.ballots import CandidateTable, CastVoteRecords
 from tallyroom.errors import BallotFileError
-from tallyroom.formats.cvr.candidates import rank_limit
-from tallyroom.formats.cvr.records import RecordsBuilder, located
-from tallyroom.formats.cvr.tokens import TokenError, TokenResolver
-from tallyroom.formats.rctab_config import CandidateConfig, ContestConfig, CvrSource
+from tallyroom.formats.rctab.config import CandidateConfig, ContestConfig, CvrSource
+from tallyroom.formats.rctab.cvr.candidates import rank_limit
+from tallyroom.formats.rctab.cvr.records import RecordsBuilder, located
+from tallyroom.formats.rctab.cvr.tokens import TokenError, TokenResolver
 
 __all__ = ["cvr_files", "declared_candidates", "read"]
 

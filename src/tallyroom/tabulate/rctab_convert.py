@@ -1,14 +1,14 @@
 """RCTab's CVR conversions: a contest's cast vote records as RCTab's CSV table or as CDF JSON.
 
 ``convert_contest(config, out_dir, "csv")`` writes ``rctab_cvr.csv`` (see
-:mod:`tallyroom.formats.rctab_cvr_csv`); ``"cdf"`` writes ``cvr_cdf.json``, the records as
-NIST CDF with one original snapshot each (see :mod:`tallyroom.services.rctab_cdf`). Nothing is
+:mod:`tallyroom.formats.rctab.cvr_csv`); ``"cdf"`` writes ``cvr_cdf.json``, the records as
+NIST CDF with one original snapshot each (see :mod:`tallyroom.tabulate.rctab_cdf`). Nothing is
 counted.
 
 What the table says about each record, following RCTab's readers and its test files:
 
 * ``Source Filepath`` and ``CVR Provider`` as the config writes them (not resolved);
-* ``RCTab CVR Id``: RCTab's id (:func:`~tallyroom.services.rctab_cdf.rctab_record_ids`);
+* ``RCTab CVR Id``: RCTab's id (:func:`~tallyroom.tabulate.rctab_cdf.rctab_record_ids`);
   ``Vendor Id``: the file's own id (Dominion ``RecordId``, CDF ``BallotPrePrintedId`` /
   ``UniqueId``, an ES&S or CSV id column), else empty;
 * ``Contest Id``, ``Tabulator Id``, ``Precinct Portion``: Dominion only (RCTab's other readers
@@ -31,16 +31,16 @@ from typing import Any, Literal
 
 from tallyroom.count.ballots import CastVoteRecords, Codes
 from tallyroom.errors import BallotFileError, ConfigError, FormatError
-from tallyroom.formats.cvr import candidate_table, rank_limit, read_source
-from tallyroom.formats.cvr.dominion import cvr_files
-from tallyroom.formats.rctab_config import ContestConfig, CvrSource, Provider, load_config
-from tallyroom.formats.rctab_cvr_csv import (
+from tallyroom.formats.rctab.config import ContestConfig, CvrSource, Provider, load_config
+from tallyroom.formats.rctab.cvr import candidate_table, rank_limit, read_source
+from tallyroom.formats.rctab.cvr.dominion import cvr_files
+from tallyroom.formats.rctab.cvr_csv import (
     CvrTableLayout,
     RecordColumns,
     SourceColumns,
     write_rctab_cvr_csv,
 )
-from tallyroom.services.rctab_cdf import rctab_record_ids, write_records_cdf
+from tallyroom.tabulate.rctab_cdf import rctab_record_ids, write_records_cdf
 
 __all__ = [
     "CDF_FILE",

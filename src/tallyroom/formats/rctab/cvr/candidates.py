@@ -19,7 +19,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from tallyroom.count.ballots import CandidateTable
-from tallyroom.formats.rctab_config import (
+from tallyroom.formats.rctab.config import (
     UNDECLARED_WRITE_IN,
     CandidateConfig,
     ContestConfig,
@@ -76,7 +76,7 @@ def _derived(config: ContestConfig) -> tuple[CandidateConfig, ...]:
 
 
 def _from_source(source: CvrSource, config: ContestConfig) -> list[CandidateConfig]:
-    from tallyroom.formats.cvr import cdf, clear_ballot, dominion, ess, generic_csv, hart
+    from tallyroom.formats.rctab.cvr import cdf, clear_ballot, dominion, ess, generic_csv, hart
 
     readers = {
         Provider.ESS: ess.declared_candidates,

@@ -15,8 +15,8 @@ from cvr_testkit import CASES, by_name, case_config, decoded, with_source, write
 
 from tallyroom.count.ballots import SKIP
 from tallyroom.errors import BallotFileError
-from tallyroom.formats.cvr import candidate_table, read_contest, read_source
-from tallyroom.formats.rctab_config import ContestConfig, Provider
+from tallyroom.formats.rctab.config import ContestConfig, Provider
+from tallyroom.formats.rctab.cvr import candidate_table, read_contest, read_source
 
 
 def _read(config: ContestConfig) -> object:

@@ -4,7 +4,7 @@
 of its own, through the same services the CLI and the web use:
 
 1. create the election from ``examples/labour-2016.toml`` with its sealing key pair;
-2. import the synthetic 660,000-entry register (:mod:`tallyroom.services.demo_register`) and
+2. import the synthetic 660,000-entry register (:mod:`tallyroom.demo.register`) and
    an exclusion list; eligibility leaves 654,006 voters; freeze the register;
 3. record 172 nominations of the 251 MPs and MEPs for Owen Smith (the published count; 51
    were needed), the incumbent Jeremy Corbyn being on the ballot automatically; close;
@@ -33,23 +33,23 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Protocol
 
-from tallyroom.errors import InputError
-from tallyroom.services import declaring, nominations, polling
-from tallyroom.services import elections as election_service
-from tallyroom.services import register as register_service
-from tallyroom.services.credentials import issue_credentials, load_or_create_key
-from tallyroom.services.declaration import Declaration, contest_json
-from tallyroom.services.demo_register import (
+from tallyroom.demo.register import (
     CANDIDATES,
     SPOILT,
     plan_votes,
     write_exclusions,
     write_register,
 )
+from tallyroom.election.roles import ConsoleRole
+from tallyroom.errors import InputError
+from tallyroom.report.declaration import Declaration, contest_json
+from tallyroom.services import declaring, nominations, polling
+from tallyroom.services import elections as election_service
+from tallyroom.services import register as register_service
+from tallyroom.services.credentials import issue_credentials, load_or_create_key
 from tallyroom.services.users import create_user
 from tallyroom.services.voting import CastRequest, cast_ballots, import_postal_batch
-from tallyroom.store import open_store
-from tallyroom.store.schema import ConsoleRole
+from tallyroom.store.engine import open_store
 
 __all__ = [
     "DEMO_OBSERVER",
@@ -284,7 +284,7 @@ def _numeric_percents(value: Any) -> Any:
 
 def demo_json(result: DemoResult) -> dict[str, Any]:
     """The declared result as the demo's JSON: the leadership contest's figures at the top
-    (:func:`~tallyroom.services.declaration.contest_json`), percentages as numbers."""
+    (:func:`~tallyroom.report.declaration.contest_json`), percentages as numbers."""
     leader = result.declaration.contests[0]
     doc: dict[str, Any] = {"election": result.slug, "name": result.declaration.name}
     doc.update(_numeric_percents(contest_json(leader)))

@@ -19,7 +19,7 @@ RCTab presents them (:func:`rctab_cdf_records`):
 * ballot ids are RCTab's own (:func:`rctab_record_ids`) made file-name safe;
 * precinct units and ``BallotStyleUnitId`` only with ``tabulateByPrecinct``.
 
-Known differences from RCTab's file (see ``tests/services/test_rctab_cdf.py``): RCTab names a
+Known differences from RCTab's file (see ``tests/tabulate/test_rctab_cdf.py``): RCTab names a
 selection by the text the CVR file used, so a candidate read through an alias appears as
 ``cs-<alias>`` -- an id the report's ``Election`` does not declare -- and, since its allocations
 are keyed by the candidate's name, that selection is never marked allocable. Here selections are
@@ -50,7 +50,7 @@ from tallyroom.count.record import Count
 from tallyroom.count.rules.rctab import RoundState
 from tallyroom.errors import FormatError
 from tallyroom.formats.cdf_json import CdfReport, RoundAllocation, write_cdf_json
-from tallyroom.formats.rctab_config import ContestConfig, Provider
+from tallyroom.formats.rctab.config import ContestConfig, Provider
 
 __all__ = [
     "OVERVOTE_LABEL",
@@ -174,9 +174,9 @@ def count_with_allocations(
     *,
     tie_decider: TieDecider | None = None,
 ) -> tuple[CountedPass, ...]:
-    """Count as :func:`tallyroom.services.rctab.count_contest` does, also tracing every ballot."""
+    """Count as :func:`tallyroom.tabulate.rctab.count_contest` does, also tracing every ballot."""
     # imported here so that services.rctab may import this module at its top
-    from tallyroom.services.rctab import count_contest_traced
+    from tallyroom.tabulate.rctab import count_contest_traced
 
     passes, group_of = count_contest_traced(config, records, table, tie_decider=tie_decider)
     return tuple(CountedPass(p.count, tuple(cdf_allocations(p.states, group_of))) for p in passes)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from tallyroom.errors import BallotFileError
-from tallyroom.formats.cvr import xlsx
+from tallyroom.formats.rctab.cvr import xlsx
 
 
 def _distinct_workbooks() -> list[Path]:

@@ -14,7 +14,7 @@ import pytest
 from cvr_testkit import CASES, case_config
 
 from tallyroom.count.ballots import OVERVOTE, OVERVOTE_SET_BASE, SKIP
-from tallyroom.formats.cvr import declared_candidates, read_contest
+from tallyroom.formats.rctab.cvr import declared_candidates, read_contest
 
 TABLES = [
     ("2024_alaska_dominion", "2024_alaska_dominion_expected_rctab_cvr.csv"),

@@ -1,0 +1,117 @@
+"""``tallyroom count``: a ballot file counted under a rule, or an electoral college of files.
+
+Files in, a :class:`~tallyroom.count.record.Count` out; nothing is stored. The command line
+parses the options and renders the result; this module reads the files, builds the rule's
+parameters and the seat constraints, and counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from tallyroom.count.options import TiebreakMode
+from tallyroom.count.record import Count
+from tallyroom.count.rules.college import (
+    CollegeOptions,
+    CollegeSection,
+    aligned_section,
+    count_college,
+)
+from tallyroom.count.rules.registry import RuleParams, get_rule
+from tallyroom.errors import InputError
+from tallyroom.formats.ballot_file import read_ballot_file
+from tallyroom.formats.college_spec import SectionSpec, parse_section_specs
+from tallyroom.formats.constraint_spec import (
+    ConstraintSet,
+    merge_constraints,
+    parse_constraint_options,
+    parse_groups_toml,
+)
+
+__all__ = ["FileCount", "count_college_files", "count_file"]
+
+
+@dataclass(frozen=True, slots=True)
+class FileCount:
+    """A count from files: the result, each college section's own count, a title and the
+    ballot file's stem (to name outputs)."""
+
+    result: Count
+    sections: tuple[tuple[str, Count], ...]
+    title: str
+    stem: str
+
+
+def count_file(
+    ballots: Path,
+    rule: str,
+    *,
+    seats: int | None,
+    fmt: str,
+    seed: int | None,
+    decimals: int,
+    constraint_specs: Sequence[str] = (),
+    constraint_file: Path | None = None,
+) -> FileCount:
+    """One ballot file under one rule, with any seat constraints (``--constraint``, a TOML
+    groups file)."""
+    chosen = get_rule(rule)
+    election = read_ballot_file(ballots, fmt)
+    n_seats = seats if seats is not None else (election.seats or 1)
+    cands = election.candidates
+    given = ConstraintSet()
+    if constraint_file is not None:
+        text = constraint_file.read_text(encoding="utf-8")
+        given = parse_groups_toml(text, cands, path=str(constraint_file))
+    if constraint_specs:
+        given = merge_constraints(
+            given, ConstraintSet(parse_constraint_options(constraint_specs, cands))
+        )
+    params = RuleParams(
+        seats=n_seats,
+        decimal_places=decimals,
+        seed=seed,
+        constraints=given.seats,
+        ballot_rules=given.ballots,
+    )
+    result = chosen.count(election.store, cands, params)
+    return FileCount(result, (), election.title or ballots.name, ballots.stem)
+
+
+def count_college_files(
+    ballots: Path | None,
+    section_specs: Sequence[str],
+    *,
+    fmt: str,
+    seed: int | None,
+    decimals: int,
+) -> FileCount:
+    """An electoral college from one ballot file per section (``--section NAME=FILE:WEIGHT``),
+    or from one file counted as a college of one section."""
+    if ballots is not None:
+        specs = [SectionSpec(ballots.stem, str(ballots), Fraction(1))]
+    else:
+        specs = parse_section_specs(section_specs)
+    files = []
+    for spec in specs:
+        path = Path(spec.path)
+        if not path.is_file():
+            raise InputError("no such ballot file", field="--section", value=spec.path)
+        files.append(read_ballot_file(path, fmt))
+    reference = files[0].candidates
+    sections: list[CollegeSection] = [
+        aligned_section(s.name, s.weight, f.store, f.candidates, reference, where=s.path)
+        for s, f in zip(specs, files, strict=True)
+    ]
+    opts = CollegeOptions(
+        display_places=min(decimals, 12),
+        tiebreak_mode=TiebreakMode.RANDOM if seed is not None else TiebreakMode.USE_CANDIDATE_ORDER,
+        random_seed=seed,
+    )
+    result = count_college(sections, reference, opts)
+    title = files[0].title if ballots is not None else "electoral college"
+    parts = tuple((s.name, s.count) for s in result.sections)
+    return FileCount(result.college, parts, title or "electoral college", Path(specs[0].path).stem)
