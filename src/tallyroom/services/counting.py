@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from tallyroom.audit.events import Action, JsonValue
 from tallyroom.count.ballots import BallotStore, CandidateTable
-from tallyroom.count.rules.registry import RuleParams, get_rule
+from tallyroom.count.rules.registry import BallotKind, RuleParams, get_rule
 from tallyroom.crypto.sealing import BallotOpener, load_private_key
 from tallyroom.election.definition import Contest, ElectionDefinition
 from tallyroom.election.lifecycle import ElectionState
@@ -41,7 +41,7 @@ from tallyroom.report.declaration import (
     percent,
 )
 from tallyroom.services.elections import ballot_definition
-from tallyroom.services.voting import BLOCK_RULES, SpoiltReason
+from tallyroom.services.voting import SpoiltReason
 from tallyroom.store import audit, ballots, declarations, elections, register
 from tallyroom.store.declarations import DeclarationFile
 from tallyroom.store.engine import Store
@@ -81,7 +81,7 @@ def _votes(contest: Contest, rankings: Sequence[tuple[int, ...]]) -> list[int]:
     """First preferences per candidate, or every mark under the block vote."""
     tally = [0] * len(contest.candidate_names)
     for ranking in rankings:
-        for code in ranking if contest.rule in BLOCK_RULES else ranking[:1]:
+        for code in ranking if get_rule(contest.rule).ballot is BallotKind.MULTI else ranking[:1]:
             tally[code] += 1
     return tally
 
@@ -120,7 +120,7 @@ def _contest(
     rankings = [codes for codes, _ in opened]
     names = contest.candidate_names
     rule = get_rule(contest.rule)
-    count = rule.run(
+    count = rule.count(
         BallotStore.from_rankings(rankings), CandidateTable(names), RuleParams(seats=contest.seats)
     )
     candidates = _results(contest, _votes(contest, rankings))

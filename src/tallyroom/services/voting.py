@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tallyroom.audit.events import Action
+from tallyroom.count.rules.registry import get_rule
 from tallyroom.crypto.credential_key import CredentialKey
 from tallyroom.crypto.credentials import normalise_credential
 from tallyroom.crypto.sealing import seal_ballot
@@ -57,7 +58,6 @@ from tallyroom.store.schema import CastChannel, ElectionState
 
 __all__ = [
     "BALLOT_FORMAT_VERSION",
-    "BLOCK_RULES",
     "CastOutcome",
     "CastRequest",
     "PostalImport",
@@ -70,8 +70,6 @@ __all__ = [
 ]
 
 BALLOT_FORMAT_VERSION = 1
-SINGLE_MARK_RULES = frozenset({"plurality"})
-BLOCK_RULES = frozenset({"block"})
 # The separator between preferences in a postal CSV cell, best first: "Ann>Bob".
 POSTAL_SEPARATOR = ">"
 
@@ -93,11 +91,7 @@ def validate_ranking(contest: Contest, ranking: Sequence[str]) -> tuple[int, ...
         raise InputError("a ballot is a list of candidate names", field=where, value=ranking)
     if not ranking:
         raise InputError("the ballot marks no candidate", field=where, value=[])
-    limit = len(names)
-    if contest.rule in SINGLE_MARK_RULES:
-        limit = 1
-    elif contest.rule in BLOCK_RULES:
-        limit = contest.seats
+    limit = get_rule(contest.rule).ballot.mark_limit(contest.seats, len(names))
     if len(ranking) > limit:
         raise InputError(
             f"at most {limit} candidate(s) may be marked under rule {contest.rule!r}",

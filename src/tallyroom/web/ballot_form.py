@@ -16,10 +16,11 @@ once. A contest with nothing marked is left out: the voter abstains in it.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+from tallyroom.count.rules.registry import BallotKind, get_rule
 
 __all__ = [
     "BallotKind",
@@ -30,14 +31,6 @@ __all__ = [
     "read_ballot",
 ]
 
-SINGLE_RULES = frozenset({"plurality"})
-MULTI_RULES = frozenset({"block"})
-
-
-class BallotKind(enum.Enum):
-    SINGLE = "single"
-    MULTI = "multi"
-    RANKED = "ranked"
 
 
 class ContestLike(Protocol):
@@ -93,11 +86,7 @@ class FormProblem:
 
 
 def _kind(rule: str) -> BallotKind:
-    if rule in SINGLE_RULES:
-        return BallotKind.SINGLE
-    if rule in MULTI_RULES:
-        return BallotKind.MULTI
-    return BallotKind.RANKED
+    return get_rule(rule).ballot
 
 
 def contest_forms(contests: Sequence[ContestLike]) -> list[ContestForm]:

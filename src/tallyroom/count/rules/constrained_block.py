@@ -55,6 +55,7 @@ from dataclasses import dataclass
 from tallyroom.count.ballots import BallotStore, CandidateTable
 from tallyroom.count.constraints import BallotRule, SeatConstraint, SeatPlan, screen_ballots
 from tallyroom.count.record import Count, Decision, DecisionKind, InactiveReason, Round, TieBreak
+from tallyroom.count.rules.params import RuleParams
 from tallyroom.count.rules.plurality import TieMethod, count_block
 from tallyroom.errors import CountError
 
@@ -234,3 +235,18 @@ def _label(plan: SeatPlan, selection: BlockSelection, votes: Mapping[str, int]) 
         who = ", ".join(f"{n} ({votes.get(n, 0)})" for n in selection.passed_over)
         text += f"; passed over to meet the constraints: {who}"
     return text
+
+
+def block_rule(store: BallotStore, candidates: CandidateTable, params: RuleParams) -> Count:
+    """The registry's entry: the block vote, under seat constraints and ballot rules when the
+    parameters give any."""
+    if params.constrained:
+        return count_constrained_block(
+            store,
+            candidates,
+            seats=params.seats,
+            constraints=params.constraints,
+            ballot_rules=params.ballot_rules,
+            seed=params.seed,
+        )
+    return count_block(store, candidates, seats=params.seats, seed=params.seed)

@@ -104,6 +104,7 @@ from tallyroom.count.numbers import Scale
 from tallyroom.count.options import TieDecider
 from tallyroom.count.record import Count, DecisionKind, TieBreak
 from tallyroom.count.rules.gregory import Lot, Papers, PriorStages, Stages, Ties, Transfers
+from tallyroom.count.rules.params import RuleParams
 from tallyroom.errors import ConfigError, CountError
 
 __all__ = ["PLACES", "RULE_NAME", "count_ers97"]
@@ -433,3 +434,8 @@ class _Ers97:
             self.ties.remember(f"stage {stage}", self.votes)
             self._deem_elected()
         self._close()
+
+
+def ers97_rule(store: BallotStore, candidates: CandidateTable, params: RuleParams) -> Count:
+    """The registry's entry: :func:`count_ers97` for ``params.seats``, lots by its seed."""
+    return count_ers97(store, candidates, params.seats, seed=params.seed)

@@ -93,6 +93,7 @@ from tallyroom.count.rules.meek_options import (
 )
 from tallyroom.count.rules.meek_record import MeekRecord, MeekStage
 from tallyroom.count.rules.meek_tally import MeekTally
+from tallyroom.count.rules.params import RuleParams
 from tallyroom.errors import ConfigError, CountError
 
 __all__ = [
@@ -310,3 +311,8 @@ class _MeekCount:
         self.log(Action.DEFEAT, loser, end=end)
         self.kf[loser] = self.arith.zero
         self.recount()
+
+
+def meek_rule(store: BallotStore, candidates: CandidateTable, params: RuleParams) -> Count:
+    """The registry's entry: :func:`count_meek` with Droop.py's defaults."""
+    return count_meek(store, candidates, params.seats)

@@ -44,6 +44,7 @@ from tallyroom.count.record import (
     Round,
     TieBreak,
 )
+from tallyroom.count.rules.params import RuleParams
 from tallyroom.errors import CountError
 
 __all__ = ["MarkReading", "TieMethod", "count_block", "count_plurality"]
@@ -252,3 +253,8 @@ def _winners(
                 contest.remove(pick)
         remaining = [c for c in remaining if c not in level]
     return winners, ties
+
+
+def plurality_rule(store: BallotStore, candidates: CandidateTable, params: RuleParams) -> Count:
+    """The registry's entry: :func:`count_plurality` for ``params.seats``, lots by its seed."""
+    return count_plurality(store, candidates, seats=params.seats, seed=params.seed)

@@ -1,44 +1,75 @@
-"""Counting rules by name, for the CLI and the services: one entry per rule family member."""
+"""Every counting rule by name, with every fact the rest of tallyroom needs about it.
+
+One table (:data:`RULES`) says, for each rule: what its ballot is (:class:`BallotKind`: one
+mark, several unordered marks, or a ranking), whether it fills several seats, whether it can
+count under seat constraints and ballot rules, and its entry point. Every entry point has the
+one signature :data:`RuleEntry` (ballots, candidates, :class:`RuleParams`) and lives in its
+rule's module; it is imported when the rule is first used, so that choosing one rule does not
+load every other. The election definition, casting, the booth, the count and ``tallyroom
+count`` all read this table; nothing else names a rule's kind.
+"""
 
 from __future__ import annotations
 
+import enum
+import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tallyroom.count.ballots import BallotStore, CandidateTable
-from tallyroom.count.constraints import BallotRule, SeatConstraint
-from tallyroom.count.options import RctabOptions, TiebreakMode, WinnerMode
 from tallyroom.count.record import Count
+from tallyroom.count.rules.params import RuleParams
 from tallyroom.errors import ConfigError
 
-__all__ = ["RULES", "Rule", "RuleParams", "get_rule"]
+__all__ = ["RULES", "BallotKind", "Rule", "RuleEntry", "RuleParams", "get_rule"]
+
+RuleEntry = Callable[[BallotStore, CandidateTable, RuleParams], Count]
 
 
-@dataclass(frozen=True, slots=True)
-class RuleParams:
-    """What a caller may set for any rule; each rule reads the parts it understands."""
+class BallotKind(enum.Enum):
+    """What a voter marks on a rule's ballot paper."""
 
-    seats: int = 1
-    decimal_places: int = 4
-    seed: int | None = None
-    constraints: tuple[SeatConstraint, ...] = ()  # who may be elected (constrainable rules)
-    ballot_rules: tuple[BallotRule, ...] = ()  # what a valid ballot marks (constrainable rules)
+    SINGLE = "single"  # one candidate
+    MULTI = "multi"  # up to one candidate per seat, unordered (block vote)
+    RANKED = "ranked"  # candidates in order of preference
+
+    def mark_limit(self, seats: int, candidates: int) -> int:
+        """How many candidates one ballot may mark."""
+        if self is BallotKind.SINGLE:
+            return 1
+        if self is BallotKind.MULTI:
+            return seats
+        return candidates
 
     @property
-    def constrained(self) -> bool:
-        return bool(self.constraints or self.ballot_rules)
+    def ordered(self) -> bool:
+        """Whether the order of the marks is a preference order."""
+        return self is BallotKind.RANKED
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """A rule by name. ``constrainable`` rules count under seat constraints and ballot rules
-    (``docs/rules/constraints.md``); :meth:`count` refuses them for any other rule."""
+    """A rule and its facts. ``entry`` is ``"module:function"``, a :data:`RuleEntry`.
+
+    ``constrainable`` rules count under seat constraints and ballot rules
+    (``docs/rules/constraints.md``); :meth:`count` refuses them for any other rule.
+    """
 
     name: str
     summary: str
-    run: Callable[[BallotStore, CandidateTable, RuleParams], Count]
+    ballot: BallotKind
     multi_seat: bool
-    constrainable: bool = False
+    constrainable: bool
+    entry: str
+    _loaded: list[RuleEntry] = field(default_factory=list, compare=False, repr=False)
+
+    def run(self) -> RuleEntry:
+        """The entry point, imported on first use."""
+        if not self._loaded:
+            module, _, name = self.entry.partition(":")
+            function: RuleEntry = getattr(importlib.import_module(module), name)
+            self._loaded.append(function)
+        return self._loaded[0]
 
     def count(self, store: BallotStore, candidates: CandidateTable, params: RuleParams) -> Count:
         if params.constrained and not self.constrainable:
@@ -49,104 +80,10 @@ class Rule:
                 field="constraint",
                 value=self.name,
             )
-        return self.run(store, candidates, params)
+        return self.run()(store, candidates, params)
 
 
-def _tiebreak(p: RuleParams) -> TiebreakMode:
-    return TiebreakMode.RANDOM if p.seed is not None else TiebreakMode.USE_CANDIDATE_ORDER
-
-
-def _rctab(
-    store: BallotStore, cands: CandidateTable, p: RuleParams, opts: RctabOptions, name: str
-) -> Count:
-    if p.constrained:
-        from tallyroom.count.rules.constrained_stv import count_constrained_stv
-
-        return count_constrained_stv(
-            store,
-            cands,
-            opts,
-            constraints=p.constraints,
-            ballot_rules=p.ballot_rules,
-            rule_name=f"constrained {name}",
-        )
-    from tallyroom.count.rules.rctab import tabulate
-
-    return tabulate(store, cands, opts, rule_name=name)
-
-
-def _irv(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
-    opts = RctabOptions(
-        tiebreak_mode=_tiebreak(p), random_seed=p.seed, decimal_places=p.decimal_places
-    )
-    return _rctab(store, cands, p, opts, "irv")
-
-
-def _stv(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
-    opts = RctabOptions(
-        winner_mode=WinnerMode.MULTI_WINNER_ALLOW_MULTIPLE_WINNERS_PER_ROUND,
-        seats=p.seats,
-        tiebreak_mode=_tiebreak(p),
-        random_seed=p.seed,
-        decimal_places=p.decimal_places,
-    )
-    return _rctab(store, cands, p, opts, "stv")
-
-
-def _plurality(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
-    from tallyroom.count.rules.plurality import count_plurality
-
-    return count_plurality(store, cands, seats=p.seats, seed=p.seed)
-
-
-def _block(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
-    if p.constrained:
-        from tallyroom.count.rules.constrained_block import count_constrained_block
-
-        return count_constrained_block(
-            store,
-            cands,
-            seats=p.seats,
-            constraints=p.constraints,
-            ballot_rules=p.ballot_rules,
-            seed=p.seed,
-        )
-    from tallyroom.count.rules.plurality import count_block
-
-    return count_block(store, cands, seats=p.seats, seed=p.seed)
-
-
-def _scottish(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
-    from tallyroom.count.rules.scottish_stv import count_scottish_stv
-
-    return count_scottish_stv(store, cands, p.seats, seed=p.seed)
-
-
-def _wigm(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
-    from tallyroom.count.rules.gregory import Lot
-    from tallyroom.count.rules.wigm import WigmOptions, count_wigm
-
-    opts = WigmOptions(seats=p.seats, places=p.decimal_places, lot=Lot(seed=p.seed))
-    return count_wigm(store, cands, opts)
-
-
-def _ers97(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
-    from tallyroom.count.rules.ers97 import count_ers97
-
-    return count_ers97(store, cands, p.seats, seed=p.seed)
-
-
-def _meek(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
-    from tallyroom.count.rules.meek import count_meek
-
-    return count_meek(store, cands, p.seats)
-
-
-def _wright(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
-    from tallyroom.count.rules.wright import count_wright
-
-    return count_wright(store, cands, p.seats)
-
+_RULES = "tallyroom.count.rules."
 
 RULES: dict[str, Rule] = {
     r.name: r
@@ -154,32 +91,75 @@ RULES: dict[str, Rule] = {
         Rule(
             "irv",
             "instant-runoff voting, one seat (RCTab singleWinnerMajority)",
-            _irv,
-            False,
+            BallotKind.RANKED,
+            multi_seat=False,
             constrainable=True,
+            entry=_RULES + "rctab_rules:irv_rule",
         ),
         Rule(
             "stv",
             "single transferable vote, Droop quota, fractional surplus (RCTab)",
-            _stv,
-            True,
+            BallotKind.RANKED,
+            multi_seat=True,
             constrainable=True,
+            entry=_RULES + "rctab_rules:stv_rule",
         ),
-        Rule("plurality", "first past the post; the most first preferences win", _plurality, True),
+        Rule(
+            "plurality",
+            "first past the post; the most first preferences win",
+            BallotKind.SINGLE,
+            multi_seat=True,
+            constrainable=False,
+            entry=_RULES + "plurality:plurality_rule",
+        ),
         Rule(
             "block",
             "block vote: up to N marks, the N most-marked win",
-            _block,
-            True,
+            BallotKind.MULTI,
+            multi_seat=True,
             constrainable=True,
+            entry=_RULES + "constrained_block:block_rule",
         ),
-        Rule("scottish-stv", "Scottish local government STV (SSI 2007/42 Sch. 1)", _scottish, True),
-        Rule("wigm", "weighted inclusive Gregory STV at --decimals places", _wigm, True),
-        Rule("ers97", "Electoral Reform Society 1997 model STV rules", _ers97, True),
         Rule(
-            "meek", "Meek STV (NZ Sch. 1A / Hill, Wichmann & Woodall 1987), 9 places", _meek, True
+            "scottish-stv",
+            "Scottish local government STV (SSI 2007/42 Sch. 1)",
+            BallotKind.RANKED,
+            multi_seat=True,
+            constrainable=False,
+            entry=_RULES + "scottish_stv:scottish_stv_rule",
         ),
-        Rule("wright", "Wright STV: restart the count after each exclusion", _wright, True),
+        Rule(
+            "wigm",
+            "weighted inclusive Gregory STV at --decimals places",
+            BallotKind.RANKED,
+            multi_seat=True,
+            constrainable=False,
+            entry=_RULES + "wigm:wigm_rule",
+        ),
+        Rule(
+            "ers97",
+            "Electoral Reform Society 1997 model STV rules",
+            BallotKind.RANKED,
+            multi_seat=True,
+            constrainable=False,
+            entry=_RULES + "ers97:ers97_rule",
+        ),
+        Rule(
+            "meek",
+            "Meek STV (NZ Sch. 1A / Hill, Wichmann & Woodall 1987), 9 places",
+            BallotKind.RANKED,
+            multi_seat=True,
+            constrainable=False,
+            entry=_RULES + "meek:meek_rule",
+        ),
+        Rule(
+            "wright",
+            "Wright STV: restart the count after each exclusion",
+            BallotKind.RANKED,
+            multi_seat=True,
+            constrainable=False,
+            entry=_RULES + "wright:wright_rule",
+        ),
     )
 }
 

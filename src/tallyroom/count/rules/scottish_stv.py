@@ -97,6 +97,7 @@ from tallyroom.count.ballots import BallotStore, CandidateTable
 from tallyroom.count.options import TieDecider
 from tallyroom.count.record import Count
 from tallyroom.count.rules.gregory import Lot, PriorStages
+from tallyroom.count.rules.params import RuleParams
 from tallyroom.count.rules.wigm import QuotaRule, TransferRounding, WigmOptions, count_wigm
 
 __all__ = ["RULE_NAME", "count_scottish_stv", "scottish_options"]
@@ -129,3 +130,8 @@ def count_scottish_stv(
     """Count ``store`` under the Scottish local government rules for ``seats`` councillors."""
     options = scottish_options(seats, seed=seed, decider=decider)
     return count_wigm(store, candidates, options, rule=RULE_NAME)
+
+
+def scottish_stv_rule(store: BallotStore, candidates: CandidateTable, params: RuleParams) -> Count:
+    """The registry's entry: :func:`count_scottish_stv` for ``params.seats``."""
+    return count_scottish_stv(store, candidates, params.seats, seed=params.seed)

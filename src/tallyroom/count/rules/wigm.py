@@ -65,6 +65,7 @@ from tallyroom.count.rules.gregory import (
     Transfers,
     Units,
 )
+from tallyroom.count.rules.params import RuleParams
 from tallyroom.errors import ConfigError, CountError
 
 __all__ = ["QuotaRule", "TransferRounding", "WigmOptions", "count_wigm"]
@@ -294,3 +295,9 @@ class _Wigm:
             f"exclusion of {name}", self.votes, self.quota, self.exhausted, self.residual, ties
         )
         self.stages.book(DecisionKind.ELIMINATED, candidate, sent.to, exhausted=sent.exhausted)
+
+
+def wigm_rule(store: BallotStore, candidates: CandidateTable, params: RuleParams) -> Count:
+    """The registry's entry: WIGM at ``params.decimal_places``, lots by its seed."""
+    opts = WigmOptions(seats=params.seats, places=params.decimal_places, lot=Lot(seed=params.seed))
+    return count_wigm(store, candidates, opts)

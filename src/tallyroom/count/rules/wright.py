@@ -58,6 +58,7 @@ from tallyroom.count.record import (
     TieBreak,
 )
 from tallyroom.count.rules.meek import Lot, TieOrder, TiePolicy, break_tie, prepare_ballots
+from tallyroom.count.rules.params import RuleParams
 from tallyroom.errors import ConfigError, CountError
 
 __all__ = ["WrightOptions", "WrightQuota", "count_wright"]
@@ -330,3 +331,8 @@ def _next(ranking: tuple[int, ...], start: int, allowed: set[int]) -> int:
         if ranking[pos] in allowed:
             return pos
     return -1
+
+
+def wright_rule(store: BallotStore, candidates: CandidateTable, params: RuleParams) -> Count:
+    """The registry's entry: :func:`count_wright` with its defaults."""
+    return count_wright(store, candidates, params.seats)
