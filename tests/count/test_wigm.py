@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tallyroom.count.ballots import BallotStore, CandidateTable
+from tallyroom.count.lot import Lot
 from tallyroom.count.numbers import Scale
 from tallyroom.count.record import Count, DecisionKind, InactiveReason
-from tallyroom.count.rules.gregory import Lot, PriorStages
+from tallyroom.count.rules.gregory import PriorStages
 from tallyroom.count.rules.scottish_stv import count_scottish_stv
 from tallyroom.count.rules.wigm import QuotaRule, TransferRounding, WigmOptions, count_wigm
 from tallyroom.errors import ConfigError

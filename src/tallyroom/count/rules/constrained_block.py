@@ -31,9 +31,9 @@ The count, step by step:
    the highest-polling of the rest. The general form also handles maxima and several disjoint
    groups (say, at least 6 women and at least 6 men).
 4. Ties: candidates with equal votes are taken in candidate order; where the tie decides who
-   is elected, it is broken as :func:`count_block` breaks it (:class:`TieMethod`: by lot from a
-   recorded seed, one ``random.Random(seed).choice`` per place, or candidate order), and every
-   such tie is recorded.
+   is elected, it is broken as :func:`count_block` breaks it (:class:`TieMethod`: by lot from
+   a recorded seed, one draw of :class:`~tallyroom.count.lot.Lot` per place, or candidate
+   order), and every such tie is recorded.
 
 The record is one round: the tally of valid votes, an ``ELECTED`` decision per winner in the
 order of election, blank and invalid ballots, the ties; its ``label`` names the constraints
@@ -48,12 +48,12 @@ place must be fillable within the constraints, or the count is refused
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from tallyroom.count.ballots import BallotStore, CandidateTable
 from tallyroom.count.constraints import BallotRule, SeatConstraint, SeatPlan, screen_ballots
+from tallyroom.count.lot import Lot, LotDrawer
 from tallyroom.count.record import Count, Decision, DecisionKind, InactiveReason, Round, TieBreak
 from tallyroom.count.rules.params import RuleParams
 from tallyroom.count.rules.plurality import TieMethod, count_block
@@ -151,7 +151,7 @@ def select_constrained(
     """
     if method is TieMethod.LOT and seed is None:
         raise CountError("a tie broken by lot needs a random seed")
-    rng = random.Random(seed) if method is TieMethod.LOT else None
+    lots = Lot(seed=seed).drawer() if method is TieMethod.LOT else None
     names = candidates.names
     pool = [
         c
@@ -188,7 +188,7 @@ def select_constrained(
             if plan.feasible([*elected, *contest], rest + below):
                 elected.extend(contest)  # everyone electable in the level fits: no tie to break
                 break
-            pick, tie = _draw(contest, names, level_votes, plan.seats - len(elected), method, rng)
+            pick, tie = _draw(contest, names, level_votes, plan.seats - len(elected), method, lots)
             ties.append(tie)
             elected.append(pick)
             contest.remove(pick)
@@ -207,12 +207,12 @@ def _draw(
     votes: int,
     free: int,
     method: TieMethod,
-    rng: random.Random | None,
+    lots: LotDrawer | None,
 ) -> tuple[int, TieBreak]:
     """One place from a tie, as :func:`count_block` breaks it."""
     if method is TieMethod.LOT:
-        assert rng is not None
-        pick = rng.choice(contest)
+        assert lots is not None
+        pick = lots.draw(contest)
         how = "drawn by lot"
     else:
         pick = contest[0]

@@ -100,10 +100,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from tallyroom.count.ballots import BallotStore, CandidateTable
+from tallyroom.count.lot import Lot
 from tallyroom.count.numbers import Scale
 from tallyroom.count.options import TieDecider
 from tallyroom.count.record import Count, DecisionKind, TieBreak
-from tallyroom.count.rules.gregory import Lot, Papers, PriorStages, Stages, Ties, Transfers
+from tallyroom.count.rules.gregory import Papers, PriorStages, Stages, Ties, Transfers
 from tallyroom.count.rules.params import RuleParams
 from tallyroom.errors import ConfigError, CountError
 

@@ -40,9 +40,8 @@ import numpy as np
 import numpy.typing as npt
 
 from tallyroom.count.ballots import BallotStore, CandidateTable
-from tallyroom.count.javarandom import JavaRandom
+from tallyroom.count.lot import Lot
 from tallyroom.count.numbers import Scale
-from tallyroom.count.options import TieDecider
 from tallyroom.count.record import (
     EXHAUSTED,
     RESIDUAL_SURPLUS,
@@ -53,12 +52,10 @@ from tallyroom.count.record import (
     Round,
     TieBreak,
 )
-from tallyroom.errors import CountError, TieUnresolved
 
 __all__ = [
     "EXHAUSTED_HOLDER",
     "INVALID_HOLDER",
-    "Lot",
     "Papers",
     "PriorStages",
     "Stages",
@@ -79,19 +76,6 @@ class PriorStages(enum.Enum):
 
     MOST_RECENT = "most recent preceding stage"  # e.g. SSI 2007/42 r.49(2), r.51(2)
     EARLIEST = "earliest point"  # e.g. ERS97 5.2.3, 5.2.5, 5.6.2
-
-
-@dataclass(frozen=True, slots=True)
-class Lot:
-    """How a tie still unresolved by earlier tallies is decided.
-
-    ``decider`` (an operator's choice) is asked first; else one draw of
-    ``java.util.Random(seed)`` (one generator for the whole count) picks among the tied in
-    candidate order; with neither the count stops with :class:`TieUnresolved`.
-    """
-
-    seed: int | None = None
-    decider: TieDecider | None = None
 
 
 # -- papers -----------------------------------------------------------------------------------
@@ -218,7 +202,7 @@ class Ties:
         self.names = tuple(names)
         self.prior = prior
         self.lot = lot
-        self._random = JavaRandom(lot.seed) if lot.seed is not None else None
+        self._lots = lot.drawer()
         self.points: list[tuple[str, tuple[int, ...]]] = []  # (where, votes per candidate)
 
     def remember(self, where: str, votes: Sequence[int]) -> None:
@@ -262,15 +246,14 @@ class Ties:
 
     def _draw(self, stage: int, contention: list[int], purpose: DecisionKind) -> int:
         names = [self.names[c] for c in contention]
-        if self.lot.decider is not None:
-            pick = self.lot.decider(stage, purpose is DecisionKind.ELECTED, names)
-            if pick not in names:
-                raise CountError(f"tie decision {pick!r} is not one of the tied: {names}")
-            return contention[names.index(pick)]
-        if self._random is None:
-            what = "election" if purpose is DecisionKind.ELECTED else "exclusion"
-            raise TieUnresolved(names, f"{what} at stage {stage} (no lot seed given)")
-        return contention[self._random.next_index(len(contention))]
+        what = "election" if purpose is DecisionKind.ELECTED else "exclusion"
+        return self._lots.choose(
+            contention,
+            names,
+            stage=stage,
+            winner=purpose is DecisionKind.ELECTED,
+            what=f"{what} at stage {stage}",
+        )
 
     def _record(
         self,

@@ -73,7 +73,6 @@ from __future__ import annotations
 from typing import Any
 
 from tallyroom.count.ballots import BallotStore, CandidateTable
-from tallyroom.count.javarandom import JavaRandom
 from tallyroom.count.numbers import pow10
 from tallyroom.count.record import Count, DecisionKind, TieBreak
 from tallyroom.count.rules.meek_arithmetic import MeekArithmetic, Num
@@ -168,7 +167,7 @@ class _MeekCount:
         self.threshold = self.quota(arith.zero)
         self.surplus: Num = arith.zero
         self.omega = arith.div_int(arith.one, pow10(opts.omega_places))
-        self.rng = JavaRandom(opts.tie.seed) if isinstance(opts.tie, Lot) else None
+        self.rng = opts.tie.drawer() if isinstance(opts.tie, Lot) else None
         for code in opts.tie.order if isinstance(opts.tie, TieOrder) else ():
             if not 0 <= code < n:
                 raise ConfigError("a tie order names no candidate", field="tie", value=code)

@@ -9,7 +9,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tallyroom.count.javarandom import JavaRandom
+from tallyroom.count.lot import Lot, LotDrawer
 from tallyroom.errors import ConfigError
 
 __all__ = [
@@ -74,13 +74,6 @@ class TieOrder:
     order: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Lot:
-    """Ties drawn by lot: ``java.util.Random(seed)``, one generator for the whole count."""
-
-    seed: int
-
-
 TiePolicy = TieOrder | Lot
 
 
@@ -111,12 +104,12 @@ class MeekOptions:
 
 
 def break_tie(
-    policy: TiePolicy, tied: Sequence[int], rng: JavaRandom | None
+    policy: TiePolicy, tied: Sequence[int], lots: LotDrawer | None
 ) -> tuple[int, str, str]:
     """The candidate chosen among ``tied`` (in candidate order), the method and why."""
     if isinstance(policy, Lot):
-        assert rng is not None
-        return tied[rng.next_index(len(tied))], "lot", f"drawn by lot (seed {policy.seed})"
+        assert lots is not None
+        return lots.draw(tied), "lot", f"drawn by lot (seed {policy.seed})"
     rank = {c: i for i, c in enumerate(policy.order)}
     pick = min(tied, key=lambda c: (rank.get(c, len(rank)), c))
     where = "the tie order" if policy.order else "candidate order"

@@ -18,8 +18,9 @@ The undeclared write-in and excluded candidates can never win; the tally lists e
 candidate. Ties for the last seats are broken by a recorded rule, one :class:`TieBreak` per
 seat filled from the tie:
 
-* :attr:`TieMethod.LOT`: ``random.Random(seed).choice`` over the tied candidates in candidate
-  order, one generator for the count; the seed is recorded in :attr:`Count.options`;
+* :attr:`TieMethod.LOT`: a draw by :class:`~tallyroom.count.lot.Lot` (``java.util.Random(seed)``)
+  over the tied candidates in candidate order, one generator for the count; the seed is
+  recorded in :attr:`Count.options`;
 * :attr:`TieMethod.CANDIDATE_ORDER`: the tied candidate listed first wins.
 
 Arithmetic is exact: whole votes (``Scale(0)``), integer sums over grouped ballots.
@@ -28,13 +29,13 @@ Arithmetic is exact: whole votes (``Scale(0)``), integer sums over grouped ballo
 from __future__ import annotations
 
 import enum
-import random
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from tallyroom.count.ballots import OVERVOTE, BallotStore, CandidateTable
+from tallyroom.count.lot import Lot, LotDrawer
 from tallyroom.count.numbers import Scale
 from tallyroom.count.record import (
     Count,
@@ -135,7 +136,7 @@ def _count(
         seats,
         names,
         method,
-        random.Random(seed) if seed is not None else None,
+        Lot(seed=seed).drawer() if seed is not None else None,
     )
     round_one = Round(
         number=1,
@@ -217,7 +218,7 @@ def _winners(
     seats: int,
     names: tuple[str, ...],
     method: TieMethod,
-    rng: random.Random | None,
+    lots: LotDrawer | None,
 ) -> tuple[list[int], list[TieBreak]]:
     """The winners, most votes first, and the ties broken for the last seats."""
     winners: list[int] = []
@@ -233,8 +234,8 @@ def _winners(
             contest = list(level)
             for left in range(free, 0, -1):
                 if method is TieMethod.LOT:
-                    assert rng is not None
-                    pick = rng.choice(contest)
+                    assert lots is not None
+                    pick = lots.draw(contest)
                     how = "drawn by lot"
                 else:
                     pick = contest[0]

@@ -94,9 +94,10 @@ candidates and the one-pass "deemed elected" order).
 from __future__ import annotations
 
 from tallyroom.count.ballots import BallotStore, CandidateTable
+from tallyroom.count.lot import Lot
 from tallyroom.count.options import TieDecider
 from tallyroom.count.record import Count
-from tallyroom.count.rules.gregory import Lot, PriorStages
+from tallyroom.count.rules.gregory import PriorStages
 from tallyroom.count.rules.params import RuleParams
 from tallyroom.count.rules.wigm import QuotaRule, TransferRounding, WigmOptions, count_wigm
 

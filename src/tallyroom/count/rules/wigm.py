@@ -54,10 +54,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from tallyroom.count.ballots import BallotStore, CandidateTable
+from tallyroom.count.lot import Lot
 from tallyroom.count.numbers import Scale
 from tallyroom.count.record import Count, DecisionKind, TieBreak
 from tallyroom.count.rules.gregory import (
-    Lot,
     Papers,
     PriorStages,
     Stages,

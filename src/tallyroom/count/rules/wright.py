@@ -47,7 +47,6 @@ import enum
 from dataclasses import dataclass
 
 from tallyroom.count.ballots import BallotStore, CandidateTable
-from tallyroom.count.javarandom import JavaRandom
 from tallyroom.count.numbers import Scale
 from tallyroom.count.record import (
     Count,
@@ -145,7 +144,7 @@ class _WrightCount:
         self.weights = weights
         self.excluded: list[int] = []
         self.standing = [c for c in range(len(candidates)) if c not in candidates.excluded]
-        self.rng = JavaRandom(opts.tie.seed) if isinstance(opts.tie, Lot) else None
+        self.rng = opts.tie.drawer() if isinstance(opts.tie, Lot) else None
         self.stages: list[_Stage] = []
 
     def run(self) -> Count:
