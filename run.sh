@@ -70,6 +70,7 @@ case "${1:-}" in
     ensure_chromium
     echo "== ruff"; "$VENV/bin/ruff" check src tests benchmarks
     echo "== mypy --strict"; "$VENV/bin/mypy" --strict src/tallyroom
+    echo "== import contract (docs/architecture.md)"; "$VENV/bin/lint-imports"
     echo "== pytest"; exec "$VENV/bin/python" -m pytest "$@"
     ;;
   *)

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from tallyroom.crypto.sealing import ElectionKeys
 from tallyroom.election import ElectionDefinition, load_definition, parse_definition
+from tallyroom.election.slug import check_slug
 from tallyroom.errors import InputError
 from tallyroom.store import ElectionState, NotFound, Store, elections, nominations, register
 from tallyroom.store.elections import ElectionRecord
@@ -94,7 +95,7 @@ def create_election(
     text = path.read_text(encoding="utf-8")
     if not passphrase:
         raise InputError("the private key needs a passphrase", field="passphrase", value="")
-    name = slug or path.stem
+    name = check_slug(slug or path.stem)
     key_path = Path(private_key_path)
     keys = ElectionKeys.generate()
     _create_private_file(key_path)

@@ -19,6 +19,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tallyroom.election.lifecycle import ElectionState
+from tallyroom.election.slug import check_slug
 from tallyroom.errors import InputError, TallyroomError
 from tallyroom.services import audit_log as audit_log_service
 from tallyroom.services import declaring, nominations, polling, users
@@ -157,9 +158,7 @@ async def create(
     csrf_token: Text,
 ) -> Response:
     check_csrf(request, csrf_token)
-    slug = slug.strip()
-    if not slug or not all(c.isalnum() or c in "-_" for c in slug):
-        raise InputError("a slug is letters, digits, - and _", field="slug", value=slug)
+    slug = check_slug(slug)
     web.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=web.settings.data_dir) as folder:
         path = await _save_upload(definition, Path(folder), web.settings.upload_limit)
