@@ -38,6 +38,7 @@ from tallyroom.services.declaration import (
     declaration_downloads,
     declaration_json,
     percent,
+    withheld_sections,
 )
 from tallyroom.services.elections import ballot_definition
 from tallyroom.services.voting import BLOCK_RULES, SpoiltReason
@@ -125,10 +126,15 @@ def _contest(
     )
     candidates = _results(contest, _votes(contest, rankings))
     sections = []
-    for section_name in contest.sections:
+    own_of = {s: [codes for codes, tag in opened if tag == s] for s in contest.sections}
+    withheld = withheld_sections(
+        [len(own_of[s]) for s in contest.sections],
+        [definition.section(s).min_published_size for s in contest.sections],
+    )
+    for section_name, hidden in zip(contest.sections, withheld, strict=True):
         section = definition.section(section_name)
-        own = [codes for codes, tag in opened if tag == section_name]
-        if section.may_publish(len(own)):
+        own = own_of[section_name]
+        if not hidden:
             sections.append(
                 SectionResult(
                     section.name,
