@@ -298,7 +298,7 @@ def test_a_constraint_that_no_result_can_meet_is_refused() -> None:
 
 def test_a_section_named_twice_is_refused() -> None:
     exc = problem_of(edited('name = "affiliated"', 'name = "members"'))
-    assert "\n  sections[2].name: is already a section ('members')" in str(exc)
+    assert "\n  sections[2].name: is already a section (sections[0].name) ('members')" in str(exc)
     # the rules that named the lost section are reported too, by key
     assert "\n  eligibility.sections.affiliated: is not a declared section" in str(exc)
 

@@ -382,9 +382,16 @@ def test_writer_refuses_what_blt_cannot_say() -> None:
     store = BallotStore(rows=np.array([[0, OVERVOTE]], dtype=np.int32), weights=np.array([1]))
     with pytest.raises(FormatError, match="unknown candidates"):
         write_blt(io.StringIO(), store, table, 1, "T")
+    broken = CandidateTable(names=("A\nthe ace", "B"))
+    with pytest.raises(FormatError, match="line break"):
+        write_blt(io.StringIO(), BallotStore.from_rankings([[0]]), broken, 1, "T")
+    # BLT has no escape for a double quote: it is written as two apostrophes, and reads back so
     quoted = CandidateTable(names=('A "the ace"', "B"))
-    with pytest.raises(FormatError, match="quote"):
-        write_blt(io.StringIO(), BallotStore.from_rankings([[0]]), quoted, 1, "T")
+    out = io.StringIO()
+    write_blt(out, BallotStore.from_rankings([[0]]), quoted, 1, 'The "T"')
+    assert out.getvalue().endswith('"A \'\'the ace\'\'"\n"B"\n"The \'\'T\'\'"\n')
+    back = parse_blt(out.getvalue().encode(), path="q.blt")
+    assert back.candidates.names == ("A ''the ace''", "B")
 
 
 def test_same_result_under_any_hash_seed(tmp_path: Path) -> None:

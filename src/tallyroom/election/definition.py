@@ -42,6 +42,7 @@ from tallyroom.count.ballots import CandidateTable
 from tallyroom.count.constraints import Group, SeatConstraint, SeatPlan
 from tallyroom.count.rules.registry import RULES
 from tallyroom.election.eligibility import EligibilityRules
+from tallyroom.election.names import look_alikes, name_problem
 from tallyroom.election.nominations import (
     NominationBook,
     NominationRule,
@@ -165,6 +166,9 @@ class Section:
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise ConfigError("must not be empty", field="name", value=self.name)
+        bad = name_problem(self.name)
+        if bad is not None:
+            raise ConfigError(bad, field="name", value=self.name)
         if self.min_published_size < 0:
             raise ConfigError(
                 "must not be negative", field="min_published_size", value=self.min_published_size
@@ -185,6 +189,9 @@ class Candidate:
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise ConfigError("a candidate needs a name", field="name", value=self.name)
+        bad = name_problem(self.name)
+        if bad is not None:
+            raise ConfigError(bad, field="name", value=self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +252,8 @@ def _check_contest(
     out = []
     if not name.strip():
         out.append(Problem("name", "must not be empty", name))
+    elif (bad := name_problem(name)) is not None:
+        out.append(Problem("name", bad, name))
     known = RULES.get(rule)
     if known is None:
         out.append(Problem("rule", f"unknown rule; known rules: {', '.join(sorted(RULES))}", rule))
@@ -255,11 +264,7 @@ def _check_contest(
     names = [c.name for c in candidates]
     if not names:
         out.append(Problem("candidates", "at least one candidate is needed"))
-    out += [
-        Problem(f"candidates[{k}].name", "is already a candidate", n)
-        for k, n in enumerate(names)
-        if n in names[:k]
-    ]
+    out += _same_names(names, "candidates[{}].name", "candidate")
     if not sections:
         out.append(Problem("sections", "at least one section must vote"))
     groups = [c.group for c in constraints]
@@ -351,18 +356,26 @@ class Turnout:
         return exact.quantize(Decimal(1).scaleb(-self.decimal_places), rounding=ROUND_HALF_UP)
 
 
+def _same_names(names: list[str], key: str, what: str) -> list[Problem]:
+    """A name that is the same name as an earlier one (:mod:`.names`), naming both."""
+    out = []
+    for k, j in look_alikes(names):
+        if names[k] == names[j]:
+            problem = f"is already a {what} ({key.format(j)})"
+        else:
+            problem = (
+                f"is the same name as {key.format(j)} ({names[j]!r}): names must differ by "
+                "more than case, Unicode normalisation or look-alike letters"
+            )
+        out.append(Problem(key.format(k), problem, names[k]))
+    return out
+
+
 def _cross_problems(snames: list[str], contests: tuple[Contest, ...]) -> list[Problem]:
     """Sections and contests are named once; a contest's voters are declared sections."""
-    out = []
-    out += [
-        Problem(f"sections[{k}].name", "is already a section", s)
-        for k, s in enumerate(snames)
-        if s in snames[:k]
-    ]
-    cnames = [c.name for c in contests]
+    out = _same_names(snames, "sections[{}].name", "section")
+    out += _same_names([c.name for c in contests], "contests[{}].name", "contest")
     for k, c in enumerate(contests):
-        if c.name in cnames[:k]:
-            out.append(Problem(f"contests[{k}].name", "is already a contest", c.name))
         strangers = [s for s in c.sections if s not in snames]
         if strangers:
             out.append(Problem(f"contests[{k}].sections", "names sections not declared", strangers))

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import re
 import tomllib
+import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -41,6 +42,7 @@ from tallyroom.election.definition import (
     _zone,
 )
 from tallyroom.election.eligibility import Cutoff, EligibilityRules, PersonId, SectionRule, Window
+from tallyroom.election.names import name_problem
 from tallyroom.election.nominations import (
     AbsoluteThreshold,
     NominationRule,
@@ -91,7 +93,12 @@ class _Table:
         if v is None:
             return default
         if isinstance(v, str) and v.strip():
-            return v.strip()
+            # every text is shown somewhere: names, titles and labels above all (.names)
+            bad = name_problem(v.strip())
+            if bad is None:
+                return v.strip()
+            self.fail(key, bad, v)
+            return None
         self.fail(key, "must be non-empty text", v)
         return None
 
@@ -437,6 +444,18 @@ def _read_contest(
     )
 
 
+def _nfc(value: Any) -> Any:
+    """Every text of the file, keys included, in Unicode Normalization Form C: a name typed
+    with combining accents is the same name as one typed with precomposed letters."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, list):
+        return [_nfc(v) for v in value]
+    if isinstance(value, dict):
+        return {_nfc(k): _nfc(v) for k, v in value.items()}
+    return value
+
+
 def parse_definition(text: str, *, path: Path | None = None) -> ElectionDefinition:
     """Read a definition from TOML ``text``. ``path`` names it in messages and anchors the
     file names inside it (default: the current directory)."""
@@ -448,6 +467,7 @@ def parse_definition(text: str, *, path: Path | None = None) -> ElectionDefiniti
         line = int(m.group(1)) if m else None
         problem = f"not valid TOML: {_TOML_AT.sub('', str(exc))}"
         raise ConfigError(problem, path=where, line=line) from None
+    data = _nfc(data)
     problems: list[Problem] = []
     top = _Table(problems, data, "")
 

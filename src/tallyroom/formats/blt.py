@@ -559,7 +559,14 @@ def write_blt(
 
     Overvote sets are written as equal preferences (``2=3``), skipped ranks inside a ranking as
     ``-``, excluded candidates on the withdrawn line. An overvote whose candidates are unknown
-    cannot be written (:class:`FormatError`); nor can a name holding a double quote.
+    cannot be written (:class:`FormatError`); nor can a name holding a line break.
+
+    BLT has no escape for a double quote inside a quoted name: Droop and OpenSTV read a name
+    up to the next ``"``, and so does :func:`read_blt`. A ``"`` in a name or the title is
+    therefore written as two apostrophes, ``''`` (``Fay ''Ffion'' Ferris``), the sequence
+    Unicode's confusables data gives as its look-alike (UTS #39), so that the file reads back
+    in every BLT reader to the name as it looks. The election definition refuses two
+    candidates whose names would be written alike (:mod:`tallyroom.election.names`).
     """
     if isinstance(target, (str, os.PathLike)):
         with open(target, "w", encoding="utf-8", newline="\n") as stream:
@@ -572,8 +579,8 @@ def _write(
     out: TextIO, store: BallotStore, candidates: CandidateTable, seats: int, title: str
 ) -> None:
     for text in (*candidates.names, title):
-        if '"' in text or "\n" in text or "\r" in text:
-            raise FormatError(f"a BLT name cannot hold a quote or a line break ({text!r})")
+        if "\n" in text or "\r" in text:
+            raise FormatError(f"a BLT name cannot hold a line break ({text!r})")
     out.write(f"{len(candidates)} {seats}\n")
     if candidates.excluded:
         out.write(" ".join(f"-{c + 1}" for c in sorted(candidates.excluded)) + "\n")
@@ -591,9 +598,9 @@ def _write(
             ) from None
         out.write(f"{weight} {body} 0\n" if body else f"{weight} 0\n")
     out.write("0\n")
-    for name in candidates.names:
-        out.write(f'"{name}"\n')
-    out.write(f'"{title}"\n')
+    for text in (*candidates.names, title):
+        quoted = text.replace('"', "''")  # BLT has no escape for '"' (see write_blt)
+        out.write(f'"{quoted}"\n')
 
 
 def _token_table(store: BallotStore, n: int) -> dict[int, str]:

@@ -39,6 +39,7 @@ from tallyroom.report.declaration import (
     declaration_downloads,
     declaration_json,
     percent,
+    withheld_sections,
 )
 from tallyroom.services.elections import ballot_definition
 from tallyroom.services.voting import SpoiltReason
@@ -125,10 +126,15 @@ def _contest(
     )
     candidates = _results(contest, _votes(contest, rankings))
     sections = []
-    for section_name in contest.sections:
+    own_of = {s: [codes for codes, tag in opened if tag == s] for s in contest.sections}
+    withheld = withheld_sections(
+        [len(own_of[s]) for s in contest.sections],
+        [definition.section(s).min_published_size for s in contest.sections],
+    )
+    for section_name, hidden in zip(contest.sections, withheld, strict=True):
         section = definition.section(section_name)
-        own = [codes for codes, tag in opened if tag == section_name]
-        if section.may_publish(len(own)):
+        own = own_of[section_name]
+        if not hidden:
             sections.append(
                 SectionResult(
                     section.name,
@@ -182,9 +188,18 @@ def declaration_digest(decl: Declaration) -> str:
 
 
 def count_election(
-    store: Store, election_id: int, private_key_file: Path, passphrase: str, *, actor: str = "count"
+    store: Store,
+    election_id: int,
+    private_key_file: Path,
+    passphrase: str,
+    *,
+    actor: str = "count",
+    advance: bool = True,
 ) -> Declaration:
-    """Open, shuffle and count every contest's ballots; the declaration (see module doc)."""
+    """Open, shuffle and count every contest's ballots; the declaration (see module doc).
+
+    The first count of a closed election moves it to ``counted``, unless ``advance`` is
+    false (:func:`declare` then makes both moves in its own transaction)."""
     keys = load_private_key(Path(private_key_file), passphrase)
     opener = BallotOpener(keys)
     # A write transaction: reading the box share-locks the election row (FOR SHARE), which a
@@ -213,20 +228,25 @@ def count_election(
                     opened.append((ballot, section))
             contests.append(_contest(definition, contest, opened, electorate, spoilt[contest.name]))
         decl = Declaration(election_id, record.slug, definition.name, tuple(contests))
-        if record.state is ElectionState.CLOSED:
-            elections.advance(
-                conn,
-                election_id,
-                ElectionState.COUNTED,
-                actor=actor,
-                payload={"declaration_sha256": declaration_digest(decl)},
-            )
+        if advance and record.state is ElectionState.CLOSED:
+            _counted(conn, election_id, decl, actor)
     return decl
 
 
+def _counted(conn: Connection, election_id: int, decl: Declaration, actor: str) -> None:
+    elections.advance(
+        conn,
+        election_id,
+        ElectionState.COUNTED,
+        actor=actor,
+        payload={"declaration_sha256": declaration_digest(decl)},
+    )
+
+
 def declare(store: Store, election_id: int, decl: Declaration, *, actor: str) -> None:
-    """Record and publish the declaration: ``counted -> declared``, with its digest and
-    headline figures in the audit log, the document and its downloads in the store."""
+    """Record and publish the declaration: ``counted -> declared`` (from ``closed``, through
+    ``counted``), with its digest and headline figures in the audit log, the document and its
+    downloads in the store; all in one transaction, after the files are built."""
     if decl.election_id != election_id:
         raise InputError("the declaration is another election's", value=decl.election_id)
     summary: dict[str, JsonValue] = {
@@ -240,8 +260,12 @@ def declare(store: Store, election_id: int, decl: Declaration, *, actor: str) ->
         for c in decl.contests
     }
     document = json.dumps(declaration_document(decl), sort_keys=True, separators=(",", ":"))
+    # every file is built before anything changes: a declaration that cannot be written
+    # leaves the election as it was, and can be retried
     files = [DeclarationFile(*f) for f in declaration_downloads(decl)]
     with store.begin() as conn:
+        if elections.get_election(conn, election_id).state is ElectionState.CLOSED:
+            _counted(conn, election_id, decl, actor)
         elections.advance(
             conn,
             election_id,

@@ -41,8 +41,14 @@ def count(
 def declare(
     store: Store, slug: str, *, private_key_file: Path, passphrase: str, actor: str
 ) -> Declaration:
-    """Count (again, if counted before: the same figures) and declare the result."""
-    decl = count(store, slug, private_key_file=private_key_file, passphrase=passphrase, actor=actor)
+    """Count (again, if counted before: the same figures) and declare the result; all or
+    nothing: if the declaration cannot be built, the election stays as it was."""
+    election = get_election(store, slug)
+    # counted without a state change: counting.declare moves closed -> counted -> declared
+    # in one transaction once the files are built, or leaves the election as it was
+    decl = counting.count_election(
+        store, election.id, Path(private_key_file), passphrase, actor=actor, advance=False
+    )
     counting.declare(store, decl.election_id, decl, actor=actor)
     return decl
 

@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.engine import Connection
+
 from tallyroom.election import (
     ElectionDefinition,
     Eligibility,
@@ -44,7 +46,7 @@ from tallyroom.services.elections import definition_of, get_election
 from tallyroom.store import ElectionState, NotFound, Store, elections, register
 from tallyroom.store.register import RegisterEntry as StoreEntry
 from tallyroom.store.register import StoredEntry
-from tallyroom.store.schema import PERSON_ID_MAX
+from tallyroom.store.schema import PERSON_ID_MAX, ChangeKind
 
 __all__ = [
     "ColumnMapping",
@@ -64,6 +66,8 @@ __all__ = [
 
 MAX_PROBLEMS_SHOWN = 200
 ELIGIBLE = "eligible"
+REMOVED = "REMOVED"
+"""The exclusion of an entry a later file (with ``replace``) no longer lists."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,9 +297,17 @@ def _combined(problems: Sequence[InputError], where: str) -> InputError:
 
 @dataclass(frozen=True, slots=True)
 class ImportResult:
+    """What an import did. ``stored`` entries were added; a later file also ``corrected``,
+    ``removed`` and re-decided (``redecided``) stored entries and left ``unchanged`` ones;
+    ``eligible`` is the register's eligible count afterwards."""
+
     stored: int
     eligible: int
     summary: RegisterSummary
+    corrected: int = 0
+    removed: int = 0
+    redecided: int = 0
+    unchanged: int = 0
 
 
 def import_register(
@@ -307,33 +319,172 @@ def import_register(
     mapping: ColumnMapping = ColumnMapping(),
     exclusion_list: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
+    reason: str = "",
+    replace: bool = False,
 ) -> ImportResult:
     """Read, check, assess and store the register at ``path`` (see the module docstring).
 
     ``exclusion_list`` (one person id a line) overrides the definition's. ``progress`` is
     called with the number of entries stored so far.
+
+    The first file is the register. A later file (the register has entries) is merged, and
+    needs a ``reason``: a line whose ``section/number`` is new adds an entry, one already
+    stored with other fields corrects it, and with ``replace`` every stored entry the file
+    does not list is removed (kept, excluded as ``REMOVED``). Eligibility is then judged again
+    over the **whole** register, so that a person listed in two files holds one eligible
+    entry, whatever the files' order; entries whose outcome changes are updated, each with a
+    recorded change, under one audit event giving the counts and the reason. A decision made
+    by hand (:func:`change_eligibility`) stands.
     """
     record = get_election(store, slug)
     definition = definition_of(record)
     lines = read_register(path, mapping, definition)
     listed = exclusion_list or definition.eligibility.exclusion_list
     excluded = read_exclusion_list(listed) if listed else frozenset()
-    outcome = assess_eligibility([line.entry for line in lines], definition.eligibility, excluded)
-
-    def entries() -> Iterator[StoreEntry]:
-        reasons = (None, *ExclusionReason)  # by outcome code: 0 is eligible
-        for i, (line, code) in enumerate(zip(lines, outcome.codes.tolist(), strict=True)):
-            yield to_store_entry(line, code == 0, reasons[code])
-            if progress is not None and i % 10_000 == 0:
-                progress(i)
-
+    source = Path(path).name
     with store.begin() as conn:
+        elections.require_state(
+            conn, record.id, ElectionState.DRAFT, doing="import the register", exclusive=True
+        )
+        stored_entries = list(register.iter_entries(conn, record.id))
+        if stored_entries:
+            return _merge(
+                conn, record.id, definition, lines, stored_entries, excluded,
+                actor=actor, source=source, reason=reason, replace=replace,
+            )  # fmt: skip
+        outcome = assess_eligibility(
+            [line.entry for line in lines], definition.eligibility, excluded
+        )
+
+        def entries() -> Iterator[StoreEntry]:
+            reasons = (None, *ExclusionReason)  # by outcome code: 0 is eligible
+            for i, (line, code) in enumerate(zip(lines, outcome.codes.tolist(), strict=True)):
+                yield to_store_entry(line, code == 0, reasons[code])
+                if progress is not None and i % 10_000 == 0:
+                    progress(i)
+
         stored = register.import_entries(
-            conn, record.id, entries(), actor=actor, source=Path(path).name
+            conn, record.id, entries(), actor=actor, source=source, reason=reason
         )
     if progress is not None:
         progress(stored)
     return ImportResult(stored, outcome.eligible_count, _summary_of(outcome, definition))
+
+
+def _voter_entry(entry: StoredEntry, dates: _Dates) -> VoterEntry:
+    """A stored entry as the eligibility rules read it (its fields are the line as read)."""
+    f = entry.fields
+    return VoterEntry(
+        PersonId(f.get("person") or entry.person_id),
+        entry.section,
+        f.get("number", entry.person_id.partition("/")[2]),
+        f.get("status", ""),
+        dates(f.get("joined", "")),
+        dates(f.get("registered", "")),
+    )
+
+
+def _merge(
+    conn: Connection,
+    election_id: int,
+    definition: ElectionDefinition,
+    lines: Sequence[Line],
+    stored: Sequence[StoredEntry],
+    excluded: frozenset[PersonId],
+    *,
+    actor: str,
+    source: str,
+    reason: str,
+    replace: bool,
+) -> ImportResult:
+    """A later file merged with the stored register, eligibility judged over both."""
+    if not reason.strip():
+        raise InputError(
+            "the register has entries already: a further file changes it and needs a reason",
+            path=source,
+            field="reason",
+            value=reason,
+        )
+    by_hand = register.decided_by_hand(conn, election_id)
+    by_key = {e.person_id: e for e in stored}
+    listed = {entry_key(line.entry.section, line.entry.number): line for line in lines}
+    dates = _Dates(ZoneInfo(definition.timezone))
+    # the people an earlier exclusion list named stay excluded
+    excluded = excluded | {
+        PersonId(e.fields.get("person") or e.person_id)
+        for e in stored
+        if e.eligibility_reason == ExclusionReason.ON_EXCLUSION_LIST.name
+    }
+    # everyone judged: (key, the entry as the rules read it, the line if the file gives it)
+    judged: list[tuple[str, VoterEntry, Line | None]] = []
+    removed: list[StoredEntry] = []
+    changed: list[tuple[StoredEntry, StoreEntry, ChangeKind]] = []
+    unchanged = 0
+    for e in stored:
+        line = listed.get(e.person_id)
+        if (
+            line is not None
+            and dict(line.raw) == dict(e.fields)
+            and e.eligibility_reason != REMOVED
+        ):
+            unchanged += 1
+            line = None
+        if e.id in by_hand:
+            # a decision with its own reason stands; the file may still correct the fields
+            if line is not None:
+                kept = StoreEntry(
+                    e.person_id, e.section, line.raw, e.eligible, e.eligibility_reason
+                )
+                changed.append((e, kept, ChangeKind.AMEND))
+            continue
+        if line is None and (
+            e.eligibility_reason == REMOVED or (replace and e.person_id not in listed)
+        ):
+            if e.eligibility_reason != REMOVED:
+                removed.append(e)
+            continue
+        judged.append((e.person_id, line.entry if line else _voter_entry(e, dates), line))
+    for key, line in listed.items():
+        if key not in by_key:
+            judged.append((key, line.entry, line))
+    outcome = assess_eligibility([v for _, v, _ in judged], definition.eligibility, excluded)
+    reasons = (None, *ExclusionReason)
+    added: list[StoreEntry] = []
+    corrected, redecided = len(changed), 0
+    for (key, _, line), code in zip(judged, outcome.codes.tolist(), strict=True):
+        why = reasons[code]
+        why_name = None if why is None else why.name
+        before = by_key.get(key)
+        if before is None:
+            assert line is not None
+            added.append(to_store_entry(line, code == 0, why))
+        elif line is not None:
+            changed.append((before, to_store_entry(line, code == 0, why), ChangeKind.AMEND))
+            corrected += 1
+        elif (before.eligible, before.eligibility_reason) != (code == 0, why_name):
+            new = StoreEntry(key, before.section, before.fields, code == 0, why_name)
+            changed.append((before, new, ChangeKind.ELIGIBILITY))
+            redecided += 1
+    for e in removed:
+        changed.append(
+            (
+                e,
+                StoreEntry(e.person_id, e.section, e.fields, False, REMOVED),
+                ChangeKind.ELIGIBILITY,
+            )
+        )
+    counts = {
+        "corrected": corrected,
+        "removed": len(removed),
+        "redecided": redecided,
+        "unchanged": unchanged,
+    }
+    stored_count = register.merge_entries(
+        conn, election_id, added, changed, actor=actor, source=source, reason=reason, counts=counts
+    )
+    summary = _summary_from_store(conn, election_id, definition)
+    eligible = register.count_entries(conn, election_id, eligible=True)
+    return ImportResult(stored_count, eligible, summary, **counts)
 
 
 # -- the summary ------------------------------------------------------------------------------
@@ -394,14 +545,20 @@ def register_summary(store: Store, slug: str) -> RegisterSummary:
     """The summary of the register as stored now (later changes included)."""
     record = get_election(store, slug)
     definition = definition_of(record)
-    counts: dict[tuple[str, str], int] = {}
     with store.read() as conn:
-        for e in register.iter_entries(conn, record.id):
-            if e.eligible is None:
-                outcome = "UNDECIDED"
-            else:
-                outcome = ELIGIBLE if e.eligible else e.eligibility_reason or "EXCLUDED"
-            counts[(e.section, outcome)] = counts.get((e.section, outcome), 0) + 1
+        return _summary_from_store(conn, record.id, definition)
+
+
+def _summary_from_store(
+    conn: Connection, election_id: int, definition: ElectionDefinition
+) -> RegisterSummary:
+    counts: dict[tuple[str, str], int] = {}
+    for e in register.iter_entries(conn, election_id):
+        if e.eligible is None:
+            outcome = "UNDECIDED"
+        else:
+            outcome = ELIGIBLE if e.eligible else e.eligibility_reason or "EXCLUDED"
+        counts[(e.section, outcome)] = counts.get((e.section, outcome), 0) + 1
     sections = tuple(s.name for s in definition.sections)
     return RegisterSummary(sections, _outcomes(o for _, o in counts), counts)
 
@@ -435,6 +592,16 @@ def freeze_register(store: Store, slug: str, *, actor: str, reason: str = "") ->
         if undecided:
             raise InputError(
                 "entries have no eligibility decision", field="eligible", value=undecided
+            )
+        twice = register.eligible_twice(conn, record.id)
+        if twice:
+            listed = "; ".join(f"{who}: {', '.join(keys)}" for who, keys in twice[:20])
+            more = f" and {len(twice) - 20:,} more" if len(twice) > 20 else ""
+            raise InputError(
+                f"a person is eligible through two entries ({listed}{more}); "
+                "change one entry's eligibility first",
+                field="person",
+                value=twice[0][0],
             )
         elections.advance(
             conn,
@@ -483,6 +650,8 @@ def change_eligibility(
     entry = find_entry(store, slug, who)
     why = None if eligible else (exclusion or "CHANGED")
     with store.begin() as conn:
+        if eligible:
+            _one_vote(conn, record.id, entry.fields.get("person") or entry.person_id, entry)
         return register.change_eligibility(
             conn, record.id, entry.person_id, eligible, why, actor=actor, reason=reason
         )
@@ -504,6 +673,13 @@ def amend_entry(
         if name in ("section", "number"):
             raise InputError("the section and number key an entry", field=name, value=name)
     with store.begin() as conn:
+        if entry.eligible:
+            _one_vote(
+                conn,
+                record.id,
+                changes.get("person") or entry.fields.get("person") or entry.person_id,
+                entry,
+            )
         return register.amend_entry(
             conn,
             record.id,
@@ -511,4 +687,18 @@ def amend_entry(
             fields={**entry.fields, **changes},
             actor=actor,
             reason=reason,
+        )
+
+
+def _one_vote(conn: Connection, election_id: int, person: str, entry: StoredEntry) -> None:
+    """Refuse to make ``entry`` an eligible entry of ``person`` when they hold another."""
+    others = [
+        k for k in register.eligible_entries_of(conn, election_id, person) if k != entry.person_id
+    ]
+    if others:
+        raise InputError(
+            f"this person is eligible already through {', '.join(others)}: "
+            f"{entry.person_id} would give them a second vote",
+            field="person",
+            value=person,
         )

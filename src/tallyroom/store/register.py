@@ -6,6 +6,12 @@ the caller's transaction (``executemany`` in chunks on SQLite, ``COPY`` on Postg
 input's own generator raising, rolls the whole import back. Imports happen only while the
 election is a draft.
 
+A later file on a draft register is merged by :func:`merge_entries`: its new entries are
+inserted, the stored entries it corrects, removes or whose eligibility it changes are updated,
+each of those with a ``register_changes`` row (before and after), and one audit event gives
+the counts and the reason. :func:`eligible_twice` finds a person with two eligible entries
+(the register service refuses to freeze such a register).
+
 After that, every edit is a *change*: :func:`add_entry`, :func:`amend_entry` and
 :func:`change_eligibility` write the entry, a ``register_changes`` row with the entry before
 and after, the reason and the actor, and an audit event, all in one transaction. The audit
@@ -18,16 +24,17 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 import psycopg
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
-from tallyroom.audit.events import Action
+from tallyroom.audit.events import Action, JsonValue
 from tallyroom.errors import InputError, NotFound
 from tallyroom.store import audit
 from tallyroom.store.bulk import CHUNK_SIZE, insert_rows, update_rows
@@ -37,6 +44,7 @@ from tallyroom.store.schema import (
     SECTION_MAX,
     ChangeKind,
     ElectionState,
+    audit_events,
     register_changes,
     register_entries,
 )
@@ -49,7 +57,10 @@ __all__ = [
     "change_eligibility",
     "count_entries",
     "decide_eligibility",
+    "decided_by_hand",
     "eligible_by_section",
+    "eligible_entries_of",
+    "eligible_twice",
     "eligible_voters",
     "encode_fields",
     "entry_ids",
@@ -57,6 +68,7 @@ __all__ = [
     "import_entries",
     "iter_entries",
     "iter_snapshots",
+    "merge_entries",
 ]
 
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -172,6 +184,27 @@ def import_entries(
     back, as a ``with store.begin()`` block left by the exception does.
     """
     require_state(conn, election_id, ElectionState.DRAFT, doing="import the register")
+    count, eligible = _insert(conn, election_id, entries, source, chunk_size)
+    audit.append(
+        conn,
+        election_id,
+        Action.REGISTER_IMPORT,
+        actor=actor,
+        reason=reason,
+        payload={"source": source, "entries": count, "eligible_at_import": eligible},
+        at=at,
+    )
+    return count
+
+
+def _insert(
+    conn: Connection,
+    election_id: int,
+    entries: Iterable[RegisterEntry],
+    source: str,
+    chunk_size: int,
+) -> tuple[int, int]:
+    """Insert ``entries``; (how many, how many eligible). Duplicates are InputErrors."""
     seen: set[str] = set()
     eligible = 0
 
@@ -208,16 +241,162 @@ def import_entries(
             field="person_id",
             value=str(exc).strip(),
         ) from exc
-    audit.append(
+    return count, eligible
+
+
+def merge_entries(
+    conn: Connection,
+    election_id: int,
+    added: Iterable[RegisterEntry],
+    changed: Sequence[tuple[StoredEntry, RegisterEntry, ChangeKind]],
+    *,
+    actor: str,
+    source: str,
+    reason: str,
+    counts: Mapping[str, int],
+    chunk_size: int = CHUNK_SIZE,
+    at: datetime | None = None,
+) -> int:
+    """A later file merged into a draft register, all in the caller's transaction.
+
+    ``added`` are new entries; ``changed`` holds each stored entry the file corrects
+    (``AMEND``), removes or re-decides (``ELIGIBILITY``) with its new content. One
+    ``REGISTER_IMPORT`` audit event carries ``counts`` (what the caller counted: corrected,
+    removed, unchanged...), the entries added and the eligible after, and ``reason``; each
+    changed entry gets a ``register_changes`` row (before and after) under that event.
+    Returns how many entries were added.
+    """
+    if not reason.strip():
+        raise InputError(
+            "the register has entries already: a further file changes it and needs a reason",
+            path=source or None,
+            field="reason",
+            value=reason,
+        )
+    require_state(conn, election_id, ElectionState.DRAFT, doing="import the register")
+    count, eligible = _insert(conn, election_id, added, source, chunk_size)
+    update_rows(
+        conn,
+        register_entries,
+        ("election_id", "person_id"),
+        ("section", "fields", "eligible", "eligibility_reason"),
+        (
+            (
+                election_id,
+                new.person_id,
+                new.section,
+                encode_fields(new.fields),
+                new.eligible,
+                new.eligibility_reason,
+            )
+            for _, new, _ in changed
+        ),
+        chunk_size=chunk_size,
+    )
+    payload: dict[str, JsonValue] = {
+        "source": source,
+        "entries": count,
+        "eligible_at_import": eligible,
+        **{k: v for k, v in counts.items()},
+        "eligible": count_entries(conn, election_id, eligible=True),
+    }
+    event = audit.append(
         conn,
         election_id,
         Action.REGISTER_IMPORT,
         actor=actor,
         reason=reason,
-        payload={"source": source, "entries": count, "eligible_at_import": eligible},
+        payload=payload,
         at=at,
     )
+    sequence = event.event.sequence
+    change_rows = []
+    for before, new, kind in changed:
+        after = StoredEntry(
+            before.id,
+            election_id,
+            new.person_id,
+            new.section,
+            new.fields,
+            new.eligible,
+            new.eligibility_reason,
+        )
+        change_rows.append(
+            {
+                "election_id": election_id,
+                "entry_id": before.id,
+                "kind": kind,
+                "before": before.snapshot(),
+                "after": after.snapshot(),
+                "reason": reason,
+                "actor": actor,
+                "audit_sequence": sequence,
+            }
+        )
+    for start in range(0, len(change_rows), chunk_size):
+        conn.execute(register_changes.insert(), change_rows[start : start + chunk_size])
     return count
+
+
+def decided_by_hand(conn: Connection, election_id: int) -> set[int]:
+    """Ids of the entries whose eligibility was set by :func:`change_eligibility` (a decision
+    with its own reason, which a later file must not undo)."""
+    rc, ae = register_changes.c, audit_events.c
+    query = (
+        sa.select(rc.entry_id)
+        .join(
+            audit_events,
+            sa.and_(ae.election_id == rc.election_id, ae.sequence == rc.audit_sequence),
+        )
+        .where(rc.election_id == election_id)
+        .where(rc.kind == ChangeKind.ELIGIBILITY)
+        .where(ae.action == Action.REGISTER_CHANGE.value)
+    )
+    return {int(i) for i in conn.execute(query).scalars()}
+
+
+def _person(conn: Connection) -> sa.ColumnElement[str]:
+    """The entry's person: its ``person`` field, or else its key (as :func:`eligible_voters`)."""
+    c = register_entries.c
+    if conn.dialect.name == "postgresql":
+        field = sa.func.json_extract_path_text(sa.cast(c.fields, postgresql.JSON), "person")
+    else:
+        field = sa.func.json_extract(c.fields, "$.person")
+    return sa.func.coalesce(field, c.person_id)
+
+
+def eligible_twice(conn: Connection, election_id: int) -> list[tuple[str, list[str]]]:
+    """Each person with more than one eligible entry, and those entries' keys (sorted)."""
+    c = register_entries.c
+    eligible = (
+        sa.select(_person(conn).label("person"), c.person_id.label("key"))
+        .where(c.election_id == election_id)
+        .where(c.eligible.is_(True))
+        .subquery()
+    )
+    repeated = sa.select(eligible.c.person).group_by(eligible.c.person).having(sa.func.count() > 1)
+    rows = conn.execute(
+        sa.select(eligible.c.person, eligible.c.key)
+        .where(eligible.c.person.in_(repeated))
+        .order_by(eligible.c.person, eligible.c.key)
+    )
+    found: dict[str, list[str]] = {}
+    for who, key in rows:
+        found.setdefault(str(who), []).append(str(key))
+    return list(found.items())
+
+
+def eligible_entries_of(conn: Connection, election_id: int, person: str) -> list[str]:
+    """The keys of ``person``'s eligible entries."""
+    c = register_entries.c
+    query = (
+        sa.select(c.person_id)
+        .where(c.election_id == election_id)
+        .where(c.eligible.is_(True))
+        .where(_person(conn) == person)
+        .order_by(c.person_id)
+    )
+    return [str(k) for k in conn.execute(query).scalars()]
 
 
 def decide_eligibility(
