@@ -17,6 +17,7 @@ from tallyroom.count.ballots import SKIP
 from tallyroom.errors import BallotFileError
 from tallyroom.formats.rctab.config import ContestConfig, Provider
 from tallyroom.formats.rctab.cvr import candidate_table, read_contest, read_source
+from tallyroom.formats.rctab.cvr.registry import PROVIDERS
 
 
 def _read(config: ContestConfig) -> object:
@@ -286,6 +287,17 @@ def test_candidates_derived_from_the_source_when_the_config_has_none(case: str) 
     if case == "conversions_from_ess":  # first appearance in the file, not the config's order
         assert derived.names == ("Mookie Blaylock", "Yinka Dare", "George Gervin", "Sedale Threatt")
     assert by_name(read_contest(bare)) == by_name(read_contest(config))
+
+
+# --- the table of providers -------------------------------------------------------------------
+
+
+def test_every_provider_value_is_read_by_its_own_module() -> None:
+    assert set(PROVIDERS) == set(Provider)
+    for value, provider in PROVIDERS.items():
+        module = provider.read_records.__module__
+        assert module == provider.read_candidates.__module__
+        assert module.rsplit(".", 1)[1] == value.name.lower(), value
 
 
 # --- parallel reading and progress ------------------------------------------------------------
