@@ -34,15 +34,13 @@ from tallyroom.count.walk import Status
 from tallyroom.errors import ConfigError
 from tallyroom.formats.rctab.config import ContestConfig, load_config
 from tallyroom.formats.rctab.cvr import candidate_table, declared_candidates, read_contest
-from tallyroom.tabulate.rctab import count_contest
 from tallyroom.tabulate.rctab_cdf import (
-    cdf_allocations,
-    count_with_allocations,
     rctab_cdf_records,
     rctab_record_ids,
     sanitize,
     write_contest_cdf,
 )
+from tallyroom.tabulate.rctab_count import cdf_allocations, count_contest, count_with_allocations
 
 CASES = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "rctab" / "cases"
 COUNTED = sorted(
@@ -163,7 +161,7 @@ def test_allocations_add_up_to_the_round_tallies(path: Path) -> None:
 @needs_cases
 def test_multi_pass_irv_writes_one_report_per_pass(tmp_path: Path) -> None:
     config = case_config("sequential_with_batch")
-    assert config.rules.winner_mode is WinnerMode.MULTI_PASS_IRV
+    assert config.rules.counting.winner_mode is WinnerMode.MULTI_PASS_IRV
     records = read_contest(config)
     table = candidate_table(config)
     run = write_contest_cdf(config, records, table, tmp_path / "cvr_cdf.json")

@@ -62,25 +62,29 @@ TieDecider = Callable[[int, bool, Sequence[str]], str]
 
 @dataclass(frozen=True, slots=True)
 class RctabOptions:
-    """How an RCTab-family count runs. Defaults give plain IRV (one seat, skip overvotes)."""
+    """How an RCTab-family count runs. Defaults give plain IRV (one seat, skip overvotes).
 
-    winner_mode: WinnerMode = WinnerMode.SINGLE_WINNER_MAJORITY
-    seats: int = 1
-    tiebreak_mode: TiebreakMode = TiebreakMode.USE_CANDIDATE_ORDER
-    random_seed: int | None = None
-    overvote_rule: OvervoteRule = OvervoteRule.ALWAYS_SKIP_TO_NEXT_RANK
-    decimal_places: int = 4
-    max_skipped_ranks_allowed: int | None = None  # None: unlimited
-    exhaust_on_duplicate_candidate: bool = False
-    batch_elimination: bool = False
-    continue_until_two_candidates_remain: bool = False
-    first_round_determines_threshold: bool = False
-    non_integer_winning_threshold: bool = False
-    hare_quota: bool = False
-    cutoff_elimination: bool = False
-    percentage_threshold: Decimal | None = None
-    stop_after_round: int | None = None
-    tie_decider: TieDecider | None = None
+    The contest config reader (:mod:`tallyroom.formats.rctab.config`) reads the ``rules``
+    section straight into this record; each field's key there is noted beside it.
+    """
+
+    winner_mode: WinnerMode = WinnerMode.SINGLE_WINNER_MAJORITY  # winnerElectionMode
+    seats: int = 1  # numberOfWinners
+    tiebreak_mode: TiebreakMode = TiebreakMode.USE_CANDIDATE_ORDER  # tiebreakMode
+    random_seed: int | None = None  # randomSeed
+    overvote_rule: OvervoteRule = OvervoteRule.ALWAYS_SKIP_TO_NEXT_RANK  # overvoteRule
+    decimal_places: int = 4  # decimalPlacesForVoteArithmetic
+    max_skipped_ranks_allowed: int | None = None  # maxSkippedRanksAllowed; None: unlimited
+    exhaust_on_duplicate_candidate: bool = False  # exhaustOnDuplicateCandidate
+    batch_elimination: bool = False  # batchElimination
+    continue_until_two_candidates_remain: bool = False  # continueUntilTwoCandidatesRemain
+    first_round_determines_threshold: bool = False  # doesFirstRoundDetermineThreshold
+    non_integer_winning_threshold: bool = False  # nonIntegerWinningThreshold
+    hare_quota: bool = False  # hareQuota
+    cutoff_elimination: bool = False  # cutoffElimination
+    percentage_threshold: Decimal | None = None  # multiSeatBottomsUpPercentageThreshold
+    stop_after_round: int | None = None  # stopTabulationEarlyAfterRound
+    tie_decider: TieDecider | None = None  # not in the config: given when the count runs
 
     @property
     def uses_surpluses(self) -> bool:

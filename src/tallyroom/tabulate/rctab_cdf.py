@@ -1,15 +1,9 @@
 """RCTab's ``generateCdfJson``: the contest's cast vote records as a NIST CDF report, with what
 each ballot counted for in every round of the count.
 
-RCTab (``Tabulator.recordSelectionForCastVoteRecord`` / ``CastVoteRecord.logCdfSnapshotData``,
-``ResultsWriter.generateCdfCvrs``) takes a *snapshot* of a ballot whenever the count assigns it:
-in round 1, and in any later round where it moves to another candidate or becomes inactive.
-The snapshot lists what the ballot keeps with each candidate it helped elect (STV) and, when it
-is active, its current candidate with its current value. A round in which the ballot did not
-move repeats its last snapshot. :func:`cdf_allocations` rebuilds exactly that from the
-:class:`~tallyroom.count.rules.rctab.RoundState` of each round: the engine moves a ballot only
-when its candidate leaves the count, so a ballot was (re)assigned in round ``r`` exactly when
-its recipient or status differs from round ``r - 1``.
+RCTab (``ResultsWriter.generateCdfCvrs``) writes one *snapshot* per ballot and round: what the
+ballot counted for then. The count and those snapshots come from
+:func:`tallyroom.tabulate.rctab_count.count_with_allocations`; this module is the format work.
 
 The report is written by :func:`tallyroom.formats.cdf_json.write_cdf_json` from the records as
 RCTab presents them (:func:`rctab_cdf_records`):
@@ -36,7 +30,6 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
 from tallyroom.count.ballots import (
     OVERVOTE,
@@ -47,17 +40,13 @@ from tallyroom.count.ballots import (
 from tallyroom.count.numbers import Scale
 from tallyroom.count.options import TieDecider, WinnerMode
 from tallyroom.count.record import Count
-from tallyroom.count.rules.rctab import RoundState
-from tallyroom.errors import FormatError
 from tallyroom.formats.cdf_json import CdfReport, RoundAllocation, write_cdf_json
 from tallyroom.formats.rctab.config import ContestConfig, Provider
+from tallyroom.tabulate.rctab_count import count_with_allocations
 
 __all__ = [
     "OVERVOTE_LABEL",
     "CdfRun",
-    "CountedPass",
-    "cdf_allocations",
-    "count_with_allocations",
     "rctab_cdf_records",
     "rctab_record_ids",
     "sanitize",
@@ -67,15 +56,6 @@ __all__ = [
 
 OVERVOTE_LABEL = "overvote"  # RCTab's Tabulator.EXPLICIT_OVERVOTE_LABEL
 _UNSAFE = re.compile(r"[^a-zA-Z0-9_\-.]")
-_MAX_UNITS = np.iinfo(np.int64).max
-
-
-@dataclass(frozen=True, slots=True)
-class CountedPass:
-    """One count (one pass of multi-pass IRV) with where every ballot stood in each round."""
-
-    count: Count
-    rounds: tuple[RoundAllocation, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,97 +69,6 @@ class CdfRun:
 def sanitize(text: str) -> str:
     """RCTab's ``sanitizeStringForOutput``: every character but ``[a-zA-Z0-9_-.]`` to ``_``."""
     return _UNSAFE.sub("_", text)
-
-
-# -- snapshots ----------------------------------------------------------------------------------
-def cdf_allocations(states: Sequence[RoundState], group_of: Codes) -> list[RoundAllocation]:
-    """Per round, what each record counts for in RCTab's CDF snapshot of that round.
-
-    ``states`` are the count's round states in order (from ``tabulate(..., observer=...)``);
-    ``group_of[i]`` is record ``i``'s group in the store that was counted
-    (:meth:`CastVoteRecords.grouped_with_index`).
-    """
-    if not states:
-        return []
-    groups = len(states[0].recipient)
-    if group_of.size and (int(group_of.min()) < 0 or int(group_of.max()) >= groups):
-        raise ValueError("group_of names a group the count does not have")
-    members = _Members(group_of, groups)
-    snap_group = np.empty(0, dtype=np.intp)
-    snap_cand = np.empty(0, dtype=np.int32)
-    snap_units = np.empty(0, dtype=np.int64)
-    previous: RoundState | None = None
-    out: list[RoundAllocation] = []
-    for state in states:
-        if previous is None:
-            logged = np.ones(groups, dtype=bool)
-        else:
-            logged = (state.recipient != previous.recipient) | (state.status != previous.status)
-        # groups not (re)assigned this round repeat their last snapshot
-        unchanged = ~logged[snap_group]
-        parts_g = [snap_group[unchanged]]
-        parts_c = [snap_cand[unchanged]]
-        parts_u = [snap_units[unchanged]]
-        for winner in sorted(state.kept):
-            won_groups, won_units = state.kept[winner]
-            now = logged[won_groups]
-            parts_g.append(won_groups[now].astype(np.intp))
-            parts_c.append(np.full(int(now.sum()), winner, dtype=np.int32))
-            parts_u.append(_units(won_units[now]))
-        active = np.flatnonzero(logged & (state.recipient >= 0))
-        parts_g.append(active)
-        parts_c.append(state.recipient[active].astype(np.int32))
-        parts_u.append(_units(state.value[active]))
-        snap_group = np.concatenate(parts_g)
-        snap_cand = np.concatenate(parts_c)
-        snap_units = np.concatenate(parts_u)
-        out.append(members.expand(snap_group, snap_cand, snap_units))
-        previous = state
-    return out
-
-
-def _units(values: npt.NDArray[np.generic]) -> npt.NDArray[np.int64]:
-    if values.dtype == np.int64:
-        return values.astype(np.int64, copy=False)
-    if values.size and max(int(v) for v in values.tolist()) > _MAX_UNITS:
-        raise FormatError("vote values beyond 18 decimal places cannot be written as CDF shares")
-    return values.astype(np.int64)
-
-
-class _Members:
-    """The records of each group, to spread group-level shares over records."""
-
-    def __init__(self, group_of: Codes, groups: int) -> None:
-        self.order = np.argsort(group_of, kind="stable")
-        self.sizes = np.bincount(group_of, minlength=groups).astype(np.intp)
-        self.starts = np.concatenate(([0], np.cumsum(self.sizes)[:-1])).astype(np.intp)
-
-    def expand(
-        self, group: npt.NDArray[np.intp], cand: Codes, units: npt.NDArray[np.int64]
-    ) -> RoundAllocation:
-        reps = self.sizes[group]
-        share = np.repeat(np.arange(group.size), reps)
-        offset = np.arange(int(reps.sum())) - np.repeat(np.cumsum(reps) - reps, reps)
-        record = self.order[self.starts[group][share] + offset]
-        return RoundAllocation(
-            record=record.astype(np.int32), candidate=cand[share], units=units[share]
-        )
-
-
-# -- counting -----------------------------------------------------------------------------------
-def count_with_allocations(
-    config: ContestConfig,
-    records: CastVoteRecords,
-    table: CandidateTable,
-    *,
-    tie_decider: TieDecider | None = None,
-) -> tuple[CountedPass, ...]:
-    """Count as :func:`tallyroom.tabulate.rctab.count_contest` does, also tracing every ballot."""
-    # imported here so that services.rctab may import this module at its top
-    from tallyroom.tabulate.rctab import count_contest_traced
-
-    passes, group_of = count_contest_traced(config, records, table, tie_decider=tie_decider)
-    return tuple(CountedPass(p.count, tuple(cdf_allocations(p.states, group_of))) for p in passes)
 
 
 # -- the report ---------------------------------------------------------------------------------
@@ -199,7 +88,7 @@ def write_contest_cdf(
     """
     path = Path(out_path)
     passes = count_with_allocations(config, records, table, tie_decider=tie_decider)
-    multi = config.rules.winner_mode is WinnerMode.MULTI_PASS_IRV
+    multi = config.rules.counting.winner_mode is WinnerMode.MULTI_PASS_IRV
     files: list[Path] = []
     for k, done in enumerate(passes, start=1):
         target = path.with_name(f"{path.stem}_{k}{path.suffix}") if multi else path
@@ -224,7 +113,7 @@ def write_records_cdf(
     report = CdfReport(
         contest_name=config.output.contest_name,
         jurisdiction=config.output.contest_jurisdiction,
-        scale=Scale(config.rules.decimal_places),
+        scale=Scale(config.rules.counting.decimal_places),
     )
     if generated is not None:
         report = replace(report, generated=generated)

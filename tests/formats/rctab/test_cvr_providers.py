@@ -17,6 +17,7 @@ from tallyroom.count.ballots import SKIP
 from tallyroom.errors import BallotFileError
 from tallyroom.formats.rctab.config import ContestConfig, Provider
 from tallyroom.formats.rctab.cvr import candidate_table, read_contest, read_source
+from tallyroom.formats.rctab.cvr.registry import PROVIDERS
 
 
 def _read(config: ContestConfig) -> object:
@@ -288,6 +289,17 @@ def test_candidates_derived_from_the_source_when_the_config_has_none(case: str) 
     assert by_name(read_contest(bare)) == by_name(read_contest(config))
 
 
+# --- the table of providers -------------------------------------------------------------------
+
+
+def test_every_provider_value_is_read_by_its_own_module() -> None:
+    assert set(PROVIDERS) == set(Provider)
+    for value, provider in PROVIDERS.items():
+        module = provider.read_records.__module__
+        assert module == provider.read_candidates.__module__
+        assert module.rsplit(".", 1)[1] == value.name.lower(), value
+
+
 # --- parallel reading and progress ------------------------------------------------------------
 
 
@@ -310,6 +322,36 @@ def test_errors_cross_the_process_boundary_intact() -> None:
     err = info.value
     assert err.path is not None and err.path.endswith("max_ranking_enforcement_cvr.csv")
     assert (err.line, err.value) == (2, 4)
+
+
+def test_a_worker_s_error_arrives_as_itself(tmp_path: Path) -> None:
+    """Three ES&S workbooks read by two worker processes; the second has an unknown name."""
+    good = {2: [1, "Yinka Dare"], 3: [2, "Mookie Blaylock", "George Gervin"]}
+    bad = {2: [1, "Yinka Dare"], 3: [2, "Sedale Threatt"], 4: [3, "Mookie Blaylock", "Nobody"]}
+    config = _ess(tmp_path, good)
+    paths = [tmp_path / "cvr.xlsx", write_xlsx(tmp_path / "bad.xlsx", {1: ["id"], **bad})]
+    paths.append(write_xlsx(tmp_path / "more.xlsx", {1: ["id"], **good}))
+    sources = tuple(replace(config.sources[0], file_path=p) for p in paths)
+    contest = replace(config, sources=sources)
+    with pytest.raises(BallotFileError) as info:
+        read_contest(contest, workers=2)
+    err = info.value
+    assert type(err) is BallotFileError
+    assert (err.path, err.line, err.field, err.value) == (
+        str(tmp_path / "bad.xlsx"),
+        4,
+        "column C (rank 2)",
+        "Nobody",
+    )
+    # raised in a worker: the pool chains the worker's own traceback, which shows the reader
+    remote = err.__cause__
+    assert type(remote).__name__ == "_RemoteTraceback"
+    assert "ess.py" in str(remote)
+    # and the same error, field for field, when read in this process
+    with pytest.raises(BallotFileError) as serial:
+        read_contest(contest, workers=1)
+    assert str(serial.value) == str(err)
+    assert serial.value.__cause__ is None
 
 
 @pytest.mark.parametrize("workers", [1, 2])

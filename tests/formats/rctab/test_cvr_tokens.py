@@ -19,7 +19,7 @@ from tallyroom.formats.rctab.cvr import (
 
 
 def _resolver(config: ContestConfig) -> TokenResolver:
-    return TokenResolver(candidate_table(config), config, config.sources[0])
+    return TokenResolver(candidate_table(config), declared_candidates(config), config.sources[0])
 
 
 @pytest.fixture

@@ -3,6 +3,9 @@
 The field list follows RCTab's config documentation (``config_file_documentation.txt``) and
 its ``RawContestConfig``; values may be JSON strings or numbers, as RCTab writes them.
 Validation collects every problem and raises one :class:`ConfigError` listing them all.
+The counting options of the ``rules`` section are read straight into the engine's
+:class:`~tallyroom.count.options.RctabOptions` (:attr:`Rules.counting`); :class:`Rules` adds
+only what is not a counting option (the ranking limit the CVR readers enforce, the description).
 Older option names are accepted (``multiSeatSequentialWinnerTakesAll`` for ``multiPassIrv``,
 ``usePermutationInConfig`` for ``useCandidateOrder``, ``undervoteLabel`` for
 ``skippedRankLabel``).
@@ -17,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from tallyroom.count.options import OvervoteRule, TiebreakMode, WinnerMode
+from tallyroom.count.options import OvervoteRule, RctabOptions, TiebreakMode, WinnerMode
 from tallyroom.errors import ConfigError
 
 __all__ = [
@@ -92,24 +95,11 @@ class CandidateConfig:
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    winner_mode: WinnerMode
-    tiebreak_mode: TiebreakMode
-    overvote_rule: OvervoteRule
-    number_of_winners: int
-    decimal_places: int = 4
-    random_seed: int | None = None
-    max_skipped_ranks_allowed: int | None = None  # None: unlimited
+    """The ``rules`` section: how the count runs, and the ranking limit of the CVRs."""
+
+    counting: RctabOptions
     max_rankings_allowed: int | None = None  # None: "max", the number of declared candidates
-    exhaust_on_duplicate_candidate: bool = False
-    batch_elimination: bool = False
-    continue_until_two_candidates_remain: bool = False
-    first_round_determines_threshold: bool = False
-    non_integer_winning_threshold: bool = False
-    hare_quota: bool = False
-    cutoff_elimination: bool = False
-    bottoms_up_percentage_threshold: Decimal | None = None
-    stop_tabulation_early_after_round: int | None = None
-    rules_description: str = ""
+    description: str = ""  # rulesDescription
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +287,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> ContestConfig:
             sources.append(src)
 
     if rules is not None:
-        _check_rules_against_contest(c, rules, candidates, sources)
+        _check_rules_against_contest(c, rules, sources)
 
     if c.problems:
         raise ConfigError("; ".join(c.problems), path=str(path))
@@ -370,15 +360,14 @@ def _parse_rules(c: _Collector, r: dict[str, Any]) -> Rules | None:
     if None in (mode, tiebreak, overvote, winners):
         return None
     assert winners is not None
-    return Rules(
+    counting = RctabOptions(
         winner_mode=mode,
+        seats=winners,
         tiebreak_mode=tiebreak,
-        overvote_rule=overvote,
-        number_of_winners=winners,
-        decimal_places=places if places is not None else 4,
         random_seed=seed,
+        overvote_rule=overvote,
+        decimal_places=places if places is not None else 4,
         max_skipped_ranks_allowed=skipped,
-        max_rankings_allowed=rankings,
         exhaust_on_duplicate_candidate=flags["exhaustOnDuplicateCandidate"],
         batch_elimination=flags["batchElimination"],
         continue_until_two_candidates_remain=flags["continueUntilTwoCandidatesRemain"],
@@ -386,9 +375,13 @@ def _parse_rules(c: _Collector, r: dict[str, Any]) -> Rules | None:
         non_integer_winning_threshold=flags["nonIntegerWinningThreshold"],
         hare_quota=flags["hareQuota"],
         cutoff_elimination=flags["cutoffElimination"],
-        bottoms_up_percentage_threshold=pct,
-        stop_tabulation_early_after_round=stop_early,
-        rules_description=str(r.get("rulesDescription") or ""),
+        percentage_threshold=pct,
+        stop_after_round=stop_early,
+    )
+    return Rules(
+        counting=counting,
+        max_rankings_allowed=rankings,
+        description=str(r.get("rulesDescription") or ""),
     )
 
 
@@ -452,48 +445,42 @@ def _parse_source(c: _Collector, sr: object, field: str, config_path: Path) -> C
 def _check_rules_against_contest(
     c: _Collector,
     rules: Rules,
-    candidates: list[CandidateConfig],
     sources: list[CvrSource],
 ) -> None:
-    mode = rules.winner_mode
-    n = rules.number_of_winners
+    options = rules.counting
+    mode = options.winner_mode
+    n = options.seats
     if mode is WinnerMode.SINGLE_WINNER_MAJORITY and n != 1:
         c.fail("rules.numberOfWinners", "must be 1 for singleWinnerMajority", n)
     if mode is WinnerMode.BOTTOMS_UP_USING_PERCENTAGE_THRESHOLD:
         if n != 0:
             c.fail("rules.numberOfWinners", "must be 0 for bottomsUpUsingPercentageThreshold", n)
-        if rules.bottoms_up_percentage_threshold is None:
+        if options.percentage_threshold is None:
             c.fail("rules.multiSeatBottomsUpPercentageThreshold", "is required")
     elif n == 0:
         c.fail("rules.numberOfWinners", "0 is only valid for bottomsUpUsingPercentageThreshold")
     if (mode.is_stv or mode is WinnerMode.BOTTOMS_UP) and n < 2:
         c.fail("rules.numberOfWinners", f"must be more than 1 for {mode.value}", n)
-    if rules.batch_elimination and mode not in (
+    if options.batch_elimination and mode not in (
         WinnerMode.SINGLE_WINNER_MAJORITY,
         WinnerMode.MULTI_PASS_IRV,
     ):
         c.fail("rules.batchElimination", f"is not allowed with {mode.value}")
-    if rules.continue_until_two_candidates_remain and mode not in (
+    if options.continue_until_two_candidates_remain and mode not in (
         WinnerMode.SINGLE_WINNER_MAJORITY,
         WinnerMode.MULTI_PASS_IRV,
     ):
         c.fail("rules.continueUntilTwoCandidatesRemain", f"is not allowed with {mode.value}")
-    if rules.hare_quota and rules.non_integer_winning_threshold:
+    if options.hare_quota and options.non_integer_winning_threshold:
         c.fail("rules.hareQuota", "cannot be combined with nonIntegerWinningThreshold")
-    if rules.first_round_determines_threshold and mode.is_stv:
+    if options.first_round_determines_threshold and mode.is_stv:
         c.fail("rules.doesFirstRoundDetermineThreshold", f"is not allowed with {mode.value}")
-    if rules.overvote_rule is OvervoteRule.EXHAUST_IF_MULTIPLE_CONTINUING and any(
+    if options.overvote_rule is OvervoteRule.EXHAUST_IF_MULTIPLE_CONTINUING and any(
         s.overvote_label for s in sources
     ):
         c.fail(
             "rules.overvoteRule",
             "exhaustIfMultipleContinuing needs the overvoted candidates, not an overvote label",
         )
-    declared = [cand for cand in candidates]
-    if (
-        declared
-        and n > len(declared)
-        and mode is not WinnerMode.BOTTOMS_UP_USING_PERCENTAGE_THRESHOLD
-    ):
-        # RCTab accepts this and elects everyone; it is a warning there, kept so here.
-        pass
+    # numberOfWinners above the number of candidates: RCTab accepts it (a warning there) and
+    # elects everyone, and so does the count here.

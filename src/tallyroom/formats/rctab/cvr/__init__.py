@@ -11,6 +11,9 @@ provider           container                                              module
 ``genericCsv``     CSV, one column per candidate holding the rank         :mod:`.generic_csv`
 =================  =====================================================  ==================
 
+Each provider module exposes one :class:`~.provider.CvrProvider` (read the records of a source,
+read the candidates it names), listed once in :mod:`.registry`; :mod:`.contest` reads a contest's
+sources through it and :mod:`.candidates` derives a candidate list from it.
 Every reader maps what the file says at a rank through :class:`TokenResolver` (names, aliases,
 overvote / skipped-rank / write-in labels, overvote delimiter) and refuses bad input with a
 :class:`~tallyroom.errors.BallotFileError` naming the file, line or record, field and value.

@@ -10,7 +10,7 @@
   included, the write-in pseudo-candidate not), as in RCTab's ``getNumDeclaredCandidates``.
 * A config with no candidates: RCTab refuses to tabulate it ("must contain at least 1 declared
   candidate") and only offers to auto-load names in its GUI. Here the names are derived from
-  the sources instead, in file order (see each provider's ``declared_candidates``), with the
+  the sources instead, in file order (each provider's ``read_candidates``), with the
   vendor's candidate code as an alias where the file has one (Dominion, Hart).
 """
 
@@ -24,8 +24,8 @@ from tallyroom.formats.rctab.config import (
     CandidateConfig,
     ContestConfig,
     CvrSource,
-    Provider,
 )
+from tallyroom.formats.rctab.cvr.registry import provider_of
 
 __all__ = ["candidate_table", "declared_candidates", "rank_limit"]
 
@@ -60,7 +60,7 @@ def declared_candidates(config: ContestConfig) -> tuple[CandidateConfig, ...]:
 def _derived(config: ContestConfig) -> tuple[CandidateConfig, ...]:
     merged: dict[str, list[str]] = {}
     for source in config.sources:
-        for cand in _from_source(source, config):
+        for cand in _from_source(source):
             aliases = merged.setdefault(cand.name, [])
             for alias in cand.aliases:
                 if alias != cand.name and alias not in aliases:
@@ -75,17 +75,7 @@ def _derived(config: ContestConfig) -> tuple[CandidateConfig, ...]:
     return tuple(out)
 
 
-def _from_source(source: CvrSource, config: ContestConfig) -> list[CandidateConfig]:
-    from tallyroom.formats.rctab.cvr import cdf, clear_ballot, dominion, ess, generic_csv, hart
-
-    readers = {
-        Provider.ESS: ess.declared_candidates,
-        Provider.CDF: cdf.declared_candidates,
-        Provider.DOMINION: dominion.declared_candidates,
-        Provider.CLEAR_BALLOT: clear_ballot.declared_candidates,
-        Provider.HART: hart.declared_candidates,
-        Provider.GENERIC_CSV: generic_csv.declared_candidates,
-    }
+def _from_source(source: CvrSource) -> list[CandidateConfig]:
     labels = {
         source.overvote_label,
         source.skipped_rank_label,
@@ -93,5 +83,5 @@ def _from_source(source: CvrSource, config: ContestConfig) -> list[CandidateConf
         UNDECLARED_WRITE_IN,
         "",
     }
-    found = readers[source.provider](source, config)
+    found = provider_of(source).read_candidates(source)
     return [c for c in found if c.name not in labels]

@@ -24,21 +24,21 @@ Following RCTab's ``CommonDataFormatReader``:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
-from tallyroom.count.ballots import CandidateTable, CastVoteRecords
+from tallyroom.count.ballots import CastVoteRecords
 from tallyroom.errors import BallotFileError
-from tallyroom.formats.rctab.config import CandidateConfig, ContestConfig, CvrSource
-from tallyroom.formats.rctab.cvr.candidates import rank_limit
-from tallyroom.formats.rctab.cvr.records import RecordsBuilder, located
+from tallyroom.formats.rctab.config import CandidateConfig, CvrSource
+from tallyroom.formats.rctab.cvr.provider import CvrProvider, SourceReading
+from tallyroom.formats.rctab.cvr.records import located
 from tallyroom.formats.rctab.cvr.tokens import TokenError, TokenResolver
 
-__all__ = ["declared_candidates", "read"]
+__all__ = ["PROVIDER", "declared_candidates", "read"]
 
 _NEEDS_ADJUDICATION = "needs-adjudication"
 
@@ -84,18 +84,11 @@ class _Report:
     strict_units: bool
 
 
-def read(
-    source: CvrSource,
-    table: CandidateTable,
-    config: ContestConfig,
-    *,
-    progress: Callable[[int], None] | None = None,
-) -> CastVoteRecords:
+def read(reading: SourceReading) -> CastVoteRecords:
     """Read the records of ``source.contest_id`` from one CDF file."""
-    path = source.file_path
-    report = _open(path, source.contest_id)
-    resolver = TokenResolver(table, config, source)
-    builder = RecordsBuilder(resolver, path, rank_limit(config), progress=progress)
+    path, resolver = reading.path, reading.resolver
+    report = _open(path, reading.source.contest_id)
+    builder = reading.builder()
     codes: dict[str, int] = {}
     for cvr in report.cvrs:
         if cvr.marks is None:
@@ -155,13 +148,16 @@ def read(
     return builder.build()
 
 
-def declared_candidates(source: CvrSource, config: ContestConfig) -> list[CandidateConfig]:
+def declared_candidates(source: CvrSource) -> list[CandidateConfig]:
     """Candidate names of the contest's selections, in the file's order (write-ins left out)."""
     report = _open(source.file_path, source.contest_id)
     names = dict.fromkeys(
         s.name for s in report.selections.values() if not s.write_in and s.name is not None
     )
     return [CandidateConfig(name=n) for n in names]
+
+
+PROVIDER = CvrProvider(read_records=read, read_candidates=declared_candidates)
 
 
 def _selection_code(

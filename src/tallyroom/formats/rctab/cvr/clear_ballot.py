@@ -17,32 +17,24 @@ Unlike RCTab (which splits lines on every comma), quoted CSV fields are honoured
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 
-from tallyroom.count.ballots import CandidateTable, CastVoteRecords
+from tallyroom.count.ballots import CastVoteRecords
 from tallyroom.errors import BallotFileError
-from tallyroom.formats.rctab.config import CandidateConfig, ContestConfig, CvrSource
-from tallyroom.formats.rctab.cvr.candidates import rank_limit
-from tallyroom.formats.rctab.cvr.records import RecordsBuilder, located
-from tallyroom.formats.rctab.cvr.tokens import TokenError, TokenResolver
+from tallyroom.formats.rctab.config import CandidateConfig, CvrSource
+from tallyroom.formats.rctab.cvr.provider import CvrProvider, SourceReading
+from tallyroom.formats.rctab.cvr.records import located
+from tallyroom.formats.rctab.cvr.tokens import TokenError
 
-__all__ = ["declared_candidates", "read"]
+__all__ = ["PROVIDER", "declared_candidates", "read"]
 
 _FIRST_CHOICE = 10
 _BALLOT_ID, _PRECINCT_ID = 3, 4
 
 
-def read(
-    source: CvrSource,
-    table: CandidateTable,
-    config: ContestConfig,
-    *,
-    progress: Callable[[int], None] | None = None,
-) -> CastVoteRecords:
+def read(reading: SourceReading) -> CastVoteRecords:
     """Read the records of ``source.contest_id`` from one Clear Ballot CSV."""
-    path = source.file_path
-    resolver = TokenResolver(table, config, source)
-    builder = RecordsBuilder(resolver, path, rank_limit(config), progress=progress)
+    source, path, resolver = reading.source, reading.path, reading.resolver
+    builder = reading.builder()
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(fh)
@@ -90,7 +82,7 @@ def read(
     return builder.build()
 
 
-def declared_candidates(source: CvrSource, config: ContestConfig) -> list[CandidateConfig]:
+def declared_candidates(source: CvrSource) -> list[CandidateConfig]:
     """The contest's choices in header order (write-in label left out)."""
     path = source.file_path
     try:
@@ -104,6 +96,9 @@ def declared_candidates(source: CvrSource, config: ContestConfig) -> list[Candid
         if choice != source.undeclared_write_in_label
     )
     return [CandidateConfig(name=n) for n in names]
+
+
+PROVIDER = CvrProvider(read_records=read, read_candidates=declared_candidates)
 
 
 def _choices(header: list[str], source: CvrSource, path: object) -> list[tuple[int, int, str]]:

@@ -1,14 +1,15 @@
-"""Reading every source of a contest: dispatch per provider, in parallel when it pays.
+"""Reading every source of a contest: each with its provider, in parallel when it pays.
 
-:func:`read_source` reads one ``cvrFileSources`` entry with its provider's reader;
+:func:`read_source` reads one ``cvrFileSources`` entry with its provider (:mod:`.registry`);
 :func:`read_contest` reads them all and joins them in config order with
 :meth:`CastVoteRecords.concat`.
 
 Large multi-file contests (the 13-workbook Minneapolis benchmark) are read by a pool of worker
 processes, one per idle core (judged from the 1-minute load average), when the sources add up
 to more than :data:`PARALLEL_BYTES`: each worker returns compact numpy arrays, so the cost is
-mostly the reading itself. Errors raised in a worker are re-raised in the caller with their
-file, line, field and value intact.
+mostly the reading itself. An error raised in a worker travels back as itself (pickled: an
+:class:`~tallyroom.errors.InputError` keeps its class, file, line, field and value) and is
+raised again in the caller.
 """
 
 from __future__ import annotations
@@ -17,33 +18,20 @@ import contextlib
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
 from tallyroom.count.ballots import CandidateTable, CastVoteRecords
-from tallyroom.errors import InputError
-from tallyroom.formats.rctab.config import ContestConfig, CvrSource, Provider
-from tallyroom.formats.rctab.cvr import cdf, clear_ballot, dominion, ess, generic_csv, hart
-from tallyroom.formats.rctab.cvr.candidates import candidate_table
+from tallyroom.formats.rctab.config import ContestConfig, CvrSource
+from tallyroom.formats.rctab.cvr.candidates import candidate_table, declared_candidates, rank_limit
+from tallyroom.formats.rctab.cvr.provider import Progress, SourceReading
+from tallyroom.formats.rctab.cvr.registry import provider_of
 
 __all__ = ["PARALLEL_BYTES", "read_contest", "read_source"]
 
 PARALLEL_BYTES = 8 * 1024 * 1024
-
-Progress = Callable[[int], None]
-_Reader = Callable[..., CastVoteRecords]
-
-_READERS: dict[Provider, _Reader] = {
-    Provider.ESS: ess.read,
-    Provider.CDF: cdf.read,
-    Provider.DOMINION: dominion.read,
-    Provider.CLEAR_BALLOT: clear_ballot.read,
-    Provider.HART: hart.read,
-    Provider.GENERIC_CSV: generic_csv.read,
-}
 
 
 def read_source(
@@ -57,7 +45,15 @@ def read_source(
 
     ``progress`` is called now and then with the number of records read so far.
     """
-    return _READERS[source.provider](source, table, config, progress=progress)
+    reading = SourceReading.of(
+        source,
+        config,
+        table,
+        declared=declared_candidates(config),
+        rank_limit=rank_limit(config),
+        progress=progress,
+    )
+    return provider_of(source).read_records(reading)
 
 
 def read_contest(
@@ -121,30 +117,6 @@ def _size(path: Path) -> int:
 
 # --- worker processes ---------------------------------------------------------------------
 
-_Outcome = tuple[
-    CastVoteRecords | None, tuple[str, str, str | None, int | None, str | None, object] | None
-]
-
-
-def _work(source: CvrSource, table: CandidateTable, config: ContestConfig) -> _Outcome:
-    """Read in a worker; an input error travels back as plain fields (exceptions with
-    keyword-only arguments do not survive pickling)."""
-    try:
-        return read_source(source, table, config), None
-    except InputError as err:
-        return None, (
-            type(err).__name__,
-            err.problem,
-            err.path,
-            err.line,
-            err.field,
-            _safe(err.value),
-        )
-
-
-def _safe(value: object) -> object:
-    return value if isinstance(value, (str, int, float, type(None))) else repr(value)
-
 
 def _read_parallel(
     config: ContestConfig, table: CandidateTable, workers: int, progress: Progress | None
@@ -173,31 +145,21 @@ def _run_pool(
     progress: Progress | None,
     context: Any,
 ) -> list[CastVoteRecords]:
-    results: list[CastVoteRecords | None] = [None] * len(config.sources)
+    results: list[CastVoteRecords] = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures: list[Future[_Outcome]] = [
-            pool.submit(_work, source, table, config) for source in config.sources
+        futures: list[Future[CastVoteRecords]] = [
+            pool.submit(read_source, source, table, config) for source in config.sources
         ]
         done = 0
-        for i, future in enumerate(futures):
-            records, error = future.result()
-            if error is not None:
-                for f in futures[i + 1 :]:
-                    f.cancel()
-                raise _rebuild(error)
-            assert records is not None
-            results[i] = records
-            done += len(records)
-            if progress is not None:
-                progress(done)
-    return [r for r in results if r is not None]
-
-
-def _rebuild(error: tuple[str, str, str | None, int | None, str | None, object]) -> InputError:
-    from tallyroom import errors
-
-    kind, problem, path, line, field, value = error
-    cls = getattr(errors, kind, InputError)
-    if not (isinstance(cls, type) and issubclass(cls, InputError)):
-        cls = InputError
-    return cls(problem, path=path, line=line, field=field, value=value)
+        try:
+            for future in futures:
+                records = future.result()  # a worker's error is raised here, as itself
+                results.append(records)
+                done += len(records)
+                if progress is not None:
+                    progress(done)
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+    return results

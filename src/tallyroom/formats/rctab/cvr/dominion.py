@@ -26,32 +26,25 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tallyroom.count.ballots import CandidateTable, CastVoteRecords
+from tallyroom.count.ballots import CastVoteRecords
 from tallyroom.errors import BallotFileError
-from tallyroom.formats.rctab.config import CandidateConfig, ContestConfig, CvrSource
-from tallyroom.formats.rctab.cvr.candidates import rank_limit
+from tallyroom.formats.rctab.config import CandidateConfig, CvrSource
+from tallyroom.formats.rctab.cvr.provider import CvrProvider, SourceReading
 from tallyroom.formats.rctab.cvr.records import RecordsBuilder, located
 from tallyroom.formats.rctab.cvr.tokens import TokenError, TokenResolver
 
-__all__ = ["cvr_files", "declared_candidates", "read"]
+__all__ = ["PROVIDER", "cvr_files", "declared_candidates", "read"]
 
 _INVALID_CONTEST = "InvalidContest"
 _EXPORT_N = re.compile(r"CvrExport_(\d+)\.json")
 
 
-def read(
-    source: CvrSource,
-    table: CandidateTable,
-    config: ContestConfig,
-    *,
-    progress: Callable[[int], None] | None = None,
-) -> CastVoteRecords:
+def read(reading: SourceReading) -> CastVoteRecords:
     """Read the records of ``source.contest_id`` from one Dominion export folder."""
-    folder = source.file_path
+    source, folder = reading.source, reading.path
     contest_id = source.contest_id
     contests = {str(c.get("Id")): c for c in _manifest(folder, "ContestManifest.json")}
     contest = contests.get(contest_id)
@@ -80,30 +73,25 @@ def read(
             for o in _manifest(folder, "OutstackConditionManifest.json")
             if o.get("Description") == _INVALID_CONTEST and isinstance(o.get("Id"), int)
         }
-    limit = contest.get("NumOfRanks")
-    if not isinstance(limit, int) or limit < 1:
-        limit = rank_limit(config)
+    # the contest's own ranking limit overrides the config's (RCTab: isRankingAllowed)
+    own_limit = contest.get("NumOfRanks")
+    limit = own_limit if isinstance(own_limit, int) and own_limit >= 1 else None
 
-    resolver = TokenResolver(table, config, source)
-    uwi_label = source.undeclared_write_in_label
-    builder: RecordsBuilder | None = None
+    exports = cvr_files(folder)
+    builder = reading.builder(path=exports[0], limit=limit)
     codes: dict[str, int] = {}
-    for export in cvr_files(folder):
-        builder = _read_export(
+    for export in exports:
+        _read_export(
             export,
             builder,
-            resolver,
-            limit,
+            reading.resolver,
             contest_id,
             in_contest,
             precincts,
             invalid,
-            uwi_label,
+            source.undeclared_write_in_label,
             codes,
-            progress,
         )
-    if builder is None:  # pragma: no cover - cvr_files() raises when there is no export
-        raise BallotFileError("no CvrExport file", path=str(folder))
     return _with_source(builder.build(), folder)
 
 
@@ -126,7 +114,7 @@ def cvr_files(folder: Path) -> list[Path]:
     return [p for _, p in sorted(numbered)]
 
 
-def declared_candidates(source: CvrSource, config: ContestConfig) -> list[CandidateConfig]:
+def declared_candidates(source: CvrSource) -> list[CandidateConfig]:
     """The manifest's candidates of the contest (file order), with their Dominion id as alias."""
     out: list[CandidateConfig] = []
     for c in _manifest(source.file_path, "CandidateManifest.json"):
@@ -137,22 +125,21 @@ def declared_candidates(source: CvrSource, config: ContestConfig) -> list[Candid
     return out
 
 
+PROVIDER = CvrProvider(read_records=read, read_candidates=declared_candidates)
+
+
 def _read_export(
     export: Path,
-    builder: RecordsBuilder | None,
+    builder: RecordsBuilder,
     resolver: TokenResolver,
-    limit: int,
     contest_id: str,
     in_contest: set[str],
     precincts: dict[str, str] | None,
     invalid: set[int],
     uwi_label: str,
     codes: dict[str, int],
-    progress: Callable[[int], None] | None,
-) -> RecordsBuilder:
+) -> None:
     doc = _load(export)
-    if builder is None:
-        builder = RecordsBuilder(resolver, export, limit, progress=progress)
     builder.path = export  # errors name the export file being read
     sessions = doc.get("Sessions") if isinstance(doc, dict) else None
     if not isinstance(sessions, list):
@@ -207,7 +194,6 @@ def _read_export(
                     batch=str(session.get("BatchId")),
                     record_id=ident,
                 )
-    return builder
 
 
 def _code(

@@ -23,20 +23,18 @@ Each distinct cell text is resolved once and the rank matrix is filled with nump
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import numpy.typing as npt
 
-from tallyroom.count.ballots import CandidateTable, CastVoteRecords
+from tallyroom.count.ballots import CastVoteRecords
 from tallyroom.errors import BallotFileError
-from tallyroom.formats.rctab.config import CandidateConfig, ContestConfig, CvrSource
-from tallyroom.formats.rctab.cvr.candidates import rank_limit
+from tallyroom.formats.rctab.config import CandidateConfig, CvrSource
+from tallyroom.formats.rctab.cvr.provider import CvrProvider, SourceReading
 from tallyroom.formats.rctab.cvr.records import located
-from tallyroom.formats.rctab.cvr.tokens import TokenError, TokenResolver, java_trim
+from tallyroom.formats.rctab.cvr.tokens import TokenError, java_trim
 from tallyroom.formats.rctab.cvr.xlsx import SheetColumns, column_letter, read_sheet
 
-__all__ = ["MISSING_BATCH", "MISSING_PRECINCT", "declared_candidates", "read"]
+__all__ = ["MISSING_BATCH", "MISSING_PRECINCT", "PROVIDER", "declared_candidates", "read"]
 
 MISSING_PRECINCT = "missing_precinct_id"
 MISSING_BATCH = "missing_batch_id"
@@ -44,17 +42,11 @@ MISSING_BATCH = "missing_batch_id"
 Index = npt.NDArray[np.int32]
 
 
-def read(
-    source: CvrSource,
-    table: CandidateTable,
-    config: ContestConfig,
-    *,
-    progress: Callable[[int], None] | None = None,
-) -> CastVoteRecords:
-    """Read one ES&S workbook into records coded against ``table``."""
-    path = source.file_path
+def read(reading: SourceReading) -> CastVoteRecords:
+    """Read one ES&S workbook into records coded against the contest's candidate table."""
+    source, path, resolver = reading.source, reading.path, reading.resolver
     first_col, first_row = _layout(source)
-    limit = rank_limit(config)
+    limit = reading.rank_limit
     rank_cols = list(range(first_col, first_col + limit))
     extra = [
         c - 1
@@ -63,7 +55,6 @@ def read(
     ]
     sheet = read_sheet(path, rank_cols + extra, first_row)
     n = len(sheet.rows)
-    resolver = TokenResolver(table, config, source)
 
     width = limit
     if not source.treat_blank_as_undeclared_write_in:
@@ -99,10 +90,10 @@ def read(
     batch_names: tuple[str, ...] = ()
     if source.batch_column_index is not None:
         batches, batch_names = _labels(sheet, source.batch_column_index - 1, MISSING_BATCH)
-    if progress is not None:
-        progress(n)
+    if reading.progress is not None:
+        reading.progress(n)
     return CastVoteRecords(
-        candidates=table,
+        candidates=reading.table,
         ranks=np.ascontiguousarray(ranks, dtype=np.int32),
         overvote_sets=tuple(resolver.sets.sets),
         precincts=precincts,
@@ -115,7 +106,7 @@ def read(
     )
 
 
-def declared_candidates(source: CvrSource, config: ContestConfig) -> list[CandidateConfig]:
+def declared_candidates(source: CvrSource) -> list[CandidateConfig]:
     """Distinct cell texts of the rank columns, row by row, left to right (labels dropped)."""
     first_col, first_row = _layout(source)
     probe = read_sheet(source.file_path, [first_col], first_row)
@@ -133,6 +124,9 @@ def declared_candidates(source: CvrSource, config: ContestConfig) -> list[Candid
             if part:
                 seen.setdefault(part, None)
     return [CandidateConfig(name=name) for name in seen]
+
+
+PROVIDER = CvrProvider(read_records=read, read_candidates=declared_candidates)
 
 
 def _layout(source: CvrSource) -> tuple[int, int]:

@@ -18,34 +18,26 @@ Following RCTab's ``CsvCvrReader`` and its test cases (``generic_csv_test``,
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 
-from tallyroom.count.ballots import CandidateTable, CastVoteRecords
+from tallyroom.count.ballots import CastVoteRecords
 from tallyroom.errors import BallotFileError
-from tallyroom.formats.rctab.config import CandidateConfig, ContestConfig, CvrSource
-from tallyroom.formats.rctab.cvr.candidates import rank_limit
-from tallyroom.formats.rctab.cvr.records import RecordsBuilder, located
-from tallyroom.formats.rctab.cvr.tokens import TokenError, TokenResolver
+from tallyroom.formats.rctab.config import CandidateConfig, CvrSource
+from tallyroom.formats.rctab.cvr.provider import CvrProvider, SourceReading
+from tallyroom.formats.rctab.cvr.records import located
+from tallyroom.formats.rctab.cvr.tokens import TokenError
 
-__all__ = ["NO_BATCH", "NO_PRECINCT", "declared_candidates", "read"]
+__all__ = ["NO_BATCH", "NO_PRECINCT", "PROVIDER", "declared_candidates", "read"]
 
 NO_PRECINCT = "no precinct id"
 NO_BATCH = "no batch id"
 
 
-def read(
-    source: CvrSource,
-    table: CandidateTable,
-    config: ContestConfig,
-    *,
-    progress: Callable[[int], None] | None = None,
-) -> CastVoteRecords:
+def read(reading: SourceReading) -> CastVoteRecords:
     """Read one generic CSV file."""
-    path = source.file_path
+    source, path, resolver = reading.source, reading.path, reading.resolver
     first_col = _first_col(source)
     first_line = max(2, source.first_vote_row_index or 2)
-    resolver = TokenResolver(table, config, source)
-    builder = RecordsBuilder(resolver, path, rank_limit(config), progress=progress)
+    builder = reading.builder()
     id_col = _index(source.id_column_index)
     precinct_col = _index(source.precinct_column_index)
     batch_col = _index(source.batch_column_index)
@@ -100,7 +92,7 @@ def read(
     return builder.build()
 
 
-def declared_candidates(source: CvrSource, config: ContestConfig) -> list[CandidateConfig]:
+def declared_candidates(source: CvrSource) -> list[CandidateConfig]:
     """The candidate header cells, left to right (write-in column left out)."""
     path = source.file_path
     try:
@@ -114,6 +106,9 @@ def declared_candidates(source: CvrSource, config: ContestConfig) -> list[Candid
         if name != source.undeclared_write_in_label
     ]
     return [CandidateConfig(name=n) for n in dict.fromkeys(names)]
+
+
+PROVIDER = CvrProvider(read_records=read, read_candidates=declared_candidates)
 
 
 def _candidate_columns(

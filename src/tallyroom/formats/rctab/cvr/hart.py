@@ -16,33 +16,25 @@ Following RCTab's ``HartCvrReader``:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
-from tallyroom.count.ballots import CandidateTable, CastVoteRecords
+from tallyroom.count.ballots import CastVoteRecords
 from tallyroom.errors import BallotFileError
-from tallyroom.formats.rctab.config import CandidateConfig, ContestConfig, CvrSource
-from tallyroom.formats.rctab.cvr.candidates import rank_limit
-from tallyroom.formats.rctab.cvr.records import RecordsBuilder, located
+from tallyroom.formats.rctab.config import CandidateConfig, CvrSource
+from tallyroom.formats.rctab.cvr.provider import CvrProvider, SourceReading
+from tallyroom.formats.rctab.cvr.records import located
 from tallyroom.formats.rctab.cvr.tokens import TokenError, TokenResolver
 
-__all__ = ["cvr_files", "declared_candidates", "read"]
+__all__ = ["PROVIDER", "cvr_files", "declared_candidates", "read"]
 
 
-def read(
-    source: CvrSource,
-    table: CandidateTable,
-    config: ContestConfig,
-    *,
-    progress: Callable[[int], None] | None = None,
-) -> CastVoteRecords:
+def read(reading: SourceReading) -> CastVoteRecords:
     """Read the records of ``source.contest_id`` from a folder of Hart CVR files."""
-    folder = source.file_path
-    resolver = TokenResolver(table, config, source)
-    builder = RecordsBuilder(resolver, folder, rank_limit(config), progress=progress)
+    source, folder, resolver = reading.source, reading.path, reading.resolver
+    builder = reading.builder()
     names_of: dict[str, tuple[str | None, Path]] = {}
     for path in cvr_files(folder):
         root = _parse(path)
@@ -90,7 +82,7 @@ def cvr_files(folder: Path) -> list[Path]:
     return files
 
 
-def declared_candidates(source: CvrSource, config: ContestConfig) -> list[CandidateConfig]:
+def declared_candidates(source: CvrSource) -> list[CandidateConfig]:
     """The contest's options in order of appearance: name, with the Hart id as alias."""
     out: dict[str, CandidateConfig] = {}
     for path in cvr_files(source.file_path):
@@ -103,6 +95,9 @@ def declared_candidates(source: CvrSource, config: ContestConfig) -> list[Candid
                 if name not in out:
                     out[name] = CandidateConfig(name=name, aliases=(oid,) if oid != name else ())
     return list(out.values())
+
+
+PROVIDER = CvrProvider(read_records=read, read_candidates=declared_candidates)
 
 
 def _token(oid: str, name: str | None, resolver: TokenResolver, source: CvrSource) -> int:

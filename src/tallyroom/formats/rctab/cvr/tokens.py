@@ -31,8 +31,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tallyroom.count.ballots import OVERVOTE, SKIP, CandidateTable, overvote_set_code
-from tallyroom.formats.rctab.config import UNDECLARED_WRITE_IN, ContestConfig, CvrSource
-from tallyroom.formats.rctab.cvr.candidates import declared_candidates
+from tallyroom.formats.rctab.config import UNDECLARED_WRITE_IN, CandidateConfig, CvrSource
 
 __all__ = ["OvervoteSets", "TokenError", "TokenResolver", "java_trim"]
 
@@ -63,14 +62,20 @@ class OvervoteSets:
 
 
 class TokenResolver:
-    """Maps one source's tokens and cells to codes of ``table`` (see the module docstring)."""
+    """Maps one source's tokens and cells to codes of ``table`` (see the module docstring).
 
-    def __init__(self, table: CandidateTable, config: ContestConfig, source: CvrSource) -> None:
+    ``declared``: the contest's declared candidates (config order, or derived from the sources),
+    whose aliases name the candidates of ``table`` with the same name.
+    """
+
+    def __init__(
+        self, table: CandidateTable, declared: Sequence[CandidateConfig], source: CvrSource
+    ) -> None:
         self.table = table
         self.source = source
         self.sets = OvervoteSets()
         self._names: dict[str, int] = {name: code for code, name in enumerate(table.names)}
-        for cand in declared_candidates(config):
+        for cand in declared:
             if cand.name in self._names:
                 code = self._names[cand.name]
                 for alias in cand.aliases:
