@@ -14,9 +14,9 @@ from collections import Counter
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tallyroom.report.declaration import ContestDeclaration, withheld_sections
 
 from tallyroom.election import ElectionDefinition, parse_definition
+from tallyroom.report.declaration import ContestDeclaration, withheld_sections
 from tallyroom.services.counting import _contest
 
 SECTIONS = ("a", "b", "c", "d")

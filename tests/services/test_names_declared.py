@@ -16,10 +16,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from tallyroom.report.declaration import CandidateResult, Declaration
 
 from tallyroom.errors import FormatError, InputError
 from tallyroom.formats.blt import parse_blt
+from tallyroom.report.declaration import CandidateResult, Declaration
 from tallyroom.services import counting, declaring, nominations, polling
 from tallyroom.services import elections as election_service
 from tallyroom.services import register as register_service
