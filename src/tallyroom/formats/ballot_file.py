@@ -10,7 +10,52 @@ import numpy as np
 from tallyroom.count.ballots import BallotStore, CandidateTable, CastVoteRecords
 from tallyroom.errors import BallotFileError, FormatError
 
-__all__ = ["BallotFile", "read_ballot_file", "write_ballot_file"]
+__all__ = ["BallotFile", "CsvLayout", "ReadNote", "read_ballot_file", "write_ballot_file"]
+
+# The longest field (a name, a cell, a BLT line's token) any reader takes: the csv module's
+# own default limit, applied to every format so that none of them chokes on a runaway field.
+MAX_FIELD = 131_072
+_SHOWN = 60
+
+
+@dataclass(frozen=True, slots=True)
+class ReadNote:
+    """Something a reader did leniently: what, on how many lines, the first of them.
+
+    Notes never change a ballot silently: each tolerance a reader applies is reported here
+    (the CLI prints them on stderr), and ``strict`` reading refuses the file instead.
+    """
+
+    path: str | None
+    what: str
+    lines: int = 0
+    first_line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        if not self.lines:
+            return f"{where}{self.what}"
+        plural = "s" if self.lines != 1 else ""
+        first = f", the first on line {self.first_line}" if self.first_line else ""
+        return f"{where}{self.what} ({self.lines} line{plural}{first})"
+
+
+def shown(value: str) -> str:
+    """A value short enough for a one-line message (long ones cut, their length said)."""
+    if len(value) <= _SHOWN:
+        return value
+    return f"{value[:_SHOWN]}... ({len(value):,} characters)"
+
+
+@dataclass(frozen=True, slots=True)
+class CsvLayout:
+    """How to read a ballot CSV, as the user said it (``None``: let the reader decide)."""
+
+    header: bool | None = None  # True: the first row is a header; False: it is a ballot
+    columns: str | None = None  # which columns hold preferences, e.g. "3-7" or "C:G" or names
+    candidates: tuple[str, ...] | None = None  # the names allowed, in candidate order
+    new_names: bool = False  # names not among ``candidates``: a warning instead of an error
+
 
 _READ_SUFFIXES = {
     ".blt": "blt",
@@ -31,6 +76,7 @@ class BallotFile:
     seats: int  # 0 when the format does not say
     candidates: CandidateTable
     store: BallotStore
+    notes: tuple[ReadNote, ...] = ()
 
 
 def _pick(path: Path, fmt: str, table: dict[str, str], what: str) -> str:
@@ -47,14 +93,22 @@ def _pick(path: Path, fmt: str, table: dict[str, str], what: str) -> str:
         ) from None
 
 
-def read_ballot_file(path: str | Path, fmt: str = "auto") -> BallotFile:
+def read_ballot_file(
+    path: str | Path,
+    fmt: str = "auto",
+    *,
+    strict: bool = False,
+    csv_layout: CsvLayout | None = None,
+) -> BallotFile:
+    """Read ballots; ``strict`` refuses what the readers would otherwise take leniently
+    (each leniency then reported in :attr:`BallotFile.notes`)."""
     p = Path(path)
     kind = _pick(p, fmt, _READ_SUFFIXES, "ballot file")
     if kind == "blt":
         from tallyroom.formats.blt import read_blt
 
-        blt = read_blt(p)
-        return BallotFile(blt.title, blt.seats, blt.candidates, blt.ballots)
+        blt = read_blt(p, strict=strict)
+        return BallotFile(blt.title, blt.seats, blt.candidates, blt.ballots, blt.notes)
     if kind == "preflib":
         from tallyroom.formats.preflib import read_preflib
 
@@ -63,8 +117,8 @@ def read_ballot_file(path: str | Path, fmt: str = "auto") -> BallotFile:
     if kind == "csv":
         from tallyroom.formats.ballot_csv import read_ballot_csv
 
-        cb = read_ballot_csv(p)
-        return BallotFile(p.stem, 0, cb.candidates, cb.ballots)
+        cb = read_ballot_csv(p, layout=csv_layout or CsvLayout())
+        return BallotFile(p.stem, 0, cb.candidates, cb.ballots, cb.notes)
     raise BallotFileError("unknown ballot file format", path=str(p), field="format", value=fmt)
 
 
