@@ -42,7 +42,6 @@ undecodable file each give one line.
 from __future__ import annotations
 
 import csv
-import difflib
 import itertools
 import os
 import re
@@ -600,10 +599,7 @@ def _near(name: str, names: list[str], seen: Counter[str]) -> str | None:
             continue
         if " ".join(other.split()).casefold() == folded:
             return other
-        if (
-            len(name) >= 4
-            and difflib.SequenceMatcher(None, folded, other.casefold()).ratio() >= 0.85
-        ):
+        if len(name) >= 4 and _edits(folded, other.casefold()) <= (1 if len(name) < 8 else 2):
             return other
     return None
 
@@ -665,3 +661,20 @@ def _write(
             writer.writerow([*line, weight])
         else:
             writer.writerows([line] * weight)
+
+
+def _edits(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions, transpositions."""
+    if abs(len(a) - len(b)) > 2:
+        return 3
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[len(b)]
