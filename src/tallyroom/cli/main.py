@@ -18,6 +18,72 @@ from tallyroom.cli.common import one_line_errors
 
 if TYPE_CHECKING:
     from tallyroom.count.record import Count
+    from tallyroom.formats.ballot_file import ReadOptions
+
+
+def _reading_options(func: Any) -> Any:
+    """``--strict`` and the CSV layout options of the commands that read ballot files."""
+    for option in reversed(
+        [
+            click.option(
+                "--strict",
+                is_flag=True,
+                help="Refuse what is otherwise read leniently (and noted on stderr): BLT "
+                "ballot lines without the closing 0, zero padding, text after the title.",
+            ),
+            click.option(
+                "--header/--no-header",
+                "csv_header",
+                default=None,
+                help="CSV: the first row is a header / a ballot (default: decided only when "
+                "certain, else an error asks).",
+            ),
+            click.option(
+                "--columns",
+                "csv_columns",
+                metavar="COLUMNS",
+                help="CSV: the preference columns, by heading or 1-based number and range "
+                "(e.g. 3-7 or 'Rank 1,Rank 2'); the others are passed over.",
+            ),
+            click.option(
+                "--candidates",
+                "csv_candidates",
+                metavar="NAMES",
+                help="CSV: the candidates, comma-separated, in order; any other name is an "
+                "error (see --new-names).",
+            ),
+            click.option(
+                "--new-names",
+                "csv_new_names",
+                is_flag=True,
+                help="CSV: a name not among the candidates is added, with a warning listing "
+                "each new name and its count.",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def _read_options(
+    strict: bool,
+    csv_header: bool | None,
+    csv_columns: str | None,
+    csv_candidates: str | None,
+    csv_new_names: bool,
+) -> ReadOptions:
+    from tallyroom.formats.ballot_file import CsvLayout, ReadOptions
+
+    names = None
+    if csv_candidates is not None:
+        names = tuple(n.strip() for n in csv_candidates.split(",") if n.strip())
+    layout = CsvLayout(csv_header, csv_columns, names, csv_new_names)
+    return ReadOptions(strict=strict, csv=layout)
+
+
+def _echo_notes(notes: Any) -> None:
+    for note in notes:
+        click.echo(f"tallyroom: note: {note}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -150,6 +216,7 @@ def _decisions_from_file(path: Path) -> Callable[[int, bool, Any], str]:
     help="An electoral college section: its ballot file and its weight (1/3, 0.5; all "
     "omitted: equal). Repeatable; counts by the college rule.",
 )
+@_reading_options
 @one_line_errors
 def count(
     ballots: Path | None,
@@ -162,6 +229,7 @@ def count(
     constraint_specs: tuple[str, ...],
     constraint_file: Path | None,
     section_specs: tuple[str, ...],
+    **reading: Any,
 ) -> None:
     """Count a ballot file (BLT, PrefLib, CSV) and print the round-by-round table.
 
@@ -184,12 +252,20 @@ def count(
     try:
         if college:
             result, sections, title, stem = _count_college(
-                ballots, section_specs, fmt, seed, decimals
+                ballots, section_specs, fmt, seed, decimals, _read_options(**reading)
             )
         else:
             assert ballots is not None
             result, title, stem = _count_file(
-                ballots, rule, seats, fmt, seed, decimals, constraint_specs, constraint_file
+                ballots,
+                rule,
+                seats,
+                fmt,
+                seed,
+                decimals,
+                constraint_specs,
+                constraint_file,
+                _read_options(**reading),
             )
             sections = ()
     except TieUnresolved as exc:
@@ -222,6 +298,7 @@ def _count_file(
     decimals: int,
     constraint_specs: tuple[str, ...],
     constraint_file: Path | None,
+    read_options: ReadOptions | None = None,
 ) -> tuple[Count, str, str]:
     """``count``: one ballot file under one rule, with any seat constraints."""
     from tallyroom.count.constraint_spec import (
@@ -234,7 +311,8 @@ def _count_file(
     from tallyroom.formats.ballot_file import read_ballot_file
 
     chosen = get_rule(rule)
-    election = read_ballot_file(ballots, fmt)
+    election = read_ballot_file(ballots, fmt, read_options)
+    _echo_notes(election.notes)
     n_seats = seats if seats is not None else (election.seats or 1)
     cands = election.candidates
     given = ConstraintSet()
@@ -256,7 +334,12 @@ def _count_file(
 
 
 def _count_college(
-    ballots: Path | None, section_specs: tuple[str, ...], fmt: str, seed: int | None, decimals: int
+    ballots: Path | None,
+    section_specs: tuple[str, ...],
+    fmt: str,
+    seed: int | None,
+    decimals: int,
+    read_options: ReadOptions | None = None,
 ) -> tuple[Count, tuple[tuple[str, Count], ...], str, str]:
     """``count --section``: an electoral college from one ballot file per section."""
     from fractions import Fraction
@@ -282,7 +365,8 @@ def _count_college(
         path = Path(spec.path)
         if not path.is_file():
             raise InputError("no such ballot file", field="--section", value=spec.path)
-        files.append(read_ballot_file(path, fmt))
+        files.append(read_ballot_file(path, fmt, read_options))
+        _echo_notes(files[-1].notes)
     reference = files[0].candidates
     sections: list[CollegeSection] = [
         aligned_section(s.name, s.weight, f.store, f.candidates, reference, where=s.path)
@@ -316,12 +400,14 @@ def _count_college(
     default="auto",
     show_default=True,
 )
+@_reading_options
 @one_line_errors
-def convert(source: Path, target: Path, src_fmt: str, dst_fmt: str) -> None:
+def convert(source: Path, target: Path, src_fmt: str, dst_fmt: str, **reading: Any) -> None:
     """Convert ballots between formats (BLT, PrefLib, CSV in; BLT, CSV, NIST CDF JSON out)."""
     from tallyroom.formats.ballot_file import read_ballot_file, write_ballot_file
 
-    election = read_ballot_file(source, src_fmt)
+    election = read_ballot_file(source, src_fmt, _read_options(**reading))
+    _echo_notes(election.notes)
     write_ballot_file(election, target, dst_fmt)
     click.echo(f"wrote {target} ({election.store.total} ballots)", err=True)
 

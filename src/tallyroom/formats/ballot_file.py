@@ -10,7 +10,14 @@ import numpy as np
 from tallyroom.count.ballots import BallotStore, CandidateTable, CastVoteRecords
 from tallyroom.errors import BallotFileError, FormatError
 
-__all__ = ["BallotFile", "CsvLayout", "ReadNote", "read_ballot_file", "write_ballot_file"]
+__all__ = [
+    "BallotFile",
+    "CsvLayout",
+    "ReadNote",
+    "ReadOptions",
+    "read_ballot_file",
+    "write_ballot_file",
+]
 
 # The longest field (a name, a cell, a BLT line's token) any reader takes: the csv module's
 # own default limit, applied to every format so that none of them chokes on a runaway field.
@@ -57,6 +64,14 @@ class CsvLayout:
     new_names: bool = False  # names not among ``candidates``: a warning instead of an error
 
 
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """How to read a ballot file: ``strict`` refuses every leniency; ``csv`` lays out a CSV."""
+
+    strict: bool = False
+    csv: CsvLayout = CsvLayout()
+
+
 _READ_SUFFIXES = {
     ".blt": "blt",
     ".soi": "preflib",
@@ -96,18 +111,17 @@ def _pick(path: Path, fmt: str, table: dict[str, str], what: str) -> str:
 def read_ballot_file(
     path: str | Path,
     fmt: str = "auto",
-    *,
-    strict: bool = False,
-    csv_layout: CsvLayout | None = None,
+    options: ReadOptions | None = None,
 ) -> BallotFile:
-    """Read ballots; ``strict`` refuses what the readers would otherwise take leniently
-    (each leniency then reported in :attr:`BallotFile.notes`)."""
+    """Read ballots. Unless ``options.strict``, the readers take some real files' departures
+    from their format leniently, each reported in :attr:`BallotFile.notes`."""
+    options = options or ReadOptions()
     p = Path(path)
     kind = _pick(p, fmt, _READ_SUFFIXES, "ballot file")
     if kind == "blt":
         from tallyroom.formats.blt import read_blt
 
-        blt = read_blt(p, strict=strict)
+        blt = read_blt(p, strict=options.strict)
         return BallotFile(blt.title, blt.seats, blt.candidates, blt.ballots, blt.notes)
     if kind == "preflib":
         from tallyroom.formats.preflib import read_preflib
@@ -117,7 +131,7 @@ def read_ballot_file(
     if kind == "csv":
         from tallyroom.formats.ballot_csv import read_ballot_csv
 
-        cb = read_ballot_csv(p, layout=csv_layout or CsvLayout())
+        cb = read_ballot_csv(p, layout=options.csv)
         return BallotFile(p.stem, 0, cb.candidates, cb.ballots, cb.notes)
     raise BallotFileError("unknown ballot file format", path=str(p), field="format", value=fmt)
 
