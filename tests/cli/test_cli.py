@@ -207,6 +207,6 @@ def test_csv_columns_candidates_and_new_names(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "new names, not among the candidates, added: 'Dave' (1)" in res.stderr
     res = CliRunner().invoke(
-        main, ["convert", str(src), str(tmp_path / "f.blt"), "--columns", "2-3"]
+        main, ["convert", str(src), str(tmp_path / "f.blt"), "--columns", "2-3", "--header"]
     )
     assert res.exit_code == 0, res.output
