@@ -62,17 +62,13 @@ def test_tied_in_every_round_draws_from_the_hash_set_order() -> None:
 
 
 def test_a_tie_in_round_one_draws_from_the_sorted_names() -> None:
-    breaker = TieBreaker(
-        TiebreakMode.PREVIOUS_ROUND_COUNTS_THEN_RANDOM, ("Bob", "Alice"), seed=1
-    )
+    breaker = TieBreaker(TiebreakMode.PREVIOUS_ROUND_COUNTS_THEN_RANDOM, ("Bob", "Alice"), seed=1)
     tie = breaker.choose(1, ["Bob", "Alice"], DecisionKind.ELIMINATED, [])
     assert tie.chosen == "Bob"  # index 1 of the sorted ["Alice", "Bob"]
 
 
 def test_an_earlier_round_that_separates_them_decides() -> None:
-    breaker = TieBreaker(
-        TiebreakMode.PREVIOUS_ROUND_COUNTS_THEN_RANDOM, ("Alice", "Bob"), seed=1
-    )
+    breaker = TieBreaker(TiebreakMode.PREVIOUS_ROUND_COUNTS_THEN_RANDOM, ("Alice", "Bob"), seed=1)
     history = [{"Alice": 2, "Bob": 4}, {"Alice": 3, "Bob": 3}]
     assert breaker.choose(3, ["Alice", "Bob"], DecisionKind.ELIMINATED, history).chosen == "Alice"
     assert breaker.choose(3, ["Alice", "Bob"], DecisionKind.ELECTED, history).chosen == "Bob"

@@ -469,8 +469,10 @@ class _BltReader:
             return self._dialect_section(data[start:end], start, first_line)
         if scan.early_end is not None:
             return _Parsed(empty_store(), scan.early_end)
+        pos, line = start, first_line  # the offsets rise: count newlines once, not per line
         for bad in scan.bad:
-            line = first_line + data.count(b"\n", start, bad.offset)
+            line += data.count(b"\n", pos, bad.offset)
+            pos = bad.offset
             self.errors.append(self.error(bad.problem, line, bad.field, bad.value))
         if not scan.blocks:
             return _Parsed(empty_store(), None)
@@ -518,8 +520,12 @@ class _BltReader:
             joined = b"\n".join(plain) + b"\n"
             scan = scan_plain(joined + b"\n" * LOOKAHEAD, 0, len(joined), self.n)
             assert scan is not None  # every line was checked to be plain
+            first_at: dict[bytes, int] = {}
+            if scan.bad:  # where each distinct plain line first appears, found in one pass
+                for i, x in enumerate(lines):
+                    first_at.setdefault(_content(x), i)
             for bad in scan.bad:
-                index = next(i for i, x in enumerate(lines) if _content(x) == plain[bad.segment])
+                index = first_at[plain[bad.segment]]
                 self.errors.append(
                     self.error(bad.problem, first_line + index, bad.field, bad.value)
                 )
