@@ -148,3 +148,65 @@ def test_same_result_whatever_the_hash_seed(tmp_path: Path) -> None:
         )
         outputs.append((out / "detailed_report.json").read_text(encoding="utf-8"))
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+# -- reading real files: notes on stderr, --strict, the CSV options ------------------------------
+EVE = '5 1\n1 3 1 5\n1 2\n1 3 1 5 2 4\n0\n"P A"\n"P B"\n"P C"\n"P D"\n"P E"\n"CSM X"\n'
+
+
+def test_lenient_reads_are_noted_on_stderr_and_strict_refuses(tmp_path: Path) -> None:
+    src = tmp_path / "csm.blt"
+    src.write_text(EVE, encoding="utf-8")
+    res = CliRunner().invoke(main, ["count", str(src)])
+    assert res.exit_code == 0, res.output
+    assert f"tallyroom: note: {src}: ballot lines without the closing 0" in res.stderr
+    assert "Elected: P C" in res.stdout
+    res = CliRunner().invoke(main, ["count", str(src), "--strict"])
+    assert res.exit_code == 2
+    assert res.stderr.strip() == (
+        f"tallyroom: error: {src}:2: ballot: a ballot line must end with 0 "
+        "(and 2 more problems) ('1 3 1 5')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("3 1\n", "the file ends before its ballots"),
+        ("2 1\n1 1 0\n0\n" + '"' + "N" * 140_000 + '"\n"B"\n', "longer than 131,072"),
+        ("99999999999999999999999 1\n", "number too large"),
+    ],
+)
+def test_hostile_blt_is_one_line(tmp_path: Path, content: str, words: str) -> None:
+    src = tmp_path / "h.blt"
+    src.write_text(content, encoding="utf-8")
+    res = CliRunner().invoke(main, ["count", str(src)])
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1 and len(res.stderr) < 300
+    assert str(src) in res.stderr and words in res.stderr
+
+
+def test_csv_header_options(tmp_path: Path) -> None:
+    src = tmp_path / "b.csv"
+    src.write_text("Zed,Yan\nAnne,Bob\nYan,\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["count", str(src)])
+    assert res.exit_code == 2 and "--header or --no-header" in res.stderr
+    res = CliRunner().invoke(main, ["count", str(src), "--no-header"])
+    assert res.exit_code == 0 and "Ballots: 3" in res.stdout
+    res = CliRunner().invoke(main, ["count", str(src), "--header"])
+    assert res.exit_code == 0 and "Ballots: 2" in res.stdout
+
+
+def test_csv_columns_candidates_and_new_names(tmp_path: Path) -> None:
+    src = tmp_path / "f.csv"
+    src.write_text("When,Pick A,Pick B\n2024-05-01,Anne,Bob\n2024-05-02,Dave,\n", encoding="utf-8")
+    args = ["count", str(src), "--columns", "2-3", "--candidates", "Anne,Bob"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2
+    assert f"{src}:3: Pick A: not one of the candidates ('Dave')" in res.stderr
+    res = CliRunner().invoke(main, [*args, "--new-names"])
+    assert res.exit_code == 0, res.output
+    assert "new names, not among the candidates, added: 'Dave' (1)" in res.stderr
+    res = CliRunner().invoke(
+        main, ["convert", str(src), str(tmp_path / "f.blt"), "--columns", "2-3", "--header"]
+    )
+    assert res.exit_code == 0, res.output

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from tallyroom.count.ballots import OVERVOTE, SKIP, BallotStore, CandidateTable, overvote_set_code
 from tallyroom.errors import BallotFileError, FormatError
 from tallyroom.formats.ballot_csv import parse_ballot_csv, read_ballot_csv, write_ballot_csv
+from tallyroom.formats.reading import CsvLayout
 
 Item = int | frozenset[int] | None
 
@@ -159,6 +160,10 @@ def test_write_then_read_gives_the_same_ballots(
     out = io.StringIO()
     write_ballot_csv(out, store, table, overvote_delimiter="|", weights=weighted)
     out.seek(0)
+    if not any(w > 0 for w in store.weights.tolist()):  # a header alone is refused
+        with pytest.raises(BallotFileError, match="a header but no ballots"):
+            parse_ballot_csv(out, candidates=table.names, overvote_delimiter="|")
+        return
     back = parse_ballot_csv(out, candidates=table.names, overvote_delimiter="|")
     assert canonical(back.ballots) == canonical(store)
 
@@ -175,3 +180,112 @@ def test_writer_refuses_what_it_cannot_say(tmp_path: Path) -> None:
     )
     with pytest.raises(FormatError, match="overvote_delimiter"):
         write_ballot_csv(tmp_path / "y.csv", both, table)
+
+
+# -- files that used to be misread --------------------------------------------------------------
+def test_a_timestamp_column_is_not_a_preference() -> None:
+    text = (
+        "Timestamp,Email Address,Rank 1,Rank 2\n"
+        "2024/05/01 10:02:11,ann@example.org,Anne,Bob\n"
+        "2024/05/01 10:07:45,bob@example.org,Bob,\n"
+    )
+    got = parse_ballot_csv(io.StringIO(text), path="f.csv")
+    assert got.candidates.names == ("Anne", "Bob")
+    assert got.rank_columns == ("Rank 1", "Rank 2")
+    assert "Timestamp, Email Address" in str(got.notes[0])
+
+
+def test_timestamps_under_an_unknown_heading_are_an_error() -> None:
+    text = "When,Rank 1\n2024-05-01 10:02,Anne\n"
+    with pytest.raises(BallotFileError, match=r"f.csv:2: When: a date or time, not a candidate"):
+        parse_ballot_csv(io.StringIO(text), path="f.csv")
+    got = parse_ballot_csv(io.StringIO(text), path="f.csv", layout=CsvLayout(columns="Rank 1"))
+    assert got.candidates.names == ("Anne",)
+
+
+def test_a_csv_without_a_header_keeps_its_first_ballot() -> None:
+    text = "Anne,Bob\nBob,Anne\nAnne,\n"
+    got = parse_ballot_csv(io.StringIO(text), path="n.csv")
+    assert got.ballots.total == 3
+    assert canonical(got.ballots) == Counter({(0, 1): 1, (1, 0): 1, (0,): 1})
+    told = parse_ballot_csv(io.StringIO(text), path="n.csv", layout=CsvLayout(header=False))
+    assert told.ballots.total == 3
+
+
+def test_when_it_cannot_tell_it_says_so_and_names_the_option() -> None:
+    text = "Zed,Yan\nAnne,Bob\n"
+    with pytest.raises(BallotFileError, match=r"n.csv:1: cannot tell .*--header or --no-header"):
+        parse_ballot_csv(io.StringIO(text), path="n.csv")
+    as_ballot = parse_ballot_csv(io.StringIO(text), path="n.csv", layout=CsvLayout(header=False))
+    assert as_ballot.ballots.total == 2
+    as_header = parse_ballot_csv(io.StringIO(text), path="n.csv", layout=CsvLayout(header=True))
+    assert as_header.ballots.total == 1
+
+
+def test_a_misspelt_name_is_an_error_or_with_new_names_a_warning() -> None:
+    text = "rank1,rank2\nAlice,Bob\nAlice,Bob\nBob,Alice\nAlcie,Bob\n"
+    with pytest.raises(
+        BallotFileError, match=r"m.csv:5: rank1: looks like a misspelling of 'Alice'"
+    ):
+        parse_ballot_csv(io.StringIO(text), path="m.csv")
+    got = parse_ballot_csv(io.StringIO(text), path="m.csv", layout=CsvLayout(new_names=True))
+    assert got.candidates.names == ("Alice", "Bob", "Alcie")
+    assert "'Alcie' (1)" in str(got.notes[0])
+
+
+def test_a_name_not_among_the_given_candidates() -> None:
+    text = "rank1,rank2\nAlice,Dave\nDave,\n"
+    with pytest.raises(BallotFileError, match=r"c.csv:2: rank2: not one of the candidates"):
+        parse_ballot_csv(io.StringIO(text), path="c.csv", candidates=["Alice", "Bob"])
+    layout = CsvLayout(candidates=("Alice", "Bob"), new_names=True)
+    got = parse_ballot_csv(io.StringIO(text), path="c.csv", layout=layout)
+    assert got.candidates.names == ("Alice", "Bob", "Dave")
+    assert "new names" in str(got.notes[0]) and "'Dave' (2)" in str(got.notes[0])
+
+
+def test_google_forms_ranking_grid() -> None:
+    text = (
+        "Timestamp,Rank your choices [Alice],Rank your choices [Bob],Rank your choices [Carol]\n"
+        "5/1/2024 10:02:11,1st choice,2nd choice,\n"
+        "5/1/2024 10:03:40,2nd choice,,1st choice\n"
+        "5/1/2024 10:04:02,1st choice,1st choice,3rd choice\n"
+    )
+    got = parse_ballot_csv(io.StringIO(text), path="g.csv")
+    assert got.candidates.names == ("Alice", "Bob", "Carol")
+    assert canonical(got.ballots) == Counter(
+        {(0, 1): 1, (2, 0): 1, (frozenset({0, 1}), None, 2): 1}
+    )
+
+
+def test_microsoft_forms_grid_with_its_respondent_columns() -> None:
+    text = (
+        "ID,Start time,Completion time,Email,Name,Alice,Bob,Carol\n"
+        "1,5/1/24 10:01:02,5/1/24 10:02:03,anonymous,,2,1,3\n"
+        "2,5/1/24 10:05:00,5/1/24 10:06:00,anonymous,,1,,\n"
+    )
+    got = parse_ballot_csv(io.StringIO(text), path="ms.csv")
+    assert got.candidates.names == ("Alice", "Bob", "Carol")
+    assert canonical(got.ballots) == Counter({(1, 0, 2): 1, (0,): 1})
+    assert got.ids == ("1", "2")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("rank1,rank2\n", "h.csv:1: header: the file has a header but no ballots"),
+        ("rank1\n" + "A" * 140_000 + "\n", "h.csv:2: a field longer than 131,072 characters"),
+    ],
+)
+def test_hostile_csv_gives_one_line(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "h.csv"
+    path.write_text(text)
+    with pytest.raises(BallotFileError) as caught:
+        read_ballot_csv(path)
+    assert str(caught.value) == f"{tmp_path}/{expected}"
+
+
+def test_a_file_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "l.csv"
+    path.write_bytes(b"rank1\nRen\xe9e\n")
+    with pytest.raises(BallotFileError, match=r"l.csv: not UTF-8 text: byte 0xe9"):
+        read_ballot_csv(path)

@@ -17,7 +17,72 @@ from tallyroom import __version__
 from tallyroom.cli.common import one_line_errors
 
 if TYPE_CHECKING:
-    pass
+    from tallyroom.formats.reading import ReadOptions
+
+
+def _reading_options(func: Any) -> Any:
+    """``--strict`` and the CSV layout options of the commands that read ballot files."""
+    for option in reversed(
+        [
+            click.option(
+                "--strict",
+                is_flag=True,
+                help="Refuse what is otherwise read leniently (and noted on stderr): BLT "
+                "ballot lines without the closing 0, zero padding, text after the title.",
+            ),
+            click.option(
+                "--header/--no-header",
+                "csv_header",
+                default=None,
+                help="CSV: the first row is a header / a ballot (default: decided only when "
+                "certain, else an error asks).",
+            ),
+            click.option(
+                "--columns",
+                "csv_columns",
+                metavar="COLUMNS",
+                help="CSV: the preference columns, by heading or 1-based number and range "
+                "(e.g. 3-7 or 'Rank 1,Rank 2'); the others are passed over.",
+            ),
+            click.option(
+                "--candidates",
+                "csv_candidates",
+                metavar="NAMES",
+                help="CSV: the candidates, comma-separated, in order; any other name is an "
+                "error (see --new-names).",
+            ),
+            click.option(
+                "--new-names",
+                "csv_new_names",
+                is_flag=True,
+                help="CSV: a name not among the candidates is added, with a warning listing "
+                "each new name and its count.",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def _read_options(
+    strict: bool,
+    csv_header: bool | None,
+    csv_columns: str | None,
+    csv_candidates: str | None,
+    csv_new_names: bool,
+) -> ReadOptions:
+    from tallyroom.formats.reading import CsvLayout, ReadOptions
+
+    names = None
+    if csv_candidates is not None:
+        names = tuple(n.strip() for n in csv_candidates.split(",") if n.strip())
+    layout = CsvLayout(csv_header, csv_columns, names, csv_new_names)
+    return ReadOptions(strict=strict, csv=layout)
+
+
+def _echo_notes(notes: Any) -> None:
+    for note in notes:
+        click.echo(f"tallyroom: note: {note}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -150,6 +215,7 @@ def _decisions_from_file(path: Path) -> Callable[[int, bool, Any], str]:
     help="An electoral college section: its ballot file and its weight (1/3, 0.5; all "
     "omitted: equal). Repeatable; counts by the college rule.",
 )
+@_reading_options
 @one_line_errors
 def count(
     ballots: Path | None,
@@ -162,6 +228,7 @@ def count(
     constraint_specs: tuple[str, ...],
     constraint_file: Path | None,
     section_specs: tuple[str, ...],
+    **reading: Any,
 ) -> None:
     """Count a ballot file (BLT, PrefLib, CSV) and print the round-by-round table.
 
@@ -186,7 +253,12 @@ def count(
     try:
         if college:
             counted = count_college_files(
-                ballots, section_specs, fmt=fmt, seed=seed, decimals=decimals
+                ballots,
+                section_specs,
+                fmt=fmt,
+                seed=seed,
+                decimals=decimals,
+                read_options=_read_options(**reading),
             )
         else:
             assert ballots is not None
@@ -199,9 +271,11 @@ def count(
                 decimals=decimals,
                 constraint_specs=constraint_specs,
                 constraint_file=constraint_file,
+                read_options=_read_options(**reading),
             )
     except TieUnresolved as exc:
         raise TieUnresolved(exc.tied, exc.purpose + " (draw lots with --seed N)") from None
+    _echo_notes(counted.notes)
     result, title, stem = counted.result, counted.title, counted.stem
     click.echo(count_to_text(result, title=title), nl=False)
     if constraint_specs or constraint_file:
@@ -239,12 +313,14 @@ def count(
     default="auto",
     show_default=True,
 )
+@_reading_options
 @one_line_errors
-def convert(source: Path, target: Path, src_fmt: str, dst_fmt: str) -> None:
+def convert(source: Path, target: Path, src_fmt: str, dst_fmt: str, **reading: Any) -> None:
     """Convert ballots between formats (BLT, PrefLib, CSV in; BLT, CSV, NIST CDF JSON out)."""
     from tallyroom.formats.ballot_file import read_ballot_file, write_ballot_file
 
-    election = read_ballot_file(source, src_fmt)
+    election = read_ballot_file(source, src_fmt, _read_options(**reading))
+    _echo_notes(election.notes)
     write_ballot_file(election, target, dst_fmt)
     click.echo(f"wrote {target} ({election.store.total} ballots)", err=True)
 

@@ -11,7 +11,11 @@ Basic Multilingual Plane), then
 * ``generatePermutation``: as above in an order made once by sorting the names and applying
   ``Collections.shuffle`` with ``java.util.Random(seed)``;
 * ``previousRoundCounts...``: earlier rounds, newest first, keep only the most (when electing)
-  or fewest (when eliminating) votes until one is left; still tied: random, or ask;
+  or fewest (when eliminating) votes until one is left; still tied: random, or ask, among
+  those still in contention. RCTab gathers each earlier round's contenders by iterating a
+  ``java.util.HashSet`` built from the previous list, so after at least one earlier round the
+  list drawn from is in ``HashSet`` iteration order (:func:`java_hash_set_order`), not sorted;
+  with no earlier round (a tie in round 1) it is the sorted list;
 * ``stopCountingAndAsk``: a :data:`TieDecider` supplied by the caller (a file of decisions,
   a prompt) chooses; without one the count stops with :class:`TieUnresolved`.
 """
@@ -25,7 +29,7 @@ from tallyroom.count.options import TiebreakMode, TieDecider
 from tallyroom.count.record import DecisionKind, TieBreak
 from tallyroom.errors import CountError, TieUnresolved
 
-__all__ = ["TieBreaker"]
+__all__ = ["TieBreaker", "java_hash_set_order"]
 
 
 class TieBreaker:
@@ -90,9 +94,12 @@ class TieBreaker:
         contention = names
         for r in range(round_number - 1, 0, -1):
             tally = history[r - 1]
+            # Tiebreak.java: tallies gathered over new HashSet<>(contention), so the survivors
+            # come out in that set's iteration order (the random draw indexes this list)
+            contention = java_hash_set_order(contention)
             votes = {n: tally.get(n, 0) for n in contention}
             target = max(votes.values()) if winner else min(votes.values())
-            contention = sorted(n for n in contention if votes[n] == target)
+            contention = [n for n in contention if votes[n] == target]
             if len(contention) == 1:
                 return self._record(
                     round_number,
@@ -106,7 +113,7 @@ class TieBreaker:
             pick = self._draw(contention)
             how = "still tied in earlier rounds; drawn by lot"
         else:
-            pick = self._ask(round_number, winner, contention)
+            pick = self._ask(round_number, winner, sorted(contention))
             how = "still tied in earlier rounds; chosen by the operator"
         return self._record(round_number, purpose, names, pick, mode.value, how)
 
@@ -140,3 +147,55 @@ class TieBreaker:
             method=method,
             explanation=explanation,
         )
+
+
+# -- java.util.HashSet iteration order (OpenJDK 21, the JDK RCTab is built with) ---------------
+_TREEIFY_THRESHOLD = 8  # HashMap: a bin this long (plus one) is treeified, or the table grows
+_MIN_TREEIFY_CAPACITY = 64
+
+
+def _java_string_hash(text: str) -> int:
+    """``String.hashCode()``: s[0]*31^(n-1) + ... over UTF-16 code units, in 32 bits."""
+    h = 0
+    units = text.encode("utf-16-le")
+    for i in range(0, len(units), 2):
+        h = (31 * h + int.from_bytes(units[i : i + 2], "little")) & 0xFFFFFFFF
+    return h
+
+
+def _table_size_for(cap: int) -> int:
+    """``HashMap.tableSizeFor``: the least power of two at or above ``cap``."""
+    n = 1
+    while n < cap:
+        n *= 2
+    return n
+
+
+def java_hash_set_order(items: Sequence[str]) -> list[str]:
+    """The iteration order of ``new HashSet<>(items)`` (distinct strings) in OpenJDK 21.
+
+    ``HashSet(Collection)`` sizes its map with ``HashMap.newHashMap(max(n, 12))``: a table of
+    ``tableSizeFor(ceil(max(n, 12) / 0.75))`` buckets, so no resize follows from size. Each
+    string goes to bucket ``(h ^ (h >>> 16)) & (capacity - 1)``, ``h`` its ``hashCode``;
+    iteration walks the buckets in order, each bucket in insertion order. A ninth string in
+    one bucket of a table under 64 buckets doubles the table (``treeifyBin``), which keeps each
+    bucket's order; a treeified bin (nine colliding names in a table of 64 or more) is not
+    modelled and raises :class:`CountError` rather than guess.
+    """
+    size = max(len(items), 12)
+    capacity = _table_size_for(-(-size * 4 // 3))  # ceil(size / 0.75)
+    placed: list[tuple[str, int]] = []
+    for name in items:
+        h = _java_string_hash(name)
+        h ^= h >> 16
+        already = sum(1 for _, other in placed if (other ^ h) & (capacity - 1) == 0)
+        placed.append((name, h))
+        if already >= _TREEIFY_THRESHOLD:  # putVal: binCount >= TREEIFY_THRESHOLD - 1
+            if capacity >= _MIN_TREEIFY_CAPACITY:
+                raise CountError(
+                    "cannot reproduce RCTab's order for a tie among more than "
+                    f"{_TREEIFY_THRESHOLD} names that share a hash bucket"
+                )
+            capacity *= 2  # a resize keeps each bucket's order: re-bucketing the list is exact
+    by_bucket = sorted(range(len(placed)), key=lambda i: (placed[i][1] & (capacity - 1), i))
+    return [placed[i][0] for i in by_bucket]

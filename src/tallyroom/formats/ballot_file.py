@@ -9,8 +9,16 @@ import numpy as np
 
 from tallyroom.count.ballots import BallotStore, CandidateTable, CastVoteRecords
 from tallyroom.errors import BallotFileError, FormatError
+from tallyroom.formats.reading import CsvLayout, ReadNote, ReadOptions
 
-__all__ = ["BallotFile", "read_ballot_file", "write_ballot_file"]
+__all__ = [
+    "BallotFile",
+    "CsvLayout",
+    "ReadNote",
+    "ReadOptions",
+    "read_ballot_file",
+    "write_ballot_file",
+]
 
 _READ_SUFFIXES = {
     ".blt": "blt",
@@ -31,6 +39,7 @@ class BallotFile:
     seats: int  # 0 when the format does not say
     candidates: CandidateTable
     store: BallotStore
+    notes: tuple[ReadNote, ...] = ()
 
 
 def _pick(path: Path, fmt: str, table: dict[str, str], what: str) -> str:
@@ -47,14 +56,21 @@ def _pick(path: Path, fmt: str, table: dict[str, str], what: str) -> str:
         ) from None
 
 
-def read_ballot_file(path: str | Path, fmt: str = "auto") -> BallotFile:
+def read_ballot_file(
+    path: str | Path,
+    fmt: str = "auto",
+    options: ReadOptions | None = None,
+) -> BallotFile:
+    """Read ballots. Unless ``options.strict``, the readers take some real files' departures
+    from their format leniently, each reported in :attr:`BallotFile.notes`."""
+    options = options or ReadOptions()
     p = Path(path)
     kind = _pick(p, fmt, _READ_SUFFIXES, "ballot file")
     if kind == "blt":
         from tallyroom.formats.blt import read_blt
 
-        blt = read_blt(p)
-        return BallotFile(blt.title, blt.seats, blt.candidates, blt.ballots)
+        blt = read_blt(p, strict=options.strict)
+        return BallotFile(blt.title, blt.seats, blt.candidates, blt.ballots, blt.notes)
     if kind == "preflib":
         from tallyroom.formats.preflib import read_preflib
 
@@ -63,8 +79,8 @@ def read_ballot_file(path: str | Path, fmt: str = "auto") -> BallotFile:
     if kind == "csv":
         from tallyroom.formats.ballot_csv import read_ballot_csv
 
-        cb = read_ballot_csv(p)
-        return BallotFile(p.stem, 0, cb.candidates, cb.ballots)
+        cb = read_ballot_csv(p, layout=options.csv)
+        return BallotFile(p.stem, 0, cb.candidates, cb.ballots, cb.notes)
     raise BallotFileError("unknown ballot file format", path=str(p), field="format", value=fmt)
 
 

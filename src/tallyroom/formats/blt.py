@@ -25,9 +25,22 @@ into one integer key, and the keys grouped with ``bincount``. Files using the di
 (ids, ``=``, ``-``, nicknames, comments) go through ``Counter`` over the raw lines, so each
 distinct line is parsed once; the plain distinct lines still take the vectorised path.
 
-Problems in ballot lines are collected, each naming file, line, field and value; with
-``strict=True`` (the default) the first is raised, saying how many others there are, and
-with ``strict=False`` the bad lines are left out and listed in :attr:`BltElection.errors`.
+Tolerances (``strict=False``, the default), each reported as a :class:`ReadNote` in
+:attr:`BltElection.notes` and never applied silently; ``strict=True`` refuses them all:
+
+* a ballot line without its closing ``0`` (EVE Online's published CSM ballots) is read as if
+  closed: ``1 4 2`` is ``1 4 2 0``;
+* zeros after the closing ``0`` (blank ranking slots padded out, as in Stack Exchange's election
+  downloads) are dropped: ``1 1 2 0 0`` is ``1 1 2 0``; a candidate after a zero stays an error;
+* after the title, further quoted strings (Droop reads two: the source and a comment) and any
+  unquoted text (Droop ignores it) are passed over;
+* a missing title, and a second quoted string on the title line, are noted in either mode.
+
+Problems in ballot lines are collected, each naming file, line, field and value; by default
+the first is raised, saying how many others there are, and with ``skip_bad_lines=True`` the bad
+lines are left out and listed in :attr:`BltElection.errors`. A ballot file never gives a
+traceback: numbers too large, fields longer than 131,072 characters, a file that ends early
+each give one line naming the file, line and (shortened) value.
 """
 
 from __future__ import annotations
@@ -37,7 +50,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -64,6 +77,7 @@ from tallyroom.formats.blt_scan import (
     scan_plain,
     scan_rows,
 )
+from tallyroom.formats.reading import MAX_FIELD, ReadNote, shown
 
 __all__ = [
     "BltElection",
@@ -79,6 +93,10 @@ Weights = npt.NDArray[np.int64]
 _INT64_LIMIT = 2**63
 _ID_PREFIX = re.compile(rb"(?m)^[ \t]*\([^)\n]*\)")
 _LONE_ZERO = re.compile(rb"(?m)^[ \t]*0+[ \t]*(?:#[^\n]*)?\r?$")
+_MAX_DIGITS = 18  # every 18-digit number fits an int64
+# the problems a lenient read mends by rewriting the line (the scan's and the careful reader's)
+_UNCLOSED = "a ballot line must end with 0"
+_PADDED = "text after the closing 0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +105,8 @@ class BltElection:
 
     ``tie_order`` is Droop's ``[tie ...]`` option: candidate codes in tie-break order, best
     first (``None`` when absent). ``affiliations`` has one entry per candidate (``""`` when
-    the file gives none). ``errors`` lists the ballot lines left out (``strict=False`` only).
+    the file gives none). ``errors`` lists the ballot lines left out (``skip_bad_lines``
+    only); ``notes`` what was read leniently.
     """
 
     title: str
@@ -97,21 +116,93 @@ class BltElection:
     affiliations: tuple[str, ...] = ()
     tie_order: tuple[int, ...] | None = None
     errors: tuple[BallotFileError, ...] = ()
+    notes: tuple[ReadNote, ...] = ()
 
 
 # -- reading -----------------------------------------------------------------------------------
-def read_blt(path: str | os.PathLike[str], *, strict: bool = True) -> BltElection:
-    """Read a BLT file (see the module docstring for the dialects accepted)."""
+def read_blt(
+    path: str | os.PathLike[str], *, strict: bool = False, skip_bad_lines: bool = False
+) -> BltElection:
+    """Read a BLT file (see the module docstring for the dialects and tolerances)."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise BallotFileError(f"cannot read the file: {exc.strerror}", path=str(path)) from exc
-    return parse_blt(data, path=str(path), strict=strict)
+    return parse_blt(data, path=str(path), strict=strict, skip_bad_lines=skip_bad_lines)
 
 
-def parse_blt(data: bytes, *, path: str | None = None, strict: bool = True) -> BltElection:
-    """Parse the bytes of a BLT file; ``path`` only names the file in error messages."""
-    return _BltReader(data, path).read(strict)
+def parse_blt(
+    data: bytes, *, path: str | None = None, strict: bool = False, skip_bad_lines: bool = False
+) -> BltElection:
+    """Parse the bytes of a BLT file; ``path`` only names the file in error messages.
+
+    ``strict`` refuses what is otherwise read leniently (and noted); ``skip_bad_lines`` leaves
+    out bad ballot lines (listed in ``errors``) instead of raising the first.
+    """
+    election = _BltReader(data, path, strict).read(skip_bad_lines=True)
+    mendable = [e for e in election.errors if e.problem in (_UNCLOSED, _PADDED)]
+    if mendable and not strict:
+        mended, notes = _mend(data, mendable, path)
+        again = _BltReader(mended, path, strict).read(skip_bad_lines=True)
+        election = replace(again, notes=(*notes, *again.notes))
+    if election.errors and not skip_bad_lines:
+        raise first_problem(election.errors)
+    return election
+
+
+def _mend(
+    data: bytes, errors: Sequence[BallotFileError], path: str | None
+) -> tuple[bytes, list[ReadNote]]:
+    """The file with each unclosed ballot line closed and each zero-padded one trimmed.
+
+    Lines keep their numbers. A line is mended only when that is all it lacks: an unclosed
+    line gets " 0"; a closed one loses the zeros after its closing 0 if nothing else follows.
+    """
+    lines = data.split(b"\n")
+    closed: list[int] = []
+    trimmed: list[int] = []
+    for err in errors:
+        if err.line is None:
+            continue
+        raw = lines[err.line - 1]
+        cut = raw.find(b"#")
+        body, comment = (raw[:cut], raw[cut:]) if cut >= 0 else (raw, b"")
+        tokens = body.split()
+        start = 1 if tokens and tokens[0].startswith(b"(") else 0  # an OpenSTV ballot id
+        marks = tokens[start + 1 :]  # after the weight
+        if 0 in [_zero_or_none(t) for t in marks]:
+            first = [_zero_or_none(t) for t in marks].index(0)
+            if any(_zero_or_none(t) != 0 for t in marks[first:]):
+                continue  # a preference after a zero: not padding, still an error
+            tokens = tokens[: start + 1 + first + 1]
+            trimmed.append(err.line)
+        else:
+            tokens = [*tokens, b"0"]
+            closed.append(err.line)
+        ending = b"\r" if raw.endswith(b"\r") else b""
+        lines[err.line - 1] = b" ".join(tokens) + (b" " + comment if comment else b"") + ending
+    notes = []
+    if closed:
+        notes.append(
+            ReadNote(
+                path, "ballot lines without the closing 0, read as closed", len(closed), closed[0]
+            )
+        )
+    if trimmed:
+        notes.append(
+            ReadNote(
+                path,
+                "zeros after a ballot's closing 0 (blank slots), dropped",
+                len(trimmed),
+                trimmed[0],
+            )
+        )
+    return b"\n".join(lines), notes
+
+
+def _zero_or_none(tok: bytes) -> int | None:
+    """0 for a zero token, None for anything else (a candidate, ``-``, ``2=3``, a nickname)."""
+    return 0 if tok.isdigit() and not tok.strip(b"0") else None
 
 
 class _Problem(Exception):
@@ -135,9 +226,11 @@ class _Line:
 class _BltReader:
     """One parse of one file (mutable working state; the result is a frozen BltElection)."""
 
-    def __init__(self, data: bytes, path: str | None) -> None:
+    def __init__(self, data: bytes, path: str | None, strict: bool = True) -> None:
         self.data = data[3:] if data.startswith(codecs.BOM_UTF8) else data
         self.path = path
+        self.strict = strict
+        self.notes: list[ReadNote] = []
         self.n = 0
         self.seats = 0
         self.withdrawn: set[int] = set()
@@ -149,14 +242,17 @@ class _BltReader:
     def error(
         self, problem: str, line: int | None, field: str | None = None, value: object = None
     ) -> BallotFileError:
+        if isinstance(value, str):
+            value = shown(value)
         return BallotFileError(problem, path=self.path, line=line, field=field, value=value)
 
     # -- the three sections --------------------------------------------------------------------
-    def read(self, strict: bool) -> BltElection:
+    def read(self, skip_bad_lines: bool) -> BltElection:
         lines = self._lines(0, 1)
         ballot_line = self._header(lines)
         if ballot_line is None:
-            raise self.error("the file ends before its ballots", None)
+            last = self._line_at(len(self.data.rstrip()))
+            raise self.error("the file ends before its ballots", last if self.data else None)
         start, first_number = ballot_line.start, ballot_line.number
         end = self._end_of_ballots(start)
         if end is None:
@@ -175,7 +271,7 @@ class _BltReader:
             again = next(i for i, name in enumerate(names) if name in names[:i])
             line = self._line_at(where[again])
             raise self.error("candidate names must be unique", line, "name", names[again]) from None
-        if strict and self.errors:
+        if not skip_bad_lines and self.errors:
             raise first_problem(self.errors)
         return BltElection(
             title=title,
@@ -185,6 +281,7 @@ class _BltReader:
             affiliations=tuple(affiliations),
             tie_order=self.tie_order,
             errors=tuple(self.errors),
+            notes=tuple(self.notes),
         )
 
     def _lines(self, pos: int, number: int) -> Iterator[_Line]:
@@ -226,6 +323,9 @@ class _BltReader:
 
     def _counts(self, line: _Line) -> None:
         parts = line.text.split()
+        for part in parts:
+            if part.isdigit() and len(part) > _MAX_DIGITS:
+                raise self.error("number too large", line.number, "header", _decode(part))
         values = [_int(p) for p in parts]
         if len(values) != 2 or values[0] is None or values[1] is None:
             raise self.error(
@@ -297,15 +397,26 @@ class _BltReader:
         affiliations: list[str] = []
         where: list[int] = []
         title: str | None = None
+        trailer: list[int] = []  # lines after the title
         for line in lines:
             raw = self.data[line.start : line.end].strip()
             if not raw or raw.startswith(b"#"):
                 continue
             if title is not None:
+                if self.strict:
+                    raise self.error(
+                        "unexpected text after the title",
+                        self._line_at(line.start),
+                        "title",
+                        _decode(raw),
+                    )
+                trailer.append(line.start)
+                continue
+            if len(raw) > MAX_FIELD:
                 raise self.error(
-                    "unexpected text after the title",
+                    f"a line longer than {MAX_FIELD:,} characters",
                     self._line_at(line.start),
-                    "title",
+                    "name",
                     _decode(raw),
                 )
             try:
@@ -318,6 +429,28 @@ class _BltReader:
                 where.append(line.start)
             else:
                 title = name
+                if affiliation:
+                    self.notes.append(
+                        ReadNote(
+                            self.path,
+                            "a second quoted string on the title line ignored "
+                            f"({shown(affiliation)!r})",
+                            1,
+                            self._line_at(line.start),
+                        )
+                    )
+        if trailer:
+            self.notes.append(
+                ReadNote(
+                    self.path,
+                    "text after the title (Droop's source and comment strings, or a trailer) "
+                    "ignored",
+                    len(trailer),
+                    self._line_at(trailer[0]),
+                )
+            )
+        if title is None and len(names) == self.n:
+            self.notes.append(ReadNote(self.path, "no title line; the title is empty"))
         if len(names) < self.n:
             raise self.error(
                 f"the file names {len(names)} of its {self.n} candidates",
@@ -336,8 +469,10 @@ class _BltReader:
             return self._dialect_section(data[start:end], start, first_line)
         if scan.early_end is not None:
             return _Parsed(empty_store(), scan.early_end)
+        pos, line = start, first_line  # the offsets rise: count newlines once, not per line
         for bad in scan.bad:
-            line = first_line + data.count(b"\n", start, bad.offset)
+            line += data.count(b"\n", pos, bad.offset)
+            pos = bad.offset
             self.errors.append(self.error(bad.problem, line, bad.field, bad.value))
         if not scan.blocks:
             return _Parsed(empty_store(), None)
@@ -385,8 +520,12 @@ class _BltReader:
             joined = b"\n".join(plain) + b"\n"
             scan = scan_plain(joined + b"\n" * LOOKAHEAD, 0, len(joined), self.n)
             assert scan is not None  # every line was checked to be plain
+            first_at: dict[bytes, int] = {}
+            if scan.bad:  # where each distinct plain line first appears, found in one pass
+                for i, x in enumerate(lines):
+                    first_at.setdefault(_content(x), i)
             for bad in scan.bad:
-                index = next(i for i, x in enumerate(lines) if _content(x) == plain[bad.segment])
+                index = first_at[plain[bad.segment]]
                 self.errors.append(
                     self.error(bad.problem, first_line + index, bad.field, bad.value)
                 )

@@ -30,6 +30,7 @@ from tallyroom.formats.constraint_spec import (
     parse_constraint_options,
     parse_groups_toml,
 )
+from tallyroom.formats.reading import ReadNote, ReadOptions
 
 __all__ = ["FileCount", "count_college_files", "count_file"]
 
@@ -43,6 +44,7 @@ class FileCount:
     sections: tuple[tuple[str, Count], ...]
     title: str
     stem: str
+    notes: tuple[ReadNote, ...] = ()  # what the readers took leniently, file by file
 
 
 def count_file(
@@ -55,11 +57,12 @@ def count_file(
     decimals: int,
     constraint_specs: Sequence[str] = (),
     constraint_file: Path | None = None,
+    read_options: ReadOptions | None = None,
 ) -> FileCount:
     """One ballot file under one rule, with any seat constraints (``--constraint``, a TOML
     groups file)."""
     chosen = get_rule(rule)
-    election = read_ballot_file(ballots, fmt)
+    election = read_ballot_file(ballots, fmt, read_options)
     n_seats = seats if seats is not None else (election.seats or 1)
     cands = election.candidates
     given = ConstraintSet()
@@ -78,7 +81,7 @@ def count_file(
         ballot_rules=given.ballots,
     )
     result = chosen.count(election.store, cands, params)
-    return FileCount(result, (), election.title or ballots.name, ballots.stem)
+    return FileCount(result, (), election.title or ballots.name, ballots.stem, election.notes)
 
 
 def count_college_files(
@@ -88,6 +91,7 @@ def count_college_files(
     fmt: str,
     seed: int | None,
     decimals: int,
+    read_options: ReadOptions | None = None,
 ) -> FileCount:
     """An electoral college from one ballot file per section (``--section NAME=FILE:WEIGHT``),
     or from one file counted as a college of one section."""
@@ -100,7 +104,7 @@ def count_college_files(
         path = Path(spec.path)
         if not path.is_file():
             raise InputError("no such ballot file", field="--section", value=spec.path)
-        files.append(read_ballot_file(path, fmt))
+        files.append(read_ballot_file(path, fmt, read_options))
     reference = files[0].candidates
     sections: list[CollegeSection] = [
         aligned_section(s.name, s.weight, f.store, f.candidates, reference, where=s.path)
@@ -114,4 +118,6 @@ def count_college_files(
     result = count_college(sections, reference, opts)
     title = files[0].title if ballots is not None else "electoral college"
     parts = tuple((s.name, s.count) for s in result.sections)
-    return FileCount(result.college, parts, title or "electoral college", Path(specs[0].path).stem)
+    notes = tuple(note for f in files for note in f.notes)
+    stem = Path(specs[0].path).stem
+    return FileCount(result.college, parts, title or "electoral college", stem, notes)
