@@ -76,9 +76,10 @@ def test_nominations_to_declaration_and_the_audit_log(empty_url: str, tmp_path: 
     assert "postal 1: 5 papers, 4 cast" in done and "leader: spoilt (blank): 1" in done
     again = tmp_path / "again.csv"
     again.write_text(f"credential,leader\n{voters[0]},Owen Smith\n", encoding="utf-8")
-    assert "refused (already_cast): 1" in run(
-        "voting", "postal", str(again), *cred, "--label", "postal 2", *sel
-    ).output
+    assert (
+        "refused (already_cast): 1"
+        in run("voting", "postal", str(again), *cred, "--label", "postal 2", *sel).output
+    )
     turnout = run("voting", "turnout", *sel).output
     assert "leader: 4 of 6" in turnout and "members: 4 of 6" in turnout
     run("voting", "close", "--reason", "the ballot closed at noon", *sel)

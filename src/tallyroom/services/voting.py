@@ -60,6 +60,7 @@ __all__ = [
     "cast_ballot",
     "cast_ballots",
     "import_postal_batch",
+    "mark_limit",
     "validate_ranking",
 ]
 
@@ -79,6 +80,15 @@ class SpoiltReason:
     ALL = (BLANK, UNREADABLE_CREDENTIAL, INVALID_MARKS)
 
 
+def mark_limit(contest: Contest) -> int:
+    """How many candidates a ballot of ``contest`` may mark (see the module docstring)."""
+    if contest.rule in SINGLE_MARK_RULES:
+        return 1
+    if contest.rule in BLOCK_RULES:
+        return contest.seats
+    return len(contest.candidate_names)
+
+
 def validate_ranking(contest: Contest, ranking: Sequence[str]) -> tuple[int, ...]:
     """The ballot's candidate indexes, or InputError naming the contest, field and value."""
     names = contest.candidate_names
@@ -87,11 +97,7 @@ def validate_ranking(contest: Contest, ranking: Sequence[str]) -> tuple[int, ...
         raise InputError("a ballot is a list of candidate names", field=where, value=ranking)
     if not ranking:
         raise InputError("the ballot marks no candidate", field=where, value=[])
-    limit = len(names)
-    if contest.rule in SINGLE_MARK_RULES:
-        limit = 1
-    elif contest.rule in BLOCK_RULES:
-        limit = contest.seats
+    limit = mark_limit(contest)
     if len(ranking) > limit:
         raise InputError(
             f"at most {limit} candidate(s) may be marked under rule {contest.rule!r}",

@@ -50,6 +50,7 @@ __all__ = [
     "change_eligibility",
     "count_entries",
     "decide_eligibility",
+    "eligibility_digest",
     "eligible_by_section",
     "eligible_voters",
     "encode_fields",
@@ -284,6 +285,28 @@ def eligible_by_section(conn: Connection, election_id: int) -> dict[str, int]:
         .group_by(register_entries.c.section)
     )
     return {str(section): int(n) for section, n in rows}
+
+
+def eligibility_digest(conn: Connection, election_id: int, *, batch: int = 10_000) -> str:
+    """SHA-256 of every entry's eligibility decision and section, in id order: one line
+    ``canonical_json([entry id, person id, section, eligible])`` per entry (``eligible`` is
+    ``true``, ``false`` or ``null``). Logged at the freeze and at the close, recomputed by
+    ``tallyroom audit verify``: an eligibility flipped or a section changed in the database
+    without its register change shows."""
+    c = register_entries.c
+    query = (
+        sa.select(c.id, c.person_id, c.section, c.eligible)
+        .where(c.election_id == election_id)
+        .order_by(c.id)
+    )
+    digest = hashlib.sha256(b"tallyroom eligibility v1\n")
+    text = _ENCODER.encode
+    for entry_id, person, section, eligible in conn.execute(
+        query.execution_options(yield_per=batch)
+    ):
+        line = f"[{int(entry_id)},{text(person)},{text(section)},{text(eligible)}]\n"
+        digest.update(line.encode("utf-8"))
+    return digest.hexdigest()
 
 
 def iter_snapshots(
