@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from tallyroom.audit import box
 from tallyroom.audit.box import BallotElement, BoxDigest, CastElement
+from tallyroom.audit.events import canonical_json
 from tallyroom.audit.record import (
     BoxCounts,
     LoggedFacts,
@@ -88,6 +90,8 @@ def test_any_change_to_one_ballot_changes_the_digest(
 def test_a_ballot_never_reads_as_a_cast() -> None:
     ballot = BallotElement("leader", "members", b"\x01" * 32)
     cast = CastElement(1, 1, "leader", "online", None)
+    for element in (ballot, cast, BallotElement('Jürgen "x"', None, b"\x02" * 32)):
+        assert element.encode() == canonical_json(json.loads(element.encode())).encode()
     assert ballot.encode().startswith(b'["ballot"') and cast.encode().startswith(b'["cast"')
     with pytest.raises(ValueError):
         box.from_bytes(b"\x00" * box.DIGEST_BYTES)
