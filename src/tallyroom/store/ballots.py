@@ -285,6 +285,19 @@ def cast_many(
     return [o for o in outcomes if o is not None]
 
 
+# Built once: this runs in every casting transaction, and building SQLAlchemy constructs each
+# time cost more than the statements themselves (~0.25 ms a transaction on SQLite).
+_SHARD = "SELECT shard, ballots_digest, casts_digest FROM ballot_box WHERE election_id = :e"
+_PICK_FREE = sa.text(_SHARD + " ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED")
+_PICK_ANY = sa.text(_SHARD + " AND shard = :s FOR UPDATE")
+_PICK_SQLITE = sa.text(_SHARD + " AND shard = 0")
+_EXTEND = sa.text(
+    "UPDATE ballot_box SET ballots_digest = :b, casts_digest = :c,"
+    " ballot_count = ballot_count + :nb, cast_count = cast_count + :nc"
+    " WHERE election_id = :e AND shard = :s"
+).bindparams(sa.bindparam("b", type_=sa.LargeBinary()), sa.bindparam("c", type_=sa.LargeBinary()))
+
+
 def _extend_box(
     conn: Connection,
     election_id: int,
@@ -297,32 +310,25 @@ def _extend_box(
     so casting transactions from several processes do not queue on one row; only when every
     shard is held does it wait for one. SQLite has one writer at a time: shard 0 always.
     """
-    pick = (
-        sa.select(ballot_box)
-        .where(ballot_box.c.election_id == election_id)
-        .order_by(ballot_box.c.shard)
-        .limit(1)
-    )
-    row = conn.execute(pick.with_for_update(skip_locked=True)).one_or_none()
-    if row is None:
-        row = conn.execute(
-            pick.where(ballot_box.c.shard == secrets.randbelow(BOX_SHARDS)).with_for_update()
-        ).one_or_none()
+    if conn.dialect.name == "postgresql":
+        row = conn.execute(_PICK_FREE, {"e": election_id}).one_or_none()
+        if row is None:
+            pick = {"e": election_id, "s": secrets.randbelow(BOX_SHARDS)}
+            row = conn.execute(_PICK_ANY, pick).one_or_none()
+    else:
+        row = conn.execute(_PICK_SQLITE, {"e": election_id}).one_or_none()
     if row is None:
         raise StoreError("the election has no ballot box digest", election=election_id)
-    ballots_digest = box.multiply(box.from_bytes(bytes(row.ballots_digest)), new_ballots)
-    casts_digest = box.multiply(box.from_bytes(bytes(row.casts_digest)), new_casts)
-    conn.execute(
-        ballot_box.update()
-        .where(ballot_box.c.election_id == election_id)
-        .where(ballot_box.c.shard == row.shard)
-        .values(
-            ballots_digest=box.to_bytes(ballots_digest),
-            casts_digest=box.to_bytes(casts_digest),
-            ballot_count=row.ballot_count + len(new_ballots),
-            cast_count=row.cast_count + len(new_casts),
-        )
-    )
+    shard, ballots_digest, casts_digest = row
+    values = {
+        "b": box.to_bytes(box.multiply(box.from_bytes(bytes(ballots_digest)), new_ballots)),
+        "c": box.to_bytes(box.multiply(box.from_bytes(bytes(casts_digest)), new_casts)),
+        "nb": len(new_ballots),
+        "nc": len(new_casts),
+        "e": election_id,
+        "s": int(shard),
+    }
+    conn.execute(_EXTEND, values)
 
 
 def box_kept(conn: Connection, election_id: int) -> BoxDigest | None:
