@@ -275,3 +275,25 @@ def test_closing_waits_for_casts_in_flight_and_then_refuses_casts(
     with pytest.raises(LifecycleError):
         _cast(election, 1, b"after the close")
     assert _totals(election) == [(CONTEST, 1, 1)]
+
+
+def test_the_box_digest_does_not_make_casting_transactions_queue_on_postgresql(
+    store: Store, make_election: MakeElection
+) -> None:
+    """Every casting transaction updates the box's digest, but on PostgreSQL each takes a
+    shard no other holds: a second cast commits while the first is still open, as before the
+    digest existed (casts of different voters never waited on each other). SQLite has one
+    writer at a time, digest or not: the second waits for the first's commit."""
+    election = make_election(voters=2)
+    with store.begin() as conn:
+        _cast_in(conn, election, election.secrets[0], CONTEST, b"held open")
+        second = _in_thread(lambda: _cast(election, 1, b"meanwhile"))
+        time.sleep(WAIT)
+        if store.backend == "postgresql":
+            assert second.result(timeout=30), "the second cast must not wait for the first"
+        else:
+            assert not second.done(), "SQLite serialises writers"
+    second.result(timeout=30)
+    with store.read() as conn:
+        rows, _counts, _bad = ballots.box_rows(conn, election.id)
+        assert ballots.box_kept(conn, election.id) == rows and rows.ballot_count == 2
