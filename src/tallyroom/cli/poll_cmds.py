@@ -305,8 +305,8 @@ def verify(slug: str | None, path: Path | None, head: str | None, db: str) -> No
         assert slug is not None
         with open_cli_store(db) as store:
             result = verify_log(store, slug, published_head=published)
+            click.echo(result.summary())  # before the record: an unreadable event stops it
             record = verify_record(store, slug)
-        click.echo(result.summary())
         click.echo(record.summary())
         ok = result.ok and record.ok
     if not ok:
