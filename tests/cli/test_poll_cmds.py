@@ -5,13 +5,17 @@ the downloads, and the audit log verified in the store and as an exported file."
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from importlib.resources import files
 from pathlib import Path
 
 from click.testing import CliRunner, Result
 
+from tallyroom.audit.events import AuditEvent
 from tallyroom.cli.main import main
+from tallyroom.store import audit, elections, open_store
+from tallyroom.store.schema import declaration_files
 
 DEFINITION = str(files("tallyroom").joinpath("examples", "labour-2016.toml"))
 PASS = "sealing passphrase"
@@ -104,6 +108,13 @@ def test_nominations_to_declaration_and_the_audit_log(empty_url: str, tmp_path: 
 
     verified = run("audit", "verify", *sel).output
     assert verified.startswith("audit chain verified")
+    assert "election record verified" in verified and "box-close" in verified
+    # `sha256sum` of each download is the digest the declaration's audit event recorded
+    declared = json.loads(
+        [e for e in _events(empty_url) if e.action.value == "declaration"][-1].payload
+    )
+    for path in downloads.iterdir():
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == declared["files"][path.name]
     shown = run("audit", "show", *sel).output
     assert "the ballot closed at noon" in shown
     log = tmp_path / "log.jsonl"
@@ -117,6 +128,23 @@ def test_nominations_to_declaration_and_the_audit_log(empty_url: str, tmp_path: 
     log.write_text("\n".join([*lines[:-1], json.dumps(event)]) + "\n", encoding="utf-8")
     tampered = run("audit", "verify", "--file", str(log), "--head", head, ok=False)
     assert tampered.exit_code == 1 and "FAILED" in tampered.output and "hash" in tampered.output
+
+    # a database writer edits the published CVRs: the stored log's verification names it
+    with open_store(empty_url) as store, store.begin() as conn:
+        conn.execute(
+            declaration_files.update()
+            .where(declaration_files.c.name == "leader-cvr.blt")
+            .values(content=b"3 1\n1 2 0\n0\n")
+        )
+    edited = run("audit", "verify", *sel, ok=False)
+    assert edited.exit_code == 1 and "election record FAILED" in edited.output
+    assert "download: leader-cvr.blt" in edited.output
+
+
+def _events(url: str) -> list[AuditEvent]:
+    with open_store(url) as store, store.read() as conn:
+        (election,) = elections.list_elections(conn)
+        return [chained.event for chained in audit.events(conn, election.id)]
 
 
 def test_audit_verify_needs_one_source(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from test_voting import Poll, open_poll, save_keys
 
 from tallyroom.errors import TallyroomError
 from tallyroom.services.casting_queue import CastingQueue
-from tallyroom.services.counting import close_voting
+from tallyroom.services.polling import close_voting
 from tallyroom.services.voting import CastRequest
 from tallyroom.store import AlreadyCast, CredentialRejected, LifecycleError, Store, ballots
 from tallyroom.store.ballots import Receipt
@@ -58,7 +58,7 @@ def test_a_crowd_shares_commits_and_each_voter_gets_their_own_answer(crowd: Poll
 def test_a_closed_poll_refuses_the_waiting_voters(crowd: Poll) -> None:
     queue = CastingQueue(crowd.store)
     try:
-        close_voting(crowd.store, crowd.id, actor="ro")
+        close_voting(crowd.store, crowd.slug, actor="ro")
         answer = _try(queue, crowd, crowd.credential["M0"])
     finally:
         queue.close()

@@ -21,7 +21,8 @@ from tallyroom.report.declaration import (
     percent,
     write_cvrs_blt,
 )
-from tallyroom.services.counting import close_voting, count_election, declare
+from tallyroom.services.counting import count_election, declare
+from tallyroom.services.polling import close_voting
 from tallyroom.services.voting import cast_ballot, import_postal_batch
 from tallyroom.store import ElectionState, LifecycleError, Store, audit, elections
 
@@ -67,7 +68,7 @@ def test_the_count_and_declaration_are_exact(voted: Poll) -> None:
     store, election_id = voted.store, voted.id
     with pytest.raises(LifecycleError):  # not before the close
         count_election(store, election_id, voted.key_file, PASSPHRASE)
-    close_voting(store, election_id, actor="ro")
+    close_voting(store, voted.slug, actor="ro")
     decl = count_election(store, election_id, voted.key_file, PASSPHRASE)
 
     leader = decl.contest("leader")
@@ -128,7 +129,7 @@ def test_the_count_and_declaration_are_exact(voted: Poll) -> None:
 
 
 def test_exports(voted: Poll) -> None:
-    close_voting(voted.store, voted.id, actor="ro")
+    close_voting(voted.store, voted.slug, actor="ro")
     decl = count_election(voted.store, voted.id, voted.key_file, PASSPHRASE)
     doc = declaration_json(decl)
     json.dumps(doc)  # plain JSON, no Decimal
@@ -160,7 +161,7 @@ def test_exports(voted: Poll) -> None:
 
 
 def test_the_wrong_passphrase_is_refused(voted: Poll) -> None:
-    close_voting(voted.store, voted.id, actor="ro")
+    close_voting(voted.store, voted.slug, actor="ro")
     with pytest.raises(InputError, match="passphrase"):
         count_election(voted.store, voted.id, voted.key_file, "wrong")
     with voted.store.read() as conn:

@@ -8,8 +8,9 @@ from importlib.resources import files
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Connection
 
-from tallyroom.errors import InputError
+from tallyroom.errors import InputError, StoreError
 from tallyroom.services import credentials as credential_service
 from tallyroom.services import elections as election_service
 from tallyroom.services import register as register_service
@@ -102,6 +103,15 @@ def test_failed_issue_leaves_no_export(store: Store, tmp_path: Path) -> None:
     assert list(tmp_path.glob("out.csv*")) == []
 
 
+def _cast(conn: Connection, election_id: int, credential_hash: bytes, sealed: bytes) -> None:
+    """One ballot in "leader" through the one casting path; its refusal raised."""
+    (outcome,) = ballots.cast_many(
+        conn, election_id, [ballots.CastItem(credential_hash, {"leader": sealed})]
+    )
+    if isinstance(outcome, StoreError):
+        raise outcome
+
+
 def test_reissue_refuses_old_credential_and_second_vote(store: Store, tmp_path: Path) -> None:
     election_id = ready(store, tmp_path)
     key_path, export = tmp_path / "cred.key", tmp_path / "out.csv"
@@ -112,8 +122,8 @@ def test_reissue_refuses_old_credential_and_second_vote(store: Store, tmp_path: 
     key = credential_service.load_or_create_key(key_path, create=False)
     advance(store, election_id, ElectionState.OPEN)
     with store.begin() as conn:
-        record = credentials.authenticate(conn, election_id, key, credential_service.canonical(old))
-        ballots.cast(conn, election_id, "leader", record.id, b"sealed ballot one")
+        credentials.authenticate(conn, election_id, key, credential_service.canonical(old))
+        _cast(conn, election_id, key.digest(credential_service.canonical(old)), b"sealed one")
     new = credential_service.reissue_credential(
         store, "leader", "P1", key_path=key_path, actor="ro", reason="lost"
     )
@@ -121,12 +131,11 @@ def test_reissue_refuses_old_credential_and_second_vote(store: Store, tmp_path: 
     with pytest.raises(CredentialRejected), store.begin() as conn:
         credentials.authenticate(conn, election_id, key, credential_service.canonical(old))
     with pytest.raises(CredentialRejected), store.begin() as conn:
-        ballots.cast(conn, election_id, "leader", record.id, b"sealed ballot two")
+        _cast(conn, election_id, key.digest(credential_service.canonical(old)), b"sealed two")
     with pytest.raises(AlreadyCast), store.begin() as conn:
-        fresh = credentials.authenticate(
-            conn, election_id, key, credential_service.canonical(new.credential)
-        )
-        ballots.cast(conn, election_id, "leader", fresh.id, b"sealed ballot three")
+        fresh = credential_service.canonical(new.credential)
+        credentials.authenticate(conn, election_id, key, fresh)
+        _cast(conn, election_id, key.digest(fresh), b"sealed ballot three")
 
 
 def test_revoke(store: Store, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from tallyroom.election.nominations import NominationProblem, Standing
 from tallyroom.errors import InputError
-from tallyroom.services import declaring, nominations, polling
+from tallyroom.services import audit_log, declaring, nominations, polling
 from tallyroom.services import elections as election_service
 from tallyroom.services import register as register_service
 from tallyroom.services.credentials import issue_credentials, load_or_create_key, revoke_credential
@@ -223,6 +223,11 @@ def test_casting_counting_and_declaring(
         assert ballots.totals(conn, election.id)[0].reconciled
     assert actions[-4:] == ["poll_open", "poll_close", "count", "declaration"]
     assert election_service.election_status(store, slug).state is ElectionState.DECLARED
+    # and the election itself verifies against the log: the box as cast and as closed, the
+    # state, the definition, the register, the published document and downloads
+    record = audit_log.verify_record(store, slug)
+    assert record.ok, record.summary()
+    assert {c.value for c in record.checked} >= {"box-close", "eligibility", "download"}
 
 
 def test_revoked_credentials_and_postal_papers(

@@ -13,7 +13,7 @@ from tallyroom.crypto.credential_key import CredentialKey
 from tallyroom.crypto.credentials import new_credential, normalise_credential
 from tallyroom.crypto.sealing import ElectionKeys
 from tallyroom.errors import InputError
-from tallyroom.services.counting import close_voting
+from tallyroom.services.polling import close_voting
 from tallyroom.services.voting import cast_ballot, import_postal_batch
 from tallyroom.store import (
     AlreadyCast,
@@ -113,6 +113,7 @@ class Poll:
     key_file: Path
     credential: dict[str, str]
     credential_id: dict[str, int]
+    slug: str
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +165,7 @@ def open_poll(
         }
         elections.advance(conn, election.id, ElectionState.CREDENTIALS_ISSUED, actor="ro")
         elections.advance(conn, election.id, ElectionState.OPEN, actor="ro")
-    return Poll(store, election.id, key, key_file, secret, ids)
+    return Poll(store, election.id, key, key_file, secret, ids, election.slug)
 
 
 @pytest.fixture
@@ -241,13 +242,13 @@ def test_a_revoked_credential_is_refused(poll: Poll) -> None:
 
 
 def test_casting_after_the_close_is_refused(poll: Poll) -> None:
-    close_voting(poll.store, poll.id, actor="ro")
+    close_voting(poll.store, poll.slug, actor="ro")
     with pytest.raises(LifecycleError):
         cast_ballot(
             poll.store, poll.id, poll.credential["M0"], {"leader": ["Ann"]}, credential_key=poll.key
         )
     with pytest.raises(LifecycleError):  # final: it cannot be closed (or reopened) again
-        close_voting(poll.store, poll.id, actor="ro")
+        close_voting(poll.store, poll.slug, actor="ro")
 
 
 def test_a_postal_batch_casts_counts_spoilt_papers_and_refuses_online_voters(

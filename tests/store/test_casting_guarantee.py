@@ -1,6 +1,8 @@
 """One ballot per credential per contest is a database guarantee, under real concurrency.
 
-Every test runs on SQLite and on PostgreSQL. The concurrent ones use threads, each with its
+Every cast goes through :func:`tallyroom.store.ballots.cast_many`, the one casting path (the
+service's ``cast_ballots`` and the casting queue call it). Every test runs on SQLite and on
+PostgreSQL. The concurrent ones use threads, each with its
 own connection and transaction, released together by a barrier; the interleaved ones hold
 one transaction open while another tries, and watch the second wait and then be refused.
 """
@@ -14,9 +16,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from conftest import Election, MakeElection
-from tallyroom.errors import DuplicateBallot
+from tallyroom.errors import DuplicateBallot, StoreError
 from tallyroom.store import (
     AlreadyCast,
     CastChannel,
@@ -29,15 +32,37 @@ from tallyroom.store import (
     elections,
     postal,
 )
+from tallyroom.store.ballots import CastItem, Receipt
 from tallyroom.store.schema import ballot_casts
 
 CONTEST = "leader"
 WAIT = 0.5  # seconds a blocked transaction is watched to still be waiting
 
 
+def _cast_in(
+    conn: Connection,
+    election: Election,
+    secret: str,
+    contest: str,
+    sealed: bytes,
+    *,
+    channel: CastChannel = CastChannel.ONLINE,
+    postal_batch_id: int | None = None,
+) -> Receipt:
+    """One voter, one contest, through cast_many; its error raised as the service does."""
+    item = CastItem(election.key.digest(secret), {contest: sealed})
+    (outcome,) = ballots.cast_many(
+        conn, election.id, [item], channel=channel, postal_batch_id=postal_batch_id
+    )
+    if isinstance(outcome, StoreError):
+        raise outcome
+    (receipt,) = outcome
+    return receipt
+
+
 def _cast(election: Election, voter: int, sealed: bytes, contest: str = CONTEST) -> bytes:
     with election.store.begin() as conn:
-        receipt = ballots.cast(conn, election.id, contest, election.credential_ids[voter], sealed)
+        receipt = _cast_in(conn, election, election.secrets[voter], contest, sealed)
     return receipt.digest
 
 
@@ -92,9 +117,9 @@ def test_a_reissued_credential_cannot_vote_again(store: Store, make_election: Ma
         with pytest.raises(CredentialRejected):
             credentials.authenticate(conn, election.id, election.key, election.secrets[0])
     with pytest.raises(AlreadyCast), store.begin() as conn:
-        ballots.cast(conn, election.id, CONTEST, new.id, b"second try, new credential")
+        _cast_in(conn, election, "new-secret", CONTEST, b"second try, new credential")
     with store.begin() as conn:
-        ballots.cast(conn, election.id, "deputy", new.id, b"a contest not yet voted in")
+        _cast_in(conn, election, "new-secret", "deputy", b"a contest not yet voted in")
     assert _totals(election) == [("deputy", 1, 1), (CONTEST, 1, 1)]
 
 
@@ -110,8 +135,8 @@ def test_postal_and_online_share_the_guarantee(store: Store, make_election: Make
     election = make_election(voters=2)
     with store.begin() as conn:
         batch = postal.open_batch(conn, election.id, "batch 001", 2, actor="postal team")
-        ballots.cast(
-            conn, election.id, CONTEST, election.credential_ids[0], b"postal paper 1",
+        _cast_in(
+            conn, election, election.secrets[0], CONTEST, b"postal paper 1",
             channel=CastChannel.POSTAL, postal_batch_id=batch.id,
         )  # fmt: skip
     with pytest.raises(AlreadyCast):
@@ -120,8 +145,8 @@ def test_postal_and_online_share_the_guarantee(store: Store, make_election: Make
         sealed = postal.seal_batch(conn, election.id, batch.id, actor="postal team")
     assert (sealed.casts, sealed.declared_count, sealed.reconciled) == (1, 2, False)
     with pytest.raises(LifecycleError, match="sealed"), store.begin() as conn:
-        ballots.cast(
-            conn, election.id, CONTEST, election.credential_ids[1], b"postal paper 2",
+        _cast_in(
+            conn, election, election.secrets[1], CONTEST, b"postal paper 2",
             channel=CastChannel.POSTAL, postal_batch_id=batch.id,
         )  # fmt: skip
 
@@ -174,6 +199,36 @@ def test_concurrent_casts_by_many_voters_all_land(
     assert _totals(election) == [(CONTEST, voters, voters)]
 
 
+def test_concurrent_batches_with_the_same_voters_store_each_voter_once(
+    store: Store, make_election: MakeElection
+) -> None:
+    """Batches racing each other, every batch holding the same voters in another order: each
+    voter lands exactly once, every other copy is refused, and the box's digest, kept by the
+    batches as they commit (shards on PostgreSQL), is the box's."""
+    voters, contenders = 12, 4
+    election = make_election(voters=voters)
+    barrier = threading.Barrier(contenders)
+
+    def attempt(n: int) -> list[list[Receipt] | StoreError]:
+        order = list(range(voters))[n:] + list(range(voters))[:n]
+        items = [
+            CastItem(election.key.digest(election.secrets[v]), {CONTEST: f"{n}/{v}".encode()})
+            for v in order
+        ]
+        barrier.wait()
+        with store.begin() as conn:
+            return ballots.cast_many(conn, election.id, items)
+
+    with ThreadPoolExecutor(contenders) as pool:
+        results = [o for batch in pool.map(attempt, range(contenders)) for o in batch]
+    assert sum(isinstance(o, list) for o in results) == voters
+    assert sum(isinstance(o, AlreadyCast) for o in results) == voters * (contenders - 1)
+    assert _totals(election) == [(CONTEST, voters, voters)]
+    with store.read() as conn:
+        rows, _counts, bad = ballots.box_rows(conn, election.id)
+        assert ballots.box_kept(conn, election.id) == rows and bad == 0
+
+
 def _in_thread(fn: Callable[[], object]) -> Future[object]:
     pool = ThreadPoolExecutor(1)
     future = pool.submit(fn)
@@ -187,7 +242,7 @@ def test_a_cast_waits_for_an_uncommitted_cast_of_the_same_credential(
 ) -> None:
     election = make_election(voters=1)
     with store.begin() as conn:
-        ballots.cast(conn, election.id, CONTEST, election.credential_ids[0], b"first, held open")
+        _cast_in(conn, election, election.secrets[0], CONTEST, b"first, held open")
         second = _in_thread(lambda: _cast(election, 0, b"second, concurrent"))
         time.sleep(WAIT)
         assert not second.done(), "the second cast must wait for the first transaction"
@@ -212,7 +267,7 @@ def test_closing_waits_for_casts_in_flight_and_then_refuses_casts(
             return elections.advance(conn, election.id, ElectionState.CLOSED, actor="ro")
 
     with store.begin() as conn:
-        ballots.cast(conn, election.id, CONTEST, election.credential_ids[0], b"in flight")
+        _cast_in(conn, election, election.secrets[0], CONTEST, b"in flight")
         closing = _in_thread(close)
         time.sleep(WAIT)
         assert not closing.done(), "the close must wait for the cast in flight"
@@ -220,3 +275,25 @@ def test_closing_waits_for_casts_in_flight_and_then_refuses_casts(
     with pytest.raises(LifecycleError):
         _cast(election, 1, b"after the close")
     assert _totals(election) == [(CONTEST, 1, 1)]
+
+
+def test_the_box_digest_does_not_make_casting_transactions_queue_on_postgresql(
+    store: Store, make_election: MakeElection
+) -> None:
+    """Every casting transaction updates the box's digest, but on PostgreSQL each takes a
+    shard no other holds: a second cast commits while the first is still open, as before the
+    digest existed (casts of different voters never waited on each other). SQLite has one
+    writer at a time, digest or not: the second waits for the first's commit."""
+    election = make_election(voters=2)
+    with store.begin() as conn:
+        _cast_in(conn, election, election.secrets[0], CONTEST, b"held open")
+        second = _in_thread(lambda: _cast(election, 1, b"meanwhile"))
+        time.sleep(WAIT)
+        if store.backend == "postgresql":
+            assert second.result(timeout=30), "the second cast must not wait for the first"
+        else:
+            assert not second.done(), "SQLite serialises writers"
+    second.result(timeout=30)
+    with store.read() as conn:
+        rows, _counts, _bad = ballots.box_rows(conn, election.id)
+        assert ballots.box_kept(conn, election.id) == rows and rows.ballot_count == 2

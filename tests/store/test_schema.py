@@ -7,8 +7,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from conftest import MakeElection
 from tallyroom.errors import ConfigError
-from tallyroom.store import Store, open_store
+from tallyroom.store import Store, ballots, open_store
 from tallyroom.store.migrations import current_revision, downgrade, head_revision, upgrade
 from tallyroom.store.schema import metadata
 
@@ -100,3 +101,24 @@ def test_open_store_reads_paths_and_urls(tmp_path: object) -> None:
     assert "secret" not in repr(pg)
     with pytest.raises(ConfigError, match="unsupported database"):
         open_store("mysql://user:secret@localhost/db")
+
+
+def test_migration_0004_gives_existing_elections_the_box_they_hold(
+    store: Store, make_election: MakeElection
+) -> None:
+    """An election with ballots cast before 0004: downgraded to 0003 (no ballot_box) and
+    upgraded again, its box's digest is computed from the ballots and casts it holds."""
+    election = make_election(voters=3)
+    items = [
+        ballots.CastItem(election.key.digest(s), {"leader": f"sealed {k}".encode()})
+        for k, s in enumerate(election.secrets)
+    ]
+    with store.begin() as conn:
+        ballots.cast_many(conn, election.id, items)
+        kept = ballots.box_kept(conn, election.id)
+    downgrade(store.engine, "0003")
+    upgrade(store.engine)
+    with store.read() as conn:
+        rows, _counts, bad = ballots.box_rows(conn, election.id)
+        assert ballots.box_kept(conn, election.id) == rows == kept and bad == 0
+        assert rows.ballot_count == rows.cast_count == 3

@@ -278,24 +278,38 @@ _HEAD = click.option(
 @_HEAD
 @command(actor=False)
 def verify(slug: str | None, path: Path | None, head: str | None, db: str) -> None:
-    """Check every hash and sequence of the log (stored, or exported with ``audit export``).
+    """Check every hash and sequence of the log (stored, or exported with ``audit export``);
+    for a stored log, also the election against it: the ballot box recomputed from its rows,
+    casts against ballots and receipts, the state, the definition, the register's eligibility
+    and the published documents (each failed check is named).
 
     Exit status 0 when it verifies, 1 when it does not (each failure is listed).
     """
     from tallyroom.errors import InputError
-    from tallyroom.services.audit_log import parse_head, verify_export, verify_log
+    from tallyroom.services.audit_log import (
+        parse_head,
+        verify_export,
+        verify_log,
+        verify_record,
+    )
 
     if (slug is None) == (path is None):
         raise InputError("give --election or --file, one of them", field="--election/--file")
     published = None if head is None else parse_head(head)
+    ok = True
     if path is not None:
         result = verify_export(path, expected_head=published)
+        click.echo(result.summary())
+        ok = result.ok
     else:
         assert slug is not None
         with open_cli_store(db) as store:
             result = verify_log(store, slug, published_head=published)
-    click.echo(result.summary())
-    if not result.ok:
+            click.echo(result.summary())  # before the record: an unreadable event stops it
+            record = verify_record(store, slug)
+        click.echo(record.summary())
+        ok = result.ok and record.ok
+    if not ok:
         raise SystemExit(1)
 
 

@@ -3,6 +3,11 @@
 * :func:`audit_events`: the log as stored, in order, each event with its chain hash;
 * :func:`verify_log`: the stored chain checked against the store's head and, when given, a
   head published earlier (``SEQUENCE:HASH``, as :func:`parse_head` reads it);
+* :func:`verify_record` / :func:`check_record`: the stored election checked against what the
+  log says (:mod:`tallyroom.audit.record`): the ballot box recomputed from its rows against the
+  digest kept while casting and the one recorded at the close, casts = ballots = receipts per
+  contest and section, the lifecycle state, the definition, the register's eligibility, the
+  published results document and downloads;
 * :func:`export_log` / :func:`verify_export`: the log as JSON Lines, one event a line with
   every hashed field and the recorded hash, so that anybody can re-check the chain away from
   the server: ``tallyroom audit verify --file log.jsonl --head SEQUENCE:HASH``.
@@ -10,20 +15,27 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from sqlalchemy.engine import Connection
+
 from tallyroom.audit.chain import ChainedEvent, Head
 from tallyroom.audit.events import AuditEvent
+from tallyroom.audit.record import RecordResult, StoredFacts, logged_facts
+from tallyroom.audit.record import verify_record as compare_record
 from tallyroom.audit.verify import Unreadable, VerificationResult, verify_chain
 from tallyroom.errors import InputError
 from tallyroom.services.elections import get_election
-from tallyroom.store import audit
+from tallyroom.store import audit, ballots, declarations, elections
+from tallyroom.store.eligibility import eligibility_digest
 from tallyroom.store.engine import Store
 
 __all__ = [
     "audit_events",
+    "check_record",
     "event_json",
     "export_log",
     "format_head",
@@ -31,6 +43,7 @@ __all__ = [
     "parse_head",
     "verify_export",
     "verify_log",
+    "verify_record",
 ]
 
 
@@ -84,6 +97,41 @@ def verify_log(
     election = get_election(store, slug)
     with store.read() as conn:
         return audit.verify(conn, election.id, published_head=published_head)
+
+
+def check_record(conn: Connection, election_id: int) -> RecordResult:
+    """Check the stored election against its log, in the caller's transaction (the count calls
+    this in its own, before opening a ballot)."""
+    record = elections.get_election(conn, election_id)
+    box_rows, counts, bad = ballots.box_rows(conn, election_id)
+    stored_doc = declarations.get(conn, election_id)
+    files = {
+        f.name: hashlib.sha256(f.content).hexdigest()
+        for f in declarations.iter_files(conn, election_id)
+    }
+    stored = StoredFacts(
+        state=record.state.value,
+        definition_sha256=hashlib.sha256(record.definition.encode("utf-8")).hexdigest(),
+        definition_column=record.definition_sha256,
+        eligibility_sha256=eligibility_digest(conn, election_id),
+        box_kept=ballots.box_kept(conn, election_id),
+        box_rows=box_rows,
+        counts=counts,
+        bad_receipts=bad,
+        document_sha256=None
+        if stored_doc is None
+        else hashlib.sha256(stored_doc.document.encode("utf-8")).hexdigest(),
+        files=files,
+    )
+    logged = logged_facts(chained.event for chained in audit.events(conn, election_id))
+    return compare_record(stored, logged)
+
+
+def verify_record(store: Store, slug: str) -> RecordResult:
+    """The stored election checked against its audit log (see :func:`check_record`)."""
+    election = get_election(store, slug)
+    with store.read() as conn:
+        return check_record(conn, election.id)
 
 
 def export_log(store: Store, slug: str, path: Path) -> Head:

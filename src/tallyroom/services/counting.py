@@ -1,14 +1,22 @@
-"""Closing the poll, counting the sealed ballots, and declaring the result.
+"""Counting the sealed ballots, and declaring the result (the poll is closed by
+:func:`tallyroom.services.polling.close_voting`, the one close).
 
-* :func:`close_voting`: ``open -> closed``, final (the lifecycle only moves forward), audited.
-* :func:`count_election`: with the returning officer's private key file and passphrase,
-  opens every sealed ballot, shuffles each contest's ballots with the operating system's
+* :func:`count_election`: first checks the stored election against its audit log
+  (:func:`tallyroom.services.audit_log.check_record`: the ballot box recomputed from its rows
+  against the digest kept while casting and the one recorded at the close, casts = ballots =
+  receipts per contest and section, the state, the definition, the register's eligibility)
+  and refuses to count, naming the failed check, if it does not verify. Then, with the
+  returning officer's private key file and passphrase, opens every sealed ballot, checks each
+  one again against its contest's rule and the contest it was sealed for (a ballot that fails
+  stops the count: it is never counted), shuffles each contest's ballots with the operating system's
   CSPRNG (``secrets.SystemRandom``: the order of the cast vote records must not reveal the
   order of casting), runs the contest's rule from the registry and builds the
   :class:`~tallyroom.report.declaration.Declaration`. The first count moves the election
   ``closed -> counted``, recording the SHA-256 of the declaration's JSON; counting again
   later (a recount) gives the same figures and changes nothing.
-* :func:`declare`: ``counted -> declared``, recording the declaration's digest and figures.
+* :func:`declare`: ``counted -> declared``, recording the declaration's digest and figures,
+  the SHA-256 of the stored results document and of every download (what the results page
+  shows and ``tallyroom audit verify`` recomputes).
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from tallyroom.count.rules.registry import BallotKind, RuleParams, get_rule
 from tallyroom.crypto.sealing import BallotOpener, load_private_key
 from tallyroom.election.definition import Contest, ElectionDefinition
 from tallyroom.election.lifecycle import ElectionState
-from tallyroom.errors import InputError
+from tallyroom.errors import CountError, InputError
 from tallyroom.report.declaration import (
     CandidateResult,
     ContestDeclaration,
@@ -41,40 +49,62 @@ from tallyroom.report.declaration import (
     percent,
     withheld_sections,
 )
+from tallyroom.services.audit_log import check_record
 from tallyroom.services.elections import ballot_definition
-from tallyroom.services.voting import SpoiltReason
+from tallyroom.services.voting import BALLOT_FORMAT_VERSION, SpoiltReason, mark_limit
 from tallyroom.store import audit, ballots, declarations, elections, register
 from tallyroom.store.declarations import DeclarationFile
 from tallyroom.store.engine import Store
 
-__all__ = ["close_voting", "count_election", "declaration_digest", "declare"]
+__all__ = ["count_election", "declaration_digest", "declare"]
 
 _COUNTABLE = (ElectionState.CLOSED, ElectionState.COUNTED, ElectionState.DECLARED)
 
 
-def close_voting(store: Store, election_id: int, *, actor: str, reason: str = "") -> None:
-    """Close the poll (final): no ballot is accepted once this has committed."""
-    with store.begin() as conn:
-        elections.advance(conn, election_id, ElectionState.CLOSED, actor=actor, reason=reason)
+def _refuse(contest: str, check: str, detail: str) -> CountError:
+    return CountError(
+        f"the count stopped: a ballot in contest {contest!r} fails the {check!r} check"
+        f" ({detail}); nothing was counted"
+    )
 
 
 def _read(contest: Contest, plaintext: bytes) -> tuple[int, ...] | str:
     """An opened ballot's candidate codes, or the reason it is spoilt (a postal paper's
-    sealed spoilt ballot)."""
+    sealed spoilt ballot); :class:`CountError` naming the check for a ballot that casting
+    could not have produced (one sealed by someone else to the public key, or moved)."""
     try:
         doc = json.loads(plaintext.decode("utf-8"))
-        codes = tuple(int(c) for c in doc["ranking"])
-        name = str(doc["contest"])
+        ranking = doc["ranking"]
+        name = doc["contest"]
         spoilt = doc.get("spoilt")
+        version = doc.get("v")
     except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
-        raise InputError("a ballot does not decode", field="contest", value=contest.name) from None
+        raise _refuse(contest.name, "decode", "not a ballot's canonical JSON") from None
+    if version != BALLOT_FORMAT_VERSION:
+        raise _refuse(contest.name, "version", f"format version {version!r}")
     if name != contest.name:
-        raise InputError("a ballot is not a ballot of this contest", value=contest.name)
-    if spoilt is not None and not codes:
+        raise _refuse(contest.name, "contest", f"sealed for contest {name!r}")
+    if not isinstance(ranking, list) or any(
+        isinstance(c, bool) or not isinstance(c, int) for c in ranking
+    ):
+        raise _refuse(contest.name, "decode", "the ranking is not a list of candidate codes")
+    codes = tuple(ranking)
+    if spoilt is not None:
+        if codes or spoilt not in SpoiltReason.ALL:
+            raise _refuse(contest.name, "spoilt", f"spoilt {spoilt!r} with marks {list(codes)}")
         return str(spoilt)
     n = len(contest.candidate_names)
-    if spoilt is not None or not codes or any(not 0 <= c < n for c in codes):
-        raise InputError("a ballot is not a ballot of this contest", value=contest.name)
+    if not codes:
+        raise _refuse(contest.name, "empty", "no candidate marked")
+    if any(not 0 <= c < n for c in codes):
+        raise _refuse(contest.name, "code-range", f"codes {list(codes)} for {n} candidates")
+    if len(set(codes)) != len(codes):
+        raise _refuse(contest.name, "duplicate-mark", f"codes {list(codes)}")
+    limit = mark_limit(contest)
+    if len(codes) > limit:
+        raise _refuse(
+            contest.name, "too-many-marks", f"{len(codes)} marks, {contest.rule} allows {limit}"
+        )
     return codes
 
 
@@ -205,6 +235,15 @@ def count_election(
     # A write transaction: reading the box share-locks the election row (FOR SHARE), which a
     # read-only PostgreSQL transaction may not do; the first count also advances the state.
     with store.begin() as conn:
+        # Before the state is trusted (it is one of the things checked): the box, the
+        # reconciliation, the state, the definition, the register, the published documents.
+        checked = check_record(conn, election_id)
+        if not checked.ok:
+            failed = ", ".join(c.value for c in checked.failed_checks)
+            raise CountError(
+                f"the count refuses: the election record does not verify (failed: {failed};"
+                f" {checked.first_failure}); run 'tallyroom audit verify'"
+            )
         elections.require_state(conn, election_id, *_COUNTABLE, doing="count")
         record = elections.get_election(conn, election_id)
         if record.ballot_public_key != keys.public:
@@ -263,6 +302,8 @@ def declare(store: Store, election_id: int, decl: Declaration, *, actor: str) ->
     # every file is built before anything changes: a declaration that cannot be written
     # leaves the election as it was, and can be retried
     files = [DeclarationFile(*f) for f in declaration_downloads(decl)]
+    # The exact bytes stored and served: `sha256sum` of a download gives the same digest.
+    hashes: dict[str, JsonValue] = {f.name: hashlib.sha256(f.content).hexdigest() for f in files}
     with store.begin() as conn:
         if elections.get_election(conn, election_id).state is ElectionState.CLOSED:
             _counted(conn, election_id, decl, actor)
@@ -271,6 +312,11 @@ def declare(store: Store, election_id: int, decl: Declaration, *, actor: str) ->
             election_id,
             ElectionState.DECLARED,
             actor=actor,
-            payload={"declaration_sha256": declaration_digest(decl), "contests": summary},
+            payload={
+                "declaration_sha256": declaration_digest(decl),
+                "document_sha256": hashlib.sha256(document.encode("utf-8")).hexdigest(),
+                "files": hashes,
+                "contests": summary,
+            },
         )
         declarations.publish(conn, election_id, document, files)

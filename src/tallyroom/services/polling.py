@@ -3,7 +3,11 @@
 Everything here is keyed by the election's slug, for the CLI and the web:
 
 * :func:`open_voting` (``credentials_issued -> open``) and :func:`close_voting`
-  (``open -> closed``, final) move the lifecycle and audit it;
+  (``open -> closed``, final) move the lifecycle and audit it. The close is the one close of
+  the poll: its audit event records the ballot box as it stands (the fingerprint of the digest
+  the casting transactions kept, the ballots and casts in it), the casts, ballots and distinct
+  receipts per contest and section, and the digest of the register's eligibility, so that any
+  later change to the box or the register is evident (``tallyroom audit verify``);
 * :func:`voter_ballot` checks a credential the way casting does and says which contests,
   with which candidates, the voter may still vote in (the booth shows those ballots);
 * :func:`turnout` counts ballots cast per contest and section against the electorate. It
@@ -16,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tallyroom.audit.events import JsonValue
+from tallyroom.audit.record import counts_json
 from tallyroom.crypto.credential_key import CredentialKey
 from tallyroom.crypto.credentials import normalise_credential
 from tallyroom.election.definition import Contest, ElectionDefinition
@@ -24,6 +30,7 @@ from tallyroom.errors import InputError, LifecycleError
 from tallyroom.services.elections import ballot_definition, get_election
 from tallyroom.store import ballots, credentials, elections, register
 from tallyroom.store.ballots import Receipt
+from tallyroom.store.eligibility import eligibility_digest
 from tallyroom.store.engine import Store
 
 __all__ = [
@@ -49,10 +56,31 @@ def open_voting(store: Store, slug: str, *, actor: str, reason: str = "") -> Non
 
 
 def close_voting(store: Store, slug: str, *, actor: str, reason: str = "") -> None:
-    """Close the poll (final): no ballot is accepted once this has committed."""
+    """Close the poll (final): no ballot is accepted once this has committed.
+
+    The election row is taken exclusively first, so the casts in flight commit before the box
+    is read; the box and the counts recorded are those no later cast can change.
+    """
     election = get_election(store, slug)
     with store.begin() as conn:
-        elections.advance(conn, election.id, ElectionState.CLOSED, actor=actor, reason=reason)
+        elections.require_state(
+            conn, election.id, ElectionState.OPEN, doing="close the poll", exclusive=True
+        )
+        kept = ballots.box_kept(conn, election.id)
+        counts = ballots.box_counts(conn, election.id)
+        payload: dict[str, JsonValue] = {
+            "counts": counts_json(counts),
+            "eligibility_sha256": eligibility_digest(conn, election.id),
+        }
+        if kept is not None:
+            payload["box"] = {
+                "sha256": kept.fingerprint,
+                "ballots": kept.ballot_count,
+                "casts": kept.cast_count,
+            }
+        elections.advance(
+            conn, election.id, ElectionState.CLOSED, actor=actor, reason=reason, payload=payload
+        )
 
 
 def election_ballot(store: Store, slug: str) -> ElectionDefinition:

@@ -66,6 +66,7 @@ __all__ = [
     "cast_ballot",
     "cast_ballots",
     "import_postal_batch",
+    "mark_limit",
     "validate_ranking",
 ]
 
@@ -83,6 +84,11 @@ class SpoiltReason:
     ALL = (BLANK, UNREADABLE_CREDENTIAL, INVALID_MARKS)
 
 
+def mark_limit(contest: Contest) -> int:
+    """How many candidates a ballot of ``contest`` may mark (see the module docstring)."""
+    return get_rule(contest.rule).ballot.mark_limit(contest.seats, len(contest.candidate_names))
+
+
 def validate_ranking(contest: Contest, ranking: Sequence[str]) -> tuple[int, ...]:
     """The ballot's candidate indexes, or InputError naming the contest, field and value."""
     names = contest.candidate_names
@@ -91,7 +97,7 @@ def validate_ranking(contest: Contest, ranking: Sequence[str]) -> tuple[int, ...
         raise InputError("a ballot is a list of candidate names", field=where, value=ranking)
     if not ranking:
         raise InputError("the ballot marks no candidate", field=where, value=[])
-    limit = get_rule(contest.rule).ballot.mark_limit(contest.seats, len(names))
+    limit = mark_limit(contest)
     if len(ranking) > limit:
         raise InputError(
             f"at most {limit} candidate(s) may be marked under rule {contest.rule!r}",

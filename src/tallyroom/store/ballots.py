@@ -1,19 +1,21 @@
 """Casting sealed ballots, and reading them back for the count, without linking the two.
 
-:func:`cast` does, in the caller's transaction:
+:func:`cast_many` is the one casting path. In the caller's transaction it:
 
-1. check that the poll is open, share-locking the election row (a close waits for casts in
+1. checks that the poll is open, share-locking the election row (a close waits for casts in
    flight; a cast after a committed close is refused);
-2. check that the credential is live and this election's (share-locking its row against a
+2. checks that each credential is live and this election's (share-locking its row against a
    concurrent revocation), and for a postal cast that the batch is this election's and open;
-3. insert the ``ballot_casts`` row. ``INSERT ... ON CONFLICT DO NOTHING`` lets the unique
+3. inserts the ``ballot_casts`` rows. ``INSERT ... ON CONFLICT DO NOTHING`` lets the unique
    constraints decide: a second cast for the same credential and contest, or for the same
-   register entry and contest through a reissued credential, inserts nothing and raises
-   :class:`AlreadyCast`. Two concurrent casts cannot both get through: on PostgreSQL the
+   register entry and contest through a reissued credential, inserts nothing and that voter
+   gets :class:`AlreadyCast`. Two concurrent casts cannot both get through: on PostgreSQL the
    second waits on the first's uncommitted index entry, on SQLite on the write lock;
-4. insert the sealed ballot under a random id with its receipt, ``SHA-256(sealed)``. The
-   receipt is unique, so a sealed ballot copied from another voter is refused too
-   (:class:`DuplicateBallot`; sealed boxes are randomised, so honest ballots never collide).
+4. inserts each sealed ballot under a random id with its receipt, ``SHA-256(sealed)``. The
+   receipt is unique, so a sealed ballot copied from another voter fails the batch;
+5. multiplies one ``ballot_box`` shard by the MuHash of what it inserted (the ballots' and
+   the casts' multisets, :mod:`tallyroom.audit.box`), so the box's digest is kept as it is
+   made; :func:`box_rows` recomputes it from the stored rows for the verifier.
 
 Any error leaves the transaction to be rolled back by the caller: nothing half-cast stays.
 The cast row says nothing about the ballot and the ballot nothing about the voter; see
@@ -26,11 +28,16 @@ import hashlib
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
+from tallyroom.audit import box
+from tallyroom.audit.box import BallotElement, BoxDigest, CastElement
+from tallyroom.audit.record import BoxCounts
 from tallyroom.errors import (
     AlreadyCast,
     CredentialRejected,
@@ -44,11 +51,13 @@ from tallyroom.errors import (
 from tallyroom.store.elections import require_state
 from tallyroom.store.schema import (
     BALLOT_ID_SIZE,
+    BOX_SHARDS,
     CONTEST_MAX,
     BatchStatus,
     CastChannel,
     CredentialStatus,
     ElectionState,
+    ballot_box,
     ballot_casts,
     ballots,
     credentials,
@@ -61,7 +70,9 @@ __all__ = [
     "ContestTotals",
     "DuplicateBallot",
     "Receipt",
-    "cast",
+    "box_counts",
+    "box_kept",
+    "box_rows",
     "cast_many",
     "casts_by_section",
     "find_receipt",
@@ -98,82 +109,6 @@ def _insert(conn: Connection, table: sa.Table) -> sa.Insert:
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
-
-
-def cast(
-    conn: Connection,
-    election_id: int,
-    contest: str,
-    credential_id: int,
-    sealed: bytes,
-    *,
-    channel: CastChannel = CastChannel.ONLINE,
-    postal_batch_id: int | None = None,
-    with_section: bool = False,
-) -> Receipt:
-    """Record one sealed ballot for ``contest`` cast with ``credential_id`` (see module doc).
-
-    ``with_section`` stores the section of the credential's register entry beside the ballot
-    (for results by section); it is read here, in the same transaction, so a caller cannot
-    tag a ballot with another section than its voter's.
-    """
-    if not contest or len(contest) > CONTEST_MAX:
-        raise InputError(
-            f"a contest is 1 to {CONTEST_MAX} characters", field="contest", value=contest
-        )
-    if (channel is CastChannel.POSTAL) != (postal_batch_id is not None):
-        raise InputError(
-            "a postal cast needs its batch, and only a postal cast has one",
-            field="postal_batch_id",
-            value=postal_batch_id,
-        )
-    require_state(conn, election_id, ElectionState.OPEN, doing="cast a ballot")
-    credential = conn.execute(
-        sa.select(credentials.c.entry_id, credentials.c.status, register_entries.c.section)
-        .join(register_entries, register_entries.c.id == credentials.c.entry_id)
-        .where(credentials.c.id == credential_id)
-        .where(credentials.c.election_id == election_id)
-        .with_for_update(read=True, of=credentials)
-    ).one_or_none()
-    if credential is None or credential.status is not CredentialStatus.ISSUED:
-        raise CredentialRejected("credential not recognised", election=election_id)
-    if postal_batch_id is not None:
-        _require_open_batch(conn, election_id, postal_batch_id)
-    # RETURNING says whether a row went in (rowcount is not reliable for INSERT on psycopg).
-    inserted = conn.execute(
-        _insert(conn, ballot_casts)
-        .values(
-            credential_id=credential_id,
-            entry_id=credential.entry_id,
-            contest=contest,
-            channel=channel.value,
-            postal_batch_id=postal_batch_id,
-        )
-        .returning(ballot_casts.c.contest)
-    ).first()
-    if inserted is None:
-        raise _already(election_id, contest)
-    digest = receipt_for(sealed)
-    stored = conn.execute(
-        _insert(conn, ballots)
-        .values(
-            id=secrets.token_bytes(BALLOT_ID_SIZE),
-            election_id=election_id,
-            contest=contest,
-            sealed=sealed,
-            receipt=digest,
-            section=credential.section if with_section else None,
-        )
-        .returning(ballots.c.contest)
-    ).first()
-    if stored is None:
-        raise DuplicateBallot(
-            "this sealed ballot was already cast (a copy of another ballot)",
-            election=election_id,
-            field="contest",
-            value=contest,
-        )
-    return Receipt(contest, digest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,9 +166,9 @@ def cast_many(
 ) -> list[list[Receipt] | StoreError]:
     """Cast many voters' ballots in the caller's transaction, each voter all or nothing.
 
-    The same guarantees as :func:`cast` (the poll open, a live credential, the database's
+    The guarantees of the module docstring (the poll open, a live credential, the database's
     unique constraints deciding a second ballot), in a handful of statements for the whole
-    batch instead of four per ballot. Per item, in order: its receipts (sorted by contest),
+    batch. Per item, in order: its receipts (sorted by contest),
     or the error that refused it (:class:`CredentialRejected`, :class:`AlreadyCast`,
     :class:`NotInContest` when ``sections`` (contest -> the sections that vote in it) leaves
     out the voter's section); a refused voter leaves nothing behind. Each ballot is stored
@@ -298,10 +233,12 @@ def cast_many(
         inserted = {(int(cid), str(contest)) for cid, contest in rows}
     undo: list[tuple[int, str]] = []
     new_ballots: list[dict[str, object]] = []
+    kept_casts: list[CastElement] = []
+    kept_ballots: list[BallotElement] = []
     for k, item in enumerate(items):
         if outcomes[k] is not None:
             continue
-        cid, _entry, section = live[item.credential_hash]
+        cid, entry, section = live[item.credential_hash]
         missing = [c for c in sorted(item.sealed) if (cid, c) not in inserted]
         if missing:
             undo += [(cid, c) for c in item.sealed if (cid, c) in inserted]
@@ -309,6 +246,7 @@ def cast_many(
             continue
         receipts = []
         for contest in sorted(item.sealed):
+            kept_casts.append(CastElement(cid, entry, contest, channel.value, postal_batch_id))
             sealed = item.sealed[contest]
             digest = receipt_for(sealed)
             new_ballots.append(
@@ -322,6 +260,7 @@ def cast_many(
                 }
             )
             receipts.append(Receipt(contest, digest))
+            kept_ballots.append(BallotElement(contest, section, digest))
         outcomes[k] = receipts
     for cid, contest in undo:
         conn.execute(
@@ -332,8 +271,182 @@ def cast_many(
     if new_ballots:
         # A plain INSERT: a receipt collision (a copied sealed ballot) fails the whole batch
         # rather than storing a cast without its ballot.
-        conn.execute(ballots.insert(), new_ballots)
+        try:
+            conn.execute(ballots.insert(), new_ballots)
+        except IntegrityError:
+            raise DuplicateBallot(
+                "a sealed ballot in this batch was already cast (a copy of another ballot)",
+                election=election_id,
+            ) from None
+        _extend_box(conn, election_id, kept_ballots, kept_casts)
     return [o for o in outcomes if o is not None]
+
+
+# Built once: this runs in every casting transaction, and building SQLAlchemy constructs each
+# time cost more than the statements themselves (~0.25 ms a transaction on SQLite).
+_SHARD = "SELECT shard, ballots_digest, casts_digest FROM ballot_box WHERE election_id = :e"
+_PICK_FREE = sa.text(_SHARD + " ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED")
+_PICK_ANY = sa.text(_SHARD + " AND shard = :s FOR UPDATE")
+_PICK_SQLITE = sa.text(_SHARD + " AND shard = 0")
+_EXTEND = sa.text(
+    "UPDATE ballot_box SET ballots_digest = :b, casts_digest = :c,"
+    " ballot_count = ballot_count + :nb, cast_count = cast_count + :nc"
+    " WHERE election_id = :e AND shard = :s"
+).bindparams(sa.bindparam("b", type_=sa.LargeBinary()), sa.bindparam("c", type_=sa.LargeBinary()))
+
+
+def _extend_box(
+    conn: Connection,
+    election_id: int,
+    new_ballots: Sequence[BallotElement],
+    new_casts: Sequence[CastElement],
+) -> None:
+    """Multiply one shard of the box by what this transaction inserted (see module doc).
+
+    On PostgreSQL the shard is one no other transaction holds (``FOR UPDATE SKIP LOCKED``),
+    so casting transactions from several processes do not queue on one row; only when every
+    shard is held does it wait for one. SQLite has one writer at a time: shard 0 always.
+    """
+    if conn.dialect.name == "postgresql":
+        row = conn.execute(_PICK_FREE, {"e": election_id}).one_or_none()
+        if row is None:
+            pick = {"e": election_id, "s": secrets.randbelow(BOX_SHARDS)}
+            row = conn.execute(_PICK_ANY, pick).one_or_none()
+    else:
+        row = conn.execute(_PICK_SQLITE, {"e": election_id}).one_or_none()
+    if row is None:
+        raise StoreError("the election has no ballot box digest", election=election_id)
+    shard, ballots_digest, casts_digest = row
+    values = {
+        "b": box.to_bytes(box.multiply(box.from_bytes(bytes(ballots_digest)), new_ballots)),
+        "c": box.to_bytes(box.multiply(box.from_bytes(bytes(casts_digest)), new_casts)),
+        "nb": len(new_ballots),
+        "nc": len(new_casts),
+        "e": election_id,
+        "s": int(shard),
+    }
+    conn.execute(_EXTEND, values)
+
+
+def box_kept(conn: Connection, election_id: int) -> BoxDigest | None:
+    """The box's digest as the casting transactions kept it; ``None`` if it has none."""
+    rows = conn.execute(sa.select(ballot_box).where(ballot_box.c.election_id == election_id)).all()
+    if not rows:
+        return None
+    return BoxDigest(
+        box.combine(box.from_bytes(bytes(r.ballots_digest)) for r in rows),
+        box.combine(box.from_bytes(bytes(r.casts_digest)) for r in rows),
+        sum(int(r.ballot_count) for r in rows),
+        sum(int(r.cast_count) for r in rows),
+    )
+
+
+def _casts_of(election_id: int) -> sa.Select[Any]:
+    return (
+        sa.select(
+            ballot_casts.c.credential_id,
+            ballot_casts.c.entry_id,
+            ballot_casts.c.contest,
+            ballot_casts.c.channel,
+            ballot_casts.c.postal_batch_id,
+            register_entries.c.section,
+        )
+        .select_from(
+            ballot_casts.join(credentials, credentials.c.id == ballot_casts.c.credential_id).join(
+                register_entries, register_entries.c.id == ballot_casts.c.entry_id
+            )
+        )
+        .where(credentials.c.election_id == election_id)
+    )
+
+
+def box_rows(
+    conn: Connection, election_id: int, *, batch: int = 10_000
+) -> tuple[BoxDigest, dict[tuple[str, str], BoxCounts], int]:
+    """The box recomputed from the stored rows: its digest; per (contest, section) the casts,
+    ballots and distinct receipts; and how many ballots' receipts are not the SHA-256 of their
+    sealed bytes. A cast counts under its voter's register section, a ballot under its tag
+    (``""`` for an untagged ballot)."""
+    ballots_digest, nb, bad = box.EMPTY, 0, 0
+    figures: dict[tuple[str, str], list[int]] = {}
+    receipts: dict[tuple[str, str], set[bytes]] = {}
+    query = (
+        sa.select(ballots.c.contest, ballots.c.section, ballots.c.receipt, ballots.c.sealed)
+        .where(ballots.c.election_id == election_id)
+        .execution_options(yield_per=batch)
+    )
+    elements: list[BallotElement] = []
+    for contest, section, receipt, sealed in conn.execute(query):
+        digest = bytes(receipt)
+        if receipt_for(bytes(sealed)) != digest:
+            bad += 1
+        where = (str(contest), "" if section is None else str(section))
+        figures.setdefault(where, [0, 0])[1] += 1
+        receipts.setdefault(where, set()).add(digest)
+        elements.append(
+            BallotElement(str(contest), None if section is None else str(section), digest)
+        )
+        nb += 1
+        if len(elements) >= batch:
+            ballots_digest = box.multiply(ballots_digest, elements)
+            elements = []
+    ballots_digest = box.multiply(ballots_digest, elements)
+    casts_digest, nc = box.EMPTY, 0
+    cast_elements: list[CastElement] = []
+    for cid, entry, contest, channel, batch_id, section in conn.execute(
+        _casts_of(election_id).execution_options(yield_per=batch)
+    ):
+        value = channel.value if isinstance(channel, CastChannel) else str(channel)
+        cast_elements.append(
+            CastElement(
+                int(cid),
+                int(entry),
+                str(contest),
+                value,
+                None if batch_id is None else int(batch_id),
+            )
+        )
+        figures.setdefault((str(contest), str(section)), [0, 0])[0] += 1
+        nc += 1
+        if len(cast_elements) >= batch:
+            casts_digest = box.multiply(casts_digest, cast_elements)
+            cast_elements = []
+    casts_digest = box.multiply(casts_digest, cast_elements)
+    counts = {
+        where: BoxCounts(c, b, len(receipts.get(where, ()))) for where, (c, b) in figures.items()
+    }
+    return BoxDigest(ballots_digest, casts_digest, nb, nc), counts, bad
+
+
+def box_counts(conn: Connection, election_id: int) -> dict[tuple[str, str], BoxCounts]:
+    """Per (contest, section): casts, ballots and distinct receipts, counted by the database
+    (what the close records; cheap, no digest)."""
+    out: dict[tuple[str, str], list[int]] = {}
+    cast_rows = conn.execute(
+        sa.select(ballot_casts.c.contest, register_entries.c.section, sa.func.count())
+        .select_from(
+            ballot_casts.join(register_entries, register_entries.c.id == ballot_casts.c.entry_id)
+        )
+        .where(register_entries.c.election_id == election_id)
+        .group_by(ballot_casts.c.contest, register_entries.c.section)
+    )
+    for contest, section, n in cast_rows:
+        out.setdefault((str(contest), str(section)), [0, 0, 0])[0] = int(n)
+    ballot_rows = conn.execute(
+        sa.select(
+            ballots.c.contest,
+            ballots.c.section,
+            sa.func.count(),
+            sa.func.count(sa.distinct(ballots.c.receipt)),
+        )
+        .where(ballots.c.election_id == election_id)
+        .group_by(ballots.c.contest, ballots.c.section)
+    )
+    for contest, section, n, distinct in ballot_rows:
+        where = (str(contest), "" if section is None else str(section))
+        figures = out.setdefault(where, [0, 0, 0])
+        figures[1], figures[2] = int(n), int(distinct)
+    return {where: BoxCounts(*f) for where, f in out.items()}
 
 
 def _already(election_id: int, contest: str) -> AlreadyCast:

@@ -8,7 +8,7 @@ before that: there is no row to read.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -18,7 +18,15 @@ from tallyroom.audit.events import timestamp
 from tallyroom.store.elections import require_state
 from tallyroom.store.schema import ElectionState, declaration_files, declarations
 
-__all__ = ["DeclarationFile", "StoredDeclaration", "get", "get_file", "list_files", "publish"]
+__all__ = [
+    "DeclarationFile",
+    "StoredDeclaration",
+    "get",
+    "get_file",
+    "iter_files",
+    "list_files",
+    "publish",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,3 +108,16 @@ def get_file(conn: Connection, election_id: int, name: str) -> DeclarationFile |
         .where(declaration_files.c.name == name)
     ).one_or_none()
     return None if row is None else DeclarationFile(name, row.media_type, bytes(row.content))
+
+
+def iter_files(conn: Connection, election_id: int) -> Iterator[DeclarationFile]:
+    """Every stored download with its exact stored bytes, by name (for the verifier)."""
+    rows = conn.execute(
+        sa.select(
+            declaration_files.c.name, declaration_files.c.media_type, declaration_files.c.content
+        )
+        .where(declaration_files.c.election_id == election_id)
+        .order_by(declaration_files.c.name)
+    )
+    for name, media_type, content in rows:
+        yield DeclarationFile(str(name), str(media_type), bytes(content))

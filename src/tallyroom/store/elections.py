@@ -21,11 +21,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from tallyroom.audit import box
 from tallyroom.audit.chain import ChainedEvent
 from tallyroom.audit.events import Action, JsonValue
 from tallyroom.errors import InputError, LifecycleError, NotFound
 from tallyroom.store import audit
-from tallyroom.store.schema import ElectionState, elections
+from tallyroom.store.eligibility import eligibility_digest
+from tallyroom.store.schema import BOX_SHARDS, ElectionState, ballot_box, elections
 
 __all__ = [
     "ElectionRecord",
@@ -101,6 +103,7 @@ def create_election(
         .returning(elections.c.id)
     ).scalar_one()
     audit.start_chain(conn, election_id)
+    _start_box(conn, election_id)
     audit.append(
         conn,
         election_id,
@@ -111,6 +114,26 @@ def create_election(
         at=at,
     )
     return get_election(conn, election_id)
+
+
+def _start_box(conn: Connection, election_id: int) -> None:
+    """The election's ballot box digest, empty: every shard holds the empty multiset's
+    digest (see :mod:`tallyroom.store.ballots`)."""
+    empty = box.to_bytes(box.EMPTY)
+    conn.execute(
+        ballot_box.insert(),
+        [
+            {
+                "election_id": election_id,
+                "shard": shard,
+                "ballots_digest": empty,
+                "casts_digest": empty,
+                "ballot_count": 0,
+                "cast_count": 0,
+            }
+            for shard in range(BOX_SHARDS)
+        ],
+    )
 
 
 def get_election(conn: Connection, election_id: int) -> ElectionRecord:
@@ -247,7 +270,8 @@ def advance(
 ) -> ChainedEvent:
     """Move the election one step forward to ``to`` and record it; return the audit event.
 
-    ``payload`` adds facts to the event (the count's digest at ``counted``, say).
+    ``payload`` adds facts to the event (the count's digest at ``counted``, say). The freeze
+    also records the digest of the register's eligibility decisions (``eligibility_sha256``).
     """
     previous = [s for s in ElectionState if s.next is to]
     if not previous:
@@ -268,6 +292,9 @@ def advance(
             f"the election left {current.value} while moving to {to.value}", election=election_id
         )
     facts: dict[str, JsonValue] = {"from": current.value, "to": to.value}
+    if to is ElectionState.REGISTER_FROZEN:
+
+        facts["eligibility_sha256"] = eligibility_digest(conn, election_id)
     facts.update(payload or {})
     return audit.append(
         conn, election_id, STEP_ACTIONS[to], actor=actor, reason=reason, payload=facts, at=at

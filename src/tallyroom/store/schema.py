@@ -26,6 +26,7 @@ from tallyroom.election.roles import ConsoleRole
 
 __all__ = [
     "BALLOT_ID_SIZE",
+    "BOX_SHARDS",
     "CONTEST_MAX",
     "PERSON_ID_MAX",
     "BatchStatus",
@@ -37,6 +38,7 @@ __all__ = [
     "NominationKind",
     "audit_events",
     "audit_heads",
+    "ballot_box",
     "ballot_casts",
     "ballot_papers",
     "ballots",
@@ -61,6 +63,10 @@ LABEL_MAX = 100
 NAME_MAX = 200
 BALLOT_ID_SIZE = 16
 DIGEST_SIZE = 32
+# A ballot box's digest (MuHash3072, tallyroom.audit.box) and how many rows keep it: each
+# casting transaction updates one shard, so concurrent casts do not queue on one row lock.
+BOX_DIGEST_SIZE = 384
+BOX_SHARDS = 16
 
 # Deterministic names: migrations (and SQLite's batch mode) must be able to name a constraint.
 NAMING_CONVENTION = {
@@ -281,6 +287,22 @@ ballots = sa.Table(
     sa.Index("ix_ballots_election_id_contest", "election_id", "contest"),
     sa.CheckConstraint(f"length(id) = {BALLOT_ID_SIZE}", name="id_size"),
     sqlite_with_rowid=False,
+)
+
+ballot_box = sa.Table(
+    "ballot_box",
+    metadata,
+    # The box's digest as the casting transactions kept it, in BOX_SHARDS rows whose product
+    # is the whole box: the ballots' and the casts' multiset hashes and how many of each.
+    # No order, no time, nothing that pairs a cast with a ballot (tallyroom.audit.box).
+    _election_fk(),
+    sa.Column("shard", sa.Integer(), nullable=False),
+    sa.Column("ballots_digest", sa.LargeBinary(BOX_DIGEST_SIZE), nullable=False),
+    sa.Column("casts_digest", sa.LargeBinary(BOX_DIGEST_SIZE), nullable=False),
+    sa.Column("ballot_count", sa.BigInteger(), nullable=False),
+    sa.Column("cast_count", sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint("election_id", "shard"),
+    sa.CheckConstraint(f"shard >= 0 AND shard < {BOX_SHARDS}", name="shard_range"),
 )
 
 audit_events = sa.Table(
