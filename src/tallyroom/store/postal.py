@@ -1,9 +1,9 @@
 """Postal batches: envelopes opened together, counted by hand, then cast one by one.
 
-A batch is opened with the number of envelopes counted by hand (``declared_count``); each
-postal ballot in it is cast through :func:`tallyroom.store.ballots.cast` with
-``channel=POSTAL`` and the batch id, so a postal voter who also tried online (or the other
-way round) is refused by the same ``ballot_casts`` constraints. Sealing the batch records
+A batch is opened with the number of envelopes counted by hand (``declared_count``); its
+postal ballots are cast through :func:`tallyroom.store.ballots.cast_many` (the one casting
+path) with ``channel=POSTAL`` and the batch id, so a postal voter who also tried online (or
+the other way round) is refused by the same ``ballot_casts`` constraints. Sealing the batch records
 the casts it received against the declared count and refuses further casts into it.
 Ballots do not name their batch: a batch of one envelope would otherwise name its voter.
 """
