@@ -18,7 +18,6 @@ once, half up, to one decimal place, as results are published ("61.8%").
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -33,6 +32,7 @@ from tallyroom.count.record import Count
 from tallyroom.formats.blt import write_blt
 from tallyroom.report.rctab_csv import count_to_csv
 from tallyroom.report.rctab_json import ReportLabels, count_to_json
+from tallyroom.report.spreadsheet import csv_writer
 
 __all__ = [
     "CandidateResult",
@@ -228,7 +228,7 @@ def declaration_json(decl: Declaration) -> dict[str, Any]:
 def declaration_csv(decl: Declaration) -> str:
     """One row per contest x (whole contest or published section) x candidate."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)  # names that open like formulas are neutralised
     writer.writerow(["contest", "section", "candidate", "votes", "percent"])
     for c in decl.contests:
         for r in c.candidates:
