@@ -22,7 +22,7 @@ from tallyroom.count.ballots import CastVoteRecords
 from tallyroom.errors import BallotFileError
 from tallyroom.formats.rctab.config import CandidateConfig, CvrSource
 from tallyroom.formats.rctab.cvr.provider import CvrProvider, SourceReading
-from tallyroom.formats.rctab.cvr.records import located
+from tallyroom.formats.rctab.cvr.records import csv_header, located, unreadable_csv
 from tallyroom.formats.rctab.cvr.tokens import TokenError
 
 __all__ = ["PROVIDER", "declared_candidates", "read"]
@@ -78,18 +78,14 @@ def read(reading: SourceReading) -> CastVoteRecords:
                     record_id=_cell(row, _BALLOT_ID),
                 )
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise BallotFileError(f"cannot read the CSV ({exc})", path=str(path)) from exc
+        raise unreadable_csv(path, exc) from exc
     return builder.build()
 
 
 def declared_candidates(source: CvrSource) -> list[CandidateConfig]:
     """The contest's choices in header order (write-in label left out)."""
     path = source.file_path
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            header = next(csv.reader(fh), [])
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise BallotFileError(f"cannot read the CSV ({exc})", path=str(path)) from exc
+    header = csv_header(path)
     names = dict.fromkeys(
         choice
         for _, _, choice in _choices(header, source, path)

@@ -23,7 +23,7 @@ from tallyroom.count.ballots import CastVoteRecords
 from tallyroom.errors import BallotFileError
 from tallyroom.formats.rctab.config import CandidateConfig, CvrSource
 from tallyroom.formats.rctab.cvr.provider import CvrProvider, SourceReading
-from tallyroom.formats.rctab.cvr.records import located
+from tallyroom.formats.rctab.cvr.records import csv_header, located, unreadable_csv
 from tallyroom.formats.rctab.cvr.tokens import TokenError
 
 __all__ = ["NO_BATCH", "NO_PRECINCT", "PROVIDER", "declared_candidates", "read"]
@@ -88,18 +88,14 @@ def read(reading: SourceReading) -> CastVoteRecords:
                     batch=_label(row, batch_col, NO_BATCH),
                 )
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise BallotFileError(f"cannot read the CSV ({exc})", path=str(path)) from exc
+        raise unreadable_csv(path, exc) from exc
     return builder.build()
 
 
 def declared_candidates(source: CvrSource) -> list[CandidateConfig]:
     """The candidate header cells, left to right (write-in column left out)."""
     path = source.file_path
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            header = next(csv.reader(fh), [])
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise BallotFileError(f"cannot read the CSV ({exc})", path=str(path)) from exc
+    header = csv_header(path)
     names = [
         name
         for _, name in _candidate_columns(header, _first_col(source), source)

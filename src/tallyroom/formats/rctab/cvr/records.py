@@ -12,6 +12,7 @@ to :class:`RecordsBuilder` as ``(rank, code)`` marks. The builder
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from tallyroom.count.ballots import SKIP, CastVoteRecords
 from tallyroom.errors import BallotFileError
 from tallyroom.formats.rctab.cvr.tokens import TokenError, TokenResolver
 
-__all__ = ["PROGRESS_EVERY", "RecordsBuilder", "located"]
+__all__ = ["PROGRESS_EVERY", "RecordsBuilder", "csv_header", "located", "unreadable_csv"]
 
 PROGRESS_EVERY = 10_000
 
@@ -149,3 +150,17 @@ def _intern(label: str | None, index: dict[str, int]) -> int:
     if k is None:
         k = index[label] = len(index)
     return k
+
+
+def unreadable_csv(path: Path, exc: Exception) -> BallotFileError:
+    """A CSV source that cannot be read at all (missing, not UTF-8, malformed quoting)."""
+    return BallotFileError(f"cannot read the CSV ({exc})", path=str(path))
+
+
+def csv_header(path: Path) -> list[str]:
+    """The first row of a CSV source (empty for an empty file)."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            return next(csv.reader(fh), [])
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise unreadable_csv(path, exc) from exc
