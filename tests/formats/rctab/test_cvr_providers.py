@@ -368,3 +368,20 @@ def test_no_rankings_is_an_all_skip_row() -> None:
     empty = (records.ranks == SKIP).all(axis=1)
     assert int(empty.sum()) == 8
     assert {s.provider for s in case_config("dominion_multi_file").sources} == {Provider.DOMINION}
+
+
+@pytest.mark.parametrize("case", ["generic_csv_test", "clear_ballot_kansas_primary"])
+def test_a_csv_source_that_is_not_utf8_is_one_error_naming_it(case: str, tmp_path: Path) -> None:
+    """Reading the records and reading the candidate list both refuse a CSV that cannot be
+    decoded, with the file's path, never a traceback (the shared header reader)."""
+    config = case_config(case)
+    bad = tmp_path / "latin1.csv"
+    bad.write_bytes(config.sources[0].file_path.read_bytes().replace(b",", b"\xe9,", 3) + b"\xff")
+    broken = with_source(config, file_path=bad)
+    with pytest.raises(BallotFileError, match="cannot read the CSV") as err:
+        read_source(broken.sources[0], candidate_table(config), broken)
+    assert err.value.path == str(bad)
+    nameless = replace(broken, candidates=())
+    with pytest.raises(BallotFileError, match="cannot read the CSV") as err:
+        candidate_table(nameless)
+    assert err.value.path == str(bad)
