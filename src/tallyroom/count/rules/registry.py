@@ -14,7 +14,8 @@ from __future__ import annotations
 import enum
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cache
 
 from tallyroom.count.ballots import BallotStore, CandidateTable
 from tallyroom.count.record import Count
@@ -61,15 +62,10 @@ class Rule:
     multi_seat: bool
     constrainable: bool
     entry: str
-    _loaded: list[RuleEntry] = field(default_factory=list, compare=False, repr=False)
 
     def run(self) -> RuleEntry:
         """The entry point, imported on first use."""
-        if not self._loaded:
-            module, _, name = self.entry.partition(":")
-            function: RuleEntry = getattr(importlib.import_module(module), name)
-            self._loaded.append(function)
-        return self._loaded[0]
+        return _load(self.entry)
 
     def count(self, store: BallotStore, candidates: CandidateTable, params: RuleParams) -> Count:
         if params.constrained and not self.constrainable:
@@ -81,6 +77,13 @@ class Rule:
                 value=self.name,
             )
         return self.run()(store, candidates, params)
+
+
+@cache
+def _load(entry: str) -> RuleEntry:
+    module, _, name = entry.partition(":")
+    function: RuleEntry = getattr(importlib.import_module(module), name)
+    return function
 
 
 _RULES = "tallyroom.count.rules."
