@@ -23,7 +23,7 @@ CLI, the web app) catches one class and prints one line::
     ├── NotSignedIn                 the console needs a signed-in user
     ├── Forbidden                   the signed-in user's role does not allow this
     ├── CsrfRejected                a form or API call without the session's CSRF token
-    └── TooManyAttempts             too many failed attempts from one client: wait
+    └── TooManyAttempts             too many attempts (or the server is busy): wait
 
 Messages name the offending value; :class:`InputError` also carries its location so that the
 one-line message reads ``path:line: field: problem (value)``, and :class:`StoreError` its
@@ -210,11 +210,14 @@ class CsrfRejected(TallyroomError):
 
 
 class TooManyAttempts(TallyroomError):
-    """Too many failed attempts from this client: wait, then try again."""
+    """Too many failed attempts from a device, a network or on an account (or the server is
+    busy with others' sign-ins): wait ``retry_after`` seconds, then try again."""
 
-    def __init__(self, what: str, retry_after: int) -> None:
-        self.retry_after = retry_after
-        super().__init__(
-            f"too many failed {what} attempts from this device; try again in "
-            f"{max(1, retry_after // 60)} minute(s)"
+    def __init__(self, problem: str, retry_after: int) -> None:
+        self.retry_after = max(1, retry_after)
+        wait = (
+            f"{self.retry_after} seconds"
+            if self.retry_after < 120
+            else f"{(self.retry_after + 59) // 60} minutes"
         )
+        super().__init__(f"{problem}; try again in {wait}")

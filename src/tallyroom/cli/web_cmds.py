@@ -72,6 +72,14 @@ def list_(db: str) -> None:
     help="File holding the session signing key (default: a new random key each start).",
 )
 @click.option("--https-only", is_flag=True, help="Secure cookies and HSTS (behind TLS).")
+@click.option(
+    "--trusted-proxy",
+    "trusted_proxies",
+    multiple=True,
+    metavar="ADDRESS",
+    help="A reverse proxy (address or network) whose X-Forwarded-For is believed; repeat "
+    "for several. Without it the header is ignored.",
+)
 @command(actor=False)
 def serve(
     host: str,
@@ -80,6 +88,7 @@ def serve(
     data_dir: Path,
     session_secret_file: Path | None,
     https_only: bool,
+    trusted_proxies: tuple[str, ...],
     db: str,
 ) -> None:
     """Serve the booth, the console, the results and the JSON API (uvicorn)."""
@@ -89,7 +98,13 @@ def serve(
     extra: dict[str, Any] = {}
     if session_secret_file is not None:
         extra["session_secret"] = session_secret_file.read_text(encoding="utf-8").strip()
-    settings = WebSettings(database=db, data_dir=data_dir, https_only=https_only, **extra)
+    settings = WebSettings(
+        database=db,
+        data_dir=data_dir,
+        https_only=https_only,
+        trusted_proxies=trusted_proxies,
+        **extra,
+    )
     run(settings, host=host, port=port, workers=workers)
 
 

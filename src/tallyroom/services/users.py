@@ -8,11 +8,17 @@ upgraded the next time they sign in.
 :func:`authenticate` spends the same work whether or not the username exists (it verifies
 against a fixed dummy hash), so the time a refusal takes does not say which names are users.
 A refusal is :class:`SignInRefused`, the same for an unknown name and a wrong password.
+
+A sign-in starts a session kept on the server (:func:`start_session`): the browser holds a
+random token, the store its SHA-256 and expiry. :func:`end_session` (sign-out) and a new
+password end sessions on the server, so a copied cookie stops working at once.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,7 +26,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from tallyroom.audit.events import timestamp
 from tallyroom.election.roles import ConsoleRole
 from tallyroom.errors import InputError, SignInRefused
-from tallyroom.store import users
+from tallyroom.store import sessions, users
 from tallyroom.store.engine import Store
 
 __all__ = [
@@ -29,9 +35,12 @@ __all__ = [
     "SignInRefused",
     "authenticate",
     "create_user",
+    "end_session",
     "get_user",
     "list_users",
+    "session_user",
     "set_password",
+    "start_session",
 ]
 
 MIN_PASSWORD_LENGTH = 12
@@ -86,6 +95,7 @@ def set_password(store: Store, username: str, password: str) -> ConsoleUser:
         if record is None:
             raise InputError("no such console user", field="username", value=username)
         users.set_password_hash(conn, record.id, password_hash)
+        sessions.end_user_sessions(conn, record.id)  # a new password signs every browser out
     return _public(record)
 
 
@@ -116,3 +126,30 @@ def list_users(store: Store) -> list[ConsoleUser]:
     """Every console user, by name."""
     with store.read() as conn:
         return [_public(r) for r in users.list_users(conn)]
+
+
+def start_session(store: Store, user: ConsoleUser, max_age: int) -> str:
+    """A new server-side session for ``user`` lasting ``max_age`` seconds: its token."""
+    token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    with store.begin() as conn:
+        sessions.forget_expired(conn, timestamp(now))
+        sessions.start_session(
+            conn, token, user.id, timestamp(now), timestamp(now + timedelta(seconds=max_age))
+        )
+    return token
+
+
+def session_user(store: Store, token: str) -> ConsoleUser | None:
+    """The user signed in with this session token, or None when it has ended or expired."""
+    with store.read() as conn:
+        user_id = sessions.session_user(conn, token, timestamp())
+        if user_id is None:
+            return None
+        return _public(users.get_user(conn, user_id))
+
+
+def end_session(store: Store, token: str) -> None:
+    """Sign out: the session's token opens nothing from now on."""
+    with store.begin() as conn:
+        sessions.end_session(conn, token)

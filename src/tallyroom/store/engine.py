@@ -8,7 +8,9 @@
 * ``postgresql://...`` or ``postgresql+psycopg://...``: PostgreSQL through psycopg 3.
 
 Transactions: :meth:`Store.begin` is a write transaction, :meth:`Store.read` a read-only one
-on a consistent snapshot.
+on a consistent snapshot, :meth:`Store.begin_unsynced` a write transaction whose commit need not
+reach the disk before it returns (for counters that may forget their last moments in a power
+cut, never for election data).
 On SQLite a write transaction starts with ``BEGIN IMMEDIATE``, taking the write lock at once:
 a transaction that reads and then writes can otherwise fail with ``SQLITE_BUSY`` when another
 writer committed in between, and the lock is what makes concurrent casts queue. (Python's
@@ -122,6 +124,32 @@ class Store:
             conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
             with conn.begin():
                 yield conn
+
+    @contextmanager
+    def begin_unsynced(self) -> Iterator[Connection]:
+        """A write transaction whose commit does not wait for the disk.
+
+        For data that may lose its last commits in a power cut or an operating-system crash
+        (never in a crash of the process): attempt counters. PostgreSQL:
+        ``synchronous_commit = off`` for this transaction only; SQLite: ``synchronous=NORMAL``
+        on this connection for this transaction (in WAL mode a commit then skips its fsync),
+        set back to ``FULL`` before the connection returns to the pool.
+        """
+        with self.engine.connect() as conn:
+            if self.backend == "postgresql":
+                with conn.begin():
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+                    yield conn
+                return
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            raw.execute("PRAGMA synchronous=NORMAL")
+            try:
+                conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
+                with conn.begin():
+                    yield conn
+            finally:
+                raw.execute("PRAGMA synchronous=FULL")
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

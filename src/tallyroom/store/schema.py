@@ -36,12 +36,14 @@ __all__ = [
     "CredentialStatus",
     "ElectionState",
     "NominationKind",
+    "attempt_counts",
     "audit_events",
     "audit_heads",
     "ballot_box",
     "ballot_casts",
     "ballot_papers",
     "ballots",
+    "console_sessions",
     "console_users",
     "credentials",
     "declaration_files",
@@ -415,4 +417,28 @@ console_users = sa.Table(
     sa.Column("role", _enum(ConsoleRole, "role"), nullable=False),
     sa.Column("created_at", sa.String(27), nullable=False),
     sa.CheckConstraint("length(username) > 0", name="username_not_empty"),
+)
+
+# Failed attempts per budget and key in fixed windows (``bucket`` = seconds since the epoch
+# divided by the window), shared by every worker; see tallyroom.services.attempts.
+attempt_counts = sa.Table(
+    "attempt_counts",
+    metadata,
+    sa.Column("budget", sa.String(32), nullable=False),
+    sa.Column("key", sa.String(128), nullable=False),
+    sa.Column("bucket", sa.BigInteger(), nullable=False),
+    sa.Column("n", sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint("budget", "key", "bucket"),
+    sa.CheckConstraint("n >= 0", name="attempts_not_negative"),
+)
+
+# A signed-in console session: the cookie carries a random token, the store its SHA-256.
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column("token_sha256", sa.String(64), primary_key=True),
+    sa.Column("user_id", Id, sa.ForeignKey("console_users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", sa.String(27), nullable=False),
+    sa.Column("expires_at", sa.String(27), nullable=False),
+    sa.Index("console_sessions_user", "user_id"),
 )

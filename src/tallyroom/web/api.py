@@ -17,8 +17,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
-from tallyroom.errors import CredentialRejected, InputError, NotFound
+from tallyroom.errors import NotFound
 from tallyroom.services import audit_log as audit_log_service
 from tallyroom.services import declaring, nominations, polling, users
 from tallyroom.services import register as register_service
@@ -27,7 +28,7 @@ from tallyroom.services.credentials import reissue_credential, revoke_credential
 from tallyroom.services.elections import definition_of, get_election, list_elections
 from tallyroom.services.voting import CastRequest
 from tallyroom.web.booth import credential_key
-from tallyroom.web.guards import SESSION_USER, Officer, User, Web, client_key
+from tallyroom.web.guards import SESSION_TOKEN, Officer, User, Web, sign_out_session
 from tallyroom.web.jobs import read_job
 from tallyroom.web.public import RECEIPTS_FROM
 from tallyroom.web.security import CSRF_HEADER, check_csrf, csrf_token
@@ -193,15 +194,10 @@ def result_files(slug: str, web: Web) -> list[dict[str, Any]]:
 @router.post("/elections/{slug}/ballot", response_model=VoterBallotOut)
 def voter_ballot(slug: str, body: Credential, request: Request, web: Web) -> VoterBallotOut:
     """The contests this credential may still vote in, with their candidates."""
-    key = client_key(request)
-    web.credential_attempts.check(key)
-    try:
+    with web.attempts.credential(request):
         found = polling.voter_ballot(
             web.store, slug, body.credential, credential_key=credential_key(web, slug)
         )
-    except (CredentialRejected, InputError):
-        web.credential_attempts.fail(key)
-        raise
     return VoterBallotOut(
         section=found.section,
         contests=[
@@ -221,18 +217,13 @@ def voter_ballot(slug: str, body: Credential, request: Request, web: Web) -> Vot
 @router.post("/elections/{slug}/cast", response_model=list[ReceiptOut])
 def cast(slug: str, body: CastIn, request: Request, web: Web) -> list[ReceiptOut]:
     """Cast the voter's ballots, all or none; the receipts once they are stored."""
-    key = client_key(request)
-    web.credential_attempts.check(key)
     record = get_election(web.store, slug)
-    try:
+    with web.attempts.credential(request):
         cast_receipts = web.casting.cast(
             record.id,
             CastRequest(body.credential, body.choices),
             credential_key=credential_key(web, slug),
         )
-    except CredentialRejected:
-        web.credential_attempts.fail(key)
-        raise
     return [ReceiptOut(contest=r.contest, code=r.code) for r in cast_receipts]
 
 
@@ -240,24 +231,22 @@ def cast(slug: str, body: CastIn, request: Request, web: Web) -> list[ReceiptOut
 
 
 @router.post("/session", response_model=Session)
-def sign_in(body: SignIn, request: Request, web: Web) -> Session:
+async def sign_in(body: SignIn, request: Request, web: Web) -> Session:
     """Sign in to the console (sets the session cookie); the CSRF token for later calls."""
-    key = client_key(request)
-    web.sign_in_attempts.check(key)
-    try:
-        user = users.authenticate(web.store, body.username, body.password)
-    except users.SignInRefused:
-        web.sign_in_attempts.fail(key)
-        raise
-    request.session.clear()
-    request.session[SESSION_USER] = user.id
+    user = await web.attempts.sign_in(request, body.username, body.password)
+    token = await run_in_threadpool(
+        users.start_session, web.store, user, web.settings.session_max_age
+    )
+    request.session.clear()  # a new session at sign-in: no fixation
+    request.session[SESSION_TOKEN] = token
     return Session(username=user.username, role=user.role.value, csrf_token=csrf_token(request))
 
 
 @router.delete("/session", status_code=204)
-def sign_out(request: Request, token: CsrfHeader = None) -> Response:
+def sign_out(request: Request, web: Web, token: CsrfHeader = None) -> Response:
+    """Sign out: the session ends on the server too, so a copy of the cookie opens nothing."""
     check_csrf(request, token)
-    request.session.clear()
+    sign_out_session(request, web)
     return Response(status_code=204)
 
 

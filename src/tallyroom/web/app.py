@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from tallyroom import __version__
 from tallyroom.errors import (
@@ -35,14 +36,10 @@ from tallyroom.errors import (
 from tallyroom.services.casting_queue import CastingQueue
 from tallyroom.store.engine import open_store
 from tallyroom.web import api, booth, console, public
+from tallyroom.web.attempts import AttemptGates
 from tallyroom.web.guards import WebContext
 from tallyroom.web.pages import environment, render
-from tallyroom.web.security import (
-    AttemptLimiter,
-    CsrfRejected,
-    SecurityHeaders,
-    TooManyAttempts,
-)
+from tallyroom.web.security import CsrfRejected, SecurityHeaders, TooManyAttempts
 from tallyroom.web.settings import WebSettings
 
 __all__ = ["create_app", "status_of"]
@@ -113,12 +110,7 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
         settings=settings,
         store=store,
         templates=environment(),
-        credential_attempts=AttemptLimiter(
-            "credential", settings.credential_attempts, settings.attempt_window
-        ),
-        sign_in_attempts=AttemptLimiter(
-            "sign-in", settings.sign_in_attempts, settings.attempt_window
-        ),
+        attempts=AttemptGates(store, settings),
         casting=casting,
     )
     app.add_middleware(SecurityHeaders, https_only=settings.https_only)
@@ -130,6 +122,9 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
         same_site="lax",
         https_only=settings.https_only,
     )
+    if settings.trusted_proxies:
+        # Outermost, so that every other layer sees the client the proxy reports.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     app.add_exception_handler(TallyroomError, _error)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

@@ -23,8 +23,9 @@ from tallyroom.services import polling
 from tallyroom.services.credentials import load_or_create_key
 from tallyroom.services.elections import definition_of, get_election
 from tallyroom.services.voting import CastRequest
+from tallyroom.web.attempts import browser_id
 from tallyroom.web.ballot_form import ContestForm, FormProblem, contest_forms, read_ballot
-from tallyroom.web.guards import Web, WebContext, client_key
+from tallyroom.web.guards import Web, WebContext
 from tallyroom.web.pages import render
 from tallyroom.web.security import check_csrf
 
@@ -81,8 +82,6 @@ def _name(web: WebContext, slug: str) -> str:
 def _credential_page(
     request: Request, web: WebContext, slug: str, credential: str, exc: Exception
 ) -> HTMLResponse:
-    if isinstance(exc, CredentialRejected | InputError):
-        web.credential_attempts.fail(client_key(request))
     refusal = _refusal(exc)
     return render(
         request,
@@ -100,11 +99,11 @@ def _voter(
     request: Request, web: WebContext, slug: str, credential: str
 ) -> polling.VoterBallot | HTMLResponse:
     """The voter's ballot, or the credential page saying why there is none."""
-    web.credential_attempts.check(client_key(request))
     try:
-        ballot = polling.voter_ballot(
-            web.store, slug, credential, credential_key=credential_key(web, slug)
-        )
+        with web.attempts.credential(request):  # a wrong or malformed credential counts
+            ballot = polling.voter_ballot(
+                web.store, slug, credential, credential_key=credential_key(web, slug)
+            )
     except (CredentialRejected, InputError, LifecycleError) as exc:
         return _credential_page(request, web, slug, credential, exc)
     if not ballot.contests:
@@ -137,6 +136,7 @@ def _ballot_page(
 
 @router.get("/e/{slug}/vote")
 def credential_form(request: Request, slug: str, web: Web) -> HTMLResponse:
+    browser_id(request)  # this browser's own attempt budget starts with its first page
     return render(request, "booth_credential.html", slug=slug, name=_name(web, slug), problem=None)
 
 

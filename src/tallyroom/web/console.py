@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from tallyroom.election.lifecycle import ElectionState
 from tallyroom.election.slug import check_slug
@@ -32,13 +33,13 @@ from tallyroom.services.elections import (
     list_elections,
 )
 from tallyroom.web.guards import (
-    SESSION_USER,
+    SESSION_TOKEN,
     MaybeUser,
     Officer,
     User,
     Web,
     WebContext,
-    client_key,
+    sign_out_session,
 )
 from tallyroom.web.jobs import read_job, start_job
 from tallyroom.web.pages import render
@@ -94,7 +95,7 @@ def _safe_next(target: str) -> str:
 
 
 @router.post("/console/sign-in")
-def sign_in(
+async def sign_in(
     request: Request,
     web: Web,
     username: Text,
@@ -103,12 +104,9 @@ def sign_in(
     next: Annotated[str, Form()] = "/console",
 ) -> Response:
     check_csrf(request, csrf_token)
-    key = client_key(request)
-    web.sign_in_attempts.check(key)
     try:
-        user = users.authenticate(web.store, username, password)
+        user = await web.attempts.sign_in(request, username, password)
     except users.SignInRefused as exc:
-        web.sign_in_attempts.fail(key)
         return render(
             request,
             "console_sign_in.html",
@@ -117,15 +115,18 @@ def sign_in(
             problem=exc.problem,
             username=username,
         )
+    token = await run_in_threadpool(
+        users.start_session, web.store, user, web.settings.session_max_age
+    )
     request.session.clear()  # a new session at sign-in: no fixation
-    request.session[SESSION_USER] = user.id
+    request.session[SESSION_TOKEN] = token
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/console/sign-out")
-def sign_out(request: Request, csrf_token: Text) -> Response:
+def sign_out(request: Request, web: Web, csrf_token: Text) -> Response:
     check_csrf(request, csrf_token)
-    request.session.clear()
+    sign_out_session(request, web)
     return RedirectResponse("/", status_code=303)
 
 

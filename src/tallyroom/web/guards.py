@@ -14,15 +14,16 @@ from typing import Annotated
 from fastapi import Depends, Request
 from jinja2 import Environment
 
-from tallyroom.errors import Forbidden, NotFound, NotSignedIn
+from tallyroom.errors import Forbidden, NotSignedIn
 from tallyroom.services import users
 from tallyroom.services.casting_queue import CastingQueue
 from tallyroom.services.users import ConsoleUser
 from tallyroom.store.engine import Store
-from tallyroom.web.security import AttemptLimiter
+from tallyroom.web.attempts import AttemptGates
 from tallyroom.web.settings import WebSettings
 
 __all__ = [
+    "SESSION_TOKEN",
     "Forbidden",
     "MaybeUser",
     "NotSignedIn",
@@ -30,26 +31,25 @@ __all__ = [
     "User",
     "Web",
     "WebContext",
-    "client_key",
     "context",
     "officer",
     "optional_user",
+    "sign_out_session",
     "signed_in",
 ]
 
-SESSION_USER = "user_id"
+SESSION_TOKEN = "session"
 
 
 @dataclass(frozen=True, slots=True)
 class WebContext:
-    """What every handler may use: settings, the store, templates, the attempt limiters and
+    """What every handler may use: settings, the store, templates, the attempt gates and
     the casting queue (voters casting at once share a durable commit)."""
 
     settings: WebSettings
     store: Store
     templates: Environment
-    credential_attempts: AttemptLimiter
-    sign_in_attempts: AttemptLimiter
+    attempts: AttemptGates
     casting: CastingQueue
 
 
@@ -58,23 +58,17 @@ def context(request: Request) -> WebContext:
     return web
 
 
-def client_key(request: Request) -> str:
-    """Who is trying, for the attempt limits: the client's address."""
-    return request.client.host if request.client is not None else "unknown"
-
-
 Web = Annotated[WebContext, Depends(context)]
 
 
 def optional_user(request: Request, web: Web) -> ConsoleUser | None:
-    user_id = request.session.get(SESSION_USER)
-    if not isinstance(user_id, int):
+    token = request.session.get(SESSION_TOKEN)
+    if not isinstance(token, str):
         return None
-    try:
-        return users.get_user(web.store, user_id)
-    except NotFound:
-        request.session.pop(SESSION_USER, None)
-        return None
+    user = users.session_user(web.store, token)
+    if user is None:  # signed out elsewhere, expired, password changed or user removed
+        request.session.pop(SESSION_TOKEN, None)
+    return user
 
 
 MaybeUser = Annotated[ConsoleUser | None, Depends(optional_user)]
@@ -99,3 +93,11 @@ def officer(user: User) -> ConsoleUser:
 
 
 Officer = Annotated[ConsoleUser, Depends(officer)]
+
+
+def sign_out_session(request: Request, web: WebContext) -> None:
+    """End the signed-in session on the server and forget the cookie's contents."""
+    token = request.session.get(SESSION_TOKEN)
+    if isinstance(token, str):
+        users.end_session(web.store, token)
+    request.session.clear()

@@ -1,4 +1,4 @@
-"""Security basics: response headers, CSRF tokens for every form, and attempt limits.
+"""Security basics: response headers and CSRF tokens for every form.
 
 * Headers: a strict Content-Security-Policy (scripts and styles from this site only; plotly
   sets inline styles on the SVG it draws, hence ``style-src 'unsafe-inline'``), no framing,
@@ -7,19 +7,15 @@
 * CSRF: each session holds a random token; every form carries it in ``csrf_token`` and every
   cookie-authenticated API call in the ``X-CSRF-Token`` header. The session cookie is
   ``SameSite=Lax`` as a second line.
-* Attempts: :class:`AttemptLimiter` counts failures per client in a sliding window (failed
-  credentials in the booth, failed sign-ins in the console); past the limit, further tries
-  are refused with 429 until the window has moved on, right or wrong. The counts are per
-  worker process, so with N workers a client gets at most N times the limit.
+
+Attempt limits are :mod:`tallyroom.web.attempts`' (budgets kept in the store, shared by every
+worker).
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request
@@ -31,7 +27,6 @@ from tallyroom.errors import CsrfRejected, TooManyAttempts
 __all__ = [
     "CSRF_FIELD",
     "CSRF_HEADER",
-    "AttemptLimiter",
     "CsrfRejected",
     "SecurityHeaders",
     "TooManyAttempts",
@@ -107,35 +102,3 @@ def check_csrf(request: Request, given: str | None) -> None:
             "this form has expired or did not come from this site; go back, reload it and "
             "try again (cookies must be enabled)"
         )
-
-
-class AttemptLimiter:
-    """Failures per key in a sliding window of ``window`` seconds; thread-safe."""
-
-    def __init__(self, what: str, limit: int, window: int) -> None:
-        self.what = what
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
-
-    def check(self, key: str) -> None:
-        """:class:`TooManyAttempts` when ``key`` has used up its failures."""
-        now = time.monotonic()
-        with self._lock:
-            times = self._recent(key, now)
-            if len(times) >= self.limit:
-                raise TooManyAttempts(self.what, int(times[0] + self.window - now) + 1)
-            if not times:
-                self._failures.pop(key, None)
-
-    def fail(self, key: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._recent(key, now).append(now)

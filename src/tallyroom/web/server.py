@@ -42,7 +42,7 @@ def serve(
 
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
+        uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False)
         return
     open_store(settings.database, upgrade=True).close()
     os.environ[ENV_SETTINGS] = settings.to_json()
@@ -52,5 +52,5 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
+        proxy_headers=False,  # the app believes only its trusted_proxies (see create_app)
     )

@@ -17,6 +17,7 @@ Files kept per election, under ``data_dir`` unless a setting names them one by o
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -62,20 +63,63 @@ class WebSettings:
         default=False, metadata=_help("Send cookies only over HTTPS (set behind TLS).")
     )
     credential_attempts: int = field(
-        default=10, metadata=_help("Credential attempts allowed per client per window.")
+        default=10, metadata=_help("Wrong credentials allowed per browser per window.")
+    )
+    credential_attempts_per_address: int = field(
+        default=100, metadata=_help("Wrong credentials allowed per address per window.")
     )
     sign_in_attempts: int = field(
-        default=10, metadata=_help("Console sign-in attempts allowed per client per window.")
+        default=10,
+        metadata=_help("Failed console sign-ins allowed per user and address per window."),
     )
-    attempt_window: int = field(default=600, metadata=_help("Seconds of the rate-limit window."))
+    sign_in_attempts_per_address: int = field(
+        default=50, metadata=_help("Failed console sign-ins allowed per address per window.")
+    )
+    sign_in_attempts_per_account: int = field(
+        default=100,
+        metadata=_help("Failed console sign-ins allowed per user, from anywhere, per window."),
+    )
+    attempt_window: int = field(
+        default=600, metadata=_help("Seconds of the attempt limits' sliding window.")
+    )
+    sign_in_concurrency: int = field(
+        default=1,
+        metadata=_help("Passwords each worker checks at once (argon2: 64 MiB each)."),
+    )
+    sign_in_wait: int = field(
+        default=2, metadata=_help("Seconds a sign-in may wait for a check before a 429.")
+    )
+    trusted_proxies: tuple[str, ...] = field(
+        default=(),
+        metadata=_help(
+            "Addresses of reverse proxies whose X-Forwarded-For is believed (none by default)."
+        ),
+    )
     upload_limit: int = field(
         default=200 * 1024 * 1024, metadata=_help("Largest upload accepted, in bytes.")
     )
 
     def __post_init__(self) -> None:
-        for name in ("session_max_age", "credential_attempts", "sign_in_attempts"):
+        for name in (
+            "session_max_age",
+            "credential_attempts",
+            "credential_attempts_per_address",
+            "sign_in_attempts",
+            "sign_in_attempts_per_address",
+            "sign_in_attempts_per_account",
+            "attempt_window",
+            "sign_in_concurrency",
+            "sign_in_wait",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError("must be at least 1", field=name, value=getattr(self, name))
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ConfigError(
+                    "not an IP address or network", field="trusted_proxies", value=proxy
+                ) from None
         if len(self.session_secret) < 16:
             raise ConfigError(
                 "the session secret needs 16 characters or more", field="session_secret"
@@ -103,6 +147,8 @@ class WebSettings:
                 value = str(value)
             elif isinstance(value, dict):
                 value = {k: str(v) for k, v in value.items()}
+            elif isinstance(value, tuple):
+                value = list(value)
             doc[f.name] = value
         return json.dumps(doc, sort_keys=True)
 
@@ -116,4 +162,5 @@ class WebSettings:
         doc["data_dir"] = Path(doc.get("data_dir", "tallyroom-data"))
         for name in ("credential_key_files", "private_key_files"):
             doc[name] = {k: Path(v) for k, v in doc.get(name, {}).items()}
+        doc["trusted_proxies"] = tuple(doc.get("trusted_proxies", ()))
         return cls(**doc)

@@ -1,0 +1,73 @@
+"""Attempt counters: failures per budget and key in fixed time windows, shared by workers.
+
+A row ``(budget, key, bucket) -> n`` counts the attempts a key has made against a budget in
+the window numbered ``bucket`` (seconds since the epoch divided by the window's length).
+:func:`take` adds one and returns the new count with the previous window's in the same
+statement pair, inside the caller's transaction: on PostgreSQL the upsert locks the row
+until the transaction ends, on SQLite the transaction holds the write lock, so two workers
+can never both see a count below the limit for the same last place. The policy (limits,
+keys, refunds) is :mod:`tallyroom.services.attempts`'.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from tallyroom.store.schema import attempt_counts
+
+__all__ = ["forget_before", "give_back", "take"]
+
+KEY_MAX = 128
+
+
+def take(conn: Connection, budget: str, key: str, bucket: int) -> tuple[int, int]:
+    """One more attempt for ``key`` in window ``bucket``: (this window's count, the last's)."""
+    key = key[:KEY_MAX]
+    values = {"budget": budget, "key": key, "bucket": bucket, "n": 1}
+    if conn.dialect.name == "postgresql":
+        pg = postgresql.insert(attempt_counts).values(values)
+        statement = pg.on_conflict_do_update(
+            index_elements=["budget", "key", "bucket"],
+            set_={"n": attempt_counts.c.n + 1},
+        ).returning(attempt_counts.c.n)
+    else:
+        lite = sqlite.insert(attempt_counts).values(values)
+        statement = lite.on_conflict_do_update(
+            index_elements=["budget", "key", "bucket"],
+            set_={"n": attempt_counts.c.n + 1},
+        ).returning(attempt_counts.c.n)
+    now = int(conn.execute(statement).scalar_one())
+    before = conn.execute(
+        sa.select(attempt_counts.c.n).where(
+            attempt_counts.c.budget == budget,
+            attempt_counts.c.key == key,
+            attempt_counts.c.bucket == bucket - 1,
+        )
+    ).scalar_one_or_none()
+    return now, int(before or 0)
+
+
+def give_back(conn: Connection, budget: str, key: str, bucket: int) -> None:
+    """Undo one :func:`take` (an attempt that succeeded costs nothing)."""
+    conn.execute(
+        attempt_counts.update()
+        .where(
+            attempt_counts.c.budget == budget,
+            attempt_counts.c.key == key[:KEY_MAX],
+            attempt_counts.c.bucket == bucket,
+            attempt_counts.c.n > 0,
+        )
+        .values(n=attempt_counts.c.n - 1)
+    )
+
+
+def forget_before(conn: Connection, budget: str, bucket: int) -> int:
+    """Drop ``budget``'s windows older than ``bucket``; how many rows went."""
+    result = conn.execute(
+        attempt_counts.delete().where(
+            attempt_counts.c.budget == budget, attempt_counts.c.bucket < bucket
+        )
+    )
+    return int(result.rowcount or 0)
