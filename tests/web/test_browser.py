@@ -304,6 +304,10 @@ def test_an_election_in_the_browser(
     expect(drawn.first).to_be_visible()
     assert drawn.count() >= 2, "the rounds chart and the transfers chart are drawn"
     assert page.locator(".plot[data-drawn='true'] svg").count() >= 2
+    # the chart's labels are text: the hostile name is drawn as typed, never as markup
+    chart_text = " ".join(page.locator(".plot[data-drawn='true'] svg").all_text_contents())
+    assert XSS_NAME in chart_text
+    assert page.locator(".plot svg a").count() == 0
     visit.check(page, "results")
     phone = new_context(browser, phone=True).new_page()
     phone.goto(f"{base}/e/{SLUG}/results")

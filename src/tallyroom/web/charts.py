@@ -11,6 +11,12 @@ the same figures are in the page's tables, so nothing depends on the charts.
   either the votes a candidate keeps into the next round or votes transferred (to another
   candidate, or to "exhausted").
 
+Names are text, never markup: plotly.js renders a subset of HTML in labels and hover text
+(``<a href>``, ``<b>``, ``<br>``...), so a candidate called ``<a href="...">Vote</a>`` would
+become a link in the chart. Every name is written with ``&``, ``<`` and ``>`` as the
+entities plotly decodes back to those characters (:func:`as_text`), so it shows exactly as
+typed.
+
 Vote figures are read from the report's decimal strings into floats here, for drawing only:
 no count arithmetic happens in this module.
 """
@@ -22,12 +28,17 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["rounds_figure", "transfers_figure"]
+__all__ = ["as_text", "rounds_figure", "transfers_figure"]
 
 EXHAUSTED = "exhausted"
 # Colours with at least 4.5:1 contrast against white, for the bars and links.
 PALETTE = ("#1f4e99", "#a3340b", "#19713a", "#6b2f8f", "#8a5a00", "#0f6b73", "#9c1f5b", "#4a4a4a")
 FONT = {"family": "system-ui, sans-serif", "size": 14, "color": "#1a1a1a"}
+
+
+def as_text(name: str) -> str:
+    """``name`` for a plotly label: shown as typed, never read as a tag or an entity."""
+    return name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _votes(text: object) -> float:
@@ -50,7 +61,7 @@ def rounds_figure(report: Mapping[str, Any], candidates: Sequence[str]) -> dict[
         figure.add_trace(
             go.Bar(
                 name=f"Round {rnd['round']}",
-                y=names,
+                y=[as_text(c) for c in names],
                 x=[_votes(tally[c]) for c in names],
                 orientation="h",
                 marker={"color": PALETTE[k % len(PALETTE)]},
@@ -86,7 +97,8 @@ def transfers_figure(report: Mapping[str, Any], candidates: Sequence[str]) -> di
         key = (r, name)
         if key not in index:
             index[key] = len(labels)
-            labels.append(f"{name} (round {r})" if name != EXHAUSTED else f"exhausted (round {r})")
+            shown = as_text(name) if name != EXHAUSTED else "exhausted"
+            labels.append(f"{shown} (round {r})")
             colours.append(PALETTE[order.get(name, len(PALETTE) - 1) % len(PALETTE)])
         return index[key]
 
