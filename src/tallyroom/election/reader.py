@@ -467,6 +467,10 @@ def parse_definition(text: str, *, path: Path | None = None) -> ElectionDefiniti
         line = int(m.group(1)) if m else None
         problem = f"not valid TOML: {_TOML_AT.sub('', str(exc))}"
         raise ConfigError(problem, path=where, line=line) from None
+    except RecursionError:
+        raise ConfigError(
+            "not a definition: arrays or tables nested too deeply", path=where
+        ) from None
     data = _nfc(data)
     problems: list[Problem] = []
     top = _Table(problems, data, "")

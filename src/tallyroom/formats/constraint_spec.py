@@ -132,6 +132,12 @@ def parse_groups_toml(
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", path=path, field="--constraint-file") from None
+    except RecursionError:
+        raise InputError(
+            "not a groups file: arrays or tables nested too deeply",
+            path=path,
+            field="--constraint-file",
+        ) from None
     problems: list[InputError] = []
     unknown = sorted(k for k in doc if k != "group")
     if unknown:

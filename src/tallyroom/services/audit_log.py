@@ -143,11 +143,17 @@ def export_log(store: Store, slug: str, path: Path) -> Head:
     return log_head(store, slug)
 
 
-def _read_line(number: int, text: str) -> ChainedEvent | Unreadable:
+def _read_line(number: int, raw: bytes) -> ChainedEvent | Unreadable:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Unreadable(None, None, f"line {number}: not UTF-8 (byte {exc.start + 1})")
     try:
         doc = json.loads(text)
     except ValueError as exc:
         return Unreadable(None, None, f"line {number}: not JSON ({exc})")
+    except RecursionError:
+        return Unreadable(None, None, f"line {number}: not an event (nested too deeply)")
     sequence = doc.get("sequence") if isinstance(doc, dict) else None
     try:
         event = AuditEvent.from_fields(doc)
@@ -158,7 +164,7 @@ def _read_line(number: int, text: str) -> ChainedEvent | Unreadable:
 
 
 def _exported(path: Path) -> Iterator[ChainedEvent | Unreadable]:
-    with path.open(encoding="utf-8") as stream:
+    with path.open("rb") as stream:  # bytes: a line that is not UTF-8 is one finding
         for number, line in enumerate(stream, start=1):
             if line.strip():
                 yield _read_line(number, line)

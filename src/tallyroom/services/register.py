@@ -146,10 +146,17 @@ def to_store_entry(line: Line, eligible: bool | None, reason: ExclusionReason | 
 def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     """(line number, cells) for every row, header first; CSV streamed, xlsx via calamine."""
     if path.suffix.lower() in (".xlsx", ".xls", ".ods"):
-        from python_calamine import CalamineWorkbook
+        from python_calamine import CalamineError, CalamineWorkbook
 
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-        for n, values in enumerate(sheet.to_python(skip_empty_area=False), start=1):
+        try:
+            sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+            grid = sheet.to_python(skip_empty_area=False)
+        except (CalamineError, IndexError, ValueError) as exc:
+            raise InputError(
+                f"not a readable spreadsheet ({exc}); save it as .xlsx or as CSV (UTF-8)",
+                path=str(path),
+            ) from None
+        for n, values in enumerate(grid, start=1):
             yield n, [_cell_text(c) for c in values]
         return
     try:

@@ -33,7 +33,7 @@ from sqlalchemy.exc import ArgumentError
 
 from tallyroom.errors import ConfigError
 
-__all__ = ["Backend", "Store", "open_store"]
+__all__ = ["Backend", "Store", "is_unavailable", "open_store"]
 
 Backend = Literal["sqlite", "postgresql"]
 
@@ -53,7 +53,9 @@ SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
 def _sqlite_engine(url: sa.URL) -> Engine:
-    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = sa.create_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
+    )
     memory = url.database in (None, "", ":memory:")
 
     @event.listens_for(engine, "connect")
@@ -198,7 +200,14 @@ def open_store(url: str | os.PathLike[str], *, upgrade: bool = False) -> Store:
     if parsed.get_backend_name() == "sqlite":
         store = Store(_sqlite_engine(parsed))
     else:
-        store = Store(sa.create_engine(parsed, pool_pre_ping=True))
+        store = Store(sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True))
     if upgrade:
         store.upgrade()
     return store
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached (down, restarting, refusing)."""
+    return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError) or (
+        isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
+    )

@@ -239,6 +239,8 @@ def _load(path: Path) -> dict[str, Any]:
         raise BallotFileError("file not found", path=str(path)) from None
     except (OSError, ValueError) as exc:
         raise BallotFileError(f"not readable JSON ({exc})", path=str(path)) from exc
+    except RecursionError:
+        raise BallotFileError("not readable JSON (nested too deeply)", path=str(path)) from None
     if not isinstance(doc, dict):
         raise BallotFileError("a JSON object was expected", path=str(path))
     return doc

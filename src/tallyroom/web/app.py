@@ -34,7 +34,7 @@ from tallyroom.errors import (
     TallyroomError,
 )
 from tallyroom.services.casting_queue import CastingQueue
-from tallyroom.store.engine import open_store
+from tallyroom.store.engine import is_unavailable, open_store
 from tallyroom.web import api, booth, console, public
 from tallyroom.web.attempts import AttemptGates
 from tallyroom.web.guards import WebContext
@@ -86,6 +86,28 @@ async def _error(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    """Anything else: the documented JSON error (503 when the database is not answering,
+    500 otherwise), never a traceback or a value to the client; the log names the error's
+    type and the path only (SQL parameters are hidden by the engine, so no ballot, credential
+    or register value reaches a log)."""
+    if is_unavailable(exc):
+        status, name = 503, "DatabaseUnavailable"
+        message = "the database is not answering; nothing was changed: try again in a minute"
+        headers = {"Retry-After": "30"}
+    else:
+        status, name = 500, "ServerError"
+        message = "something went wrong on the server; it has been logged"
+        headers = {}
+    log.error("%s on %s %s", type(exc).__name__, request.method, request.url.path)
+    if request.url.path.startswith("/api/"):
+        body = {"error": name, "message": message}
+        return JSONResponse(body, status_code=status, headers=headers)
+    response = render(request, "error.html", status_code=status, message=message, status=status)
+    response.headers.update(headers)
+    return response
+
+
 def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
     """The web app on ``settings.database`` (migrated to the latest schema if ``upgrade``)."""
     store = open_store(settings.database, upgrade=upgrade)
@@ -126,6 +148,7 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
         # Outermost, so that every other layer sees the client the proxy reports.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     app.add_exception_handler(TallyroomError, _error)
+    app.add_exception_handler(Exception, _unexpected)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/static-vendor/plotly.min.js", include_in_schema=False)

@@ -128,6 +128,8 @@ def load_config(path: str | Path) -> ContestConfig:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"not valid JSON: {exc.msg}", path=str(p), line=exc.lineno) from None
+    except RecursionError:
+        raise ConfigError("not a config: JSON nested too deeply", path=str(p)) from None
     if not isinstance(raw, dict):
         raise ConfigError("a config must be a JSON object", path=str(p))
     return parse_config(raw, p)

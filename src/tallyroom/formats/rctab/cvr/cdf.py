@@ -194,6 +194,10 @@ def _open(path: Path, contest: str) -> _Report:
             return _open_xml(path, contest)
     except (OSError, ValueError, etree.XMLSyntaxError) as exc:
         raise BallotFileError(f"cannot read the CDF file ({exc})", path=str(path)) from exc
+    except RecursionError:
+        raise BallotFileError(
+            "cannot read the CDF file (nested too deeply)", path=str(path)
+        ) from None
     raise BallotFileError("a CDF file must end in .json or .xml", path=str(path), value=path.name)
 
 

@@ -235,6 +235,8 @@ def _load(path: Path) -> Any:
         raise BallotFileError("file not found", path=str(path)) from None
     except (OSError, ValueError) as exc:
         raise BallotFileError(f"not readable JSON ({exc})", path=str(path)) from exc
+    except RecursionError:
+        raise BallotFileError("not readable JSON (nested too deeply)", path=str(path)) from None
 
 
 def _with_source(records: CastVoteRecords, folder: Path) -> CastVoteRecords:
