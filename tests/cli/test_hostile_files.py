@@ -109,3 +109,39 @@ def test_an_rctab_config_nested_too_deeply(tmp_path: Path) -> None:
     config.write_text('{"a":' * 5000 + "1" + "}" * 5000, encoding="utf-8")
     code, out = _run("rctab", str(config), "-o", str(tmp_path / "out"))
     _one_line(code, out, "config.json", "nested too deeply")
+
+
+def test_two_register_files_from_the_command_line(tmp_path: Path) -> None:
+    """P1 in members (first file) and again in another file: one eligible entry, whatever
+    the order; the second file needs --reason; --replace removes the unlisted."""
+    definition = tmp_path / "branch.toml"
+    definition.write_text(DEFINITION, encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 't.db'}"
+    code, out = _run(
+        "election",
+        "create",
+        str(definition),
+        "--db",
+        db,
+        "--private-key",
+        str(tmp_path / "k"),
+        "--passphrase",
+        "a long enough passphrase",
+    )
+    assert code == 0, out
+    first = tmp_path / "a.csv"
+    head = "person_id,section,membership_number,status,joined,registered\n"
+    first.write_text(head + "P1,members,M1,active,2015-01-01,\nP2,members,M2,active,2015-01-01,\n")
+    second = tmp_path / "b.csv"
+    second.write_text(head + "P1,members,X9,active,2015-01-01,\n")
+    sel = ("--election", "branch", "--db", db)
+    code, out = _run("register", "import", str(first), *sel)
+    assert code == 0 and "2 eligible" in out, out
+    code, out = _run("register", "import", str(second), *sel)
+    _one_line(code, out, "reason")
+    code, out = _run("register", "import", str(second), *sel, "--reason", "late list")
+    assert code == 0 and "2 eligible" in out, out  # P1 listed twice holds one vote
+    code, out = _run(
+        "register", "import", str(second), *sel, "--reason", "the final list", "--replace"
+    )
+    assert code == 0 and "1 eligible" in out, out

@@ -74,16 +74,34 @@ def register() -> None:
 @election_option
 @click.option("--column", "columns", multiple=True, help="field=column (repeatable).")
 @click.option("--exclusion-list", type=EXISTING, help="Person ids that may not vote.")
+@click.option(
+    "--reason",
+    default="",
+    help="Why a later file changes the register (required for every file after the first).",
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="The file is the whole register: entries it does not list are removed (logged).",
+)
 @command()
 def import_(
     path: Path,
     slug: str,
     columns: tuple[str, ...],
     exclusion_list: Path | None,
+    reason: str,
+    replace: bool,
     db: str,
     actor: str,
 ) -> None:
-    """Import the register file PATH (CSV or xlsx): all of it, or nothing."""
+    """Import the register file PATH (CSV or xlsx): all of it, or nothing.
+
+    The first file is the register. A later file is merged into it (new entries added,
+    changed ones corrected; with --replace, unlisted ones removed) as a logged change with
+    its --reason, and eligibility is judged again over the whole register, so one person
+    listed in two files holds one vote whatever the order the files came in.
+    """
     from tallyroom.services.register import ColumnMapping, import_register
 
     mapping = ColumnMapping.parse(columns)
@@ -96,6 +114,8 @@ def import_(
             mapping=mapping,
             exclusion_list=exclusion_list,
             progress=progress.update,
+            reason=reason,
+            replace=replace,
         )
     click.echo(f"stored {result.stored:,} entries, {result.eligible:,} eligible")
     click.echo(result.summary.render(), nl=False)

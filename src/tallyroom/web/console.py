@@ -218,7 +218,14 @@ def election_console(request: Request, slug: str, web: Web, user: User) -> HTMLR
 
 @router.post("/console/e/{slug}/register")
 async def import_register(
-    request: Request, slug: str, web: Web, user: Officer, file: Upload, csrf_token: Text
+    request: Request,
+    slug: str,
+    web: Web,
+    user: Officer,
+    file: Upload,
+    csrf_token: Text,
+    reason: Annotated[str, Form()] = "",
+    replace: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
     get_election(web.store, slug)
@@ -230,7 +237,13 @@ async def import_register(
     def work(progress: Any) -> dict[str, Any]:
         try:
             result = register_service.import_register(
-                store, slug, path, actor=user.username, progress=progress
+                store,
+                slug,
+                path,
+                actor=user.username,
+                progress=progress,
+                reason=reason,
+                replace=replace == "yes",
             )
         finally:
             path.unlink(missing_ok=True)
