@@ -31,6 +31,7 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -105,7 +106,9 @@ def validate_ranking(contest: Contest, ranking: Sequence[str]) -> tuple[int, ...
             value=list(ranking),
         )
     codes: list[int] = []
-    for k, name in enumerate(ranking):
+    for k, given in enumerate(ranking):
+        # Names are stored in NFC: a device that sends "Seán" decomposed means the same name.
+        name = unicodedata.normalize("NFC", given) if isinstance(given, str) else given
         if name not in names:
             raise InputError("not a candidate in this contest", field=f"{where}[{k}]", value=name)
         code = names.index(name)
@@ -154,7 +157,8 @@ def _validate_all(
         raise InputError("no contest was voted in", field="choices", value={})
     known = {c.name for c in definition.contests}
     out: dict[str, tuple[int, ...]] = {}
-    for name, ranking in choices.items():
+    for given, ranking in choices.items():
+        name = unicodedata.normalize("NFC", given) if isinstance(given, str) else given
         if name not in known:
             raise InputError("no such contest in this election", field="choices", value=name)
         out[name] = validate_ranking(definition.contest(name), ranking)
