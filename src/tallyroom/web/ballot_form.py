@@ -32,7 +32,6 @@ __all__ = [
 ]
 
 
-
 class ContestLike(Protocol):
     """What the booth needs of a contest (an election definition's ``Contest`` fits)."""
 
