@@ -115,6 +115,10 @@ def _contest_view(contest: dict[str, Any]) -> dict[str, Any]:
     order = in_rounds + extra
     return {
         **contest,
+        # documents declared before constraints and colleges were published lack these keys
+        "constraints": contest.get("constraints") or [],
+        "constraint_rounds": contest.get("constraint_rounds") or [],
+        "college": contest.get("college"),
         "round_rows": [
             {
                 "name": name,
