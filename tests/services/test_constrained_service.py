@@ -263,6 +263,20 @@ def test_an_electoral_college_from_one_poll(store: Store, tmp_path: Path) -> Non
     assert "Section Affiliated members (weight 1/3)" in text
     assert "shares in round 2: David 33.333%, Ed 66.667%" in text
 
+    # each section's published ballots, recounted as a college by `tallyroom count`
+    specs = []
+    for section in ("mps", "members", "affiliates"):
+        path = tmp_path / f"{section}.blt"
+        path.write_bytes(
+            declaring.declaration_file(store, "party", f"leader-{section}-cvr.blt").content
+        )
+        specs += ["--section", f"{section}={path}:1/3"]
+    done = CliRunner().invoke(main, ["count", *specs, "--decimals", "3"])
+    assert done.exit_code == 0, done.output
+    assert "Elected: Ed" in done.output
+    rows = [" ".join(line.split()) for line in done.output.splitlines()]
+    assert "David 44.444 44.444" in rows and "Ed 36.111 55.556" in rows  # as declared
+
 
 def test_a_constraint_the_rule_cannot_honour_is_refused_at_create(
     store: Store, tmp_path: Path

@@ -83,6 +83,12 @@ def test_constraints_on_the_api_the_booth_and_the_results(
         secrets = [r["credential"] for r in csv.DictReader(f)]
     client = TestClient(create_app(web_settings))
 
+    # the public election page says what is elected, under which constraints
+    public = client.get(f"/e/{SLUG}")
+    assert "elect 3; at least 2 must be women; a valid ballot marks at least 1 women." in (
+        public.text
+    )
+
     # the JSON ballot API: the constraints as data and in words
     res = client.post(f"/api/elections/{SLUG}/ballot", json={"credential": secrets[0]})
     assert res.status_code == 200, res.text

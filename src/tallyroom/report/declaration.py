@@ -20,7 +20,8 @@ once, half up, to one decimal place, as results are published ("61.8%").
 * an **electoral college** contest (:class:`CollegeSectionResult`) gives each section's
   weight and its count round by round: votes and shares of the continuing candidates' votes
   (halves rounded up to the college's places), for each section whose figures may be
-  published; the contest's own count is then the college's, in shares.
+  published, and that section's ballots as a BLT download (``<contest>-<section>-cvr.blt``);
+  the contest's own count is then the college's, in shares.
 """
 
 from __future__ import annotations
@@ -144,6 +145,8 @@ class CollegeSectionResult:
     published: bool
     count: Count | None
     places: int = 3
+    # the section's anonymised ballots (as the contest's ``cvrs``), when published
+    cvrs: tuple[tuple[int, ...], ...] = ()
 
     def shares(self) -> list[dict[str, Any]]:
         """Each round's votes and shares (a percentage of the votes for continuing
@@ -300,10 +303,17 @@ def declaration_csv(decl: Declaration) -> str:
     return out.getvalue()
 
 
-def write_cvrs_blt(target: str | os.PathLike[str] | TextIO, c: ContestDeclaration) -> None:
-    """The contest's anonymised ballots as a BLT file (identical rankings grouped)."""
-    ballots = BallotStore.from_rankings(list(c.cvrs)) if c.cvrs else BallotStore.from_rankings([])
-    write_blt(target, ballots, CandidateTable(c.candidate_names), c.seats, c.title)
+def write_cvrs_blt(
+    target: str | os.PathLike[str] | TextIO,
+    c: ContestDeclaration,
+    section: CollegeSectionResult | None = None,
+) -> None:
+    """The contest's anonymised ballots as a BLT file (identical rankings grouped); or those
+    of one section of its electoral college."""
+    cvrs = c.cvrs if section is None else section.cvrs
+    title = c.title if section is None else f"{c.title}: {section.label}"
+    ballots = BallotStore.from_rankings(list(cvrs))
+    write_blt(target, ballots, CandidateTable(c.candidate_names), c.seats, title)
 
 
 def declaration_document(decl: Declaration) -> dict[str, Any]:
@@ -340,4 +350,12 @@ def declaration_downloads(decl: Declaration) -> list[tuple[str, str, bytes]]:
         blt = io.StringIO()
         write_cvrs_blt(blt, c)
         files.append((f"{stem}-cvr.blt", "text/plain", blt.getvalue().encode()))
+        # an electoral college's published sections, each its own ballot file, so that
+        # `tallyroom count --rule college --section NAME=FILE:WEIGHT ...` recounts it
+        for part in c.college:
+            if part.published:
+                blt = io.StringIO()
+                write_cvrs_blt(blt, c, part)
+                name = f"{stem}-{_safe(part.name)}-cvr.blt"
+                files.append((name, "text/plain", blt.getvalue().encode()))
     return files

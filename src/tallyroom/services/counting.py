@@ -284,6 +284,7 @@ def _college(
                 not hidden,
                 None if hidden else part.count,
                 college.display_places,
+                () if hidden else tuple(own_of[part.name]),
             )
         )
     return result.college, tuple(shown)
