@@ -216,6 +216,11 @@ class GroupConstraint:
         if self.minimum == 0 and self.maximum is None:
             raise ConfigError("give a minimum or a maximum", field="minimum", value=0)
 
+    def describe(self) -> str:
+        """The constraint in words, as the ballot paper states it."""
+        verb = "may" if self.minimum == 0 else "must"
+        return f"{_bounds(self.minimum, self.maximum)} {verb} be {self.group}"
+
 
 @dataclass(frozen=True, slots=True)
 class BallotRequirement:
@@ -236,6 +241,10 @@ class BallotRequirement:
             raise ConfigError("is below at_least", field="at_most", value=self.at_most)
         if self.at_least == 0 and self.at_most is None:
             raise ConfigError("give at_least or at_most", field="at_least", value=0)
+
+    def describe(self) -> str:
+        """The rule in words, as the ballot paper states it."""
+        return f"a valid ballot marks {_bounds(self.at_least, self.at_most)} {self.group}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,8 +458,8 @@ class Contest:
     def requirements(self) -> tuple[str, ...]:
         """The constraints and ballot rules in words, as the ballot paper states them:
         ``("at least 2 must be women",)``."""
-        return tuple(_seat_words(c) for c in self.constraints) + tuple(
-            _ballot_words(r) for r in self.ballot_rules
+        return tuple(c.describe() for c in self.constraints) + tuple(
+            r.describe() for r in self.ballot_rules
         )
 
     @property
@@ -483,15 +492,6 @@ def _bounds(low: int, high: int | None) -> str:
     if low == 0:
         return f"at most {high}"
     return f"at least {low} and at most {high}"
-
-
-def _seat_words(c: GroupConstraint) -> str:
-    verb = "may" if c.minimum == 0 else "must"
-    return f"{_bounds(c.minimum, c.maximum)} {verb} be {c.group}"
-
-
-def _ballot_words(r: BallotRequirement) -> str:
-    return f"a valid ballot marks {_bounds(r.at_least, r.at_most)} {r.group}"
 
 
 class TurnoutBasis(enum.Enum):

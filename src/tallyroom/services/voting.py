@@ -126,12 +126,10 @@ def validate_ranking(contest: Contest, ranking: Sequence[str]) -> tuple[int, ...
 def ballot_rule_broken(contest: Contest, codes: Sequence[int]) -> str | None:
     """The first of the contest's ballot rules (``[[contests.ballot_rules]]``) that a ballot
     marking ``codes`` fails, in words, or ``None``."""
-    for rule, words in zip(
-        contest.ballot_rules, contest.requirements[len(contest.constraints) :], strict=True
-    ):
+    for rule in contest.ballot_rules:
         marked = sum(1 for c in codes if rule.group in contest.candidates[c].groups)
         if marked < rule.at_least or (rule.at_most is not None and marked > rule.at_most):
-            return f"{words}; it marks {marked}"
+            return f"{rule.describe()}; it marks {marked}"
     return None
 
 
