@@ -70,6 +70,11 @@ def declare_by_cli(
     run("voting", "close", "--reason", "the ballot closed", *sel)
     secret = ("--private-key", str(key), "--passphrase", PASS)
     counted = run("election", "count", *secret, *sel).stdout
+    # the printed declaration states the constraints and the rounds where they acted
+    requirements = load_definition(example(name)).contests[0].requirements
+    assert "Constraints: " + "; ".join(requirements) in counted
+    acted = [line for line in counted.splitlines() if line.startswith("  Round ")]
+    assert acted and all(":" in line for line in acted), counted
     out_json = tmp_path / "declared.json"
     declared = run("election", "declare", *secret, "--json", str(out_json), *sel).stdout
     assert declared == counted
