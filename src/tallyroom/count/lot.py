@@ -62,9 +62,8 @@ class LotDrawer:
             raise CountError("a tie broken by lot needs a random seed")
         return tied[self._random.next_index(len(tied))]
 
-    def choose(
-        self, tied: Sequence[T], names: Sequence[str], *, stage: int, winner: bool, what: str
-    ) -> T:
+    def choose(self, tied: Sequence[T], names: Sequence[str], *, stage: int, winner: bool,
+               what: str) -> T:
         """One of ``tied`` (named ``names``, in the rule's order) decided by lot: the operator's
         decision when the lot has a decider, else a draw; :class:`TieUnresolved` with neither
         (``what`` says which decision waits, e.g. "exclusion at stage 4")."""

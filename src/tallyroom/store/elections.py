@@ -293,6 +293,7 @@ def advance(
         )
     facts: dict[str, JsonValue] = {"from": current.value, "to": to.value}
     if to is ElectionState.REGISTER_FROZEN:
+
         facts["eligibility_sha256"] = eligibility_digest(conn, election_id)
     facts.update(payload or {})
     return audit.append(

@@ -21,6 +21,7 @@ __all__ = [
 ]
 
 
+
 @dataclass(frozen=True, slots=True)
 class CollegeSection:
     """One section of the college: its ballots and its weight (the weights add up to 1)."""
