@@ -18,7 +18,9 @@ from importlib.resources import files
 from pathlib import Path
 
 from tallyroom.election.definition import (
+    BallotRequirement,
     Candidate,
+    College,
     Contest,
     ElectionDefinition,
     GroupConstraint,
@@ -68,8 +70,10 @@ from tallyroom.election.reader import load_definition, parse_definition, read_ex
 __all__ = [
     "AbsoluteThreshold",
     "Ballot",
+    "BallotRequirement",
     "Candidate",
     "CandidateStanding",
+    "College",
     "Contest",
     "Cutoff",
     "ElectionDefinition",

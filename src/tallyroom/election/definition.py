@@ -12,7 +12,9 @@ Tables of the file and the records they become:
 * ``[election]`` -> :class:`ElectionDefinition` (name, organisation, time zone);
 * ``[timetable]`` -> :class:`Timetable` (instants with a UTC offset);
 * ``[[sections]]`` -> :class:`Section`;
-* ``[[contests]]`` -> :class:`Contest`: candidates, seat constraints, the nomination rule
+* ``[[contests]]`` -> :class:`Contest`: candidates, seat constraints
+  (:class:`GroupConstraint`), ballot rules (:class:`BallotRequirement`), an electoral
+  college (:class:`College`), the nomination rule
   (:class:`~tallyroom.election.nominations.NominationRule`) and a previous contest to compare
   with. These sit inside their contest so that a leader and a deputy can each have their own;
 * ``[nominations]`` -> the nomination rule of each contest that does not give its own;
@@ -39,8 +41,8 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tallyroom.count.ballots import CandidateTable
-from tallyroom.count.constraints import Group, SeatConstraint, SeatPlan
-from tallyroom.count.rules.registry import RULES
+from tallyroom.count.constraints import BallotRule, Group, SeatConstraint, SeatPlan
+from tallyroom.count.rules.registry import RULES, BallotKind, Rule
 from tallyroom.election.eligibility import EligibilityRules
 from tallyroom.election.names import look_alikes, name_problem
 from tallyroom.election.nominations import (
@@ -54,7 +56,9 @@ from tallyroom.errors import ConfigError
 __all__ = [
     "DEFAULT_MIN_PUBLISHED_SIZE",
     "DEFAULT_STATUSES",
+    "BallotRequirement",
     "Candidate",
+    "College",
     "Contest",
     "ElectionDefinition",
     "GroupConstraint",
@@ -212,6 +216,65 @@ class GroupConstraint:
         if self.minimum == 0 and self.maximum is None:
             raise ConfigError("give a minimum or a maximum", field="minimum", value=0)
 
+    def describe(self) -> str:
+        """The constraint in words, as the ballot paper states it."""
+        verb = "may" if self.minimum == 0 else "must"
+        return f"{_bounds(self.minimum, self.maximum)} {verb} be {self.group}"
+
+
+@dataclass(frozen=True, slots=True)
+class BallotRequirement:
+    """A ballot is valid only if it marks at least ``at_least`` (and at most ``at_most``)
+    candidates of ``group``: Labour's 2010 Shadow Cabinet rule, "a ballot is valid only if it
+    includes votes for at least six women and at least six men"."""
+
+    group: str
+    at_least: int = 0
+    at_most: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.group.strip():
+            raise ConfigError("a ballot rule needs a group", field="group", value=self.group)
+        if self.at_least < 0:
+            raise ConfigError("must not be negative", field="at_least", value=self.at_least)
+        if self.at_most is not None and self.at_most < self.at_least:
+            raise ConfigError("is below at_least", field="at_most", value=self.at_most)
+        if self.at_least == 0 and self.at_most is None:
+            raise ConfigError("give at_least or at_most", field="at_least", value=0)
+
+    def describe(self) -> str:
+        """The rule in words, as the ballot paper states it."""
+        return f"a valid ballot marks {_bounds(self.at_least, self.at_most)} {self.group}"
+
+
+@dataclass(frozen=True, slots=True)
+class College:
+    """The contest is counted as an electoral college: each section's ballots counted apart,
+    a candidate's share the sum of the sections' shares times their ``weights`` (exact
+    fractions adding up to 1), under the alternative vote
+    (:mod:`tallyroom.count.rules.college`). ``display_places``: the shares as published."""
+
+    weights: tuple[tuple[str, Fraction], ...]
+    display_places: int = 3
+
+    def __post_init__(self) -> None:
+        if not self.weights:
+            raise ConfigError("a college needs its sections' weights", field="weights", value=0)
+        bad = [(n, str(w)) for n, w in self.weights if w <= 0]
+        if bad:
+            raise ConfigError("a section's weight must be above 0", field="weights", value=bad)
+        total = sum((w for _, w in self.weights), Fraction(0))
+        if total != 1:
+            raise ConfigError(
+                f"the weights must add up to 1, not {total}", field="weights", value=str(total)
+            )
+        if not 0 <= self.display_places <= 12:
+            raise ConfigError("must be 0 to 12", field="display_places", value=self.display_places)
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        return tuple(n for n, _ in self.weights)
+
 
 @dataclass(frozen=True, slots=True)
 class PreviousContest:
@@ -248,6 +311,8 @@ def _check_contest(
     constraints: tuple[GroupConstraint, ...],
     nominations: NominationRule | None,
     previous: PreviousContest | None,
+    ballot_rules: tuple[BallotRequirement, ...] = (),
+    college: College | None = None,
 ) -> list[Problem]:
     out = []
     if not name.strip():
@@ -273,12 +338,80 @@ def _check_contest(
         for k, g in enumerate(groups)
         if g in groups[:k]
     ]
+    if known is not None and not known.constrainable and (constraints or ballot_rules):
+        able = ", ".join(r.name for r in RULES.values() if r.constrainable)
+        key = "constraints" if constraints else "ballot_rules"
+        out.append(Problem(key, f"rule {rule!r} cannot apply them (rules that can: {able})", rule))
+    out += _ballot_rule_problems(candidates, ballot_rules, known, seats)
+    if college is not None:
+        out += _college_problems(college, rule, seats, sections, constraints, ballot_rules)
     if constraints and not out:
         try:  # can the constraints be met by the candidates declared?
             plan = _seat_constraints(candidates, constraints)
             SeatPlan.build(CandidateTable(tuple(names)), seats, plan)
         except ConfigError as exc:
             out.append(Problem("constraints", exc.problem, exc.value))
+    return out
+
+
+def _ballot_rule_problems(
+    candidates: tuple[Candidate, ...],
+    rules: tuple[BallotRequirement, ...],
+    known: Rule | None,
+    seats: int,
+) -> list[Problem]:
+    """Each rule names a group some candidate is in, once, and a ballot can meet it."""
+    out = []
+    seen: list[str] = []
+    limit = known.ballot.mark_limit(seats, len(candidates)) if known is not None else None
+    for k, r in enumerate(rules):
+        key = f"ballot_rules[{k}]"
+        members = sum(1 for c in candidates if r.group in c.groups)
+        if r.group in seen:
+            out.append(Problem(f"{key}.group", "has a ballot rule already", r.group))
+        elif not members:
+            out.append(Problem(f"{key}.group", "no candidate is in this group", r.group))
+        elif r.at_least > members:
+            out.append(
+                Problem(f"{key}.at_least", f"the group has only {members} candidate(s)", r.at_least)
+            )
+        elif limit is not None and r.at_least > limit:
+            out.append(
+                Problem(
+                    f"{key}.at_least", f"a ballot may mark only {limit} candidate(s)", r.at_least
+                )
+            )
+        seen.append(r.group)
+    return out
+
+
+def _college_problems(
+    college: College,
+    rule: str,
+    seats: int,
+    sections: tuple[str, ...],
+    constraints: tuple[GroupConstraint, ...],
+    ballot_rules: tuple[BallotRequirement, ...],
+) -> list[Problem]:
+    """A college counts the alternative vote (a ranked rule, one seat) over exactly the
+    sections that vote in the contest; it takes no seat constraints or ballot rules."""
+    out = []
+    known = RULES.get(rule)
+    if known is not None and (known.ballot is not BallotKind.RANKED or known.multi_seat):
+        out.append(Problem("rule", "an electoral college counts the alternative vote: irv", rule))
+    if seats != 1:
+        out.append(Problem("seats", "an electoral college elects one candidate", seats))
+    if sorted(college.sections) != sorted(sections):
+        out.append(
+            Problem(
+                "college.weights",
+                f"must weigh exactly the contest's sections {list(sections)}",
+                list(college.sections),
+            )
+        )
+    if constraints or ballot_rules:
+        key = "constraints" if constraints else "ballot_rules"
+        out.append(Problem(key, "an electoral college count cannot apply them", "college"))
     return out
 
 
@@ -308,9 +441,26 @@ class Contest:
     constraints: tuple[GroupConstraint, ...] = ()
     nominations: NominationRule | None = None
     previous: PreviousContest | None = None
+    ballot_rules: tuple[BallotRequirement, ...] = ()
+    college: College | None = None
 
     def __post_init__(self) -> None:
         _guard(self, _check_contest)
+
+    @property
+    def candidate_groups(self) -> tuple[tuple[str, ...], ...]:
+        """Each candidate's constrained groups (those a constraint or ballot rule names), in
+        ballot order: what the ballot paper shows beside a name."""
+        named = {c.group for c in self.constraints} | {r.group for r in self.ballot_rules}
+        return tuple(tuple(g for g in c.groups if g in named) for c in self.candidates)
+
+    @property
+    def requirements(self) -> tuple[str, ...]:
+        """The constraints and ballot rules in words, as the ballot paper states them:
+        ``("at least 2 must be women",)``."""
+        return tuple(c.describe() for c in self.constraints) + tuple(
+            r.describe() for r in self.ballot_rules
+        )
 
     @property
     def candidate_names(self) -> tuple[str, ...]:
@@ -323,6 +473,25 @@ class Contest:
     def seat_constraints(self) -> tuple[SeatConstraint, ...]:
         """The constraints as the counting engine takes them (``tallyroom.count.constraints``)."""
         return _seat_constraints(self.candidates, self.constraints)
+
+    def count_ballot_rules(self) -> tuple[BallotRule, ...]:
+        """The ballot rules as the counting engine takes them (``tallyroom.count.constraints``)."""
+        return tuple(
+            BallotRule(
+                Group(r.group, frozenset(c.name for c in self.candidates if r.group in c.groups)),
+                r.at_least,
+                r.at_most,
+            )
+            for r in self.ballot_rules
+        )
+
+
+def _bounds(low: int, high: int | None) -> str:
+    if high is None:
+        return f"at least {low}"
+    if low == 0:
+        return f"at most {high}"
+    return f"at least {low} and at most {high}"
 
 
 class TurnoutBasis(enum.Enum):

@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +23,9 @@ from zoneinfo import ZoneInfo
 from tallyroom.election.definition import (
     DEFAULT_MIN_PUBLISHED_SIZE,
     DEFAULT_STATUSES,
+    BallotRequirement,
     Candidate,
+    College,
     Contest,
     E,
     ElectionDefinition,
@@ -422,6 +425,15 @@ def _read_contest(
         gc = _build(gt, None, GroupConstraint, group=group, minimum=minimum, maximum=maximum)
         if gc is not None:
             constraints.append(gc)
+    ballot_rules = []
+    for bt in t.tables("ballot_rules"):
+        group, at_least = bt.text("group"), bt.integer("at_least", 0)
+        at_most = bt.integer("at_most", None)
+        bt.finish()
+        br = _build(bt, None, BallotRequirement, group=group, at_least=at_least, at_most=at_most)
+        if br is not None:
+            ballot_rules.append(br)
+    college = _read_college(t.table("college"))
     own = t.table("nominations")
     nominations = _read_nominations(own) if own is not None else default_rule
     previous = _read_previous(t.table("previous"))
@@ -441,7 +453,41 @@ def _read_contest(
         constraints=tuple(constraints),
         nominations=nominations,
         previous=previous,
+        ballot_rules=tuple(ballot_rules),
+        college=college,
     )
+
+
+_WEIGHT = re.compile(r"^\s*(\d+(/\d+)?|\d*\.\d+)\s*$")
+
+
+def _read_college(t: _Table | None) -> College | None:
+    """``[contests.college]``: ``weights`` (section = "1/3", exact text, never a float) and
+    ``display_places``."""
+    if t is None:
+        return None
+    places = t.integer("display_places", 3)
+    raw = t.raw("weights")
+    weights: list[tuple[str, Fraction]] = []
+    if not isinstance(raw, dict) or not raw:
+        t.fail("weights", 'is required: a table of section = "1/3"', raw)
+    else:
+        for section, text in raw.items():
+            weight = None
+            if isinstance(text, str) and _WEIGHT.match(text):
+                with contextlib.suppress(ZeroDivisionError):
+                    weight = Fraction(text.strip())
+            if weight is None:
+                where = _join(t.where("weights"), section)
+                t.problems.append(
+                    Problem(where, 'must be a fraction or decimal written as text ("1/3")', text)
+                )
+            else:
+                weights.append((section, weight))
+    t.finish()
+    if len(weights) != len(raw or {}):
+        return None
+    return _build(t, None, College, weights=tuple(weights), display_places=places)
 
 
 def _nfc(value: Any) -> Any:

@@ -13,7 +13,15 @@ once, half up, to one decimal place, as results are published ("61.8%").
   register entries in the contest's sections;
 * a **section**'s figures are published only when at least ``min_published_size`` of its
   ballots were cast (otherwise ``published`` is false and no figures are given), and only
-  when the sections withheld cannot be recovered by subtraction (:func:`withheld_sections`).
+  when the sections withheld cannot be recovered by subtraction (:func:`withheld_sections`);
+* **constraints** are the contest's seat constraints and ballot rules in words, as the ballot
+  paper states them, and **constraint_rounds** the rounds in which one acted, with what it did
+  (the count's round labels: who was passed over, doomed or guarded);
+* an **electoral college** contest (:class:`CollegeSectionResult`) gives each section's
+  weight and its count round by round: votes and shares of the continuing candidates' votes
+  (halves rounded up to the college's places), for each section whose figures may be
+  published, and that section's ballots as a BLT download (``<contest>-<section>-cvr.blt``);
+  the contest's own count is then the college's, in shares.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from typing import Any, TextIO
 
 from tallyroom.count.ballots import BallotStore, CandidateTable
 from tallyroom.count.record import Count
+from tallyroom.count.rules.college_shares import display_percent
 from tallyroom.formats.blt import write_blt
 from tallyroom.report.rctab_csv import count_to_csv
 from tallyroom.report.rctab_json import ReportLabels, count_to_json
@@ -36,6 +45,7 @@ from tallyroom.report.spreadsheet import csv_writer
 
 __all__ = [
     "CandidateResult",
+    "CollegeSectionResult",
     "ContestDeclaration",
     "Declaration",
     "PreviousComparison",
@@ -125,6 +135,41 @@ class PreviousComparison:
 
 
 @dataclass(frozen=True, slots=True)
+class CollegeSectionResult:
+    """One section of an electoral college: its weight, and its round-by-round count (whole
+    votes) when its figures may be published (``count`` is ``None`` when withheld)."""
+
+    name: str
+    label: str
+    weight: Fraction
+    published: bool
+    count: Count | None
+    places: int = 3
+    # the section's anonymised ballots (as the contest's ``cvrs``), when published
+    cvrs: tuple[tuple[int, ...], ...] = ()
+
+    def shares(self) -> list[dict[str, Any]]:
+        """Each round's votes and shares (a percentage of the votes for continuing
+        candidates, halves rounded up to ``places``), as the college used them."""
+        if self.count is None:
+            return []
+        out = []
+        for rnd in self.count.rounds:
+            base = sum(v for _, v in rnd.tally)
+            out.append(
+                {
+                    "round": rnd.number,
+                    "votes": dict(rnd.tally),
+                    "percent": {
+                        c: str(display_percent(Fraction(v, base or 1), self.places))
+                        for c, v in rnd.tally
+                    },
+                }
+            )
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class ContestDeclaration:
     contest: str
     title: str
@@ -143,6 +188,9 @@ class ContestDeclaration:
     candidate_names: tuple[str, ...]
     # Anonymised cast vote records: candidate indexes, best first, in random order.
     cvrs: tuple[tuple[int, ...], ...]
+    constraints: tuple[str, ...] = ()  # in words, as on the ballot paper
+    constraint_rounds: tuple[tuple[int, str], ...] = ()  # (round, what a constraint did)
+    college: tuple[CollegeSectionResult, ...] = ()
 
     @property
     def ballots_returned(self) -> int:
@@ -192,6 +240,22 @@ def contest_json(c: ContestDeclaration) -> dict[str, Any]:
             for s in c.sections
         ],
         "rounds": len(c.count.rounds),
+        "constraints": list(c.constraints),
+        "constraint_rounds": [{"round": n, "note": note} for n, note in c.constraint_rounds],
+        "college": None
+        if not c.college
+        else {
+            "sections": [
+                {
+                    "name": s.name,
+                    "label": s.label,
+                    "weight": str(s.weight),
+                    "published": s.published,
+                    "rounds": s.shares(),
+                }
+                for s in c.college
+            ]
+        },
         "previous": None
         if c.previous_name is None
         else {
@@ -239,10 +303,17 @@ def declaration_csv(decl: Declaration) -> str:
     return out.getvalue()
 
 
-def write_cvrs_blt(target: str | os.PathLike[str] | TextIO, c: ContestDeclaration) -> None:
-    """The contest's anonymised ballots as a BLT file (identical rankings grouped)."""
-    ballots = BallotStore.from_rankings(list(c.cvrs)) if c.cvrs else BallotStore.from_rankings([])
-    write_blt(target, ballots, CandidateTable(c.candidate_names), c.seats, c.title)
+def write_cvrs_blt(
+    target: str | os.PathLike[str] | TextIO,
+    c: ContestDeclaration,
+    section: CollegeSectionResult | None = None,
+) -> None:
+    """The contest's anonymised ballots as a BLT file (identical rankings grouped); or those
+    of one section of its electoral college."""
+    cvrs = c.cvrs if section is None else section.cvrs
+    title = c.title if section is None else f"{c.title}: {section.label}"
+    ballots = BallotStore.from_rankings(list(cvrs))
+    write_blt(target, ballots, CandidateTable(c.candidate_names), c.seats, title)
 
 
 def declaration_document(decl: Declaration) -> dict[str, Any]:
@@ -279,4 +350,12 @@ def declaration_downloads(decl: Declaration) -> list[tuple[str, str, bytes]]:
         blt = io.StringIO()
         write_cvrs_blt(blt, c)
         files.append((f"{stem}-cvr.blt", "text/plain", blt.getvalue().encode()))
+        # an electoral college's published sections, each its own ballot file, so that
+        # `tallyroom count --rule college --section NAME=FILE:WEIGHT ...` recounts it
+        for part in c.college:
+            if part.published:
+                blt = io.StringIO()
+                write_cvrs_blt(blt, c, part)
+                name = f"{stem}-{_safe(part.name)}-cvr.blt"
+                files.append((name, "text/plain", blt.getvalue().encode()))
     return files

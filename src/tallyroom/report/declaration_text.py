@@ -1,6 +1,7 @@
 """A declaration as text, the way a returning officer reads it out: per contest the
 candidates' votes and shares, the headline figures, the section table, the comparison with the
-previous contest, then the round-by-round table."""
+previous contest, the constraints and the rounds they acted in, then the round-by-round
+table (and an electoral college's sections, each round by round with its shares)."""
 
 from __future__ import annotations
 
@@ -50,7 +51,21 @@ def contest_text(c: ContestDeclaration) -> str:
             now = "-" if p.percent is None else f"{p.percent}%"
             change = "" if p.change is None else f" ({_signed(p.change)})"
             lines.append(f"  {p.name:<{width}}  {before:>6} -> {now:>6}{change}")
+    if c.constraints:
+        lines += ["", "  Constraints: " + "; ".join(c.constraints)]
+        lines += [f"  Round {n}: {note}" for n, note in c.constraint_rounds]
+        if not c.constraint_rounds:
+            lines.append("  (no constraint changed who was elected)")
     lines += ["", count_to_text(c.count, title="Round by round")]
+    for part in c.college:
+        head = f"Section {part.label} (weight {part.weight})"
+        if part.count is None:
+            lines += ["", head, "  (fewer ballots than the minimum: withheld)"]
+            continue
+        lines += ["", count_to_text(part.count, title=head).rstrip("\n")]
+        for by_round in part.shares():
+            shares = ", ".join(f"{n} {p}%" for n, p in by_round["percent"].items())
+            lines.append(f"  shares in round {by_round['round']}: {shares}")
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -10,7 +10,10 @@
   one again against its contest's rule and the contest it was sealed for (a ballot that fails
   stops the count: it is never counted), shuffles each contest's ballots with the operating system's
   CSPRNG (``secrets.SystemRandom``: the order of the cast vote records must not reveal the
-  order of casting), runs the contest's rule from the registry and builds the
+  order of casting), runs the contest's rule from the registry with the contest's seat
+  constraints and ballot rules (``RuleParams``; a rule that cannot honour them was refused
+  when the election was created), or, for a contest with ``[contests.college]``, counts the
+  electoral college with each ballot in its voter's section, and builds the
   :class:`~tallyroom.report.declaration.Declaration`. The first count moves the election
   ``closed -> counted``, recording the SHA-256 of the declaration's JSON; counting again
   later (a recount) gives the same figures and changes nothing.
@@ -32,6 +35,8 @@ from sqlalchemy.engine import Connection
 
 from tallyroom.audit.events import Action, JsonValue
 from tallyroom.count.ballots import BallotStore, CandidateTable
+from tallyroom.count.record import Count
+from tallyroom.count.rules.college import CollegeOptions, CollegeSection, count_college
 from tallyroom.count.rules.registry import BallotKind, RuleParams, get_rule
 from tallyroom.crypto.sealing import BallotOpener, load_private_key
 from tallyroom.election.definition import Contest, ElectionDefinition
@@ -39,6 +44,7 @@ from tallyroom.election.lifecycle import ElectionState
 from tallyroom.errors import CountError, InputError
 from tallyroom.report.declaration import (
     CandidateResult,
+    CollegeSectionResult,
     ContestDeclaration,
     Declaration,
     PreviousComparison,
@@ -51,7 +57,12 @@ from tallyroom.report.declaration import (
 )
 from tallyroom.services.audit_log import check_record
 from tallyroom.services.elections import ballot_definition
-from tallyroom.services.voting import BALLOT_FORMAT_VERSION, SpoiltReason, mark_limit
+from tallyroom.services.voting import (
+    BALLOT_FORMAT_VERSION,
+    SpoiltReason,
+    ballot_rule_broken,
+    mark_limit,
+)
 from tallyroom.store import audit, ballots, declarations, elections, register
 from tallyroom.store.declarations import DeclarationFile
 from tallyroom.store.engine import Store
@@ -105,6 +116,9 @@ def _read(contest: Contest, plaintext: bytes) -> tuple[int, ...] | str:
         raise _refuse(
             contest.name, "too-many-marks", f"{len(codes)} marks, {contest.rule} allows {limit}"
         )
+    broken = ballot_rule_broken(contest, codes)
+    if broken is not None:
+        raise _refuse(contest.name, "ballot-rule", broken)
     return codes
 
 
@@ -150,10 +164,6 @@ def _contest(
     secrets.SystemRandom().shuffle(opened)
     rankings = [codes for codes, _ in opened]
     names = contest.candidate_names
-    rule = get_rule(contest.rule)
-    count = rule.count(
-        BallotStore.from_rankings(rankings), CandidateTable(names), RuleParams(seats=contest.seats)
-    )
     candidates = _results(contest, _votes(contest, rankings))
     sections = []
     own_of = {s: [codes for codes, tag in opened if tag == s] for s in contest.sections}
@@ -161,6 +171,20 @@ def _contest(
         [len(own_of[s]) for s in contest.sections],
         [definition.section(s).min_published_size for s in contest.sections],
     )
+    college: tuple[CollegeSectionResult, ...] = ()
+    if contest.college is not None:
+        count, college = _college(definition, contest, opened, own_of, withheld)
+    else:
+        # the contest's seat constraints and ballot rules go to the rule; the registry
+        # refuses them for a rule that cannot honour them (the definition already did)
+        params = RuleParams(
+            seats=contest.seats,
+            constraints=contest.seat_constraints(),
+            ballot_rules=contest.count_ballot_rules(),
+        )
+        count = get_rule(contest.rule).count(
+            BallotStore.from_rankings(rankings), CandidateTable(names), params
+        )
     for section_name, hidden in zip(contest.sections, withheld, strict=True):
         section = definition.section(section_name)
         own = own_of[section_name]
@@ -208,7 +232,62 @@ def _contest(
         previous=tuple(previous),
         candidate_names=names,
         cvrs=tuple(rankings),
+        constraints=contest.requirements,
+        constraint_rounds=_constraint_rounds(contest, count),
+        college=college,
     )
+
+
+def _constraint_rounds(contest: Contest, count: Count) -> tuple[tuple[int, str], ...]:
+    """The rounds in which a seat constraint acted, and what it did: the constrained rules
+    label those rounds (the block vote labels its one round, naming anyone passed over)."""
+    if not contest.constraints:
+        return ()
+    if get_rule(contest.rule).ballot is BallotKind.MULTI:
+        passed = count.options.get("passed_over") or ()
+        return tuple((r.number, r.label) for r in count.rounds) if passed else ()
+    return tuple((r.number, r.label) for r in count.rounds if r.label)
+
+
+def _college(
+    definition: ElectionDefinition,
+    contest: Contest,
+    opened: Sequence[tuple[tuple[int, ...], str | None]],
+    own_of: dict[str, list[tuple[int, ...]]],
+    withheld: Sequence[bool],
+) -> tuple[Count, tuple[CollegeSectionResult, ...]]:
+    """An electoral college from one poll: each ballot is counted in the section its voter
+    voted in (the tag it was cast with), the sections weighed as the definition says."""
+    college = contest.college
+    assert college is not None
+    strays = sorted({str(tag) for _, tag in opened if tag not in own_of})
+    if strays:
+        raise CountError(
+            f"the count stopped: contest {contest.name!r} is an electoral college and holds "
+            f"ballots of no section of it ({', '.join(strays)}); nothing was counted"
+        )
+    weights = dict(college.weights)
+    table = CandidateTable(contest.candidate_names)
+    parts = [
+        CollegeSection(s, weights[s], BallotStore.from_rankings(own_of[s]))
+        for s in contest.sections
+    ]
+    result = count_college(parts, table, CollegeOptions(display_places=college.display_places))
+    shown = []
+    for part, hidden in zip(result.sections, withheld, strict=True):
+        section = definition.section(part.name)
+        shown.append(
+            CollegeSectionResult(
+                part.name,
+                section.label,
+                part.weight,
+                not hidden,
+                None if hidden else part.count,
+                college.display_places,
+                () if hidden else tuple(own_of[part.name]),
+            )
+        )
+    return result.college, tuple(shown)
 
 
 def declaration_digest(decl: Declaration) -> str:

@@ -22,6 +22,10 @@ Validation by rule (``Contest.rule``):
   marks would be silently ignored: refused instead);
 * ``block``: distinct candidates, at most ``seats`` of them.
 
+A contest's ballot rules (``[[contests.ballot_rules]]``: "a valid ballot marks at least 6
+women") are checked here too: online such a ballot is refused with the rule in words, so the
+voter can mend it; on a postal paper it is spoilt (``invalid_marks``).
+
 Online, an empty ballot is refused (to abstain, leave the contest out). On a postal paper an
 empty contest is a spoilt ballot (reason ``blank``).
 """
@@ -64,6 +68,7 @@ __all__ = [
     "PostalImport",
     "SpoiltReason",
     "ballot_plaintext",
+    "ballot_rule_broken",
     "cast_ballot",
     "cast_ballots",
     "import_postal_batch",
@@ -115,7 +120,20 @@ def validate_ranking(contest: Contest, ranking: Sequence[str]) -> tuple[int, ...
         if code in codes:
             raise InputError("the candidate is marked twice", field=f"{where}[{k}]", value=name)
         codes.append(code)
+    broken = ballot_rule_broken(contest, codes)
+    if broken is not None:
+        raise InputError(f"the ballot is not valid: {broken}", field=where, value=list(ranking))
     return tuple(codes)
+
+
+def ballot_rule_broken(contest: Contest, codes: Sequence[int]) -> str | None:
+    """The first of the contest's ballot rules (``[[contests.ballot_rules]]``) that a ballot
+    marking ``codes`` fails, in words, or ``None``."""
+    for rule in contest.ballot_rules:
+        marked = sum(1 for c in codes if rule.group in contest.candidates[c].groups)
+        if marked < rule.at_least or (rule.at_most is not None and marked > rule.at_most):
+            return f"{rule.describe()}; it marks {marked}"
+    return None
 
 
 def _canonical(contest: str, codes: Sequence[int], spoilt: str | None = None) -> str:

@@ -60,12 +60,42 @@ class Credential(BaseModel):
     credential: str
 
 
+class SeatConstraintOut(BaseModel):
+    """At least ``minimum`` and at most ``maximum`` of the seats to the candidates of
+    ``group`` (named in ``members``)."""
+
+    group: str
+    minimum: int
+    maximum: int | None
+    members: list[str]
+
+
+class BallotRuleOut(BaseModel):
+    """A ballot is valid only if it marks at least ``at_least`` and at most ``at_most`` of
+    the candidates of ``group``."""
+
+    group: str
+    at_least: int
+    at_most: int | None
+    members: list[str]
+
+
 class ContestBallot(BaseModel):
     name: str
     title: str
     rule: str
     seats: int
     candidates: list[str]
+    constraints: list[SeatConstraintOut] = Field(
+        default_factory=list, description="Who may be elected: the contest's seat constraints."
+    )
+    ballot_rules: list[BallotRuleOut] = Field(
+        default_factory=list, description="What a valid ballot must mark."
+    )
+    requirements: list[str] = Field(
+        default_factory=list,
+        description='Both, in words, as the ballot paper states them ("at least 2 must be women").',
+    )
 
 
 class VoterBallotOut(BaseModel):
@@ -207,6 +237,25 @@ def voter_ballot(slug: str, body: Credential, request: Request, web: Web) -> Vot
                 rule=c.rule,
                 seats=c.seats,
                 candidates=list(c.candidate_names),
+                constraints=[
+                    SeatConstraintOut(
+                        group=k.group,
+                        minimum=k.minimum,
+                        maximum=k.maximum,
+                        members=[m.name for m in c.candidates if k.group in m.groups],
+                    )
+                    for k in c.constraints
+                ],
+                ballot_rules=[
+                    BallotRuleOut(
+                        group=r.group,
+                        at_least=r.at_least,
+                        at_most=r.at_most,
+                        members=[m.name for m in c.candidates if r.group in m.groups],
+                    )
+                    for r in c.ballot_rules
+                ],
+                requirements=list(c.requirements),
             )
             for c in found.contests
         ],

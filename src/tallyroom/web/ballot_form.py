@@ -12,6 +12,11 @@ Field names use indexes, never candidate names (a name may hold any character):
 :func:`read_ballot` returns the ballot as the casting service takes it (contest -> names, best
 first) and every problem found, each naming its contest, so the booth can show them all at
 once. A contest with nothing marked is left out: the voter abstains in it.
+
+A contest with seat constraints or ballot rules states them above its candidates
+(:attr:`ContestForm.summary`: "Elect 3; at least 2 must be women.") and names each candidate's
+constrained groups beside their name; casting refuses a ballot that breaks a ballot rule,
+naming the rule.
 """
 
 from __future__ import annotations
@@ -32,7 +37,6 @@ __all__ = [
 ]
 
 
-
 class ContestLike(Protocol):
     """What the booth needs of a contest (an election definition's ``Contest`` fits)."""
 
@@ -46,6 +50,10 @@ class ContestLike(Protocol):
     def seats(self) -> int: ...
     @property
     def candidate_names(self) -> tuple[str, ...]: ...
+    @property
+    def candidate_groups(self) -> tuple[tuple[str, ...], ...]: ...
+    @property
+    def requirements(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +67,23 @@ class ContestForm:
     seats: int
     kind: BallotKind
     candidates: tuple[str, ...]
+    groups: tuple[tuple[str, ...], ...] = ()  # each candidate's constrained groups
+    requirements: tuple[str, ...] = ()  # the constraints and ballot rules in words
+
+    @property
+    def summary(self) -> str:
+        """What is elected and under which constraints: "Elect 5; at least 2 must be
+        women." (empty for a contest without constraints or ballot rules)."""
+        if not self.requirements:
+            return ""
+        return f"Elect {self.seats}; " + "; ".join(self.requirements) + "."
+
+    def label(self, candidate: int) -> str:
+        """A candidate as the paper names them: with their groups when a constraint or a
+        ballot rule names a group ("Di (women)")."""
+        groups = self.groups[candidate] if candidate < len(self.groups) else ()
+        name = self.candidates[candidate]
+        return f"{name} ({', '.join(groups)})" if groups else name
 
     @property
     def field(self) -> str:
@@ -92,7 +117,15 @@ def _kind(rule: str) -> BallotKind:
 def contest_forms(contests: Sequence[ContestLike]) -> list[ContestForm]:
     return [
         ContestForm(
-            k, c.name, c.title or c.name, c.rule, c.seats, _kind(c.rule), tuple(c.candidate_names)
+            k,
+            c.name,
+            c.title or c.name,
+            c.rule,
+            c.seats,
+            _kind(c.rule),
+            tuple(c.candidate_names),
+            tuple(c.candidate_groups),
+            tuple(c.requirements),
         )
         for k, c in enumerate(contests)
     ]

@@ -22,7 +22,7 @@ from tallyroom.errors import AlreadyCast, CredentialRejected, InputError, Lifecy
 from tallyroom.services import polling
 from tallyroom.services.credentials import load_or_create_key
 from tallyroom.services.elections import definition_of, get_election
-from tallyroom.services.voting import CastRequest
+from tallyroom.services.voting import CastRequest, ballot_rule_broken
 from tallyroom.web.attempts import browser_id
 from tallyroom.web.ballot_form import ContestForm, FormProblem, contest_forms, read_ballot
 from tallyroom.web.guards import Web, WebContext
@@ -165,6 +165,15 @@ async def review(request: Request, slug: str, web: Web) -> Response:
         return voter
     forms = contest_forms(voter.contests)
     ballot, problems = read_ballot(forms, _form_lists(form))
+    # a contest's ballot rules ("a valid ballot marks at least 6 women"), before the review,
+    # so that the voter mends the ballot rather than have casting refuse it
+    for contest in voter.contests:
+        marked = ballot.get(contest.name)
+        if marked:
+            codes = [contest.candidate_names.index(n) for n in marked]
+            broken = ballot_rule_broken(contest, codes)
+            if broken is not None:
+                problems.append(FormProblem(contest.title, f"the ballot is not valid: {broken}"))
     if problems:
         return _ballot_page(request, slug, web, credential, voter, ballot, problems)
     return render(

@@ -68,12 +68,25 @@ def home(request: Request, web: Web, user: MaybeUser) -> HTMLResponse:
 @router.get("/e/{slug}", response_class=HTMLResponse)
 def election_page(request: Request, slug: str, web: Web, user: MaybeUser) -> HTMLResponse:
     record = get_election(web.store, slug)
+    definition = definition_of(record)
     return render(
         request,
         "election.html",
         user=user,
         slug=slug,
-        name=definition_of(record).name,
+        name=definition.name,
+        # what each contest elects, under which constraints, and a college's weights
+        contests=[
+            {
+                "title": c.title,
+                "seats": c.seats,
+                "requirements": c.requirements,
+                "college": [(definition.section(s).label, str(w)) for s, w in c.college.weights]
+                if c.college is not None
+                else [],
+            }
+            for c in definition.contests
+        ],
         state=record.state.value,
         state_text=STATE_TEXT[record.state],
         receipts_public=record.state in RECEIPTS_FROM,
@@ -115,6 +128,10 @@ def _contest_view(contest: dict[str, Any]) -> dict[str, Any]:
     order = in_rounds + extra
     return {
         **contest,
+        # documents declared before constraints and colleges were published lack these keys
+        "constraints": contest.get("constraints") or [],
+        "constraint_rounds": contest.get("constraint_rounds") or [],
+        "college": contest.get("college"),
         "round_rows": [
             {
                 "name": name,
