@@ -48,8 +48,10 @@ def test_nominations_to_declaration_and_the_audit_log(empty_url: str, tmp_path: 
         run("nominations", "nominate", "Owen Smith", "--contest", "leader",
             "--nominator", f"MP {k}", "--at", ON_TIME, *sel)  # fmt: skip
     late = run("nominations", "nominate", "Owen Smith", "--contest", "leader",
-               "--nominator", "MP late", "--at", "2016-07-21T09:00:00+01:00", *sel)  # fmt: skip
-    assert "refused: MP late" in late.output
+               "--nominator", "MP late", "--at", "2016-07-21T09:00:00+01:00", *sel,
+               ok=False)  # fmt: skip
+    assert late.exit_code == 1
+    assert "refused: MP late for Owen Smith: received outside the nomination period" in late.output
     status = run("nominations", "status", *sel).output
     assert "leader (51 needed)" in status and "Owen Smith: 51 - nominated" in status
     closed = run("nominations", "close", *sel).output
@@ -80,9 +82,10 @@ def test_nominations_to_declaration_and_the_audit_log(empty_url: str, tmp_path: 
     assert "postal 1: 5 papers, 4 cast" in done and "leader: spoilt (blank): 1" in done
     again = tmp_path / "again.csv"
     again.write_text(f"credential,leader\n{voters[0]},Owen Smith\n", encoding="utf-8")
-    assert "refused (already_cast): 1" in run(
-        "voting", "postal", str(again), *cred, "--label", "postal 2", *sel
-    ).output
+    assert (
+        "refused (already_cast): 1"
+        in run("voting", "postal", str(again), *cred, "--label", "postal 2", *sel).output
+    )
     turnout = run("voting", "turnout", *sel).output
     assert "leader: 4 of 6" in turnout and "members: 4 of 6" in turnout
     run("voting", "close", "--reason", "the ballot closed at noon", *sel)
@@ -145,6 +148,32 @@ def _events(url: str) -> list[AuditEvent]:
     with open_store(url) as store, store.read() as conn:
         (election,) = elections.list_elections(conn)
         return [chained.event for chained in audit.events(conn, election.id)]
+
+
+def test_a_paper_dated_now_never_blocks_the_papers_dated_right(tmp_path: Path) -> None:
+    """The sequence of issue 13: a paper without ``--at`` (so "now", years after the 2016
+    timetable) is refused with exit status 1 and its reason in words; the correctly dated
+    papers after it count, and the nominations close."""
+    db = ("--db", f"sqlite:///{tmp_path / 'n.db'}")
+    sel = ("--election", "leader", *db)
+    run("election", "create", DEFINITION, "--slug", "leader", "--private-key",
+        str(tmp_path / "k.key"), *db, input=f"{PASS}\n{PASS}\n")  # fmt: skip
+    register = tmp_path / "register.csv"
+    register.write_text(REGISTER, encoding="utf-8")
+    run("register", "import", str(register), *sel)
+    run("register", "freeze", *sel)
+    nominate = ("nominations", "nominate", "Owen Smith", "--contest", "leader")
+
+    now = run(*nominate, "--nominator", "MP now", *sel, ok=False)
+    assert now.exit_code == 1
+    assert "does not count: received outside the nomination period" in now.output
+    assert "NominationProblem" not in now.output and "OUTSIDE_PERIOD" not in now.output
+    for k in range(51):
+        run(*nominate, "--nominator", f"MP {k}", "--at", ON_TIME, *sel)
+    status = run("nominations", "status", *sel).output
+    assert "Owen Smith: 51 - nominated" in status
+    assert "refused: MP now for Owen Smith: received outside the nomination period" in status
+    assert run("nominations", "close", *sel).output.strip() == "leader: Jeremy Corbyn, Owen Smith"
 
 
 def test_audit_verify_needs_one_source(tmp_path: Path) -> None:

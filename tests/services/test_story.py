@@ -89,9 +89,10 @@ def test_a_leadership_ballot_from_definition_to_declaration(store: Store, tmp_pa
         store, slug, "leader", SMITH, "MP99", actor="ro", at=at("2016-07-20T17:30:00")
     )
     assert [r.problem for r in late.rejected] == [NominationProblem.OUTSIDE_PERIOD]
-    with pytest.raises(InputError):  # papers must come in time order; nothing is stored
+    assert late.refused == late.rejected[0]
+    with pytest.raises(InputError):  # dated before the last paper that counted: not stored
         nominations.record_nomination(
-            store, slug, "leader", SMITH, "MP50", actor="ro", at=at("2016-07-19T10:00:00")
+            store, slug, "leader", SMITH, "MP50", actor="ro", at=at("2016-07-19T09:00:00")
         )
     with pytest.raises(InputError):
         nominations.record_withdrawal(store, slug, "leader", "Angela Eagle", actor="ro")

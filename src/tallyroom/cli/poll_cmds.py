@@ -7,6 +7,7 @@ Register them on the main group with :func:`register_poll_commands`.
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,12 +59,25 @@ def nominate(
     db: str,
     actor: str,
 ) -> None:
-    """Record NOMINATOR's paper for CANDIDATE in CONTEST."""
+    """Record NOMINATOR's paper for CANDIDATE in CONTEST.
+
+    A paper that does not count (e.g. received outside the nomination period) is kept with
+    its reason, which is printed; the exit status is then 1.
+    """
     from tallyroom.services.nominations import record_nomination
 
     with open_cli_store(db) as store:
         standing = record_nomination(store, slug, contest, candidate, nominator, actor=actor, at=at)
     _print_standings(standing)
+    if standing.refused is not None:
+        r = standing.refused
+        click.echo(
+            f"tallyroom: refused: the paper of {r.nomination.nominator} for "
+            f"{r.nomination.candidate} dated {r.nomination.at.isoformat()} does not count: "
+            f"{r.problem.value} (kept in the record)",
+            err=True,
+        )
+        sys.exit(1)
 
 
 @nominations.command("withdraw")
@@ -114,7 +128,9 @@ def _print_standings(c: ContestNominations) -> None:
     for s in c.standings:
         click.echo(f"  {s.candidate}: {s.count} - {s.standing.value}")
     for r in c.rejected:
-        click.echo(f"  refused: {r.nomination.nominator} for {r.nomination.candidate}: {r.problem}")
+        click.echo(
+            f"  refused: {r.nomination.nominator} for {r.nomination.candidate}: {r.problem.value}"
+        )
 
 
 @click.group()

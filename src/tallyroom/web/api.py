@@ -310,6 +310,7 @@ def _standings(table: nominations.ContestNominations) -> dict[str, Any]:
             for s in table.standings
         ],
         "rejected": len(table.rejected),
+        "refused": None if table.refused is None else table.refused.problem.value,
     }
 
 

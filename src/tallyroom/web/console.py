@@ -287,10 +287,17 @@ def nominate(
     csrf_token: Text,
 ) -> Response:
     check_csrf(request, csrf_token)
-    nominations.record_nomination(
+    table = nominations.record_nomination(
         web.store, slug, contest, candidate.strip(), nominator.strip(), actor=user.username
     )
-    _flash(request, f"Nomination of {candidate} by {nominator} recorded.")
+    if table.refused is not None:
+        _flash(
+            request,
+            f"Nomination of {candidate} by {nominator} kept but refused: "
+            f"{table.refused.problem.value}.",
+        )
+    else:
+        _flash(request, f"Nomination of {candidate} by {nominator} recorded.")
     return _back(slug, "nominations")
 
 
