@@ -41,7 +41,7 @@ def test_nominations_to_declaration_and_the_audit_log(empty_url: str, tmp_path: 
     register = tmp_path / "register.csv"
     register.write_text(REGISTER, encoding="utf-8")
     run("register", "import", str(register), *sel)
-    run("register", "freeze", *sel)
+    run("register", "freeze", "--yes", *sel)
 
     # nominations: 51 of 251 needed; a paper after the close is kept and refused
     for k in range(51):
@@ -54,7 +54,7 @@ def test_nominations_to_declaration_and_the_audit_log(empty_url: str, tmp_path: 
     assert "refused: MP late for Owen Smith: received outside the nomination period" in late.output
     status = run("nominations", "status", *sel).output
     assert "leader (51 needed)" in status and "Owen Smith: 51 - nominated" in status
-    closed = run("nominations", "close", *sel).output
+    closed = run("nominations", "close", "--yes", *sel).output
     assert closed.strip() == "leader: Jeremy Corbyn, Owen Smith"
 
     cred = ("--key-file", str(tmp_path / "cred.key"))
@@ -83,18 +83,18 @@ def test_nominations_to_declaration_and_the_audit_log(empty_url: str, tmp_path: 
     again = tmp_path / "again.csv"
     again.write_text(f"credential,leader\n{voters[0]},Owen Smith\n", encoding="utf-8")
     assert (
-        "refused (already_cast): 1"
+        "refused (already cast): 1"
         in run("voting", "postal", str(again), *cred, "--label", "postal 2", *sel).output
     )
     turnout = run("voting", "turnout", *sel).output
     assert "leader: 4 of 6" in turnout and "members: 4 of 6" in turnout
-    run("voting", "close", "--reason", "the ballot closed at noon", *sel)
+    run("voting", "close", "--yes", "--reason", "the ballot closed at noon", *sel)
 
     count = ("--private-key", str(key), "--passphrase", PASS)
     counted = run("election", "count", *count, *sel).stdout
     assert "Jeremy Corbyn" in counted and "spoilt 2" in counted
     out_json = tmp_path / "declared.json"
-    declared = run("election", "declare", *count, "--json", str(out_json), *sel).stdout
+    declared = run("election", "declare", "--yes", *count, "--json", str(out_json), *sel).stdout
     assert declared == counted
     leader = json.loads(out_json.read_text(encoding="utf-8"))["contests"][0]
     assert leader["winners"] == ["Jeremy Corbyn"]
@@ -161,7 +161,7 @@ def test_a_paper_dated_now_never_blocks_the_papers_dated_right(tmp_path: Path) -
     register = tmp_path / "register.csv"
     register.write_text(REGISTER, encoding="utf-8")
     run("register", "import", str(register), *sel)
-    run("register", "freeze", *sel)
+    run("register", "freeze", "--yes", *sel)
     nominate = ("nominations", "nominate", "Owen Smith", "--contest", "leader")
 
     now = run(*nominate, "--nominator", "MP now", *sel, ok=False)
@@ -173,7 +173,10 @@ def test_a_paper_dated_now_never_blocks_the_papers_dated_right(tmp_path: Path) -
     status = run("nominations", "status", *sel).output
     assert "Owen Smith: 51 - nominated" in status
     assert "refused: MP now for Owen Smith: received outside the nomination period" in status
-    assert run("nominations", "close", *sel).output.strip() == "leader: Jeremy Corbyn, Owen Smith"
+    assert (
+        run("nominations", "close", "--yes", *sel).output.strip()
+        == "leader: Jeremy Corbyn, Owen Smith"
+    )
 
 
 def test_audit_verify_needs_one_source(tmp_path: Path) -> None:

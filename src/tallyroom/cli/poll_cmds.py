@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tallyroom.cli.common import EXISTING, FILE, command, election_option, open_cli_store
+from tallyroom.cli.common import (
+    EXISTING,
+    FILE,
+    YES,
+    command,
+    confirm,
+    election_option,
+    open_cli_store,
+)
 
 if TYPE_CHECKING:
     from tallyroom.services.nominations import ContestNominations
@@ -111,11 +119,13 @@ def standings(slug: str, db: str) -> None:
 
 @nominations.command("close")
 @election_option
+@YES
 @command()
-def close_nominations(slug: str, db: str, actor: str) -> None:
-    """Close nominations: fix each contest's ballot paper."""
+def close_nominations(slug: str, yes: bool, db: str, actor: str) -> None:
+    """Close nominations: fix each contest's ballot paper. Final (asks unless --yes)."""
     from tallyroom.services.nominations import close_nominations as close
 
+    confirm(yes, f"Close the nominations of {slug} and fix its ballot papers? This is final.")
     with open_cli_store(db) as store:
         ballot = close(store, slug, actor=actor)
     for contest, names in ballot.items():
@@ -153,11 +163,13 @@ def open_(slug: str, db: str, actor: str) -> None:
 @voting.command("close")
 @election_option
 @click.option("--reason", default="", help="Recorded in the audit log.")
+@YES
 @command()
-def close(slug: str, reason: str, db: str, actor: str) -> None:
-    """Close the poll. Final: no ballot is accepted afterwards."""
+def close(slug: str, reason: str, yes: bool, db: str, actor: str) -> None:
+    """Close the poll. Final: no ballot is accepted afterwards (asks unless --yes)."""
     from tallyroom.services.polling import close_voting
 
+    confirm(yes, f"Close the poll of {slug}? No ballot is accepted afterwards; this is final.")
     with open_cli_store(db) as store:
         close_voting(store, slug, actor=actor, reason=reason)
     click.echo(f"{slug}: the poll is closed")
@@ -198,9 +210,9 @@ def postal(papers: Path, slug: str, key_file: Path, label: str, db: str, actor: 
     click.echo(f"{label}: {done.papers:,} papers, {done.cast:,} cast")
     for contest, reasons in done.spoilt.items():
         for reason, n in reasons.items():
-            click.echo(f"  {contest}: spoilt ({reason}): {n:,}")
+            click.echo(f"  {contest}: spoilt ({reason.replace('_', ' ')}): {n:,}")
     for reason, n in done.refused.items():
-        click.echo(f"  refused ({reason}): {n:,}")
+        click.echo(f"  refused ({reason.replace('_', ' ')}): {n:,}")
 
 
 def _counted(
@@ -250,11 +262,20 @@ def count_election(
 @_PRIVATE_KEY
 @_PASSPHRASE
 @_JSON
+@YES
 @command()
 def declare(
-    slug: str, private_key: Path, passphrase: str, json_out: Path | None, db: str, actor: str
+    slug: str,
+    private_key: Path,
+    passphrase: str,
+    json_out: Path | None,
+    yes: bool,
+    db: str,
+    actor: str,
 ) -> None:
-    """Count a closed election and declare the result: it is published with its downloads."""
+    """Count a closed election and declare the result: it is published with its downloads.
+    Final (asks unless --yes)."""
+    confirm(yes, f"Declare the result of {slug} and publish it? This is final.")
     _counted(slug, db, actor, private_key, passphrase, json_out, final=True)
 
 
