@@ -174,7 +174,8 @@ def test_casting_counting_and_declaring(
     receipt = outcomes[0]
     assert isinstance(receipt, list)
     assert polling.find_receipt(store, slug, receipt[0].code) == "leader"
-    assert len(polling.receipts(store, slug)) == 15
+    page = polling.receipt_page(store, slug)
+    assert len(page.receipts) == page.total == 15 and page.next_after is None
     # a second ballot, and a retried one, are refused; nothing more is stored
     with pytest.raises(AlreadyCast):
         cast_ballot(store, election.id, by_person["M0"], {"leader": [SMITH]}, credential_key=key)
