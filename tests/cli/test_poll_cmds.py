@@ -17,7 +17,21 @@ from tallyroom.cli.main import main
 from tallyroom.store import audit, elections, open_store
 from tallyroom.store.schema import declaration_files
 
-DEFINITION = str(files("tallyroom").joinpath("examples", "labour-2016.toml"))
+LABOUR = str(files("tallyroom").joinpath("examples", "labour-2016.toml"))
+
+
+def definition(folder: Path) -> str:
+    """Labour 2016 with the ballot closing after today, so that the poll may still open."""
+    text = Path(LABOUR).read_text(encoding="utf-8")
+    path = folder / "labour-2016-open.toml"
+    text = text.replace(
+        "ballot_close = 2016-09-21T12:00:00+01:00", "ballot_close = 2099-09-21T12:00:00+01:00"
+    )
+    text = text.replace("declaration = 2016-09-24", "declaration = 2099-09-24")
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
 PASS = "sealing passphrase"
 REGISTER = "person_id,section,membership_number,status,joined,registered\n" + "".join(
     f"P{k},members,N{k},active,2015-03-01,\n" for k in range(1, 7)
@@ -36,8 +50,8 @@ def test_nominations_to_declaration_and_the_audit_log(empty_url: str, tmp_path: 
     db = ("--db", empty_url)
     sel = ("--election", "leader", *db)
     key = tmp_path / "officer.key"
-    run("election", "create", DEFINITION, "--slug", "leader", "--private-key", str(key), *db,
-        input=f"{PASS}\n{PASS}\n")  # fmt: skip
+    run("election", "create", definition(tmp_path), "--slug", "leader", "--private-key",
+        str(key), *db, input=f"{PASS}\n{PASS}\n")  # fmt: skip
     register = tmp_path / "register.csv"
     register.write_text(REGISTER, encoding="utf-8")
     run("register", "import", str(register), *sel)
@@ -156,7 +170,7 @@ def test_a_paper_dated_now_never_blocks_the_papers_dated_right(tmp_path: Path) -
     papers after it count, and the nominations close."""
     db = ("--db", f"sqlite:///{tmp_path / 'n.db'}")
     sel = ("--election", "leader", *db)
-    run("election", "create", DEFINITION, "--slug", "leader", "--private-key",
+    run("election", "create", LABOUR, "--slug", "leader", "--private-key",
         str(tmp_path / "k.key"), *db, input=f"{PASS}\n{PASS}\n")  # fmt: skip
     register = tmp_path / "register.csv"
     register.write_text(REGISTER, encoding="utf-8")
@@ -177,6 +191,15 @@ def test_a_paper_dated_now_never_blocks_the_papers_dated_right(tmp_path: Path) -
         run("nominations", "close", "--yes", *sel).output.strip()
         == "leader: Jeremy Corbyn, Owen Smith"
     )
+    cred = ("--key-file", str(tmp_path / "cred.key"))
+    run("credentials", "issue", *cred, "--export", str(tmp_path / "c.csv"), *sel)
+    # the 2016 timetable closed the ballot long ago: the poll may not open now
+    late = run("voting", "open", *sel, ok=False)
+    assert late.exit_code == 2
+    assert "cannot open the poll: the timetable closed the ballot at 2016-09-21T12:00:00+01:00" in (
+        late.output
+    )
+    assert "credentials issued" in run("election", "status", *sel).output
 
 
 def test_audit_verify_needs_one_source(tmp_path: Path) -> None:

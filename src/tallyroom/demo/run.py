@@ -216,7 +216,8 @@ def run_demo(folder: Path, progress: DemoProgress | None = None) -> DemoResult:
         with export.open(encoding="utf-8", newline="") as handle:
             voters = list(csv.DictReader(handle))
         plan = plan_votes([v["section"] for v in voters])
-        polling.open_voting(store, SLUG, actor=ACTOR)
+        # the 2016 timetable is past: the replay opens the poll on its own clock
+        polling.open_voting(store, SLUG, actor=ACTOR, now=_at("2016-08-22T09:00:00+01:00"))
         with stage("cast ballots online", len(plan.online)) as say:
             requests = [
                 CastRequest(voters[row]["credential"], {"leader": list(ranking)})

@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from tallyroom.audit.events import JsonValue
 from tallyroom.audit.record import counts_json
@@ -32,7 +33,7 @@ from tallyroom.election.definition import Contest, ElectionDefinition
 from tallyroom.election.lifecycle import ElectionState
 from tallyroom.errors import InputError, LifecycleError
 from tallyroom.report.spreadsheet import csv_writer
-from tallyroom.services.elections import ballot_definition, get_election
+from tallyroom.services.elections import ballot_definition, definition_of, get_election
 from tallyroom.store import ballots, credentials, elections, register
 from tallyroom.store.ballots import Receipt
 from tallyroom.store.eligibility import eligibility_digest
@@ -54,9 +55,25 @@ __all__ = [
 ]
 
 
-def open_voting(store: Store, slug: str, *, actor: str, reason: str = "") -> None:
-    """Open the poll: credentials must have been issued; ballots are accepted from now."""
+def open_voting(
+    store: Store, slug: str, *, actor: str, reason: str = "", now: datetime | None = None
+) -> None:
+    """Open the poll: credentials must have been issued; ballots are accepted from now.
+
+    Refused once the timetable's ``ballot_close`` has passed (the message gives the time):
+    a poll opened after its own close would take ballots the timetable says are too late.
+    ``now`` is the clock (default: the current time); a replay of a past election (the demo,
+    the tests) passes a time inside its timetable.
+    """
     election = get_election(store, slug)
+    closes = definition_of(election).timetable.ballot_close
+    when = now or datetime.now(UTC)
+    if when > closes:
+        raise LifecycleError(
+            f"cannot open the poll: the timetable closed the ballot at {closes.isoformat()} "
+            f"(it is now {when.astimezone(closes.tzinfo).isoformat(timespec='minutes')})",
+            election=slug,
+        )
     with store.begin() as conn:
         if elections.get_election(conn, election.id).ballot_public_key is None:
             raise LifecycleError("the ballot key is not set", election=slug)
