@@ -140,7 +140,7 @@ def test_errors_in_words(tmp_path: Path) -> None:
         "draft (needs open)"
     )
     opened = run("voting", "open", "--election", "leader", "--db", db)
-    assert "cannot open the poll while the election is draft (needs credentials issued)" in (
+    assert "cannot open the poll: the timetable closed the ballot at 2016-09-21T12:00" in (
         opened.stderr
     )
     for text in (early.stderr, opened.stderr):
