@@ -102,7 +102,7 @@ def prepare(store: Store, folder: Path, voters: int) -> tuple[int, list[str], Pa
     export = folder / f"{slug}-credentials.csv"
     key_path = folder / f"{slug}.credkey"
     issue_credentials(store, slug, key_path=key_path, export_path=export, actor="bench")
-    polling.open_voting(store, slug, actor="bench")
+    polling.open_voting(store, slug, actor="bench", now=datetime(2016, 8, 22, 9, tzinfo=UTC))
     with export.open(encoding="utf-8", newline="") as handle:
         credentials = [row["credential"] for row in csv.DictReader(handle)]
     return record.id, credentials, key_path

@@ -32,6 +32,8 @@ election and field. ``tests/test_errors.py`` checks this drawing against the cla
 
 from __future__ import annotations
 
+import copy
+
 __all__ = [
     "AlreadyCast",
     "BallotFileError",
@@ -86,6 +88,14 @@ class InputError(TallyroomError):
             _rebuild_input_error,
             (type(self), self.problem, self.path, self.line, self.field, self.value),
         )
+
+    def shown_as(self, path: str) -> InputError:
+        """The same error naming ``path`` instead of its own: an uploaded file by the name
+        the user gave it, not the private temporary file it was saved to."""
+        shown = copy.copy(self)
+        shown.path = path
+        shown.args = (shown._render(),)
+        return shown
 
     def _render(self) -> str:
         where = ""
@@ -159,7 +169,10 @@ class StoreError(TallyroomError):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        where = f"election {self.election}: " if self.election is not None else ""
+        # An election's number is the database's, not a name anybody uses: only a slug is
+        # shown, and not twice ("no such election ('nope')").
+        named = isinstance(self.election, str) and self.election != self.value
+        where = f"election {self.election}: " if named else ""
         field = f"{self.field}: " if self.field else ""
         value = f" ({self.value!r})" if self.value is not None else ""
         return f"{where}{field}{self.problem}{value}"
@@ -170,7 +183,13 @@ class NotFound(StoreError):
 
 
 class LifecycleError(StoreError):
-    """The election's lifecycle state does not allow the operation."""
+    """The election's lifecycle state does not allow the operation; the message says what
+    was refused and the state in words ("cannot open the poll while the election is
+    nominations closed (needs credentials issued)"), without field or value."""
+
+    def _render(self) -> str:
+        where = f"election {self.election}: " if isinstance(self.election, str) else ""
+        return f"{where}{self.problem}"
 
 
 class AlreadyCast(StoreError):

@@ -17,7 +17,21 @@ from tallyroom.cli.main import main
 from tallyroom.store import audit, elections, open_store
 from tallyroom.store.schema import declaration_files
 
-DEFINITION = str(files("tallyroom").joinpath("examples", "labour-2016.toml"))
+LABOUR = str(files("tallyroom").joinpath("examples", "labour-2016.toml"))
+
+
+def definition(folder: Path) -> str:
+    """Labour 2016 with the ballot closing after today, so that the poll may still open."""
+    text = Path(LABOUR).read_text(encoding="utf-8")
+    path = folder / "labour-2016-open.toml"
+    text = text.replace(
+        "ballot_close = 2016-09-21T12:00:00+01:00", "ballot_close = 2099-09-21T12:00:00+01:00"
+    )
+    text = text.replace("declaration = 2016-09-24", "declaration = 2099-09-24")
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
 PASS = "sealing passphrase"
 REGISTER = "person_id,section,membership_number,status,joined,registered\n" + "".join(
     f"P{k},members,N{k},active,2015-03-01,\n" for k in range(1, 7)
@@ -36,23 +50,25 @@ def test_nominations_to_declaration_and_the_audit_log(empty_url: str, tmp_path: 
     db = ("--db", empty_url)
     sel = ("--election", "leader", *db)
     key = tmp_path / "officer.key"
-    run("election", "create", DEFINITION, "--slug", "leader", "--private-key", str(key), *db,
-        input=f"{PASS}\n{PASS}\n")  # fmt: skip
+    run("election", "create", definition(tmp_path), "--slug", "leader", "--private-key",
+        str(key), *db, input=f"{PASS}\n{PASS}\n")  # fmt: skip
     register = tmp_path / "register.csv"
     register.write_text(REGISTER, encoding="utf-8")
     run("register", "import", str(register), *sel)
-    run("register", "freeze", *sel)
+    run("register", "freeze", "--yes", *sel)
 
     # nominations: 51 of 251 needed; a paper after the close is kept and refused
     for k in range(51):
         run("nominations", "nominate", "Owen Smith", "--contest", "leader",
             "--nominator", f"MP {k}", "--at", ON_TIME, *sel)  # fmt: skip
     late = run("nominations", "nominate", "Owen Smith", "--contest", "leader",
-               "--nominator", "MP late", "--at", "2016-07-21T09:00:00+01:00", *sel)  # fmt: skip
-    assert "refused: MP late" in late.output
+               "--nominator", "MP late", "--at", "2016-07-21T09:00:00+01:00", *sel,
+               ok=False)  # fmt: skip
+    assert late.exit_code == 1
+    assert "refused: MP late for Owen Smith: received outside the nomination period" in late.output
     status = run("nominations", "status", *sel).output
     assert "leader (51 needed)" in status and "Owen Smith: 51 - nominated" in status
-    closed = run("nominations", "close", *sel).output
+    closed = run("nominations", "close", "--yes", *sel).output
     assert closed.strip() == "leader: Jeremy Corbyn, Owen Smith"
 
     cred = ("--key-file", str(tmp_path / "cred.key"))
@@ -80,18 +96,19 @@ def test_nominations_to_declaration_and_the_audit_log(empty_url: str, tmp_path: 
     assert "postal 1: 5 papers, 4 cast" in done and "leader: spoilt (blank): 1" in done
     again = tmp_path / "again.csv"
     again.write_text(f"credential,leader\n{voters[0]},Owen Smith\n", encoding="utf-8")
-    assert "refused (already_cast): 1" in run(
-        "voting", "postal", str(again), *cred, "--label", "postal 2", *sel
-    ).output
+    assert (
+        "refused (already cast): 1"
+        in run("voting", "postal", str(again), *cred, "--label", "postal 2", *sel).output
+    )
     turnout = run("voting", "turnout", *sel).output
     assert "leader: 4 of 6" in turnout and "members: 4 of 6" in turnout
-    run("voting", "close", "--reason", "the ballot closed at noon", *sel)
+    run("voting", "close", "--yes", "--reason", "the ballot closed at noon", *sel)
 
     count = ("--private-key", str(key), "--passphrase", PASS)
     counted = run("election", "count", *count, *sel).stdout
     assert "Jeremy Corbyn" in counted and "spoilt 2" in counted
     out_json = tmp_path / "declared.json"
-    declared = run("election", "declare", *count, "--json", str(out_json), *sel).stdout
+    declared = run("election", "declare", "--yes", *count, "--json", str(out_json), *sel).stdout
     assert declared == counted
     leader = json.loads(out_json.read_text(encoding="utf-8"))["contests"][0]
     assert leader["winners"] == ["Jeremy Corbyn"]
@@ -145,6 +162,44 @@ def _events(url: str) -> list[AuditEvent]:
     with open_store(url) as store, store.read() as conn:
         (election,) = elections.list_elections(conn)
         return [chained.event for chained in audit.events(conn, election.id)]
+
+
+def test_a_paper_dated_now_never_blocks_the_papers_dated_right(tmp_path: Path) -> None:
+    """The sequence of issue 13: a paper without ``--at`` (so "now", years after the 2016
+    timetable) is refused with exit status 1 and its reason in words; the correctly dated
+    papers after it count, and the nominations close."""
+    db = ("--db", f"sqlite:///{tmp_path / 'n.db'}")
+    sel = ("--election", "leader", *db)
+    run("election", "create", LABOUR, "--slug", "leader", "--private-key",
+        str(tmp_path / "k.key"), *db, input=f"{PASS}\n{PASS}\n")  # fmt: skip
+    register = tmp_path / "register.csv"
+    register.write_text(REGISTER, encoding="utf-8")
+    run("register", "import", str(register), *sel)
+    run("register", "freeze", "--yes", *sel)
+    nominate = ("nominations", "nominate", "Owen Smith", "--contest", "leader")
+
+    now = run(*nominate, "--nominator", "MP now", *sel, ok=False)
+    assert now.exit_code == 1
+    assert "does not count: received outside the nomination period" in now.output
+    assert "NominationProblem" not in now.output and "OUTSIDE_PERIOD" not in now.output
+    for k in range(51):
+        run(*nominate, "--nominator", f"MP {k}", "--at", ON_TIME, *sel)
+    status = run("nominations", "status", *sel).output
+    assert "Owen Smith: 51 - nominated" in status
+    assert "refused: MP now for Owen Smith: received outside the nomination period" in status
+    assert (
+        run("nominations", "close", "--yes", *sel).output.strip()
+        == "leader: Jeremy Corbyn, Owen Smith"
+    )
+    cred = ("--key-file", str(tmp_path / "cred.key"))
+    run("credentials", "issue", *cred, "--export", str(tmp_path / "c.csv"), *sel)
+    # the 2016 timetable closed the ballot long ago: the poll may not open now
+    late = run("voting", "open", *sel, ok=False)
+    assert late.exit_code == 2
+    assert "cannot open the poll: the timetable closed the ballot at 2016-09-21T12:00:00+01:00" in (
+        late.output
+    )
+    assert "credentials issued" in run("election", "status", *sel).output
 
 
 def test_audit_verify_needs_one_source(tmp_path: Path) -> None:

@@ -227,8 +227,24 @@ def test_a_nominator_may_nominate_as_many_as_the_rule_allows() -> None:
 
 def test_events_must_come_in_time_order() -> None:
     book = nominate(book_2016(), Nomination(MPS[0], "Owen Smith", at(14)))
-    with pytest.raises(InputError, match="time order"):
+    with pytest.raises(InputError, match=r"order received.*2016-07-14"):
         nominate(book, Nomination(MPS[1], "Owen Smith", at(13)))
+
+
+def test_a_refused_paper_does_not_move_the_clock() -> None:
+    # dated years after the close (a paper recorded "now"): refused, and the papers dated
+    # correctly afterwards still count, and the nominations still close
+    book = nominate(book_2016(), Nomination(MPS[0], "Owen Smith", CLOSES + timedelta(days=3650)))
+    assert book.rejected[0].problem == NominationProblem.OUTSIDE_PERIOD
+    assert book.last_event is None
+    book = nominate(book, Nomination(MPS[1], "Owen Smith", at(14)))
+    assert book.accepted == (Nomination(MPS[1], "Owen Smith", at(14)),)
+    # a paper dated before the opening, after one that counted: outside the period, not
+    # "out of order"
+    book = nominate(book, Nomination(MPS[2], "Owen Smith", OPENS - timedelta(days=1)))
+    assert book.rejected[-1].problem == NominationProblem.OUTSIDE_PERIOD
+    assert book.last_event == at(14)
+    assert close_nominations(book, CLOSES).closed_at == CLOSES
 
 
 def test_closing_fixes_the_ballot_no_earlier_than_the_published_close() -> None:

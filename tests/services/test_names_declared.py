@@ -39,7 +39,7 @@ name = "Etholiad y Bwrdd 2026"
 nominations_open = 2026-01-05T09:00:00Z
 nominations_close = 2026-01-12T17:00:00Z
 ballot_open = 2026-02-01T09:00:00Z
-ballot_close = 2026-02-15T12:00:00Z
+ballot_close = 2099-02-15T12:00:00Z
 
 [[sections]]
 name = "aelodau"

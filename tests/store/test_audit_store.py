@@ -48,7 +48,7 @@ def test_the_lifecycle_is_recorded_step_by_step(store: Store, make_election: Mak
 
 def test_a_step_cannot_be_skipped_or_repeated(store: Store, make_election: MakeElection) -> None:
     election = make_election(voters=1, state=ElectionState.CREDENTIALS_ISSUED)
-    with pytest.raises(LifecycleError, match="credentials_issued"), store.begin() as conn:
+    with pytest.raises(LifecycleError, match="credentials issued"), store.begin() as conn:
         elections.advance(conn, election.id, ElectionState.CLOSED, actor="ro")
     with store.begin() as conn:
         elections.advance(conn, election.id, ElectionState.OPEN, actor="ro")

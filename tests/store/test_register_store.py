@@ -105,7 +105,7 @@ def test_a_person_already_on_the_register_is_refused_by_the_database(
 
 def test_import_only_while_draft(store: Store, make_election: MakeElection) -> None:
     election = make_election(voters=1, state=ElectionState.REGISTER_FROZEN)
-    with pytest.raises(LifecycleError, match="register_frozen"), store.begin() as conn:
+    with pytest.raises(LifecycleError, match="register frozen"), store.begin() as conn:
         register.import_entries(conn, election.id, _entries(5, start=10), actor="ro")
     assert _count(store, election.id) == 1
 

@@ -1,5 +1,7 @@
-"""What the service commands share: the ``--db`` and ``--actor`` options, ``--election``,
-one-line errors from the one error tree (exit status 2), and opening the store."""
+"""What the service commands share: the ``--db`` (or ``TALLYROOM_DB``), ``--data-dir`` (or
+``TALLYROOM_DATA_DIR``) and ``--actor`` options, ``--election``, confirmation of an act that
+cannot be undone (``--yes``), one-line errors from the one error tree (exit status 2), and
+opening the store."""
 
 from __future__ import annotations
 
@@ -17,10 +19,14 @@ if TYPE_CHECKING:
     from tallyroom.store.engine import Store
 
 __all__ = [
+    "DATA_DIR_OPTION",
+    "DB_OPTION",
     "DEFAULT_DB",
     "EXISTING",
     "FILE",
+    "YES",
     "command",
+    "confirm",
     "election_option",
     "one_line_errors",
     "open_cli_store",
@@ -32,27 +38,55 @@ FILE = click.Path(dir_okay=False, path_type=Path)
 EXISTING = click.Path(dir_okay=False, exists=True, path_type=Path)
 
 
+DB_OPTION = click.option(
+    "--db",
+    default=DEFAULT_DB,
+    show_default=True,
+    envvar="TALLYROOM_DB",
+    show_envvar=True,
+    help="Store URL or path.",
+)
+DATA_DIR_OPTION = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("tallyroom-data"),
+    show_default=True,
+    envvar="TALLYROOM_DATA_DIR",
+    show_envvar=True,
+    help="Folder of per-election key files and credential exports.",
+)
+
+
 def one_line_errors(func: F) -> F:
-    """An error from the one error tree printed as one line on stderr; exit status 2."""
+    """An error from the one error tree printed as one line on stderr; exit status 2.
+
+    A store's refusal about an election is named by the election's slug (the store only
+    knows its number, which means nothing to the officer typing the command)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except TallyroomError as exc:
-            click.echo(f"tallyroom: error: {exc}", err=True)
+            click.echo(f"tallyroom: error: {_in_words(exc, kwargs.get('slug'))}", err=True)
             sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _in_words(exc: TallyroomError, slug: object) -> str:
+    from tallyroom.errors import StoreError
+
+    if isinstance(exc, StoreError) and isinstance(slug, str) and not isinstance(exc.election, str):
+        return f"election {slug}: {exc}"
+    return str(exc)
 
 
 def command(*, actor: bool = True) -> Callable[[F], F]:
     """Add ``--db`` (and ``--actor`` unless told not to) and turn errors into one line."""
 
     def decorate(func: F) -> F:
-        wrapped: Any = click.option(
-            "--db", default=DEFAULT_DB, show_default=True, help="Store URL or path."
-        )(one_line_errors(func))
+        wrapped: Any = DB_OPTION(one_line_errors(func))
         if actor:
             wrapped = click.option(
                 "--actor", default="returning officer", show_default=True, help="Who is acting."
@@ -72,3 +106,18 @@ def open_cli_store(db: str) -> Store:
     from tallyroom.store.engine import open_store
 
     return open_store(db, upgrade=True)
+
+
+YES = click.option(
+    "--yes", "-y", is_flag=True, help="Do it without asking (the step cannot be undone)."
+)
+
+
+def confirm(yes: bool, question: str) -> None:
+    """Ask ``question`` before a step that cannot be undone, unless ``--yes``; "no" (or no
+    terminal to ask on) stops with exit status 1 and nothing done."""
+    if yes:
+        return
+    if not click.confirm(question, default=False, err=True):
+        click.echo("tallyroom: nothing done (give --yes to skip this question)", err=True)
+        sys.exit(1)

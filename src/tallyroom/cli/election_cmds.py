@@ -11,7 +11,15 @@ from pathlib import Path
 
 import click
 
-from tallyroom.cli.common import EXISTING, FILE, command, election_option, open_cli_store
+from tallyroom.cli.common import (
+    EXISTING,
+    FILE,
+    YES,
+    command,
+    confirm,
+    election_option,
+    open_cli_store,
+)
 from tallyroom.cli.progress import Progress
 
 __all__ = ["credentials", "election", "register", "register_groups"]
@@ -62,6 +70,35 @@ def status(slug: str, db: str, actor: str) -> None:
 
     with open_cli_store(db) as store:
         click.echo(election_status(store, slug).render(), nl=False)
+
+
+@election.command("list")
+@command(actor=False)
+def list_(db: str) -> None:
+    """List the elections: slug, state, nomination and ballot dates, title (tab-separated)."""
+    from tallyroom.services.elections import election_summaries
+
+    with open_cli_store(db) as store:
+        found = election_summaries(store)
+    for summary in found:
+        click.echo(summary.render())
+    if not found:
+        click.echo("no elections", err=True)
+
+
+@election.command("delete")
+@election_option
+@YES
+@command()
+def delete(slug: str, yes: bool, db: str, actor: str) -> None:
+    """Delete a draft election and everything stored for it (refused once its register is
+    frozen). The sealing key file is left where it is."""
+    from tallyroom.services.elections import delete_election
+
+    confirm(yes, f"Delete the draft election {slug} and its register? This cannot be undone.")
+    with open_cli_store(db) as store:
+        done = delete_election(store, slug, actor=actor)
+    click.echo(done.render())
 
 
 @click.group()
@@ -134,11 +171,14 @@ def eligibility(slug: str, db: str, actor: str) -> None:
 
 @register.command("freeze")
 @election_option
+@YES
 @command()
-def freeze(slug: str, db: str, actor: str) -> None:
-    """Freeze the register, recording its SHA-256 fingerprint in the audit log."""
+def freeze(slug: str, yes: bool, db: str, actor: str) -> None:
+    """Freeze the register, recording its SHA-256 fingerprint in the audit log. Final: the
+    register can then change only entry by entry, each change recorded (asks unless --yes)."""
     from tallyroom.services.register import freeze_register
 
+    confirm(yes, f"Freeze the register of {slug}? This cannot be undone.")
     with open_cli_store(db) as store:
         fingerprint = freeze_register(store, slug, actor=actor)
     click.echo(f"register frozen, sha256 {fingerprint}")

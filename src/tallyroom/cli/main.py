@@ -328,6 +328,11 @@ def convert(source: Path, target: Path, src_fmt: str, dst_fmt: str, **reading: A
 @main.command()
 @click.option("--no-serve", is_flag=True, help="Stop after the declaration; serve nothing.")
 @click.option(
+    "--serve-only",
+    is_flag=True,
+    help="Serve the demo an earlier run left in --dir, without running it again.",
+)
+@click.option(
     "--json",
     "json_out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -344,7 +349,9 @@ def convert(source: Path, target: Path, src_fmt: str, dst_fmt: str, **reading: A
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to serve on.")
 @one_line_errors
-def demo(no_serve: bool, json_out: Path | None, folder: Path, host: str, port: int) -> None:
+def demo(
+    no_serve: bool, serve_only: bool, json_out: Path | None, folder: Path, host: str, port: int
+) -> None:
     """Run Labour's 2016 leadership ballot end to end, declare it, then serve the web pages.
 
     A synthetic register of 660,000 entries is imported, 654,006 credentials issued,
@@ -352,18 +359,25 @@ def demo(no_serve: bool, json_out: Path | None, folder: Path, host: str, port: i
     imported; the count and the declaration follow, on an embedded SQLite store in --dir.
     """
     from tallyroom.cli.progress import StageProgress
-    from tallyroom.demo.run import run_demo, write_demo_json
+    from tallyroom.demo.run import DemoFolder, DemoResult, existing_demo, run_demo, write_demo_json
+    from tallyroom.errors import InputError
     from tallyroom.report.declaration_text import declaration_text
 
-    click.echo("tallyroom demo: Labour Party leadership election 2016", err=True)
-    result = run_demo(folder, StageProgress())
-    click.echo(f"  done in {result.total_seconds:.1f} s", err=True)
-    click.echo(declaration_text(result.declaration), nl=False)
-    if json_out is not None:
-        write_demo_json(result, json_out)
-        click.echo(f"wrote {json_out}", err=True)
-    if no_serve:
-        return
+    result: DemoFolder | DemoResult
+    if serve_only:
+        if no_serve or json_out is not None:
+            raise InputError("--serve-only serves; it takes neither --no-serve nor --json")
+        result = existing_demo(folder)
+    else:
+        click.echo("tallyroom demo: Labour Party leadership election 2016", err=True)
+        ran = result = run_demo(folder, StageProgress())
+        click.echo(f"  done in {ran.total_seconds:.1f} s", err=True)
+        click.echo(declaration_text(ran.declaration), nl=False)
+        if json_out is not None:
+            write_demo_json(ran, json_out)
+            click.echo(f"wrote {json_out}", err=True)
+        if no_serve:
+            return
     from tallyroom.demo.run import DEMO_OBSERVER, DEMO_PASSPHRASE
     from tallyroom.web.server import serve
     from tallyroom.web.settings import WebSettings

@@ -7,13 +7,22 @@ Register them on the main group with :func:`register_poll_commands`.
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from tallyroom.cli.common import EXISTING, FILE, command, election_option, open_cli_store
+from tallyroom.cli.common import (
+    EXISTING,
+    FILE,
+    YES,
+    command,
+    confirm,
+    election_option,
+    open_cli_store,
+)
 
 if TYPE_CHECKING:
     from tallyroom.services.nominations import ContestNominations
@@ -58,12 +67,25 @@ def nominate(
     db: str,
     actor: str,
 ) -> None:
-    """Record NOMINATOR's paper for CANDIDATE in CONTEST."""
+    """Record NOMINATOR's paper for CANDIDATE in CONTEST.
+
+    A paper that does not count (e.g. received outside the nomination period) is kept with
+    its reason, which is printed; the exit status is then 1.
+    """
     from tallyroom.services.nominations import record_nomination
 
     with open_cli_store(db) as store:
         standing = record_nomination(store, slug, contest, candidate, nominator, actor=actor, at=at)
     _print_standings(standing)
+    if standing.refused is not None:
+        r = standing.refused
+        click.echo(
+            f"tallyroom: refused: the paper of {r.nomination.nominator} for "
+            f"{r.nomination.candidate} dated {r.nomination.at.isoformat()} does not count: "
+            f"{r.problem.value} (kept in the record)",
+            err=True,
+        )
+        sys.exit(1)
 
 
 @nominations.command("withdraw")
@@ -97,11 +119,13 @@ def standings(slug: str, db: str) -> None:
 
 @nominations.command("close")
 @election_option
+@YES
 @command()
-def close_nominations(slug: str, db: str, actor: str) -> None:
-    """Close nominations: fix each contest's ballot paper."""
+def close_nominations(slug: str, yes: bool, db: str, actor: str) -> None:
+    """Close nominations: fix each contest's ballot paper. Final (asks unless --yes)."""
     from tallyroom.services.nominations import close_nominations as close
 
+    confirm(yes, f"Close the nominations of {slug} and fix its ballot papers? This is final.")
     with open_cli_store(db) as store:
         ballot = close(store, slug, actor=actor)
     for contest, names in ballot.items():
@@ -114,7 +138,9 @@ def _print_standings(c: ContestNominations) -> None:
     for s in c.standings:
         click.echo(f"  {s.candidate}: {s.count} - {s.standing.value}")
     for r in c.rejected:
-        click.echo(f"  refused: {r.nomination.nominator} for {r.nomination.candidate}: {r.problem}")
+        click.echo(
+            f"  refused: {r.nomination.nominator} for {r.nomination.candidate}: {r.problem.value}"
+        )
 
 
 @click.group()
@@ -137,11 +163,13 @@ def open_(slug: str, db: str, actor: str) -> None:
 @voting.command("close")
 @election_option
 @click.option("--reason", default="", help="Recorded in the audit log.")
+@YES
 @command()
-def close(slug: str, reason: str, db: str, actor: str) -> None:
-    """Close the poll. Final: no ballot is accepted afterwards."""
+def close(slug: str, reason: str, yes: bool, db: str, actor: str) -> None:
+    """Close the poll. Final: no ballot is accepted afterwards (asks unless --yes)."""
     from tallyroom.services.polling import close_voting
 
+    confirm(yes, f"Close the poll of {slug}? No ballot is accepted afterwards; this is final.")
     with open_cli_store(db) as store:
         close_voting(store, slug, actor=actor, reason=reason)
     click.echo(f"{slug}: the poll is closed")
@@ -182,9 +210,9 @@ def postal(papers: Path, slug: str, key_file: Path, label: str, db: str, actor: 
     click.echo(f"{label}: {done.papers:,} papers, {done.cast:,} cast")
     for contest, reasons in done.spoilt.items():
         for reason, n in reasons.items():
-            click.echo(f"  {contest}: spoilt ({reason}): {n:,}")
+            click.echo(f"  {contest}: spoilt ({reason.replace('_', ' ')}): {n:,}")
     for reason, n in done.refused.items():
-        click.echo(f"  refused ({reason}): {n:,}")
+        click.echo(f"  refused ({reason.replace('_', ' ')}): {n:,}")
 
 
 def _counted(
@@ -234,11 +262,20 @@ def count_election(
 @_PRIVATE_KEY
 @_PASSPHRASE
 @_JSON
+@YES
 @command()
 def declare(
-    slug: str, private_key: Path, passphrase: str, json_out: Path | None, db: str, actor: str
+    slug: str,
+    private_key: Path,
+    passphrase: str,
+    json_out: Path | None,
+    yes: bool,
+    db: str,
+    actor: str,
 ) -> None:
-    """Count a closed election and declare the result: it is published with its downloads."""
+    """Count a closed election and declare the result: it is published with its downloads.
+    Final (asks unless --yes)."""
+    confirm(yes, f"Declare the result of {slug} and publish it? This is final.")
     _counted(slug, db, actor, private_key, passphrase, json_out, final=True)
 
 

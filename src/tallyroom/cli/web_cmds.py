@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from tallyroom.cli.common import command, open_cli_store
+from tallyroom.cli.common import DATA_DIR_OPTION, YES, command, confirm, open_cli_store
 
 __all__ = ["register_web_commands", "serve", "users"]
 
@@ -19,7 +19,7 @@ ROLES = ("returning_officer", "scrutineer", "observer")
 
 @click.group()
 def users() -> None:
-    """Add and list the web console's users."""
+    """Add, list and remove the web console's users; change their passwords."""
 
 
 @users.command("add")
@@ -55,17 +55,46 @@ def list_(db: str) -> None:
             click.echo(f"{user.username}\t{user.role.value}\t{user.created_at}")
 
 
+@users.command("remove")
+@click.argument("username")
+@YES
+@command()
+def remove(username: str, yes: bool, db: str, actor: str) -> None:
+    """Remove USERNAME from the console (they can no longer sign in; a session they hold
+    ends at its next request)."""
+    from tallyroom.services.users import remove_user
+
+    confirm(yes, f"Remove the console user {username}?")
+    with open_cli_store(db) as store:
+        role = remove_user(store, username, actor=actor)
+    click.echo(f"removed {username} ({role.value})")
+
+
+@users.command("passwd")
+@click.argument("username")
+@click.option(
+    "--password",
+    prompt="New password",
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="TALLYROOM_USER_PASSWORD",
+    help="At least 12 characters (prompted for twice, hidden, when not given).",
+)
+@command(actor=False)
+def passwd(username: str, password: str, db: str) -> None:
+    """Give USERNAME a new console password."""
+    from tallyroom.services.users import set_password
+
+    with open_cli_store(db) as store:
+        user = set_password(store, username.strip(), password)
+    click.echo(f"password changed for {user.username}")
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("tallyroom-data"),
-    show_default=True,
-    help="Folder of per-election key files and credential exports.",
-)
+@DATA_DIR_OPTION
 @click.option(
     "--session-secret-file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),

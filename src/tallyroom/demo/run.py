@@ -54,9 +54,11 @@ from tallyroom.store.engine import open_store
 __all__ = [
     "DEMO_OBSERVER",
     "DEMO_PASSPHRASE",
+    "DemoFolder",
     "DemoProgress",
     "DemoResult",
     "demo_json",
+    "existing_demo",
     "run_demo",
     "write_demo_json",
 ]
@@ -113,6 +115,53 @@ class DemoResult:
     @property
     def total_seconds(self) -> float:
         return sum(t for _, t in self.timings)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoFolder:
+    """A folder a finished demo left: its store and the key files the web app needs."""
+
+    folder: Path
+    db_url: str
+    slug: str
+
+    @property
+    def credential_key(self) -> Path:
+        return self.folder / "credential.key"
+
+    @property
+    def private_key(self) -> Path:
+        return self.folder / "returning-officer.key"
+
+
+def existing_demo(folder: Path) -> DemoFolder:
+    """The demo ``folder`` holds, to serve again without running it (``demo --serve-only``);
+    one :class:`InputError` naming the folder and what is missing when it holds none, or a
+    demo that did not reach its declaration."""
+    found = DemoFolder(folder, f"sqlite:///{folder / 'tallyroom.db'}", SLUG)
+    missing = [
+        p.name
+        for p in (
+            folder / _MARKER,
+            folder / "tallyroom.db",
+            found.credential_key,
+            found.private_key,
+        )
+        if not p.is_file()
+    ]
+    if missing:
+        raise InputError(
+            f"no demo in this folder (missing {', '.join(missing)}); run 'tallyroom demo "
+            f"--dir {folder}' first",
+            path=str(folder),
+        )
+    with open_store(found.db_url) as store:
+        if declaring.published_declaration(store, SLUG) is None:
+            raise InputError(
+                "the demo in this folder did not finish (nothing declared); run it again",
+                path=str(folder),
+            )
+    return found
 
 
 def _prepare(folder: Path) -> Path:
@@ -216,7 +265,8 @@ def run_demo(folder: Path, progress: DemoProgress | None = None) -> DemoResult:
         with export.open(encoding="utf-8", newline="") as handle:
             voters = list(csv.DictReader(handle))
         plan = plan_votes([v["section"] for v in voters])
-        polling.open_voting(store, SLUG, actor=ACTOR)
+        # the 2016 timetable is past: the replay opens the poll on its own clock
+        polling.open_voting(store, SLUG, actor=ACTOR, now=_at("2016-08-22T09:00:00+01:00"))
         with stage("cast ballots online", len(plan.online)) as say:
             requests = [
                 CastRequest(voters[row]["credential"], {"leader": list(ranking)})

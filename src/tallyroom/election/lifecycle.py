@@ -29,3 +29,25 @@ class ElectionState(enum.Enum):
         states = list(ElectionState)
         index = states.index(self)
         return states[index + 1] if index + 1 < len(states) else None
+
+    @property
+    def words(self) -> str:
+        """The state as a person says it: ``nominations closed``, not ``nominations_closed``."""
+        return self.value.replace("_", " ")
+
+    @property
+    def step(self) -> str:
+        """The step that reaches this state, as an officer would name it."""
+        return _STEPS[self]
+
+
+_STEPS = {
+    ElectionState.DRAFT: "create the election",
+    ElectionState.REGISTER_FROZEN: "freeze the register",
+    ElectionState.NOMINATIONS_CLOSED: "close nominations",
+    ElectionState.CREDENTIALS_ISSUED: "issue the credentials",
+    ElectionState.OPEN: "open the poll",
+    ElectionState.CLOSED: "close the poll",
+    ElectionState.COUNTED: "record the count",
+    ElectionState.DECLARED: "declare the result",
+}

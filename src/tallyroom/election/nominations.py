@@ -274,7 +274,8 @@ def _in_order(book: NominationBook, at: datetime) -> None:
         raise InputError("an event's time needs a time zone", field="at", value=at)
     if book.last_event is not None and at < book.last_event:
         raise InputError(
-            f"events must come in time order; the last was at {book.last_event.isoformat()}",
+            "papers are recorded in the order received: this one is dated before the last "
+            f"paper that counted or withdrawal, at {book.last_event.isoformat()}",
             field="at",
             value=at.isoformat(),
         )
@@ -303,15 +304,26 @@ def _problem(book: NominationBook, n: Nomination) -> NominationProblem | None:
 
 
 def nominate(book: NominationBook, nomination: Nomination) -> NominationBook:
-    """The book with ``nomination`` recorded: accepted, or rejected with its problem."""
-    _in_order(book, nomination.at)
+    """The book with ``nomination`` recorded: accepted, or rejected with its problem.
+
+    Only a paper that counts moves the book's clock (``last_event``): a refused paper changes
+    nothing that a later paper is judged by, so a paper dated outside the period (say, "now",
+    years after a historic timetable) cannot make the correctly dated papers that follow it
+    "out of order". A paper outside the period is refused whatever its date; a paper inside
+    it must not be dated before the last paper that counted or withdrawal, since its
+    judgement (duplicate, allowance) depends on what came before it.
+    """
+    if nomination.at.utcoffset() is None:
+        raise InputError("an event's time needs a time zone", field="at", value=nomination.at)
+    if book.opens <= nomination.at <= book.closes:
+        _in_order(book, nomination.at)
     problem = _problem(book, nomination)
     if problem is None:
         return dataclasses.replace(
             book, accepted=(*book.accepted, nomination), last_event=nomination.at
         )
     rejected = RejectedNomination(nomination, problem)
-    return dataclasses.replace(book, rejected=(*book.rejected, rejected), last_event=nomination.at)
+    return dataclasses.replace(book, rejected=(*book.rejected, rejected))
 
 
 def withdraw(book: NominationBook, candidate: str, at: datetime) -> NominationBook:

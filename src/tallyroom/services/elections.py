@@ -10,6 +10,7 @@ database: whoever can read the database must not be able to open the ballots.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,20 +19,35 @@ from sqlalchemy.engine import Connection
 
 from tallyroom.crypto.sealing import ElectionKeys
 from tallyroom.election import ElectionDefinition, load_definition, parse_definition
+from tallyroom.election.definition import Timetable
 from tallyroom.election.slug import check_slug
-from tallyroom.errors import InputError
-from tallyroom.store import ElectionState, NotFound, Store, elections, nominations, register
+from tallyroom.errors import InputError, LifecycleError
+from tallyroom.store import (
+    ElectionState,
+    NotFound,
+    Store,
+    audit,
+    elections,
+    nominations,
+    register,
+)
 from tallyroom.store.elections import ElectionRecord
 
 __all__ = [
+    "DeletedElection",
     "ElectionStatus",
+    "ElectionSummary",
     "ballot_definition",
     "create_election",
     "definition_of",
+    "delete_election",
     "election_status",
+    "election_summaries",
     "get_election",
     "list_elections",
 ]
+
+log = logging.getLogger("tallyroom.elections")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +66,7 @@ class ElectionStatus:
     def render(self) -> str:
         lines = [
             f"election        {self.slug} ({self.name})",
-            f"state           {self.state.value}",
+            f"state           {self.state.words}",
             f"definition      sha256 {self.definition_sha256}",
             f"ballot key      {'set' if self.has_ballot_key else 'not set'}",
             f"register        {self.entries:,} entries",
@@ -131,6 +147,35 @@ def list_elections(store: Store) -> list[ElectionRecord]:
         return elections.list_elections(conn)
 
 
+@dataclass(frozen=True, slots=True)
+class ElectionSummary:
+    """One line of ``tallyroom election list``: the slug, the title, the state, the dates."""
+
+    slug: str
+    name: str
+    state: ElectionState
+    timetable: Timetable
+
+    def render(self) -> str:
+        t = self.timetable
+        return (
+            f"{self.slug}\t{self.state.words}\tnominations {t.nominations_open:%Y-%m-%d %H:%M}"
+            f" to {t.nominations_close:%Y-%m-%d %H:%M}\tballot {t.ballot_open:%Y-%m-%d %H:%M}"
+            f" to {t.ballot_close:%Y-%m-%d %H:%M}\t{self.name}"
+        )
+
+
+def election_summaries(store: Store) -> list[ElectionSummary]:
+    """Every election, by slug, with its state and timetable."""
+    out = []
+    for record in list_elections(store):
+        definition = definition_of(record)
+        out.append(
+            ElectionSummary(record.slug, definition.name, record.state, definition.timetable)
+        )
+    return out
+
+
 def definition_of(record: ElectionRecord) -> ElectionDefinition:
     """The stored definition, read again (it was checked when it was stored)."""
     return parse_definition(record.definition, path=Path(f"{record.slug}.toml"))
@@ -175,3 +220,47 @@ def election_status(store: Store, slug: str) -> ElectionStatus:
         eligible=eligible,
         undecided=undecided,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DeletedElection:
+    """What :func:`delete_election` removed: enough to say so in the operator's log."""
+
+    slug: str
+    name: str
+    entries: int
+    audit_events: int
+    audit_head: str
+
+    def render(self) -> str:
+        return (
+            f"deleted draft election {self.slug} ({self.name}): {self.entries:,} register "
+            f"entries and its audit log of {self.audit_events} events (head {self.audit_head})"
+        )
+
+
+def delete_election(store: Store, slug: str, *, actor: str) -> DeletedElection:
+    """Delete a draft election with everything stored for it (refused once the register is
+    frozen: :class:`LifecycleError` naming the state). Its own audit log goes with it, so
+    the deletion is logged on the ``tallyroom.elections`` logger (slug, name, actor, the
+    log's last sequence and hash) and returned for the caller to show. The sealing key file
+    is the officer's and is left where it is."""
+    with store.begin() as conn:
+        record = elections.find_election(conn, slug)
+        if record is None:
+            raise NotFound("no such election", election=slug, field="slug", value=slug)
+        entries = register.count_entries(conn, record.id)
+        head = audit.head(conn, record.id)
+        try:
+            elections.delete_draft(conn, record.id)
+        except LifecycleError as exc:
+            raise LifecycleError(exc.problem, election=slug) from None
+    done = DeletedElection(
+        slug=slug,
+        name=definition_of(record).name,
+        entries=entries,
+        audit_events=head.sequence,
+        audit_head=f"{head.sequence}:{head.hash.hex()}",
+    )
+    log.warning("%s, by %s", done.render(), actor)
+    return done

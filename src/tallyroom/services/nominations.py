@@ -52,9 +52,13 @@ __all__ = [
 
 
 class ContestNominations:
-    """A contest's nominations so far: each candidate's standing, and the papers refused."""
+    """A contest's nominations so far: each candidate's standing, and the papers refused.
 
-    __slots__ = ("contest", "rejected", "standings", "threshold")
+    ``refused``: from :func:`record_nomination`, the paper just recorded when it does not
+    count (kept, with its problem); ``None`` when it counts, and in every other answer.
+    """
+
+    __slots__ = ("contest", "refused", "rejected", "standings", "threshold")
 
     def __init__(
         self,
@@ -62,11 +66,13 @@ class ContestNominations:
         table: tuple[CandidateStanding, ...],
         threshold: int | None,
         rejected: tuple[RejectedNomination, ...],
+        refused: RejectedNomination | None = None,
     ) -> None:
         self.contest = contest
         self.standings = table
         self.threshold = threshold
         self.rejected = rejected
+        self.refused = refused
 
 
 def _now() -> datetime:
@@ -116,7 +122,8 @@ def record_nomination(
     actor: str,
     at: datetime | None = None,
 ) -> ContestNominations:
-    """Record a nomination paper (kept even if it does not count); the contest's standings."""
+    """Record a nomination paper (kept even if it does not count); the contest's standings,
+    with ``refused`` set when this paper does not count."""
     election = get_election(store, slug)
     definition = parse_definition(election.definition)
     c = _contest(definition, contest)
@@ -126,7 +133,7 @@ def record_nomination(
     with store.begin() as conn:
         book = _book(conn, election.id, definition, c)
         assert book is not None
-        nominate(book, Nomination(NominatorId(nominator), candidate, received))  # order check
+        judged = nominate(book, Nomination(NominatorId(nominator), candidate, received))
         nominations.add_paper(
             conn,
             election.id,
@@ -137,7 +144,10 @@ def record_nomination(
             received_at=received,
             actor=actor,
         )
-        return _standings(conn, election.id, definition, c)
+        table = _standings(conn, election.id, definition, c)
+    if len(judged.rejected) > len(book.rejected):
+        table.refused = judged.rejected[-1]
+    return table
 
 
 def record_withdrawal(

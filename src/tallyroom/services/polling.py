@@ -12,13 +12,18 @@ Everything here is keyed by the election's slug, for the CLI and the web:
   with which candidates, the voter may still vote in (the booth shows those ballots);
 * :func:`turnout` counts ballots cast per contest and section against the electorate. It
   never opens a ballot: no partial result exists before the close;
-* :func:`receipts` and :func:`find_receipt` are the public list of receipts (SHA-256 of each
-  sealed ballot), so a voter can check that their ballot is in the box.
+* :func:`receipt_page`, :func:`receipt_lines` and :func:`find_receipt` are the public list of
+  receipts (SHA-256 of each sealed ballot), so a voter can check that their ballot is in the
+  box: a page at a time (keyset pagination by receipt), the whole list streamed as CSV, and
+  one receipt looked up in the unique index on the receipt.
 """
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from tallyroom.audit.events import JsonValue
 from tallyroom.audit.record import counts_json
@@ -27,28 +32,48 @@ from tallyroom.crypto.credentials import normalise_credential
 from tallyroom.election.definition import Contest, ElectionDefinition
 from tallyroom.election.lifecycle import ElectionState
 from tallyroom.errors import InputError, LifecycleError
-from tallyroom.services.elections import ballot_definition, get_election
+from tallyroom.report.spreadsheet import csv_writer
+from tallyroom.services.elections import ballot_definition, definition_of, get_election
 from tallyroom.store import ballots, credentials, elections, register
 from tallyroom.store.ballots import Receipt
 from tallyroom.store.eligibility import eligibility_digest
 from tallyroom.store.engine import Store
 
 __all__ = [
+    "RECEIPTS_PER_PAGE",
     "ContestTurnout",
+    "ReceiptPage",
     "VoterBallot",
     "close_voting",
     "election_ballot",
     "find_receipt",
     "open_voting",
-    "receipts",
+    "receipt_lines",
+    "receipt_page",
     "turnout",
     "voter_ballot",
 ]
 
 
-def open_voting(store: Store, slug: str, *, actor: str, reason: str = "") -> None:
-    """Open the poll: credentials must have been issued; ballots are accepted from now."""
+def open_voting(
+    store: Store, slug: str, *, actor: str, reason: str = "", now: datetime | None = None
+) -> None:
+    """Open the poll: credentials must have been issued; ballots are accepted from now.
+
+    Refused once the timetable's ``ballot_close`` has passed (the message gives the time):
+    a poll opened after its own close would take ballots the timetable says are too late.
+    ``now`` is the clock (default: the current time); a replay of a past election (the demo,
+    the tests) passes a time inside its timetable.
+    """
     election = get_election(store, slug)
+    closes = definition_of(election).timetable.ballot_close
+    when = now or datetime.now(UTC)
+    if when > closes:
+        raise LifecycleError(
+            f"cannot open the poll: the timetable closed the ballot at {closes.isoformat()} "
+            f"(it is now {when.astimezone(closes.tzinfo).isoformat(timespec='minutes')})",
+            election=slug,
+        )
     with store.begin() as conn:
         if elections.get_election(conn, election.id).ballot_public_key is None:
             raise LifecycleError("the ballot key is not set", election=slug)
@@ -156,22 +181,77 @@ def turnout(store: Store, slug: str) -> list[ContestTurnout]:
     ]
 
 
-def receipts(store: Store, slug: str) -> list[Receipt]:
-    """Every receipt in the ballot box, sorted (the public list a voter checks)."""
-    election = get_election(store, slug)
-    with store.read() as conn:
-        return [Receipt(c, d) for c, d in ballots.list_receipts(conn, election.id)]
+RECEIPTS_PER_PAGE = 500
+_DOWNLOAD_CHUNK = 10_000
 
 
-def find_receipt(store: Store, slug: str, code: str) -> str | None:
-    """The contest whose box holds the ballot with receipt ``code`` (hex, dashes optional)."""
+@dataclass(frozen=True, slots=True)
+class ReceiptPage:
+    """One page of the public list of receipts, in receipt order.
+
+    ``next_after``: the code to ask for the next page with (``None`` on the last page);
+    ``total``: the ballots in the box, as the box counts them.
+    """
+
+    receipts: tuple[Receipt, ...]
+    next_after: str | None
+    total: int
+
+
+def _digest(code: str, field: str) -> bytes:
+    """A receipt code as typed (hex, dashes and spaces allowed, any case) as its 32 bytes."""
     text = code.strip().replace("-", "").replace(" ", "").lower()
     try:
         digest = bytes.fromhex(text)
     except ValueError:
         digest = b""
     if len(digest) != 32:
-        raise InputError("a receipt is 64 hexadecimal digits", field="receipt", value=code)
+        raise InputError("a receipt is 64 hexadecimal digits", field=field, value=code)
+    return digest
+
+
+def receipt_page(
+    store: Store, slug: str, *, after: str | None = None, limit: int = RECEIPTS_PER_PAGE
+) -> ReceiptPage:
+    """The receipts after the code ``after`` (from the first when ``None``), at most
+    ``limit`` of them: keyset pagination, as fast on the last page as on the first."""
+    if not 1 <= limit <= 5_000:
+        raise InputError("a page holds 1 to 5,000 receipts", field="limit", value=limit)
+    start = None if after is None else _digest(after, "after")
+    election = get_election(store, slug)
+    with store.read() as conn:
+        rows = ballots.receipts_after(conn, election.id, start, limit + 1)
+        total = ballots.ballot_count(conn, election.id)
+    page = tuple(Receipt(c, d) for c, d in rows[:limit])
+    more = len(rows) > limit
+    return ReceiptPage(page, page[-1].code if more else None, total)
+
+
+def receipt_lines(store: Store, slug: str) -> Iterator[str]:
+    """The whole public list as CSV lines (``contest,receipt``, header first), read in pages
+    of 10,000 in short transactions: never the whole list in memory, no transaction held
+    open while a slow client downloads. Receipts cast while it is read are included when
+    they sort after the page being read."""
+    election = get_election(store, slug)
+    yield "contest,receipt\n"  # the header; then each page through the published-CSV writer
+    after: bytes | None = None
+    while True:
+        with store.read() as conn:
+            rows = ballots.receipts_after(conn, election.id, after, _DOWNLOAD_CHUNK)
+        if not rows:
+            return
+        chunk = io.StringIO()
+        writer = csv_writer(chunk)
+        for c, d in rows:
+            writer.writerow((c, Receipt(c, d).code))
+        yield chunk.getvalue()
+        after = rows[-1][1]
+
+
+def find_receipt(store: Store, slug: str, code: str) -> str | None:
+    """The contest whose box holds the ballot with receipt ``code`` (hex, dashes optional):
+    one look-up in the unique index on the receipt."""
+    digest = _digest(code, "receipt")
     election = get_election(store, slug)
     with store.read() as conn:
         return ballots.find_receipt(conn, election.id, digest)

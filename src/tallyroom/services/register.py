@@ -22,12 +22,13 @@ entries, sorted by key, one a line) in the audit log as it moves the election to
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
@@ -225,10 +226,12 @@ def read_register(
         if name in index:
             problem(header_line, name, "column appears twice in the header", name)
         index[name] = k
+    mapping = _dates_needed(mapping, index, definition)
     wanted = mapping.required()
     for field, column in wanted.items():
         if column not in index:
-            problem(header_line, field, "no such column in the header", column)
+            need = _NEEDED_BY.get(field, "")
+            problem(header_line, field, f"no such column in the header{need}", column)
     if problems:
         raise _combined(problems, where)
 
@@ -288,6 +291,30 @@ def read_register(
     if problems:
         raise _combined(problems, where)
     return lines
+
+
+_NEEDED_BY = {
+    "joined": " (a section's rule has a joining cut-off: joined_on_or_before or joined_before)",
+    "registered": " (a section's rule has a registration window: registered_from, "
+    "registered_on_or_before or registered_before)",
+}
+
+
+def _dates_needed(
+    mapping: ColumnMapping, index: Mapping[str, int], definition: ElectionDefinition
+) -> ColumnMapping:
+    """The mapping without a date column the file lacks and no rule needs: ``joined`` only
+    matters where a section has a joining cut-off, ``registered`` only where it has a
+    registration window. A column a rule needs stays, so that its absence is reported."""
+    rules = definition.eligibility.sections
+    drop: dict[str, Any] = {}
+    lacks = {f: c is not None and c not in index for f, c in
+             (("joined", mapping.joined), ("registered", mapping.registered))}  # fmt: skip
+    if lacks["joined"] and all(r.freeze is None for r in rules):
+        drop["joined"] = None
+    if lacks["registered"] and all(r.registration is None for r in rules):
+        drop["registered"] = None
+    return dataclasses.replace(mapping, **drop) if drop else mapping
 
 
 def _combined(problems: Sequence[InputError], where: str) -> InputError:

@@ -17,6 +17,7 @@ password end sessions on the server, so a copied cookie stops working at once.
 from __future__ import annotations
 
 import secrets
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -38,10 +39,13 @@ __all__ = [
     "end_session",
     "get_user",
     "list_users",
+    "remove_user",
     "session_user",
     "set_password",
     "start_session",
 ]
+
+log = logging.getLogger("tallyroom.users")
 
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
@@ -153,3 +157,17 @@ def end_session(store: Store, token: str) -> None:
     """Sign out: the session's token opens nothing from now on."""
     with store.begin() as conn:
         sessions.end_session(conn, token)
+
+
+def remove_user(store: Store, username: str, *, actor: str) -> ConsoleRole:
+    """Remove ``username`` (:class:`~tallyroom.errors.NotFound` when there is none); the role
+    they had. Their sessions go with them (the foreign key cascades), so a cookie of theirs
+    opens nothing, even if a later user is given the same id. Users belong to the
+    installation, not to an election: the removal is logged on ``tallyroom.users``."""
+    with store.begin() as conn:
+        record = users.find_user(conn, username.strip())
+        if record is not None:
+            sessions.end_user_sessions(conn, record.id)  # explicit, whatever the backend
+        record = users.delete_user(conn, username.strip())
+    log.warning("removed console user %s (%s), by %s", record.username, record.role.value, actor)
+    return record.role

@@ -70,6 +70,7 @@ __all__ = [
     "ContestTotals",
     "DuplicateBallot",
     "Receipt",
+    "ballot_count",
     "box_counts",
     "box_kept",
     "box_rows",
@@ -80,6 +81,7 @@ __all__ = [
     "iter_sealed_sections",
     "list_receipts",
     "receipt_for",
+    "receipts_after",
     "totals",
     "voter_sections",
 ]
@@ -469,6 +471,33 @@ def _require_open_batch(conn: Connection, election_id: int, batch_id: int) -> No
         raise NotFound("no such postal batch", election=election_id, value=batch_id)
     if status is not BatchStatus.OPEN:
         raise LifecycleError("the postal batch is sealed", election=election_id, value=batch_id)
+
+
+def receipts_after(
+    conn: Connection, election_id: int, after: bytes | None, limit: int
+) -> list[tuple[str, bytes]]:
+    """Up to ``limit`` (contest, receipt) pairs of the box, in receipt order, after the
+    receipt ``after`` (from the first when ``None``): keyset pagination, one range scan of
+    the unique index on ``ballots.receipt``, whatever the page's depth."""
+    query = (
+        sa.select(ballots.c.contest, ballots.c.receipt)
+        .where(ballots.c.election_id == election_id)
+        .order_by(ballots.c.receipt)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(ballots.c.receipt > after)
+    return [(str(contest), bytes(receipt)) for contest, receipt in conn.execute(query)]
+
+
+def ballot_count(conn: Connection, election_id: int) -> int:
+    """Ballots in the box, as the box's shards count them (16 rows read, not the ballots)."""
+    total = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(ballot_box.c.ballot_count), 0)).where(
+            ballot_box.c.election_id == election_id
+        )
+    ).scalar_one()
+    return int(total)
 
 
 def list_receipts(conn: Connection, election_id: int) -> list[tuple[str, bytes]]:

@@ -27,12 +27,13 @@ from tallyroom.audit.events import Action, JsonValue
 from tallyroom.errors import InputError, LifecycleError, NotFound
 from tallyroom.store import audit
 from tallyroom.store.eligibility import eligibility_digest
-from tallyroom.store.schema import BOX_SHARDS, ElectionState, ballot_box, elections
+from tallyroom.store.schema import BOX_SHARDS, ElectionState, ballot_box, elections, metadata
 
 __all__ = [
     "ElectionRecord",
     "advance",
     "create_election",
+    "delete_draft",
     "find_election",
     "get_election",
     "list_elections",
@@ -154,6 +155,23 @@ def list_elections(conn: Connection) -> list[ElectionRecord]:
     return [_record(row) for row in rows]
 
 
+def delete_draft(conn: Connection, election_id: int) -> int:
+    """Delete a draft election and every row that belongs to it (its register, its audit log,
+    its box); refused (:class:`LifecycleError`, naming the state) once the register is frozen,
+    since from then on the election's record is evidence. The number of rows deleted."""
+    require_state(
+        conn, election_id, ElectionState.DRAFT, doing="delete the election", exclusive=True
+    )
+    deleted = 0
+    # children before parents: every table that names an election, in reverse dependency order
+    for table in reversed(metadata.sorted_tables):
+        if table is not elections and "election_id" in table.c:
+            result = conn.execute(table.delete().where(table.c.election_id == election_id))
+            deleted += max(result.rowcount, 0)
+    conn.execute(elections.delete().where(elections.c.id == election_id))
+    return deleted + 1
+
+
 def states_before(state: ElectionState) -> tuple[ElectionState, ...]:
     """Every state earlier in the lifecycle than ``state``."""
     order = list(ElectionState)
@@ -181,9 +199,9 @@ def require_state(
     if state is None:
         raise NotFound("no such election", election=election_id)
     if state not in allowed:
-        wanted = " or ".join(s.value for s in allowed)
+        wanted = " or ".join(s.words for s in allowed)
         raise LifecycleError(
-            f"cannot {doing} while the election is {state.value} (needs {wanted})",
+            f"cannot {doing} while the election is {state.words} (needs {wanted})",
             election=election_id,
             field="state",
             value=state.value,
@@ -278,9 +296,7 @@ def advance(
         raise LifecycleError(
             "no step leads to this state", election=election_id, field="state", value=to.value
         )
-    current = require_state(
-        conn, election_id, previous[0], doing=f"move to {to.value}", exclusive=True
-    )
+    current = require_state(conn, election_id, previous[0], doing=to.step, exclusive=True)
     moved = conn.execute(
         elections.update()
         .where(elections.c.id == election_id)
@@ -289,11 +305,10 @@ def advance(
     ).rowcount
     if moved != 1:
         raise LifecycleError(
-            f"the election left {current.value} while moving to {to.value}", election=election_id
+            f"the election left {current.words} while moving to {to.words}", election=election_id
         )
     facts: dict[str, JsonValue] = {"from": current.value, "to": to.value}
     if to is ElectionState.REGISTER_FROZEN:
-
         facts["eligibility_sha256"] = eligibility_digest(conn, election_id)
     facts.update(payload or {})
     return audit.append(

@@ -287,6 +287,8 @@ ballots = sa.Table(
     # The voter's section, for results by section (published only above a minimum size).
     sa.Column("section", sa.String(SECTION_MAX), nullable=True),
     sa.Index("ix_ballots_election_id_contest", "election_id", "contest"),
+    # The public receipts a page at a time, in receipt order (keyset pagination).
+    sa.Index("ix_ballots_election_id_receipt", "election_id", "receipt"),
     sa.CheckConstraint(f"length(id) = {BALLOT_ID_SIZE}", name="id_size"),
     sqlite_with_rowid=False,
 )

@@ -19,6 +19,7 @@ from tallyroom.store.schema import NAME_MAX, ConsoleRole, console_users
 
 __all__ = [
     "UserRecord",
+    "delete_user",
     "find_user",
     "get_user",
     "insert_user",
@@ -94,3 +95,12 @@ def set_password_hash(conn: Connection, user_id: int, password_hash: str) -> Non
     )
     if result.rowcount != 1:
         raise NotFound("no such console user", field="console_users.id", value=user_id)
+
+
+def delete_user(conn: Connection, username: str) -> UserRecord:
+    """Remove the user called ``username`` (:class:`NotFound` when there is none)."""
+    record = find_user(conn, username)
+    if record is None:
+        raise NotFound("no such console user", field="username", value=username)
+    conn.execute(console_users.delete().where(console_users.c.id == record.id))
+    return record

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -116,6 +116,12 @@ class ReceiptOut(BaseModel):
     code: str
 
 
+class ReceiptPageOut(BaseModel):
+    receipts: list[ReceiptOut]
+    next: str | None = Field(description="The next page's URL; null on the last page.")
+    total: int = Field(description="Ballots in the box.")
+
+
 class ReceiptLookup(BaseModel):
     code: str
     found: bool
@@ -187,12 +193,29 @@ def election(slug: str, web: Web) -> ElectionSummary:
     return _summary(slug, web)
 
 
-@router.get("/elections/{slug}/receipts", response_model=list[ReceiptOut])
-def receipts(slug: str, web: Web) -> list[ReceiptOut]:
-    """The receipt of every ballot in the box (public from the opening of the poll)."""
+@router.get("/elections/{slug}/receipts", response_model=ReceiptPageOut)
+def receipts(
+    slug: str,
+    web: Web,
+    after: Annotated[
+        str | None, Query(description="The last code of the page before (none: the first).")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=5_000)] = polling.RECEIPTS_PER_PAGE,
+) -> ReceiptPageOut:
+    """One page of the receipts of the ballots in the box, in code order (public from the
+    opening of the poll); follow ``next`` for the next page. The whole list is one CSV at
+    ``/e/{slug}/receipts.csv``."""
     if get_election(web.store, slug).state not in RECEIPTS_FROM:
-        return []
-    return [ReceiptOut(contest=r.contest, code=r.code) for r in polling.receipts(web.store, slug)]
+        return ReceiptPageOut(receipts=[], next=None, total=0)
+    page = polling.receipt_page(web.store, slug, after=after, limit=limit)
+    following = None
+    if page.next_after is not None:
+        following = f"/api/elections/{slug}/receipts?after={page.next_after}&limit={limit}"
+    return ReceiptPageOut(
+        receipts=[ReceiptOut(contest=r.contest, code=r.code) for r in page.receipts],
+        next=following,
+        total=page.total,
+    )
 
 
 @router.get("/elections/{slug}/receipts/{code}", response_model=ReceiptLookup)
@@ -348,6 +371,7 @@ def _standings(table: nominations.ContestNominations) -> dict[str, Any]:
             for s in table.standings
         ],
         "rejected": len(table.rejected),
+        "refused": None if table.refused is None else table.refused.problem.value,
     }
 
 

@@ -63,6 +63,15 @@ def _back(slug: str, anchor: str = "") -> RedirectResponse:
     return RedirectResponse(f"/console/e/{slug}{'#' + anchor if anchor else ''}", status_code=303)
 
 
+def _as_uploaded(exc: TallyroomError, saved: Path, upload: UploadFile | None) -> TallyroomError:
+    """``exc`` naming the file as the user uploaded it, not the private file it was saved to
+    (whose random name means nothing to them and says where the server keeps its files)."""
+    if isinstance(exc, InputError) and exc.path == str(saved):
+        name = Path(upload.filename).name if upload is not None and upload.filename else "upload"
+        return exc.shown_as(f"the uploaded file {name}")
+    return exc
+
+
 async def _save_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
     """The upload written to a private file under ``folder`` (refused past ``limit`` bytes)."""
     name = Path(upload.filename or "upload").name or "upload"
@@ -165,14 +174,17 @@ async def create(
         path = await _save_upload(definition, Path(folder), web.settings.upload_limit)
         toml = Path(folder) / f"{slug}.toml"
         shutil.move(path, toml)
-        create_election(
-            web.store,
-            toml,
-            actor=user.username,
-            private_key_path=web.settings.private_key_file(slug),
-            passphrase=passphrase,
-            slug=slug,
-        )
+        try:
+            create_election(
+                web.store,
+                toml,
+                actor=user.username,
+                private_key_path=web.settings.private_key_file(slug),
+                passphrase=passphrase,
+                slug=slug,
+            )
+        except TallyroomError as exc:
+            raise _as_uploaded(exc, toml, definition) from None
     _flash(
         request,
         f"Election {slug} created. Its sealing key is in {web.settings.private_key_file(slug)}.",
@@ -245,6 +257,8 @@ async def import_register(
                 reason=reason,
                 replace=replace == "yes",
             )
+        except TallyroomError as exc:
+            raise _as_uploaded(exc, path, file) from None
         finally:
             path.unlink(missing_ok=True)
         return {"stored": result.stored, "eligible": result.eligible}
@@ -301,10 +315,17 @@ def nominate(
     csrf_token: Text,
 ) -> Response:
     check_csrf(request, csrf_token)
-    nominations.record_nomination(
+    table = nominations.record_nomination(
         web.store, slug, contest, candidate.strip(), nominator.strip(), actor=user.username
     )
-    _flash(request, f"Nomination of {candidate} by {nominator} recorded.")
+    if table.refused is not None:
+        _flash(
+            request,
+            f"Nomination of {candidate} by {nominator} kept but refused: "
+            f"{table.refused.problem.value}.",
+        )
+    else:
+        _flash(request, f"Nomination of {candidate} by {nominator} recorded.")
     return _back(slug, "nominations")
 
 
@@ -443,7 +464,8 @@ async def run_count(
         try:
             step(web.store, slug, private_key_file=key, passphrase=passphrase, actor=user.username)
         except TallyroomError as exc:
-            _flash(request, f"The count did not run: {exc}", "error")
+            shown = _as_uploaded(exc, key, key_file)
+            _flash(request, f"The count did not run: {shown}", "error")
             return _back(slug, "count")
     if declare == "yes":
         _flash(request, "The result is declared and published.")

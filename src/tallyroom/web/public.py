@@ -11,11 +11,12 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from markupsafe import Markup
+from starlette.concurrency import iterate_in_threadpool
 
 from tallyroom.election.lifecycle import ElectionState
-from tallyroom.errors import InputError
+from tallyroom.errors import InputError, NotFound
 from tallyroom.services import declaring, polling
 from tallyroom.services.elections import definition_of, get_election, list_elections
 from tallyroom.web.charts import rounds_figure, transfers_figure
@@ -95,15 +96,28 @@ def election_page(request: Request, slug: str, web: Web, user: MaybeUser) -> HTM
 
 @router.get("/e/{slug}/receipts", response_class=HTMLResponse)
 def receipts_page(
-    request: Request, slug: str, web: Web, user: MaybeUser, code: str | None = None
+    request: Request,
+    slug: str,
+    web: Web,
+    user: MaybeUser,
+    code: str | None = None,
+    after: str | None = None,
 ) -> HTMLResponse:
+    """A look-up (``?code=``) answers alone; otherwise one page of the list (``?after=`` the
+    last code of the page before), with the whole list as a download."""
     record = get_election(web.store, slug)
-    listed = polling.receipts(web.store, slug) if record.state in RECEIPTS_FROM else []
+    public = record.state in RECEIPTS_FROM
     found: str | None = None
     problem: str | None = None
+    page: polling.ReceiptPage | None = None
     if code:
         try:
             found = polling.find_receipt(web.store, slug, code)
+        except InputError as exc:
+            problem = exc.problem
+    elif public:
+        try:
+            page = polling.receipt_page(web.store, slug, after=after)
         except InputError as exc:
             problem = exc.problem
     return render(
@@ -112,10 +126,25 @@ def receipts_page(
         user=user,
         slug=slug,
         name=definition_of(record).name,
-        receipts=listed,
+        public=public,
+        page=page,
+        after=after,
         code=code,
         found=found,
         lookup_problem=problem,
+        status_code=422 if problem and not code else 200,
+    )
+
+
+@router.get("/e/{slug}/receipts.csv")
+def receipts_download(slug: str, web: Web) -> StreamingResponse:
+    """Every receipt, as CSV, streamed page by page (never built in memory)."""
+    if get_election(web.store, slug).state not in RECEIPTS_FROM:
+        raise NotFound("no receipts are public yet", election=slug)
+    return StreamingResponse(
+        iterate_in_threadpool(polling.receipt_lines(web.store, slug)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{slug}-receipts.csv"'},
     )
 
 
