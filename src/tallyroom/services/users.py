@@ -16,8 +16,8 @@ password end sessions on the server, so a copied cookie stops working at once.
 
 from __future__ import annotations
 
-import secrets
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
