@@ -1,7 +1,7 @@
 """An index on ``ballots (election_id, receipt)``: the public receipts a page at a time.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-05
 
 The public list of receipts is read a page at a time in receipt order (keyset pagination:
@@ -16,7 +16,7 @@ from __future__ import annotations
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | None = None
 depends_on: str | None = None
 
