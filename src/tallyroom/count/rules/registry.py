@@ -163,6 +163,14 @@ RULES: dict[str, Rule] = {
             constrainable=False,
             entry=_RULES + "wright:wright_rule",
         ),
+        Rule(
+            "irish-dail",
+            "Irish Dáil STV (Electoral Act 1992 Part XIX): whole papers, drawn by lot",
+            BallotKind.RANKED,
+            multi_seat=True,
+            constrainable=False,
+            entry=_RULES + "irish_dail:irish_dail_rule",
+        ),
     )
 }
 
