@@ -2,9 +2,9 @@
 
 Source: Electoral Act 1992 (No. 23 of 1992), Part XIX "Counting of votes", sections 118-124
 (www.irishstatutebook.ie/eli/1992/act/23), as amended by the Electoral (Amendment) Act 2001
-s.31 (s.124(1A)). ``[s.121(9)]`` tags a step with its section. Sections 118, 119, 121(9) and
-124 were checked against the published text; the other subsection numbers follow the Act's
-arrangement as described in ``docs/rules/irish-dail.md``, which says which are unverified.
+s.31 (s.124(1A)). ``[s.121(9)]`` tags a step with its section. Sections 118, 119 and 124
+were read in the published text and 121(9) as quoted by others; the other subsection numbers
+follow the Act's arrangement, unverified, as ``docs/rules/irish-dail.md`` says.
 What the steps do::
 
     118  "continuing candidate": not deemed elected and not excluded. "non-transferable
