@@ -7,6 +7,13 @@ fast. Errors from the one error tree print as a single line and exit with status
 
 from __future__ import annotations
 
+import os
+
+# Counting is integer numpy, never linear algebra: one OpenBLAS thread spares every command
+# the start-up of a BLAS thread pool it never uses (~30 ms of CPU, docs/performance.md). Set
+# before anything imports numpy; a value the user set is kept.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,7 +92,30 @@ def _echo_notes(notes: Any) -> None:
         click.echo(f"tallyroom: note: {note}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The top-level group. The service commands (elections, polls, the web) are registered
+    when first looked up, so that ``tallyroom count`` does not import what it does not use."""
+
+    _services_loaded = False
+
+    def _load_services(self) -> None:
+        if not self._services_loaded:
+            self._services_loaded = True
+            _register_service_commands(self)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is None and not self._services_loaded:
+            self._load_services()
+            found = super().get_command(ctx, cmd_name)
+        return found
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_services()
+        return super().list_commands(ctx)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tallyroom")
 def main() -> None:
     """Run membership ballots and count them exactly."""
@@ -163,8 +193,8 @@ def _decisions_from_file(path: Path) -> Callable[[int, bool, Any], str]:
     "-r",
     default="irv",
     show_default=True,
-    help="Counting rule: irv, stv, plurality, block, scottish-stv, wigm, ers97, meek, wright; "
-    "college (the electoral college, with --section).",
+    help="Counting rule: irv, stv, plurality, block, scottish-stv, wigm, ers97, meek, wright, "
+    "irish-dail, supplementary-vote; college (the electoral college, with --section).",
 )
 @click.option(
     "--seats", "-s", type=int, default=None, help="Seats to fill (default: the file's, else 1)."
@@ -397,17 +427,14 @@ def demo(
     serve(settings, host=host, port=port)
 
 
-def _register_service_commands() -> None:
+def _register_service_commands(group: click.Group) -> None:
     from tallyroom.cli.election_cmds import register_groups
     from tallyroom.cli.poll_cmds import register_poll_commands
     from tallyroom.cli.web_cmds import register_web_commands
 
-    register_groups(main)
-    register_poll_commands(main)
-    register_web_commands(main)
-
-
-_register_service_commands()
+    register_groups(group)
+    register_poll_commands(group)
+    register_web_commands(group)
 
 
 if __name__ == "__main__":  # pragma: no cover

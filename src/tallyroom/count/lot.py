@@ -62,8 +62,25 @@ class LotDrawer:
             raise CountError("a tie broken by lot needs a random seed")
         return tied[self._random.next_index(len(tied))]
 
-    def choose(self, tied: Sequence[T], names: Sequence[str], *, stage: int, winner: bool,
-               what: str) -> T:
+    def sample(self, n: int, k: int, *, what: str) -> list[int]:
+        """``k`` distinct positions of ``0..n-1`` drawn by the generator, in draw order: a
+        partial Fisher-Yates shuffle, position ``i`` swapped with ``i + nextInt(n - i)`` for
+        ``i = 0..k-1`` (for papers mixed and drawn, e.g. Electoral Act 1992 s.121); a
+        :class:`CountError` naming ``what`` without a seed. An operator's decider does not
+        choose papers."""
+        if self._random is None:
+            raise CountError(f"{what} is drawn by lot and needs a random seed")
+        moved: dict[int, int] = {}
+        picked: list[int] = []
+        for i in range(k):
+            j = i + self._random.next_int(n - i)
+            picked.append(moved.get(j, j))
+            moved[j] = moved.get(i, i)
+        return picked
+
+    def choose(
+        self, tied: Sequence[T], names: Sequence[str], *, stage: int, winner: bool, what: str
+    ) -> T:
         """One of ``tied`` (named ``names``, in the rule's order) decided by lot: the operator's
         decision when the lot has a decider, else a draw; :class:`TieUnresolved` with neither
         (``what`` says which decision waits, e.g. "exclusion at stage 4")."""

@@ -34,7 +34,12 @@ Tolerances (``strict=False``, the default), each reported as a :class:`ReadNote`
   downloads) are dropped: ``1 1 2 0 0`` is ``1 1 2 0``; a candidate after a zero stays an error;
 * after the title, further quoted strings (Droop reads two: the source and a comment) and any
   unquoted text (Droop ignores it) are passed over;
-* a missing title, and a second quoted string on the title line, are noted in either mode.
+* a missing title, and a second quoted string on the title line, are noted in either mode;
+* Droop's ``/* */`` comments (over lines, nested) are passed over, and Droop's ballot ids in
+  place of the weight (``(b17) 2 4 0``: one ballot ranking 2 then 4) are read as weight 1 when
+  the file can only be Droop's (every line has an id, some id is not followed by 1, every line
+  is a valid ranking read that way; else the id precedes the weight, as OpenSTV writes it):
+  :mod:`tallyroom.formats.blt_droop`.
 
 Problems in ballot lines are collected, each naming file, line, field and value; by default
 the first is raised, saying how many others there are, and with ``skip_bad_lines=True`` the bad
@@ -66,6 +71,7 @@ from tallyroom.count.ballots import (
     overvote_set_code,
 )
 from tallyroom.errors import BallotFileError, FormatError
+from tallyroom.formats.blt_droop import DroopIds, droop_ids, strip_block_comments
 from tallyroom.formats.blt_scan import (
     LOOKAHEAD,
     PLAIN_BYTES,
@@ -139,6 +145,20 @@ def parse_blt(
     ``strict`` refuses what is otherwise read leniently (and noted); ``skip_bad_lines`` leaves
     out bad ballot lines (listed in ``errors``) instead of raising the first.
     """
+    data, comments = strip_block_comments(data)
+    if comments is not None and (strict or comments.unclosed):
+        problem = (
+            "a /* comment */ (Droop's extension; not read under --strict)"
+            if not comments.unclosed
+            else "a /* comment is never closed with */"
+        )
+        raise BallotFileError(
+            problem,
+            path=path,
+            line=comments.first_line,
+            field="comment",
+            value=shown(comments.first_token),
+        )
     election = _BltReader(data, path, strict).read(skip_bad_lines=True)
     mendable = [e for e in election.errors if e.problem in (_UNCLOSED, _PADDED)]
     if mendable and not strict:
@@ -147,6 +167,14 @@ def parse_blt(
         election = replace(again, notes=(*notes, *again.notes))
     if election.errors and not skip_bad_lines:
         raise first_problem(election.errors)
+    if comments is not None:
+        note = ReadNote(
+            path,
+            "/* */ comments (Droop's extension) passed over",
+            comments.count,
+            comments.first_line,
+        )
+        election = replace(election, notes=(note, *election.notes))
     return election
 
 
@@ -483,8 +511,14 @@ class _BltReader:
         return _Parsed(BallotStore(rows=rows, weights=totals), None)
 
     def _dialect_section(self, section: bytes, start: int, first_line: int) -> _Parsed:
-        # ids go before grouping (each line's is different); an unclosed one stays, reported
-        stripped = _ID_PREFIX.sub(b"", section) if b"(" in section else section
+        # ids go before grouping (each line's is different); an unclosed one stays, reported.
+        # An id before the weight (OpenSTV) goes; one in its place (Droop) becomes weight 1.
+        stripped = section
+        if b"(" in section:
+            droop = droop_ids(section, self.n)
+            if droop is not None:
+                self._droop_ids(droop, first_line)
+            stripped = _ID_PREFIX.sub(b"1 " if droop is not None else b"", section)
         lines = stripped.split(b"\n")
         plain: list[bytes] = []
         plain_info: list[tuple[int, int]] = []  # (order of first appearance, multiplicity)
@@ -555,6 +589,19 @@ class _BltReader:
         sets = tuple(s for s, _ in sorted(self.sets.items(), key=lambda kv: kv[1]))
         all_rows = np.concatenate([pad(r, width) for r in rows])
         return _Parsed(merge_weighted_rows(all_rows[by_first], all_weights[by_first], sets), None)
+
+    def _droop_ids(self, droop: DroopIds, first_line: int) -> None:
+        line = first_line + droop.first_index
+        if self.strict:
+            raise self.error(
+                "a ballot id in place of the weight (Droop's extension; not read under --strict)",
+                line,
+                "id",
+                droop.first_id,
+            )
+        what = "ballot ids in place of weights (Droop's extension): each such line counts once"
+        if not any(n.what == what for n in self.notes):  # the section may be read twice
+            self.notes.append(ReadNote(self.path, what, droop.count, line))
 
     def _dialect_ballot(self, text: str) -> tuple[int, list[int]]:
         """Weight and ranking codes of one ballot line in any dialect (comment removed)."""

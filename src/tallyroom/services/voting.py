@@ -92,7 +92,7 @@ class SpoiltReason:
 
 def mark_limit(contest: Contest) -> int:
     """How many candidates a ballot of ``contest`` may mark (see the module docstring)."""
-    return get_rule(contest.rule).ballot.mark_limit(contest.seats, len(contest.candidate_names))
+    return get_rule(contest.rule).mark_limit(contest.seats, len(contest.candidate_names))
 
 
 def validate_ranking(contest: Contest, ranking: Sequence[str]) -> tuple[int, ...]:

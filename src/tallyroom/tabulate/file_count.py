@@ -9,28 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tallyroom.count.options import TiebreakMode
 from tallyroom.count.record import Count
-from tallyroom.count.rules.college import (
-    CollegeOptions,
-    CollegeSection,
-    aligned_section,
-    count_college,
-)
 from tallyroom.count.rules.registry import RuleParams, get_rule
 from tallyroom.errors import InputError
 from tallyroom.formats.ballot_file import read_ballot_file
-from tallyroom.formats.college_spec import SectionSpec, parse_section_specs
-from tallyroom.formats.constraint_spec import (
-    ConstraintSet,
-    merge_constraints,
-    parse_constraint_options,
-    parse_groups_toml,
-)
 from tallyroom.formats.reading import ReadNote, ReadOptions
+
+if TYPE_CHECKING:
+    from tallyroom.count.ballots import CandidateTable
+    from tallyroom.count.constraints import BallotRule, SeatConstraint
+
+# The college and the constraint parsers are imported by the functions that use them: a plain
+# count of a large file should not pay for loading them (docs/performance.md).
 
 __all__ = ["FileCount", "count_college_files", "count_file"]
 
@@ -65,23 +58,38 @@ def count_file(
     election = read_ballot_file(ballots, fmt, read_options)
     n_seats = seats if seats is not None else (election.seats or 1)
     cands = election.candidates
-    given = ConstraintSet()
-    if constraint_file is not None:
-        text = constraint_file.read_text(encoding="utf-8")
-        given = parse_groups_toml(text, cands, path=str(constraint_file))
-    if constraint_specs:
-        given = merge_constraints(
-            given, ConstraintSet(parse_constraint_options(constraint_specs, cands))
-        )
+    constraints, ballot_rules = _constraints(constraint_specs, constraint_file, cands)
     params = RuleParams(
         seats=n_seats,
         decimal_places=decimals,
         seed=seed,
-        constraints=given.seats,
-        ballot_rules=given.ballots,
+        constraints=constraints,
+        ballot_rules=ballot_rules,
     )
     result = chosen.count(election.store, cands, params)
     return FileCount(result, (), election.title or ballots.name, ballots.stem, election.notes)
+
+
+def _constraints(
+    specs: Sequence[str], path: Path | None, cands: CandidateTable
+) -> tuple[tuple[SeatConstraint, ...], tuple[BallotRule, ...]]:
+    """The seat constraints and ballot rules of ``--constraint`` and a TOML groups file."""
+    if not specs and path is None:
+        return (), ()
+    from tallyroom.formats.constraint_spec import (
+        ConstraintSet,
+        merge_constraints,
+        parse_constraint_options,
+        parse_groups_toml,
+    )
+
+    given = ConstraintSet()
+    if path is not None:
+        text = path.read_text(encoding="utf-8")
+        given = parse_groups_toml(text, cands, path=str(path))
+    if specs:
+        given = merge_constraints(given, ConstraintSet(parse_constraint_options(specs, cands)))
+    return given.seats, given.ballots
 
 
 def count_college_files(
@@ -95,6 +103,17 @@ def count_college_files(
 ) -> FileCount:
     """An electoral college from one ballot file per section (``--section NAME=FILE:WEIGHT``),
     or from one file counted as a college of one section."""
+    from fractions import Fraction
+
+    from tallyroom.count.options import TiebreakMode
+    from tallyroom.count.rules.college import (
+        CollegeOptions,
+        CollegeSection,
+        aligned_section,
+        count_college,
+    )
+    from tallyroom.formats.college_spec import SectionSpec, parse_section_specs
+
     if ballots is not None:
         specs = [SectionSpec(ballots.stem, str(ballots), Fraction(1))]
     else:

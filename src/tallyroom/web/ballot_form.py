@@ -98,6 +98,12 @@ class ContestForm:
             return "Choose one candidate."
         if self.kind is BallotKind.MULTI:
             return f"Choose up to {self.seats} candidates."
+        limit = get_rule(self.rule).max_marks
+        if limit is not None:  # e.g. the supplementary vote: a first and a second choice
+            return (
+                f"Number up to {limit} candidates in order of preference: 1 for your first "
+                "choice, 2 for your second."
+            )
         return (
             "Number the candidates in order of preference: 1 for your first choice, 2 for "
             "your second, and so on. Rank as many or as few as you like."
@@ -155,6 +161,9 @@ def _read_ranked(
         )
     if numbered and sorted(numbers) != list(range(1, len(numbers) + 1)):
         return [], "number your preferences 1, 2, 3... without gaps"
+    limit = get_rule(form.rule).max_marks
+    if limit is not None and len(numbered) > limit:
+        return [], f"number at most {limit} candidates"
     return [name for _, name in sorted(numbered)], None
 
 

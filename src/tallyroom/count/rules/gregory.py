@@ -40,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tallyroom.count.ballots import BallotStore, CandidateTable
-from tallyroom.count.lot import Lot
+from tallyroom.count.lot import Lot, LotDrawer
 from tallyroom.count.numbers import Scale
 from tallyroom.count.record import (
     EXHAUSTED,
@@ -204,6 +204,11 @@ class Ties:
         self.lot = lot
         self._lots = lot.drawer()
         self.points: list[tuple[str, tuple[int, ...]]] = []  # (where, votes per candidate)
+
+    @property
+    def drawer(self) -> LotDrawer:
+        """The count's one generator (rules that also draw papers by lot share it)."""
+        return self._lots
 
     def remember(self, where: str, votes: Sequence[int]) -> None:
         """Keep the tallies at a point the rule set's look-back may consult."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from tallyroom.count.constraints import BallotRule, SeatConstraint
+if TYPE_CHECKING:  # a count without constraints does not load them
+    from tallyroom.count.constraints import BallotRule, SeatConstraint
 
 __all__ = ["RuleParams"]
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from tallyroom.count.ballots import BallotStore, CandidateTable
 from tallyroom.count.options import RctabOptions, TiebreakMode, WinnerMode
 from tallyroom.count.record import Count
-from tallyroom.count.rules.constrained_stv import count_constrained_stv
 from tallyroom.count.rules.params import RuleParams
 from tallyroom.count.rules.rctab import tabulate
 
@@ -22,6 +21,8 @@ def _count(
     store: BallotStore, cands: CandidateTable, p: RuleParams, opts: RctabOptions, name: str
 ) -> Count:
     if p.constrained:
+        from tallyroom.count.rules.constrained_stv import count_constrained_stv
+
         return count_constrained_stv(
             store,
             cands,

@@ -62,6 +62,12 @@ class Rule:
     multi_seat: bool
     constrainable: bool
     entry: str
+    max_marks: int | None = None  # a paper with fewer places than candidates (two: SV)
+
+    def mark_limit(self, seats: int, candidates: int) -> int:
+        """How many candidates one ballot of this rule may mark."""
+        limit = self.ballot.mark_limit(seats, candidates)
+        return limit if self.max_marks is None else min(limit, self.max_marks)
 
     def run(self) -> RuleEntry:
         """The entry point, imported on first use."""
@@ -162,6 +168,23 @@ RULES: dict[str, Rule] = {
             multi_seat=True,
             constrainable=False,
             entry=_RULES + "wright:wright_rule",
+        ),
+        Rule(
+            "irish-dail",
+            "Irish Dáil STV (Electoral Act 1992 Part XIX): whole papers, drawn by lot",
+            BallotKind.RANKED,
+            multi_seat=True,
+            constrainable=False,
+            entry=_RULES + "irish_dail:irish_dail_rule",
+        ),
+        Rule(
+            "supplementary-vote",
+            "supplementary vote (GLA Act 1999 Sch. 2): two preferences, top two",
+            BallotKind.RANKED,
+            multi_seat=False,
+            constrainable=False,
+            entry=_RULES + "supplementary_vote:supplementary_vote_rule",
+            max_marks=2,
         ),
     )
 }

@@ -1,0 +1,61 @@
+"""``tallyroom count`` on a plain file loads only what the count needs, with one BLAS thread
+(docs/performance.md): run as a real process, so that nothing imported by other tests hides a
+regression."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PROBE = """
+import sys
+from tallyroom.cli.main import main
+try:
+    main(["count", sys.argv[1], "--rule", "irv", "--json", sys.argv[2]])
+except SystemExit as done:
+    assert done.code in (0, None), done.code
+import os
+print("--probe--")
+print(os.environ.get("OPENBLAS_NUM_THREADS"))
+for name in sorted(sys.modules):
+    if name.startswith("tallyroom."):
+        print(name)
+"""
+
+
+def _loaded(tmp_path: Path, env: dict[str, str]) -> list[str]:
+    blt = tmp_path / "b.blt"
+    blt.write_text('3 1\n2 1 2 0\n1 3 0\n0\n"A"\n"B"\n"C"\n"T"\n', encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(blt), str(tmp_path / "r.json")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    return out.stdout.split("--probe--", 1)[1].split()
+
+
+def test_a_plain_count_loads_no_service_college_or_constraint_module(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    threads, *modules = _loaded(tmp_path, env)
+    assert threads == "1"
+    assert "tallyroom.count.rules.rctab" in modules  # it did count
+    for absent in (
+        "tallyroom.cli.election_cmds",
+        "tallyroom.cli.poll_cmds",
+        "tallyroom.cli.web_cmds",
+        "tallyroom.store",
+        "tallyroom.count.rules.college",
+        "tallyroom.count.rules.constrained_stv",
+        "tallyroom.count.constraints",
+        "tallyroom.formats.constraint_spec",
+    ):
+        assert absent not in modules, absent
+
+
+def test_a_thread_count_the_user_set_is_kept(tmp_path: Path) -> None:
+    threads, *_ = _loaded(tmp_path, {**os.environ, "OPENBLAS_NUM_THREADS": "2"})
+    assert threads == "2"
