@@ -45,15 +45,24 @@ def declare_by_cli(
     db_opts = ("--db", db)
     sel = ("--election", name, *db_opts)
     key = tmp_path / "officer.key"
-    run("election", "create", str(example(name)), "--slug", name, "--private-key", str(key),
+    # the example's historical poll, run today: its ballot closes in the future here
+    text = example(name).read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line.startswith("ballot_close"):
+            text = text.replace(line, "ballot_close = 2099-01-01T12:00:00+00:00")
+        elif line.startswith("declaration"):
+            text = text.replace(line, "declaration = 2099-01-02")
+    definition = tmp_path / f"{name}.toml"
+    definition.write_text(text, encoding="utf-8")
+    run("election", "create", str(definition), "--slug", name, "--private-key", str(key),
         *db_opts, input=f"{PASS}\n{PASS}\n")  # fmt: skip
     register = tmp_path / "register.csv"
     rows = ["person_id,section,membership_number,status,joined,registered"]
     rows += [f"V{k},{section},N{k},active,2009-01-01," for k in range(voters)]
     register.write_text("\n".join(rows) + "\n", encoding="utf-8")
     run("register", "import", str(register), *sel)
-    run("register", "freeze", *sel)
-    run("nominations", "close", *sel)
+    run("register", "freeze", "--yes", *sel)
+    run("nominations", "close", "--yes", *sel)
     cred = ("--key-file", str(tmp_path / "cred.key"))
     export = tmp_path / "credentials.csv"
     run("credentials", "issue", *cred, "--export", str(export), *sel)
@@ -67,7 +76,7 @@ def declare_by_cli(
     postal.write_text("\n".join(lines) + "\n", encoding="utf-8")
     cast = run("voting", "postal", str(postal), *cred, "--label", "returns", *sel).output
     assert f"{len(papers)} papers, {len(papers)} cast" in cast, cast
-    run("voting", "close", "--reason", "the ballot closed", *sel)
+    run("voting", "close", "--yes", "--reason", "the ballot closed", *sel)
     secret = ("--private-key", str(key), "--passphrase", PASS)
     counted = run("election", "count", *secret, *sel).stdout
     # the printed declaration states the constraints and the rounds where they acted
@@ -76,7 +85,7 @@ def declare_by_cli(
     acted = [line for line in counted.splitlines() if line.startswith("  Round ")]
     assert acted and all(":" in line for line in acted), counted
     out_json = tmp_path / "declared.json"
-    declared = run("election", "declare", *secret, "--json", str(out_json), *sel).stdout
+    declared = run("election", "declare", "--yes", *secret, "--json", str(out_json), *sel).stdout
     assert declared == counted
     downloads = tmp_path / "downloads"
     run("election", "results", "--out", str(downloads), *sel)
