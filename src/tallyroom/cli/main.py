@@ -384,6 +384,7 @@ def demo(no_serve: bool, json_out: Path | None, folder: Path, host: str, port: i
 
 
 def _register_service_commands() -> None:
+    from tallyroom.cli.delivery_cmds import register_delivery_commands
     from tallyroom.cli.election_cmds import register_groups
     from tallyroom.cli.poll_cmds import register_poll_commands
     from tallyroom.cli.web_cmds import register_web_commands
@@ -391,6 +392,7 @@ def _register_service_commands() -> None:
     register_groups(main)
     register_poll_commands(main)
     register_web_commands(main)
+    register_delivery_commands(main)
 
 
 _register_service_commands()

@@ -18,6 +18,7 @@ from tallyroom.errors import InputError
 
 __all__ = [
     "CREDENTIAL_BITS",
+    "credential_from_bytes",
     "credential_hash",
     "new_credential",
     "new_credentials",
@@ -41,6 +42,15 @@ _BYTES_EACH = 15
 
 def _grouped(text: str) -> str:
     return "-".join(text[i : i + 4] for i in range(0, _CHARS, 4))
+
+
+def credential_from_bytes(material: bytes) -> str:
+    """The credential whose 110 bits are the first 110 of ``material`` (15 bytes or more),
+    in the written form: for credentials derived from a secret instead of drawn at random."""
+    if len(material) < _BYTES_EACH:
+        raise ValueError(f"a credential needs {_BYTES_EACH} bytes of material")
+    digits = base64.b32encode(material[:_BYTES_EACH]).translate(_FROM_RFC4648)
+    return _grouped(digits.decode("ascii")[:_CHARS])
 
 
 def new_credentials(count: int) -> list[str]:

@@ -1,0 +1,176 @@
+"""``tallyroom credentials send | export | report | delivery-end``: delivering credentials,
+thin over :mod:`tallyroom.services.delivery`.
+
+Register them with :func:`register_delivery_commands` (from ``cli/main.py``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tallyroom.cli.common import FILE, command, election_option, open_cli_store
+
+__all__ = ["register_delivery_commands"]
+
+_KEY = click.option(
+    "--key-file", type=FILE, required=True, help="The election's credential key (0600)."
+)
+
+
+def _mail_options(func: Any) -> Any:
+    for option in reversed(
+        [
+            click.option(
+                "--smtp",
+                required=True,
+                help="smtp://[user@]host[:port][?starttls=auto|require|never] or smtps://...; "
+                "the password in TALLYROOM_SMTP_PASSWORD.",
+            ),
+            click.option(
+                "--from", "sender", required=True, help="The sender, e.g. 'RO <ro@example.org>'."
+            ),
+            click.option(
+                "--booth-url", required=True, help="The booth's public address (https://...)."
+            ),
+            click.option(
+                "--templates",
+                type=click.Path(file_okay=False, path_type=Path),
+                help="A folder of edited message templates (searched first).",
+            ),
+            click.option(
+                "--rate",
+                type=click.FloatRange(min=0),
+                default=20.0,
+                show_default=True,
+                help="Messages a second over all connections (0: as fast as the server takes).",
+            ),
+            click.option(
+                "--connections",
+                type=click.IntRange(1, 32),
+                default=4,
+                show_default=True,
+                help="SMTP connections used at once.",
+            ),
+            click.option(
+                "--batch",
+                type=click.IntRange(1, 100_000),
+                default=200,
+                show_default=True,
+                help="Messages sent between two commits of their outcomes (a sender killed "
+                "mid-batch sends that batch again, with the same credentials).",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def _settings(smtp: str, sender: str, booth_url: str, templates: Path | None, rate: float,
+              connections: int, batch: int) -> Any:  # fmt: skip
+    from tallyroom.services.delivery import MailSettings
+    from tallyroom.services.smtp import PASSWORD_ENV, parse_smtp_url
+
+    server = parse_smtp_url(smtp, os.environ.get(PASSWORD_ENV))
+    return MailSettings(server, sender, booth_url, templates, rate, connections, batch)
+
+
+@click.command("send")
+@election_option
+@_KEY
+@_mail_options
+@click.option("--retry-failed", is_flag=True, help="Send again only the messages refused.")
+@click.option(
+    "--reissue-reason",
+    default="",
+    help="After delivery ended, a resend is a reissue: the reason recorded for it.",
+)
+@command()
+def send(
+    slug: str,
+    key_file: Path,
+    smtp: str,
+    sender: str,
+    booth_url: str,
+    templates: Path | None,
+    rate: float,
+    connections: int,
+    batch: int,
+    retry_failed: bool,
+    reissue_reason: str,
+    db: str,
+    actor: str,
+) -> None:
+    """Email each voter whose channel is email their credential, resumably: run it again
+    after a crash and it sends the rest, the same credentials."""
+    from tallyroom.cli.progress import Progress
+    from tallyroom.services.delivery import send_credentials
+
+    mail = _settings(smtp, sender, booth_url, templates, rate, connections, batch)
+    with open_cli_store(db) as store, Progress("messages sent") as progress:
+        result = send_credentials(
+            store,
+            slug,
+            key_path=key_file,
+            mail=mail,
+            actor=actor,
+            retry_failed=retry_failed,
+            reissue_reason=reissue_reason,
+            progress=progress.update,
+        )
+    click.echo(
+        f"sent {result.sent:,}, failed {result.failed:,}, reissued {result.reissued:,}, "
+        f"still pending {result.pending:,}"
+    )
+    if result.ended:
+        click.echo("every voter has been sent a credential: delivery ended, its secret destroyed")
+
+
+@click.command("export")
+@election_option
+@_KEY
+@click.option("--out", type=FILE, required=True, help="The CSV to write (once, mode 0600).")
+@command()
+def export(slug: str, key_file: Path, out: Path, db: str, actor: str) -> None:
+    """Write every voter's credential and contact once, for an external mail house."""
+    from tallyroom.services.delivery import export_credentials
+
+    with open_cli_store(db) as store:
+        count = export_credentials(store, slug, key_path=key_file, out=out, actor=actor)
+    click.echo(f"wrote {count:,} credentials to {out}; the audit log records the export")
+
+
+@click.command("delivery-end")
+@election_option
+@_KEY
+@click.option("--reason", default="", help="Recorded in the audit log.")
+@command()
+def delivery_end(slug: str, key_file: Path, reason: str, db: str, actor: str) -> None:
+    """End delivery: destroy the delivery secret (a later resend is a reissue)."""
+    from tallyroom.services.delivery import end_delivery
+
+    with open_cli_store(db) as store:
+        number = end_delivery(store, slug, key_path=key_file, actor=actor, reason=reason)
+    click.echo(f"delivery round {number} ended; its secret is destroyed")
+
+
+@click.command("report")
+@election_option
+@command(actor=False)
+def report(slug: str, db: str) -> None:
+    """Sent, failed by reason, not yet sent, letters, reissues: by section."""
+    from tallyroom.services.delivery_report import delivery_report
+
+    with open_cli_store(db) as store:
+        click.echo(delivery_report(store, slug).render(), nl=False)
+
+
+def register_delivery_commands(main: click.Group) -> None:
+    """Add the delivery commands to the ``credentials`` group."""
+    from tallyroom.cli.election_cmds import credentials
+
+    for cmd in (send, export, delivery_end, report):
+        credentials.add_command(cmd)
