@@ -123,3 +123,29 @@ def test_bad_smtp_urls_are_one_line_errors(tmp_path: Path, url: str, problem: st
     assert result.exit_code == 2
     assert problem in result.output
     assert "secret" not in result.output
+
+
+def test_remind_by_the_cli_spares_who_voted(tmp_path: Path) -> None:
+    from tallyroom.services.credentials import load_or_create_key
+    from tallyroom.services.elections import get_election
+    from tallyroom.services.polling import open_voting
+    from tallyroom.services.voting import cast_ballot
+
+    db, key = _prepared(tmp_path, 3)
+    runner = CliRunner()
+    with smtp_sink() as (sink, port):
+        assert runner.invoke(main, _send_args(db, key, port)).exit_code == 0
+        credential = sink.credentials()[email_of(1)][0]
+        sink.received.clear()
+        with open_store(f"sqlite:///{db}") as store:
+            open_voting(store, SLUG, actor="ro")
+            cast_ballot(
+                store, get_election(store, SLUG).id, credential, {"chair": ["Ann Ashe"]},
+                credential_key=load_or_create_key(key, create=False),
+            )  # fmt: skip
+        args = _send_args(db, key, port)[2:]
+        args = [a for a in args if a not in ("--key-file", str(key))]
+        result = runner.invoke(main, ["voting", "remind", *args])
+        assert result.exit_code == 0, result.output
+        assert "reminded 2, failed 0" in result.output
+        assert sorted(r for r, _ in sink.received) == [email_of(2), email_of(3)]

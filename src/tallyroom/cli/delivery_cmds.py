@@ -1,5 +1,6 @@
-"""``tallyroom credentials send | export | report | delivery-end``: delivering credentials,
-thin over :mod:`tallyroom.services.delivery`.
+"""``tallyroom credentials send | export | report | delivery-end``, ``voting remind`` and
+``election notify``: delivering credentials, reminders and notices, thin over
+:mod:`tallyroom.services.delivery` and :mod:`tallyroom.services.reminders`.
 
 Register them with :func:`register_delivery_commands` (from ``cli/main.py``).
 """
@@ -168,9 +169,83 @@ def report(slug: str, db: str) -> None:
         click.echo(delivery_report(store, slug).render(), nl=False)
 
 
+@click.command("remind")
+@election_option
+@_mail_options
+@click.option("--label", default="1", show_default=True, help="This reminder's name (a second "
+              "reminder needs another label).")  # fmt: skip
+@click.option("--retry-failed", is_flag=True, help="Send again only the reminders refused.")
+@command()
+def remind(
+    slug: str,
+    smtp: str,
+    sender: str,
+    booth_url: str,
+    templates: Path | None,
+    rate: float,
+    connections: int,
+    batch: int,
+    label: str,
+    retry_failed: bool,
+    db: str,
+    actor: str,
+) -> None:
+    """Remind each email voter who has not voted yet (never one who has)."""
+    from tallyroom.cli.progress import Progress
+    from tallyroom.services.reminders import send_reminders
+
+    mail = _settings(smtp, sender, booth_url, templates, rate, connections, batch)
+    with open_cli_store(db) as store, Progress("reminders sent") as progress:
+        result = send_reminders(
+            store, slug, mail=mail, actor=actor, label=label, retry_failed=retry_failed,
+            progress=progress.update,
+        )  # fmt: skip
+    click.echo(
+        f"reminded {result.sent:,}, failed {result.failed:,}, "
+        f"voted before their reminder left {result.skipped:,}"
+    )
+
+
+@click.command("notify")
+@election_option
+@_mail_options
+@click.option("--results-url", required=True, help="Where the declaration is published.")
+@click.option("--retry-failed", is_flag=True, help="Send again only the notices refused.")
+@command()
+def notify(
+    slug: str,
+    smtp: str,
+    sender: str,
+    booth_url: str,
+    templates: Path | None,
+    rate: float,
+    connections: int,
+    batch: int,
+    results_url: str,
+    retry_failed: bool,
+    db: str,
+    actor: str,
+) -> None:
+    """Email every voter the declared result."""
+    from tallyroom.cli.progress import Progress
+    from tallyroom.services.reminders import send_notices
+
+    mail = _settings(smtp, sender, booth_url, templates, rate, connections, batch)
+    with open_cli_store(db) as store, Progress("notices sent") as progress:
+        result = send_notices(
+            store, slug, mail=mail, results_url=results_url, actor=actor,
+            retry_failed=retry_failed, progress=progress.update,
+        )  # fmt: skip
+    click.echo(f"notified {result.sent:,}, failed {result.failed:,}")
+
+
 def register_delivery_commands(main: click.Group) -> None:
-    """Add the delivery commands to the ``credentials`` group."""
-    from tallyroom.cli.election_cmds import credentials
+    """Add the delivery commands: to ``credentials`` (send, export, report, delivery-end),
+    ``voting`` (remind) and ``election`` (notify)."""
+    from tallyroom.cli.election_cmds import credentials, election
+    from tallyroom.cli.poll_cmds import voting
 
     for cmd in (send, export, delivery_end, report):
         credentials.add_command(cmd)
+    voting.add_command(remind)
+    election.add_command(notify)

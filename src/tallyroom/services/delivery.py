@@ -55,6 +55,7 @@ __all__ = [
     "SendResult",
     "end_delivery",
     "export_credentials",
+    "message_context",
     "send_credentials",
 ]
 
@@ -90,7 +91,8 @@ class SendResult:
     ended: bool
 
 
-def _closes(store: Store, slug: str) -> tuple[int, dict[str, Any]]:
+def message_context(store: Store, slug: str) -> tuple[int, dict[str, Any]]:
+    """The election's id, and what every message's template is given about it."""
     record = get_election(store, slug)
     definition = definition_of(record)
     close = definition.timetable.ballot_close
@@ -178,7 +180,7 @@ def send_credentials(
     progress: Callable[[int], None] | None = None,
 ) -> SendResult:
     """Send every email voter their credential (see the module docstring)."""
-    election_id, context = _closes(store, slug)
+    election_id, context = message_context(store, slug)
     key = load_or_create_key(key_path, create=False)
     mailer = Mailer(mail.sender, mail.templates)
     path = Path(key_path)

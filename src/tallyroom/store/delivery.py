@@ -27,6 +27,7 @@ from tallyroom.errors import InputError, LifecycleError
 from tallyroom.store.schema import (
     ContactChannel,
     DeliveryState,
+    ballot_casts,
     credentials,
     deliveries,
     delivery_rounds,
@@ -38,6 +39,7 @@ __all__ = [
     "QueueItem",
     "Round",
     "channels_by_section",
+    "drop",
     "due",
     "end_round",
     "enqueue",
@@ -49,6 +51,7 @@ __all__ = [
     "round_open",
     "set_credential",
     "state_counts",
+    "voted",
 ]
 
 
@@ -155,11 +158,13 @@ def enqueue(
     channels: Iterable[ContactChannel],
     *,
     only: Sequence[int] | None = None,
+    not_voted: bool = False,
     at: datetime | None = None,
 ) -> int:
     """Queue every eligible voter with a live credential whose channel is in ``channels``
-    and who is not queued in ``campaign`` yet (only the entries ``only`` when given);
-    each row carries the voter's live issue number. Returns how many were queued."""
+    and who is not queued in ``campaign`` yet (only the entries ``only`` when given; with
+    ``not_voted``, only those who have cast no ballot); each row carries the voter's live
+    issue number. Returns how many were queued."""
     e, c, k, d = register_entries.c, credentials.c, register_contacts.c, deliveries.c
     wanted = [ch.value for ch in channels]
     query = (
@@ -188,6 +193,8 @@ def enqueue(
     )
     if only is not None:
         query = query.where(e.id.in_(list(only)))
+    if not_voted:
+        query = query.where(~sa.exists().where(ballot_casts.c.entry_id == e.id))
     result = conn.execute(
         deliveries.insert().from_select(
             [
@@ -336,3 +343,32 @@ def reissues_by_section(conn: Connection, election_id: int) -> dict[str, int]:
         .group_by(e.section)
     )
     return {str(s): int(n) for s, n in rows}
+
+
+def voted(conn: Connection, entry_ids: Iterable[int]) -> set[int]:
+    """Which of these entries have cast a ballot (in any contest): that they voted, never how."""
+    ids = list(entry_ids)
+    found: set[int] = set()
+    for start in range(0, len(ids), 5_000):
+        rows = conn.execute(
+            sa.select(ballot_casts.c.entry_id)
+            .where(ballot_casts.c.entry_id.in_(ids[start : start + 5_000]))
+            .distinct()
+        )
+        found.update(int(i) for i in rows.scalars())
+    return found
+
+
+def drop(conn: Connection, election_id: int, campaign: str, entry_ids: Iterable[int]) -> int:
+    """Take entries out of a campaign's queue (a reminder no longer due: they voted)."""
+    d = deliveries.c
+    ids = list(entry_ids)
+    if not ids:
+        return 0
+    result = conn.execute(
+        deliveries.delete()
+        .where(d.election_id == election_id)
+        .where(d.campaign == campaign)
+        .where(d.entry_id.in_(ids))
+    )
+    return int(result.rowcount or 0)
