@@ -149,3 +149,19 @@ def test_remind_by_the_cli_spares_who_voted(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         assert "reminded 2, failed 0" in result.output
         assert sorted(r for r, _ in sink.received) == [email_of(2), email_of(3)]
+
+
+def test_letters_by_the_cli(tmp_path: Path) -> None:
+    db = tmp_path / "coop.db"
+    with open_store(f"sqlite:///{db}", upgrade=True) as store:
+        key = issued(store, tmp_path, 0, letters=2)
+    out = tmp_path / "letters.pdf"
+    result = CliRunner().invoke(
+        main,
+        ["credentials", "letters", "--election", SLUG, "--key-file", str(key), "--out", str(out),
+         "--booth-url", "https://vote.riverside.example", "--db", f"sqlite:///{db}"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "wrote 2 letters" in result.output and "delivery ended" in result.output
+    assert out.read_bytes().startswith(b"%PDF-")
+    assert os.stat(out).st_mode & 0o777 == 0o600

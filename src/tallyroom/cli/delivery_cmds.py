@@ -1,4 +1,4 @@
-"""``tallyroom credentials send | export | report | delivery-end``, ``voting remind`` and
+"""``tallyroom credentials send | letters | export | report | delivery-end``, ``voting remind`` and
 ``election notify``: delivering credentials, reminders and notices, thin over
 :mod:`tallyroom.services.delivery` and :mod:`tallyroom.services.reminders`.
 
@@ -169,6 +169,50 @@ def report(slug: str, db: str) -> None:
         click.echo(delivery_report(store, slug).render(), nl=False)
 
 
+@click.command("letters")
+@election_option
+@_KEY
+@click.option("--out", type=FILE, required=True, help="The PDF to write (not overwritten).")
+@click.option("--booth-url", required=True, help="The booth's public address (https://...).")
+@click.option(
+    "--font",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A TrueType font for the text (default: DejaVu Sans when installed).",
+)
+@click.option(
+    "--reissue-reason",
+    default="",
+    help="After delivery ended, a reprint is a reissue: the reason recorded for it.",
+)
+@command()
+def letters(
+    slug: str,
+    key_file: Path,
+    out: Path,
+    booth_url: str,
+    font: Path | None,
+    reissue_reason: str,
+    db: str,
+    actor: str,
+) -> None:
+    """A print-ready PDF letter (A4, for a DL window envelope) for each voter by post not yet
+    printed: address, credential, booth address, a QR code of the voting link."""
+    from tallyroom.cli.progress import Progress
+    from tallyroom.services.letters import print_letters
+
+    with open_cli_store(db) as store, Progress("letters") as progress:
+        run = print_letters(
+            store, slug, key_path=key_file, out=out, booth_url=booth_url, actor=actor,
+            font=font, reissue_reason=reissue_reason, progress=progress.update,
+        )  # fmt: skip
+    if run.printed:
+        click.echo(f"wrote {run.printed:,} letters to {out} (reissued {run.reissued:,})")
+    else:
+        click.echo("no letter to print")
+    if run.ended:
+        click.echo("every voter has been sent a credential: delivery ended, its secret destroyed")
+
+
 @click.command("remind")
 @election_option
 @_mail_options
@@ -245,7 +289,7 @@ def register_delivery_commands(main: click.Group) -> None:
     from tallyroom.cli.election_cmds import credentials, election
     from tallyroom.cli.poll_cmds import voting
 
-    for cmd in (send, export, delivery_end, report):
+    for cmd in (send, letters, export, delivery_end, report):
         credentials.add_command(cmd)
     voting.add_command(remind)
     election.add_command(notify)

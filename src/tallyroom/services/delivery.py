@@ -53,9 +53,12 @@ __all__ = [
     "CREDENTIALS",
     "MailSettings",
     "SendResult",
+    "credentials_for",
     "end_delivery",
     "export_credentials",
+    "is_complete",
     "message_context",
+    "open_or_resume",
     "send_credentials",
 ]
 
@@ -105,7 +108,7 @@ def message_context(store: Store, slug: str) -> tuple[int, dict[str, Any]]:
     return record.id, context
 
 
-def _open_or_resume(
+def open_or_resume(
     conn: Connection, election_id: int, key_path: Path, *, actor: str, reissue_reason: str
 ) -> tuple[DeliverySecret, int, bool]:
     """The open round's secret, or a new round when delivery has ended and a reason to
@@ -126,7 +129,7 @@ def _open_or_resume(
     return secret, number, True
 
 
-def _credentials_for(
+def credentials_for(
     conn: Connection,
     election_id: int,
     key: CredentialKey,
@@ -187,7 +190,7 @@ def send_credentials(
     with store.begin() as conn:
         elections.require_state(conn, election_id, *_SENDING, doing="send credentials")
         credentials.bind_key(conn, election_id, key)
-        secret, round_number, started = _open_or_resume(
+        secret, round_number, started = open_or_resume(
             conn, election_id, path, actor=actor, reissue_reason=reissue_reason
         )
         try:
@@ -206,7 +209,7 @@ def send_credentials(
     ) -> tuple[list[tuple[int, EmailMessage]], dict[str, JsonValue]]:
         nonlocal reissued
         with store.begin() as conn:
-            found, n = _credentials_for(
+            found, n = credentials_for(
                 conn, election_id, key, secret, round_number, list(chunk),
                 actor=actor, reason=reissue_reason,
             )  # fmt: skip
@@ -237,7 +240,7 @@ def send_credentials(
     )  # fmt: skip
     with store.read() as conn:
         pending = len(queue.due(conn, election_id, CREDENTIALS, [DeliveryState.PENDING]))
-        complete = _complete(conn, election_id)
+        complete = is_complete(conn, election_id)
     ended = False
     if complete:
         end_delivery(store, slug, key_path=key_path, actor=actor, reason="every voter was sent")
@@ -245,7 +248,7 @@ def send_credentials(
     return SendResult(run.sent, run.failed, reissued, pending, ended)
 
 
-def _complete(conn: Connection, election_id: int) -> bool:
+def is_complete(conn: Connection, election_id: int) -> bool:
     """Every eligible voter with a live credential has been sent it (by email or letter)."""
     eligible = register.count_entries(conn, election_id, eligible=True)
     done = sum(

@@ -1,0 +1,254 @@
+"""Print-ready letters for the voters who asked for post: one A4 page each, for a DL window
+envelope.
+
+The page follows DIN 5008 form B, the layout window envelopes are made for: the address
+field 20 mm from the left edge and 45 mm from the top, 85 x 45 mm (a return line in its
+first 5 mm, then up to seven lines of name and address), and the fold marks at 105 mm and
+210 mm; folded in three, the address shows through the window of a DL (DIN lang, 110 x 220
+mm) envelope. Below the first fold: the election, the credential in a large monospaced face,
+the booth's address, a QR code of the voting link (the credential in its fragment, as in the
+emails) and the instructions.
+
+Each credential is derived from the open round's delivery secret, checked against its hash
+and, when it was issued outside this round, reissued (like an email resend;
+:mod:`tallyroom.services.delivery`). The PDF is written beside its final name and renamed when
+complete; only then are the voters' letters recorded as printed (``sent``) in the queue, so
+letters printed again after a crash carry the same credentials.
+
+Text is set in a Unicode TrueType face (``font``; by default DejaVu Sans where the system
+has it) so that any name prints; without one, the PDF core fonts take Latin-1 only and a name
+outside it is an error naming the voter. The QR code is drawn with a fixed mask pattern
+(ISO/IEC 18004 allows any; evaluating all eight costs 8 times as long and letters are
+printed, not photographed in poor light).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import segno
+from fpdf import FPDF
+
+from tallyroom.audit.events import Action
+from tallyroom.errors import InputError
+from tallyroom.services.contact_columns import address_lines
+from tallyroom.services.credentials import load_or_create_key
+from tallyroom.services.delivery import (
+    CREDENTIALS,
+    credentials_for,
+    end_delivery,
+    is_complete,
+    message_context,
+    open_or_resume,
+)
+from tallyroom.services.delivery_rounds import destroy_secret_file, secret_path
+from tallyroom.services.mail import booth_link
+from tallyroom.store import ElectionState, Store, audit, credentials, elections
+from tallyroom.store import delivery as queue
+from tallyroom.store.delivery import QueueItem
+from tallyroom.store.schema import ContactChannel, DeliveryState
+
+__all__ = ["LetterRun", "print_letters"]
+
+_SYSTEM_FONTS = (
+    Path("/usr/share/fonts/truetype/dejavu"),
+    Path("/usr/share/fonts/dejavu"),
+    Path("/usr/local/share/fonts/dejavu"),
+)
+# DIN 5008 form B (mm)
+_ADDRESS_LEFT, _ADDRESS_TOP, _ADDRESS_WIDTH = 20.0, 45.0, 85.0
+_FOLDS = (105.0, 210.0)
+_QR_SIZE = 38.0
+_LINE = 4.6
+
+
+@dataclass(frozen=True, slots=True)
+class LetterRun:
+    printed: int
+    reissued: int
+    ended: bool
+
+
+def _fonts(font: Path | None) -> tuple[Path, Path] | None:
+    """(regular, monospaced) TrueType faces, or None for the core fonts."""
+    if font is not None:
+        if not font.is_file():
+            raise InputError("no such font file", path=str(font))
+        return font, font
+    for folder in _SYSTEM_FONTS:
+        sans, mono = folder / "DejaVuSans.ttf", folder / "DejaVuSansMono.ttf"
+        if sans.is_file() and mono.is_file():
+            return sans, mono
+    return None
+
+
+class _Letters:
+    def __init__(self, fonts: tuple[Path, Path] | None, context: dict[str, str]) -> None:
+        pdf = FPDF(format="A4", unit="mm")
+        pdf.set_auto_page_break(False)
+        pdf.set_creator("tallyroom")
+        self.unicode = fonts is not None
+        if fonts is not None:
+            pdf.add_font("body", "", str(fonts[0]))
+            pdf.add_font("mono", "", str(fonts[1]))
+            self.body, self.mono = "body", "mono"
+        else:
+            self.body, self.mono = "helvetica", "courier"
+        self.pdf = pdf
+        self.context = context
+
+    def _text(self, text: str, who: str, field: str) -> str:
+        if not self.unicode:
+            try:
+                text.encode("latin-1")
+            except UnicodeEncodeError:
+                raise InputError(
+                    "this cannot be printed in the PDF core fonts: give a TrueType font "
+                    "(--font) that has it",
+                    field=field,
+                    value=who,
+                ) from None
+        return text
+
+    def page(self, item: QueueItem, credential: str, link: str, booth: str) -> None:
+        pdf, c = self.pdf, self.context
+        who = item.entry_key
+        pdf.add_page()
+        pdf.set_draw_color(160)
+        for y in _FOLDS:  # fold marks in the left margin
+            pdf.line(4, y, 9, y)
+        pdf.set_font(self.body, size=13)
+        pdf.set_xy(20, 15)
+        pdf.cell(170, 7, self._text(c["organisation"] or c["election"], who, "organisation"))
+        pdf.set_font(self.body, size=7)
+        pdf.set_xy(_ADDRESS_LEFT, _ADDRESS_TOP + 1)
+        returning = f"Returning officer, {c['organisation'] or c['election']}"
+        pdf.cell(_ADDRESS_WIDTH, 3, self._text(returning, who, "organisation"))
+        pdf.set_font(self.body, size=10)
+        lines = [item.name or "", *address_lines(item.postal_address or "")]
+        y = _ADDRESS_TOP + 8
+        for line in [ln for ln in lines if ln][:7]:
+            pdf.set_xy(_ADDRESS_LEFT, y)
+            pdf.cell(_ADDRESS_WIDTH, _LINE, self._text(line, who, "address"))
+            y += _LINE
+        pdf.set_font(self.body, size=14)
+        pdf.set_xy(20, 112)
+        pdf.cell(170, 8, self._text(f"Your voting credential: {c['election']}", who, "election"))
+        pdf.set_font(self.mono, size=20)
+        pdf.set_xy(20, 124)
+        pdf.cell(130, 12, credential)
+        pdf.set_font(self.body, size=10.5)
+        pdf.set_xy(20, 142)
+        pdf.multi_cell(
+            120,
+            5.2,
+            self._text(
+                f"Dear {item.name or 'member'},\n\n"
+                f"To vote, go to {booth} and type in the credential above (hyphens and "
+                "spaces are optional; capitals or small letters, either will do), or scan the "
+                "code with a phone: it opens the booth with your credential filled in.\n\n"
+                f"Voting closes {c['closes']}.\n\n"
+                "Keep this letter to yourself: anyone with the credential can vote in your "
+                "place. If you lose it, ask the returning officer for a new one.",
+                who,
+                "name",
+            ),
+        )
+        code = segno.make_qr(link, error="m", mask=0)
+        png = io.BytesIO()
+        code.save(png, kind="png", scale=1, border=0)
+        png.seek(0)
+        pdf.image(png, x=152, y=124, w=_QR_SIZE, h=_QR_SIZE)
+
+    def write(self, path: Path) -> None:
+        self.pdf.output(str(path))
+
+
+def print_letters(
+    store: Store,
+    slug: str,
+    *,
+    key_path: str | Path,
+    out: str | Path,
+    booth_url: str,
+    actor: str,
+    font: Path | None = None,
+    reissue_reason: str = "",
+    progress: Callable[[int], None] | None = None,
+) -> LetterRun:
+    """Write a letter for every voter by post not yet printed (see the module docstring)."""
+    election_id, context = message_context(store, slug)
+    key = load_or_create_key(key_path, create=False)
+    final = Path(out)
+    if final.exists():
+        raise InputError("the letters file already exists (not overwritten)", path=str(final))
+    letters = _Letters(_fonts(font), context)
+    with store.begin() as conn:
+        elections.require_state(
+            conn, election_id, ElectionState.CREDENTIALS_ISSUED, ElectionState.OPEN,
+            doing="print letters",
+        )  # fmt: skip
+        credentials.bind_key(conn, election_id, key)
+        secret, number, started = open_or_resume(
+            conn, election_id, Path(key_path), actor=actor, reissue_reason=reissue_reason
+        )
+        try:
+            queue.enqueue(conn, election_id, CREDENTIALS, [ContactChannel.POST])
+        except BaseException:
+            if started:
+                destroy_secret_file(secret_path(key_path))
+            raise
+    with store.read() as conn:
+        items = queue.due(
+            conn, election_id, CREDENTIALS, [DeliveryState.PENDING], channel=ContactChannel.POST
+        )
+    reissued = 0
+    printed: list[int] = []
+    booth = booth_link(booth_url, slug)
+    for start in range(0, len(items), 1_000):
+        chunk: Sequence[QueueItem] = items[start : start + 1_000]
+        with store.begin() as conn:
+            found, n = credentials_for(
+                conn, election_id, key, secret, number, list(chunk),
+                actor=actor, reason=reissue_reason,
+            )  # fmt: skip
+        reissued += n
+        for item in chunk:
+            credential = found.get(item.entry_id)
+            if credential is None:
+                continue
+            letters.page(item, credential, booth_link(booth_url, slug, credential), booth)
+            printed.append(item.entry_id)
+            if progress is not None and len(printed) % 100 == 0:
+                progress(len(printed))
+    partial = final.with_name(final.name + ".partial")
+    try:
+        if printed:
+            letters.write(partial)
+            os.chmod(partial, 0o600)
+            partial.replace(final)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    with store.begin() as conn:
+        queue.mark(
+            conn, election_id, CREDENTIALS, ((e, DeliveryState.SENT, "printed") for e in printed)
+        )
+        audit.append(
+            conn,
+            election_id,
+            Action.DELIVERY_BATCH,
+            actor=actor,
+            payload={"campaign": CREDENTIALS, "round": number, "printed": len(printed),
+                     "reissued": reissued},
+        )  # fmt: skip
+        complete = is_complete(conn, election_id)
+    if complete:
+        end_delivery(store, slug, key_path=key_path, actor=actor, reason="every voter was sent")
+    if progress is not None:
+        progress(len(printed))
+    return LetterRun(len(printed), reissued, complete)
