@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
 
 from tallyroom.audit.events import Action, JsonValue
 from tallyroom.errors import InputError
-from tallyroom.services.smtp import SmtpServer, send_all
+from tallyroom.services.smtp import Outgoing, SmtpServer, send_all
 from tallyroom.store import Store, audit
 from tallyroom.store import delivery as queue
 from tallyroom.store.delivery import QueueItem
@@ -24,9 +23,7 @@ from tallyroom.store.schema import DeliveryState
 
 __all__ = ["CampaignRun", "Prepare", "send_campaign"]
 
-Prepare = Callable[
-    [Sequence[QueueItem]], tuple[list[tuple[int, EmailMessage]], dict[str, JsonValue]]
-]
+Prepare = Callable[[Sequence[QueueItem]], tuple[list[tuple[int, Outgoing]], dict[str, JsonValue]]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,6 @@ import csv
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,7 +42,7 @@ from tallyroom.services.campaign import send_campaign
 from tallyroom.services.credentials import canonical, load_or_create_key
 from tallyroom.services.elections import definition_of, get_election
 from tallyroom.services.mail import Mailer, booth_link
-from tallyroom.services.smtp import SmtpServer
+from tallyroom.services.smtp import Outgoing, SmtpServer
 from tallyroom.store import ElectionState, Store, audit, credentials, elections, register
 from tallyroom.store import delivery as queue
 from tallyroom.store.delivery import QueueItem
@@ -144,6 +143,7 @@ def credentials_for(
     be derived in this round), the issue recorded on its row; and how many were reissued."""
     live = credentials.live_credentials(conn, election_id, (i.entry_id for i in items))
     found: dict[int, str] = {}
+    carried: list[tuple[int, int, int]] = []
     reissued = 0
     for item in items:
         if item.entry_id not in live:
@@ -164,10 +164,9 @@ def credentials_for(
             )
             reissued += 1
         if (item.round, item.issue_number) != (round_number, number):
-            queue.set_credential(
-                conn, election_id, CREDENTIALS, item.entry_id, round_number, number
-            )
+            carried.append((item.entry_id, round_number, number))
         found[item.entry_id] = credential
+    queue.set_credentials(conn, election_id, CREDENTIALS, carried)
     return found, reissued
 
 
@@ -206,7 +205,7 @@ def send_credentials(
 
     def prepare(
         chunk: Sequence[QueueItem],
-    ) -> tuple[list[tuple[int, EmailMessage]], dict[str, JsonValue]]:
+    ) -> tuple[list[tuple[int, Outgoing]], dict[str, JsonValue]]:
         nonlocal reissued
         with store.begin() as conn:
             found, n = credentials_for(

@@ -100,6 +100,7 @@ class _Letters:
             self.body, self.mono = "helvetica", "courier"
         self.pdf = pdf
         self.context = context
+        self._wrapped: dict[str, list[str]] = {}
 
     def _text(self, text: str, who: str, field: str) -> str:
         if not self.unicode:
@@ -143,26 +144,48 @@ class _Letters:
         pdf.cell(130, 12, credential)
         pdf.set_font(self.body, size=10.5)
         pdf.set_xy(20, 142)
-        pdf.multi_cell(
-            120,
-            5.2,
-            self._text(
-                f"Dear {item.name or 'member'},\n\n"
-                f"To vote, go to {booth} and type in the credential above (hyphens and "
-                "spaces are optional; capitals or small letters, either will do), or scan the "
-                "code with a phone: it opens the booth with your credential filled in.\n\n"
-                f"Voting closes {c['closes']}.\n\n"
-                "Keep this letter to yourself: anyone with the credential can vote in your "
-                "place. If you lose it, ask the returning officer for a new one.",
-                who,
-                "name",
-            ),
-        )
+        pdf.cell(120, 5.2, self._text(f"Dear {item.name or 'member'},", who, "name"))
+        y = 142 + 2 * 5.2
+        for line in self._instructions(booth):
+            if line:
+                pdf.set_xy(20, y)
+                pdf.cell(120, 5.2, line)
+            y += 5.2
         code = segno.make_qr(link, error="m", mask=0)
         png = io.BytesIO()
         code.save(png, kind="png", scale=1, border=0)
         png.seek(0)
         pdf.image(png, x=152, y=124, w=_QR_SIZE, h=_QR_SIZE)
+
+    def _instructions(self, booth: str) -> list[str]:
+        """The instructions, the same on every page: wrapped once (fpdf2's multi_cell wraps
+        again on every call, most of a page's cost), "" between paragraphs."""
+        if booth not in self._wrapped:
+            c = self.context
+            paragraphs = (
+                f"To vote, go to {booth} and type in the credential above (hyphens and spaces "
+                "are optional; capitals or small letters, either will do), or scan the code "
+                "with a phone: it opens the booth with your credential filled in.",
+                f"Voting closes {c['closes']}.",
+                "Keep this letter to yourself: anyone with the credential can vote in your "
+                "place. If you lose it, ask the returning officer for a new one.",
+            )
+            lines: list[str] = []
+            for paragraph in paragraphs:
+                lines += [*self._wrap(self._text(paragraph, "", "instructions"), 120), ""]
+            self._wrapped[booth] = lines
+        return self._wrapped[booth]
+
+    def _wrap(self, text: str, width: float) -> list[str]:
+        lines, current = [], ""
+        for word in text.split():
+            candidate = f"{current} {word}" if current else word
+            if current and self.pdf.get_string_width(candidate) > width - 2:
+                lines.append(current)
+                current = word
+            else:
+                current = candidate
+        return [*lines, current] if current else lines
 
     def write(self, path: Path) -> None:
         self.pdf.output(str(path))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
 
 from tallyroom.audit.events import JsonValue
 from tallyroom.errors import InputError
@@ -26,6 +25,7 @@ from tallyroom.services.campaign import CampaignRun, send_campaign
 from tallyroom.services.declaring import published_declaration
 from tallyroom.services.delivery import MailSettings, message_context
 from tallyroom.services.mail import Mailer, booth_link
+from tallyroom.services.smtp import Outgoing
 from tallyroom.store import ElectionState, Store, elections
 from tallyroom.store import delivery as queue
 from tallyroom.store.delivery import QueueItem
@@ -72,7 +72,7 @@ def send_reminders(
 
     def prepare(
         chunk: Sequence[QueueItem],
-    ) -> tuple[list[tuple[int, EmailMessage]], dict[str, JsonValue]]:
+    ) -> tuple[list[tuple[int, Outgoing]], dict[str, JsonValue]]:
         nonlocal skipped
         with store.begin() as conn:
             # checked again as the batch leaves: never remind someone who has voted
@@ -125,7 +125,7 @@ def send_notices(
 
     def prepare(
         chunk: Sequence[QueueItem],
-    ) -> tuple[list[tuple[int, EmailMessage]], dict[str, JsonValue]]:
+    ) -> tuple[list[tuple[int, Outgoing]], dict[str, JsonValue]]:
         messages = []
         for item in chunk:
             if item.email is None:
@@ -146,7 +146,7 @@ def _send(
     campaign: str,
     items: Sequence[QueueItem],
     prepare: Callable[
-        [Sequence[QueueItem]], tuple[list[tuple[int, EmailMessage]], dict[str, JsonValue]]
+        [Sequence[QueueItem]], tuple[list[tuple[int, Outgoing]], dict[str, JsonValue]]
     ],
     mail: MailSettings,
     actor: str,

@@ -24,12 +24,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tallyroom.errors import InputError
 
-__all__ = ["Refused", "SendRun", "SmtpServer", "StartTls", "parse_smtp_url", "send_all"]
+__all__ = ["Outgoing", "Refused", "SendRun", "SmtpServer", "StartTls", "parse_smtp_url", "send_all"]
 
 PASSWORD_ENV = "TALLYROOM_SMTP_PASSWORD"
 
@@ -83,6 +82,16 @@ def parse_smtp_url(url: str, password: str | None = None) -> SmtpServer:
             f"a user is given: put the password in {PASSWORD_ENV}", field="smtp", value=user
         )
     return SmtpServer(parts.hostname, port, implicit, starttls, user, password)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message as the SMTP client sends it: envelope sender, recipient, and the bytes
+    (lines ending in CRLF; smtplib dot-stuffs them)."""
+
+    sender: str
+    recipient: str
+    data: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +173,7 @@ class _Schedule:
 
 def send_all(
     server: SmtpServer,
-    messages: Sequence[tuple[int, EmailMessage]],
+    messages: Sequence[tuple[int, Outgoing]],
     *,
     connections: int = 4,
     rate: float = 0.0,
@@ -173,7 +182,7 @@ def send_all(
 ) -> SendRun:
     """Send ``(id, message)`` pairs; each id's outcome in the result (see the module)."""
     run = SendRun()
-    todo: queue.SimpleQueue[tuple[int, EmailMessage]] = queue.SimpleQueue()
+    todo: queue.SimpleQueue[tuple[int, Outgoing]] = queue.SimpleQueue()
     for item in messages:
         todo.put(item)
     schedule = _Schedule(rate)
@@ -194,7 +203,7 @@ def send_all(
                     try:
                         if client is None:
                             client = _connect(server, timeout)
-                        client.send_message(message)
+                        client.sendmail(message.sender, [message.recipient], message.data)
                         break
                     except smtplib.SMTPException as exc:
                         # (an OSError too: refusals are told apart from a lost connection)

@@ -49,7 +49,7 @@ __all__ = [
     "reissues_by_section",
     "require_round",
     "round_open",
-    "set_credential",
+    "set_credentials",
     "state_counts",
     "voted",
 ]
@@ -213,23 +213,25 @@ def enqueue(
     return int(result.rowcount or 0)
 
 
-def set_credential(
+def set_credentials(
     conn: Connection,
     election_id: int,
     campaign: str,
-    entry_id: int,
-    round_number: int,
-    issue_number: int,
+    rows: Iterable[tuple[int, int, int]],
 ) -> None:
-    """Say which credential a queued message carries (before it is sent)."""
+    """Say which credential queued messages carry, ``(entry_id, round, issue_number)`` each
+    (committed before they are sent)."""
     d = deliveries.c
-    conn.execute(
+    statement = (
         deliveries.update()
         .where(d.election_id == election_id)
         .where(d.campaign == campaign)
-        .where(d.entry_id == entry_id)
-        .values(round=round_number, issue_number=issue_number)
+        .where(d.entry_id == sa.bindparam("b_entry"))
+        .values(round=sa.bindparam("b_round"), issue_number=sa.bindparam("b_issue"))
     )
+    values = [{"b_entry": e, "b_round": r, "b_issue": n} for e, r, n in rows]
+    if values:
+        conn.execute(statement, values)
 
 
 def due(
