@@ -155,7 +155,8 @@ def phase_letters(folder: Path, voters: int) -> dict[str, float]:
         "pages": voters,
         "seconds": round(seconds, 2),
         "per_second": round(voters / seconds),
-        "pdf_mib": round(out.stat().st_size / 2**20, 1),
+        "files": len(run.files),
+        "pdf_mib": round(sum(f.stat().st_size for f in run.files) / 2**20, 1),
         "peak_rss_mib": round(_rss_mib()),
         "added_mib": round(_rss_mib() - before),
     }

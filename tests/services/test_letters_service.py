@@ -99,3 +99,23 @@ def test_letters_reprinted_after_a_crash_carry_the_same_credentials(
     second = tmp_path / "second.pdf"
     print_letters(store, SLUG, key_path=key, out=second, booth_url=BOOTH, actor="ro")
     assert _pages(first) == _pages(second)
+
+
+def test_many_letters_are_written_as_volumes(store: Store, tmp_path: Path) -> None:
+    key = issued(store, tmp_path, emails=1, letters=5)
+    (tmp_path / "letters-003.pdf").write_bytes(b"not ours")
+    with pytest.raises(InputError, match="already exists"):
+        print_letters(
+            store, SLUG, key_path=key, out=tmp_path / "letters.pdf", booth_url=BOOTH,
+            actor="ro", per_file=2,
+        )  # fmt: skip
+    (tmp_path / "letters-003.pdf").unlink()
+    run = print_letters(
+        store, SLUG, key_path=key, out=tmp_path / "letters.pdf", booth_url=BOOTH, actor="ro",
+        per_file=2,
+    )  # fmt: skip
+    assert [f.name for f in run.files] == ["letters-001.pdf", "letters-002.pdf", "letters-003.pdf"]
+    pages = [_pages(f) for f in run.files]
+    assert [len(p) for p in pages] == [2, 2, 1]
+    names = [f"Staff {i}" for i in range(1, 6)]
+    assert [n for n in names if any(n in page for volume in pages for page in volume)] == names

@@ -184,6 +184,13 @@ def report(slug: str, db: str) -> None:
     default="",
     help="After delivery ended, a reprint is a reissue: the reason recorded for it.",
 )
+@click.option(
+    "--per-file",
+    type=click.IntRange(min=1),
+    default=2_000,
+    show_default=True,
+    help="Pages a PDF at most; more letters are written as volumes OUT-001.pdf, -002...",
+)
 @command()
 def letters(
     slug: str,
@@ -192,6 +199,7 @@ def letters(
     booth_url: str,
     font: Path | None,
     reissue_reason: str,
+    per_file: int,
     db: str,
     actor: str,
 ) -> None:
@@ -203,10 +211,12 @@ def letters(
     with open_cli_store(db) as store, Progress("letters") as progress:
         run = print_letters(
             store, slug, key_path=key_file, out=out, booth_url=booth_url, actor=actor,
-            font=font, reissue_reason=reissue_reason, progress=progress.update,
+            font=font, reissue_reason=reissue_reason, per_file=per_file,
+            progress=progress.update,
         )  # fmt: skip
     if run.printed:
-        click.echo(f"wrote {run.printed:,} letters to {out} (reissued {run.reissued:,})")
+        files = ", ".join(str(f) for f in run.files)
+        click.echo(f"wrote {run.printed:,} letters to {files} (reissued {run.reissued:,})")
     else:
         click.echo("no letter to print")
     if run.ended:

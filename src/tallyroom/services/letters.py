@@ -71,6 +71,7 @@ class LetterRun:
     printed: int
     reissued: int
     ended: bool
+    files: tuple[Path, ...] = ()
 
 
 def _fonts(font: Path | None) -> tuple[Path, Path] | None:
@@ -201,15 +202,20 @@ def print_letters(
     actor: str,
     font: Path | None = None,
     reissue_reason: str = "",
+    per_file: int = 2_000,
     progress: Callable[[int], None] | None = None,
 ) -> LetterRun:
-    """Write a letter for every voter by post not yet printed (see the module docstring)."""
+    """Write a letter for every voter by post not yet printed (see the module docstring).
+
+    More than ``per_file`` letters are written as volumes of ``per_file`` pages each,
+    ``letters-001.pdf``, ``letters-002.pdf``... beside ``out``: a PDF library holds a whole
+    document until it writes it, so a volume bounds the memory (about 12 KB a page)."""
     election_id, context = message_context(store, slug)
     key = load_or_create_key(key_path, create=False)
     final = Path(out)
-    if final.exists():
-        raise InputError("the letters file already exists (not overwritten)", path=str(final))
-    letters = _Letters(_fonts(font), context)
+    if per_file < 1:
+        raise InputError("a volume has at least one page", field="per_file", value=per_file)
+    fonts = _fonts(font)
     with store.begin() as conn:
         elections.require_state(
             conn, election_id, ElectionState.CREDENTIALS_ISSUED, ElectionState.OPEN,
@@ -229,49 +235,66 @@ def print_letters(
         items = queue.due(
             conn, election_id, CREDENTIALS, [DeliveryState.PENDING], channel=ContactChannel.POST
         )
-    reissued = 0
-    printed: list[int] = []
+    volumes = (len(items) + per_file - 1) // per_file
+    names = (
+        [final]
+        if volumes <= 1
+        else [final.with_name(f"{final.stem}-{k:03d}{final.suffix}") for k in range(1, volumes + 1)]
+    )
+    for name in names:
+        if name.exists():
+            raise InputError("the letters file already exists (not overwritten)", path=str(name))
+    reissued = printed = 0
+    written: list[Path] = []
     booth = booth_link(booth_url, slug)
-    for start in range(0, len(items), 1_000):
-        chunk: Sequence[QueueItem] = items[start : start + 1_000]
+    for name, start in zip(names, range(0, len(items), per_file), strict=False):
+        chunk: Sequence[QueueItem] = items[start : start + per_file]
         with store.begin() as conn:
             found, n = credentials_for(
                 conn, election_id, key, secret, number, list(chunk),
                 actor=actor, reason=reissue_reason,
             )  # fmt: skip
         reissued += n
+        letters = _Letters(fonts, context)
+        done: list[int] = []
         for item in chunk:
             credential = found.get(item.entry_id)
             if credential is None:
                 continue
             letters.page(item, credential, booth_link(booth_url, slug, credential), booth)
-            printed.append(item.entry_id)
-            if progress is not None and len(printed) % 100 == 0:
-                progress(len(printed))
-    partial = final.with_name(final.name + ".partial")
-    try:
-        if printed:
+            done.append(item.entry_id)
+            if progress is not None and (printed + len(done)) % 100 == 0:
+                progress(printed + len(done))
+        if not done:
+            continue
+        partial = name.with_name(name.name + ".partial")
+        try:
             letters.write(partial)
             os.chmod(partial, 0o600)
-            partial.replace(final)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    with store.begin() as conn:
-        queue.mark(
-            conn, election_id, CREDENTIALS, ((e, DeliveryState.SENT, "printed") for e in printed)
-        )
-        audit.append(
-            conn,
-            election_id,
-            Action.DELIVERY_BATCH,
-            actor=actor,
-            payload={"campaign": CREDENTIALS, "round": number, "printed": len(printed),
-                     "reissued": reissued},
-        )  # fmt: skip
+            partial.replace(name)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        del letters
+        written.append(name)
+        # each volume recorded as printed once it is complete on disk
+        with store.begin() as conn:
+            queue.mark(
+                conn, election_id, CREDENTIALS, ((e, DeliveryState.SENT, "printed") for e in done)
+            )
+            audit.append(
+                conn,
+                election_id,
+                Action.DELIVERY_BATCH,
+                actor=actor,
+                payload={"campaign": CREDENTIALS, "round": number, "printed": len(done),
+                         "reissued": n},
+            )  # fmt: skip
+        printed += len(done)
+    with store.read() as conn:
         complete = is_complete(conn, election_id)
     if complete:
         end_delivery(store, slug, key_path=key_path, actor=actor, reason="every voter was sent")
     if progress is not None:
-        progress(len(printed))
-    return LetterRun(len(printed), reissued, complete)
+        progress(printed)
+    return LetterRun(printed, reissued, complete, tuple(written))
