@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Iterable
 
-from tallyroom.crypto.credentials import credential_from_bytes
+from tallyroom.crypto.credentials import credential_from_bytes, credentials_from_blocks
 from tallyroom.errors import InputError
 
 __all__ = ["SECRET_SIZE", "DeliverySecret"]
@@ -59,6 +60,17 @@ class DeliverySecret:
             (_LABEL, entry_key.encode("utf-8"), str(issue_number).encode("ascii"))
         )
         return credential_from_bytes(hmac.digest(self._secret, message, "sha256"))
+
+    def credentials(self, entries: Iterable[tuple[str, int]]) -> list[str]:
+        """:meth:`credential` of each ``(entry key, issue number)``, encoded in one call."""
+        key, label = self._secret, _LABEL
+        material = b"".join(
+            hmac.digest(
+                key, b"\x00".join((label, k.encode("utf-8"), str(n).encode("ascii"))), "sha256"
+            )[:15]
+            for k, n in entries
+        )
+        return credentials_from_blocks(material)
 
     def check_value(self) -> bytes:
         return hmac.digest(self._secret, _CHECK_MESSAGE, "sha256")

@@ -142,10 +142,12 @@ def issue_credentials(
             if writer is not None:
                 writer.writerow(EXPORT_HEADER)
 
+            derived = secret.credentials((keys[entry_id], 1) for entry_id, _, _ in voters)
+
             def items() -> Iterator[tuple[int, str]]:
-                derive = secret.credential
-                for n, (entry_id, person, section) in enumerate(voters):
-                    credential = derive(keys[entry_id], 1)
+                for n, ((entry_id, person, section), credential) in enumerate(
+                    zip(voters, derived, strict=True)
+                ):
                     if writer is not None:
                         writer.writerow((person, section, credential))
                     if progress is not None and n % 10_000 == 0:
