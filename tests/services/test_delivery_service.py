@@ -11,10 +11,11 @@ import pytest
 from delivery_election import SLUG, email_of, issued, mail_settings
 from smtp_sink import Sink, smtp_sink
 from tallyroom.errors import CredentialRejected, InputError
-from tallyroom.services import delivery, polling
+from tallyroom.services import audit_log, delivery, polling
 from tallyroom.services.credentials import load_or_create_key
 from tallyroom.services.delivery_rounds import secret_path
 from tallyroom.services.elections import get_election
+from tallyroom.services.smtp import parse_smtp_url
 from tallyroom.services.voting import cast_ballot
 from tallyroom.store import Store, audit
 from tallyroom.store import delivery as queue
@@ -66,6 +67,9 @@ def test_every_voter_gets_one_message_whose_credential_votes(
         store, election_id, got[email_of(3)][0], {"chair": ["Bob Birch"]}, credential_key=key
     )
     assert len(receipts) == 1
+    # the log still verifies, the stored election against it too
+    assert audit_log.verify_log(store, SLUG).ok
+    assert audit_log.verify_record(store, SLUG).ok
     # the audit log has batches of counts, never an address or a credential
     with store.read() as conn:
         text = "\n".join(str(c.event.payload) for c in audit.events(conn, election_id))
@@ -201,3 +205,30 @@ def test_the_revoked_get_nothing(store: Store, tmp_path: Path, sink: tuple[Sink,
             {"chair": ["Ann Ashe"]},
             credential_key=load_or_create_key(key_path, create=False),
         )
+
+
+@pytest.mark.parametrize("tls", ["starttls", "implicit"])
+def test_sent_over_tls_with_a_login(store: Store, tmp_path: Path, tls: str) -> None:
+    key_path = issued(store, tmp_path, 3)
+    with smtp_sink(tls=tls, folder=tmp_path, password="s3cret") as (server, port):
+        scheme = "smtps" if tls == "implicit" else "smtp"
+        cafile = tmp_path / "smtp-cert.pem"
+        url = f"{scheme}://ro@127.0.0.1:{port}?starttls=require&cafile={cafile}"
+        if tls == "implicit":
+            url = f"{scheme}://ro@127.0.0.1:{port}?cafile={cafile}"
+        mail = mail_settings(port, server=parse_smtp_url(url, "s3cret"))
+        result = delivery.send_credentials(store, SLUG, key_path=key_path, mail=mail, actor="ro")
+    assert result.sent == 3  # the sink refuses MAIL FROM (530) to a client not logged in
+    assert server.over_tls == [True, True, True]
+
+
+def test_a_server_without_starttls_is_refused_when_it_is_required(
+    store: Store, tmp_path: Path, sink: tuple[Sink, int]
+) -> None:
+    server, port = sink
+    key_path = issued(store, tmp_path, 2)
+    url = f"smtp://127.0.0.1:{port}?starttls=require"
+    mail = mail_settings(port, server=parse_smtp_url(url))
+    with pytest.raises(InputError, match="does not offer STARTTLS"):
+        delivery.send_credentials(store, SLUG, key_path=key_path, mail=mail, actor="ro")
+    assert server.received == [] and _states(store) == {DeliveryState.PENDING: 2}

@@ -2,9 +2,10 @@
 
 ``smtp://user@host:port`` upgrades with STARTTLS when the server offers it (``?starttls=
 require`` refuses a server that does not, ``?starttls=never`` never asks); ``smtps://...``
-is TLS from the first byte (RFC 8314). The password is never in the URL: it comes from the
-environment (``TALLYROOM_SMTP_PASSWORD``), so it is in no definition file, shell history or
-process list.
+is TLS from the first byte (RFC 8314). The server's certificate is checked against the
+system's CAs, or ``?cafile=PATH`` for a relay with a private CA. The password is never in
+the URL: it comes from the environment (``TALLYROOM_SMTP_PASSWORD``), so it is in no
+definition file, shell history or process list.
 
 :func:`send_all` sends over ``connections`` connections (threads, each with its own SMTP
 session), started no faster than ``rate`` messages a second over all of them (one shared
@@ -24,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tallyroom.errors import InputError
@@ -47,6 +49,7 @@ class SmtpServer:
     starttls: StartTls
     user: str | None
     password: str | None = field(default=None, repr=False)
+    cafile: str | None = None  # a private CA the server's certificate is checked against
 
     def where(self) -> str:
         return f"{'smtps' if self.implicit_tls else 'smtp'}://{self.host}:{self.port}"
@@ -69,7 +72,7 @@ def parse_smtp_url(url: str, password: str | None = None) -> SmtpServer:
     except ValueError:
         raise InputError("not a port number", field="smtp", value=url) from None
     options = parse_qs(parts.query)
-    unknown = set(options) - {"starttls"}
+    unknown = set(options) - {"starttls", "cafile"}
     if unknown:
         raise InputError("unknown SMTP URL option", field="smtp", value=", ".join(sorted(unknown)))
     try:
@@ -81,7 +84,10 @@ def parse_smtp_url(url: str, password: str | None = None) -> SmtpServer:
         raise InputError(
             f"a user is given: put the password in {PASSWORD_ENV}", field="smtp", value=user
         )
-    return SmtpServer(parts.hostname, port, implicit, starttls, user, password)
+    cafile = options.get("cafile", [None])[-1]
+    if cafile is not None and not Path(cafile).is_file():
+        raise InputError("no such CA file", path=cafile, field="smtp")
+    return SmtpServer(parts.hostname, port, implicit, starttls, user, password, cafile)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +124,7 @@ class SendRun:
 
 
 def _connect(server: SmtpServer, timeout: float) -> smtplib.SMTP:
-    context = ssl.create_default_context()
+    context = ssl.create_default_context(cafile=server.cafile)
     try:
         if server.implicit_tls:
             client: smtplib.SMTP = smtplib.SMTP_SSL(
