@@ -3,6 +3,7 @@ crash, refusals recorded per voter and retried alone; the delivery secret's life
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -232,3 +233,15 @@ def test_a_server_without_starttls_is_refused_when_it_is_required(
     with pytest.raises(InputError, match="does not offer STARTTLS"):
         delivery.send_credentials(store, SLUG, key_path=key_path, mail=mail, actor="ro")
     assert server.received == [] and _states(store) == {DeliveryState.PENDING: 2}
+
+
+def test_the_rate_is_kept(store: Store, tmp_path: Path, sink: tuple[Sink, int]) -> None:
+    server, port = sink
+    key_path = issued(store, tmp_path, 10)
+    start = time.monotonic()
+    delivery.send_credentials(
+        store, SLUG, key_path=key_path, mail=mail_settings(port, rate=20.0), actor="ro"
+    )
+    # ten messages started 1/20 s apart over three connections and two batches: >= 0.45 s
+    assert time.monotonic() - start >= 0.45
+    assert len(server.received) == 10

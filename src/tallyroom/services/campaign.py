@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from tallyroom.audit.events import Action, JsonValue
 from tallyroom.errors import InputError
-from tallyroom.services.smtp import Outgoing, SmtpServer, send_all
+from tallyroom.services.smtp import Outgoing, Schedule, SmtpServer, send_all
 from tallyroom.store import Store, audit
 from tallyroom.store import delivery as queue
 from tallyroom.store.delivery import QueueItem
@@ -52,6 +52,7 @@ def send_campaign(
 ) -> CampaignRun:
     """Send ``items`` batch by batch (see the module docstring)."""
     sent = failed = 0
+    schedule = Schedule(rate)  # one for the whole run: the rate holds across batches
     for start in range(0, len(items), batch):
         messages, extra = prepare(items[start : start + batch])
         done = sent + failed
@@ -61,6 +62,7 @@ def send_campaign(
             connections=connections,
             rate=rate,
             progress=None if progress is None else _offset(progress, done),
+            schedule=schedule,
         )
         outcomes = [
             (

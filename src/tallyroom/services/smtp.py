@@ -30,7 +30,16 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from tallyroom.errors import InputError
 
-__all__ = ["Outgoing", "Refused", "SendRun", "SmtpServer", "StartTls", "parse_smtp_url", "send_all"]
+__all__ = [
+    "Outgoing",
+    "Refused",
+    "Schedule",
+    "SendRun",
+    "SmtpServer",
+    "StartTls",
+    "parse_smtp_url",
+    "send_all",
+]
 
 PASSWORD_ENV = "TALLYROOM_SMTP_PASSWORD"
 
@@ -158,8 +167,9 @@ def _answer(exc: smtplib.SMTPException) -> Refused | None:
     return None
 
 
-class _Schedule:
-    """One start time after another, ``1/rate`` apart, shared by every connection."""
+class Schedule:
+    """One start time after another, ``1/rate`` apart, shared by every connection (and by
+    the batches of a run: give :func:`send_all` the same one each time)."""
 
     def __init__(self, rate: float) -> None:
         self.gap = 1.0 / rate if rate > 0 else 0.0
@@ -185,13 +195,14 @@ def send_all(
     rate: float = 0.0,
     timeout: float = 30.0,
     progress: Callable[[int], None] | None = None,
+    schedule: Schedule | None = None,
 ) -> SendRun:
     """Send ``(id, message)`` pairs; each id's outcome in the result (see the module)."""
     run = SendRun()
     todo: queue.SimpleQueue[tuple[int, Outgoing]] = queue.SimpleQueue()
     for item in messages:
         todo.put(item)
-    schedule = _Schedule(rate)
+    schedule = schedule if schedule is not None else Schedule(rate)
     lock = threading.Lock()
     stop = threading.Event()
 
