@@ -13,7 +13,8 @@ from delivery_election import SLUG, email_of, issued, mail_settings
 from smtp_sink import Sink, smtp_sink
 from tallyroom.errors import CredentialRejected, InputError
 from tallyroom.services import audit_log, delivery, polling
-from tallyroom.services.credentials import load_or_create_key
+from tallyroom.services.credentials import load_or_create_key, reissue_credential
+from tallyroom.services.delivery_report import delivery_report
 from tallyroom.services.delivery_rounds import secret_path
 from tallyroom.services.elections import get_election
 from tallyroom.services.smtp import parse_smtp_url
@@ -245,3 +246,41 @@ def test_the_rate_is_kept(store: Store, tmp_path: Path, sink: tuple[Sink, int]) 
     # ten messages started 1/20 s apart over three connections and two batches: >= 0.45 s
     assert time.monotonic() - start >= 0.45
     assert len(server.received) == 10
+
+
+def test_a_reissue_during_delivery_is_the_credential_a_resend_carries(
+    store: Store, tmp_path: Path, sink: tuple[Sink, int]
+) -> None:
+    server, port = sink
+    key_path = issued(store, tmp_path, 3)
+    server.refuse = {email_of(1)}
+    delivery.send_credentials(store, SLUG, key_path=key_path, mail=mail_settings(port), actor="ro")
+    new = reissue_credential(
+        store, SLUG, "P1", key_path=key_path, actor="ro", reason="bounced; by phone"
+    )
+    assert new.issue_number == 2
+    server.refuse = set()
+    retry = delivery.send_credentials(
+        store, SLUG, key_path=key_path, mail=mail_settings(port), actor="ro", retry_failed=True
+    )
+    assert (retry.sent, retry.reissued) == (1, 0)
+    assert server.credentials()[email_of(1)] == [new.credential]
+
+
+def test_the_report_by_section(store: Store, tmp_path: Path, sink: tuple[Sink, int]) -> None:
+    server, port = sink
+    key_path = issued(store, tmp_path, 4, letters=2)
+    server.refuse = {email_of(3)}
+    delivery.send_credentials(store, SLUG, key_path=key_path, mail=mail_settings(port), actor="ro")
+    reissue_credential(store, SLUG, "S1", key_path=key_path, actor="ro", reason="lost")
+    report = delivery_report(store, SLUG)
+    members, staff = report.sections
+    assert (members.section, members.eligible, members.sent, members.pending) == (
+        "members", 4, 3, 0,
+    )  # fmt: skip
+    assert members.failed == {"550 5.1.1 mailbox unavailable": 1}
+    assert (staff.eligible, staff.letters_printed, staff.letters_to_print) == (2, 0, 2)
+    assert (staff.reissues, members.reissues, members.no_contact) == (1, 0, 0)
+    assert report.round_open == 1
+    text = report.render()
+    assert "example.org" not in text and "Mill Lane" not in text

@@ -119,3 +119,18 @@ def test_many_letters_are_written_as_volumes(store: Store, tmp_path: Path) -> No
     assert [len(p) for p in pages] == [2, 2, 1]
     names = [f"Staff {i}" for i in range(1, 6)]
     assert [n for n in names if any(n in page for volume in pages for page in volume)] == names
+
+
+def test_without_a_unicode_font_a_name_outside_latin1_is_an_error_naming_the_voter() -> None:
+    from tallyroom.services.letters import _Letters
+    from tallyroom.store.delivery import QueueItem
+    from tallyroom.store.schema import ContactChannel
+
+    letters = _Letters(None, {"organisation": "Co-op", "election": "Chair", "closes": "Friday"})
+    item = QueueItem(
+        1, "staff/T1", "staff", ContactChannel.POST, "王小明", None, "1 Mill Lane|Riverside",
+        1, 1, DeliveryState.PENDING, 0,
+    )  # fmt: skip
+    with pytest.raises(InputError, match="--font") as caught:
+        letters.page(item, "7KQ2-M9XD-4HRT-0ZPB-WC6N-AF", f"{BOOTH}/e/x/vote#credential=7", BOOTH)
+    assert caught.value.value == "staff/T1"
