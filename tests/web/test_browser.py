@@ -27,6 +27,8 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from conftest import ARTEFACTS, DEFINITION, PASSPHRASE, PASSWORD, REGISTER, XSS_NAME
+from tallyroom.services.delivery import export_credentials
+from tallyroom.store import open_store
 from tallyroom.web.settings import WebSettings
 
 SLUG = "riverside"
@@ -156,9 +158,15 @@ def set_up_election(page: Page, base: str, tmp_path: Path, visit: Visit) -> None
     visit.check(page, "console-election-open")
 
 
-def credentials(settings: WebSettings) -> dict[str, str]:
-    """The credentials as exported for the mail merge: person id -> credential."""
-    with settings.credential_export_file(SLUG).open(encoding="utf-8", newline="") as f:
+def credentials(settings: WebSettings, folder: Path) -> dict[str, str]:
+    """The credentials as a mail house would get them (derived from the delivery secret the
+    console's issue left in the data folder): person id -> credential."""
+    out = folder / "mail-house.csv"
+    with open_store(settings.database) as store:
+        export_credentials(
+            store, SLUG, key_path=settings.credential_key_file(SLUG), out=out, actor="ro"
+        )
+    with out.open(encoding="utf-8", newline="") as f:
         return {row["person_id"]: row["credential"] for row in csv.DictReader(f)}
 
 
@@ -243,7 +251,7 @@ def test_an_election_in_the_browser(
     officer = new_context(browser)
     console = officer.new_page()
     set_up_election(console, base, tmp_path, visit)
-    issued = credentials(web_settings)
+    issued = credentials(web_settings, tmp_path)
     assert len(issued) == 11
 
     page = officer.new_page()
@@ -254,10 +262,17 @@ def test_an_election_in_the_browser(
     vote_without_javascript(browser, base, issued["P2"], visit)
     refused(browser, base, issued["P1"], "already been used", visit, "booth-used-credential")
 
-    # a member (staff section) votes only in the contests of their section
+    # a member (staff section) votes only in the contests of their section, following the
+    # link in their email: the credential comes in the fragment, which no server sees
     context = new_context(browser)
     staff = context.new_page()
-    enter_credential(staff, base, issued["S1"])
+    requested: list[str] = []
+    staff.on("request", lambda r: requested.append(r.url))
+    staff.goto(f"{base}/e/{SLUG}/vote#credential={issued['S1']}")
+    expect(staff.get_by_label("Your voting credential")).to_have_value(issued["S1"])
+    assert "#" not in staff.url  # taken out of the address bar and the history
+    assert not any(issued["S1"] in url for url in requested)
+    staff.get_by_role("button", name="Continue to your ballot").click()
     expect(staff.get_by_text("Treasurer")).to_have_count(0)
     staff.get_by_role("button", name="Add Ann Ashe as preference 1").click()
     staff.get_by_role("button", name="Review your ballot").click()

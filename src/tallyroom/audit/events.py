@@ -60,6 +60,10 @@ class Action(enum.Enum):
     POLL_CLOSE = "poll_close"
     COUNT = "count"
     DECLARATION = "declaration"
+    DELIVERY_OPEN = "delivery_open"
+    DELIVERY_BATCH = "delivery_batch"
+    DELIVERY_END = "delivery_end"
+    CREDENTIALS_EXPORT = "credentials_export"
 
 
 def _check_json(value: object, path: str) -> None:

@@ -212,10 +212,15 @@ _KEY = click.option(
 @credentials.command("issue")
 @election_option
 @_KEY
-@click.option("--export", type=FILE, required=True, help="CSV of the credentials (written once).")
+@click.option(
+    "--export",
+    type=FILE,
+    help="Also write the credentials once to this CSV, for an external mail house (logged).",
+)
 @command()
-def issue(slug: str, key_file: Path, export: Path, db: str, actor: str) -> None:
-    """Issue one credential per eligible voter and export them once for the mail merge."""
+def issue(slug: str, key_file: Path, export: Path | None, db: str, actor: str) -> None:
+    """Issue one credential per eligible voter, derived from a new delivery secret kept
+    beside the key until delivery ends (see ``credentials send``, ``letters``)."""
     from tallyroom.services.credentials import issue_credentials
 
     with open_cli_store(db) as store, Progress("credentials") as progress:
@@ -227,7 +232,8 @@ def issue(slug: str, key_file: Path, export: Path, db: str, actor: str) -> None:
             actor=actor,
             progress=progress.update,
         )
-    click.echo(f"issued {count:,} credentials; exported to {export}")
+    exported = f"; exported to {export}" if export is not None else ""
+    click.echo(f"issued {count:,} credentials{exported}")
 
 
 @credentials.command("reissue")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -43,8 +44,10 @@ from tallyroom.election import (
 )
 from tallyroom.election import RegisterEntry as VoterEntry
 from tallyroom.errors import InputError
+from tallyroom.services.contact_columns import read_contact
 from tallyroom.services.elections import definition_of, get_election
 from tallyroom.store import ElectionState, NotFound, Store, elections, register
+from tallyroom.store.contacts import Contact, put_contacts
 from tallyroom.store.register import RegisterEntry as StoreEntry
 from tallyroom.store.register import StoredEntry
 from tallyroom.store.schema import PERSON_ID_MAX, ChangeKind
@@ -85,6 +88,11 @@ class ColumnMapping:
     status: str = "status"
     joined: str | None = "joined"
     registered: str | None = "registered"
+    # contact details (tallyroom.services.contact_columns): read only when mapped
+    name: str | None = None
+    email: str | None = None
+    address: str | None = None
+    channel: str | None = None
 
     def required(self) -> dict[str, str]:
         """Field name -> column name, for every column the mapping names."""
@@ -121,6 +129,7 @@ class Line(NamedTuple):
     line: int
     entry: VoterEntry
     raw: Mapping[str, str]
+    contact: Contact | None = None
 
 
 def entry_key(section: str, number: str) -> str:
@@ -246,6 +255,11 @@ def read_register(
     lines: list[Line] = []
     seen = dates.seen
     date_cols = [(f, k) for f, k in (("joined", i_joined), ("registered", i_registered)) if k]
+    contact_cols = [
+        index[column] if column else None
+        for column in (mapping.name, mapping.email, mapping.address, mapping.channel)
+    ]
+    with_contacts = any(k is not None for k in contact_cols)
     for n, cells in rows:
         if len(cells) < width:
             if not any(c.strip() for c in cells):
@@ -282,12 +296,18 @@ def read_register(
                 when[field] = dates(text)
             except ValueError:
                 problem(n, field, "not an ISO 8601 date or date and time", text)
+        contact = None
+        if with_contacts:
+            name, email, address, channel = (
+                cells[k].strip() if k is not None else "" for k in contact_cols
+            )
+            contact = read_contact(name, email, address, channel, functools.partial(problem, n))
         if len(problems) != bad:
             continue
         entry = VoterEntry(
             PersonId(person), section, number, status, when["joined"], when["registered"]
         )
-        lines.append(Line(n, entry, raw))
+        lines.append(Line(n, entry, raw, contact))
     if problems:
         raise _combined(problems, where)
     return lines
@@ -400,9 +420,23 @@ def import_register(
         stored = register.import_entries(
             conn, record.id, entries(), actor=actor, source=source, reason=reason
         )
+        _store_contacts(conn, record.id, lines)
     if progress is not None:
         progress(stored)
     return ImportResult(stored, outcome.eligible_count, _summary_of(outcome, definition))
+
+
+def _store_contacts(conn: Connection, election_id: int, lines: Sequence[Line]) -> None:
+    """The contact details the file gives, each replacing its entry's previous ones."""
+    put_contacts(
+        conn,
+        election_id,
+        (
+            (entry_key(line.entry.section, line.entry.number), line.contact)
+            for line in lines
+            if line.contact is not None
+        ),
+    )
 
 
 def _voter_entry(entry: StoredEntry, dates: _Dates) -> VoterEntry:
@@ -516,6 +550,7 @@ def _merge(
     stored_count = register.merge_entries(
         conn, election_id, added, changed, actor=actor, source=source, reason=reason, counts=counts
     )
+    _store_contacts(conn, election_id, lines)
     summary = _summary_from_store(conn, election_id, definition)
     eligible = register.count_entries(conn, election_id, eligible=True)
     return ImportResult(stored_count, eligible, summary, **counts)

@@ -50,6 +50,8 @@ __all__ = [
     "contests_cast",
     "find",
     "issue_many",
+    "live_credentials",
+    "next_issue_number",
     "reissue",
     "revoke",
 ]
@@ -159,6 +161,32 @@ def _person(conn: Connection, election_id: int, entry_id: int) -> str:
     if person is None:
         raise NotFound("no such register entry", election=election_id, value=entry_id)
     return str(person)
+
+
+def next_issue_number(conn: Connection, entry_id: int) -> int:
+    """The issue number the entry's next credential will have (1 if it has none)."""
+    last = conn.execute(
+        sa.select(sa.func.max(credentials.c.issue_number)).where(credentials.c.entry_id == entry_id)
+    ).scalar_one()
+    return int(last or 0) + 1
+
+
+def live_credentials(
+    conn: Connection, election_id: int, entry_ids: Iterable[int]
+) -> dict[int, tuple[int, bytes]]:
+    """entry id -> (issue number, hash) of each given entry's live credential."""
+    c = credentials.c
+    ids = list(entry_ids)
+    found: dict[int, tuple[int, bytes]] = {}
+    for start in range(0, len(ids), 5_000):
+        rows = conn.execute(
+            sa.select(c.entry_id, c.issue_number, c.credential_hash)
+            .where(c.election_id == election_id)
+            .where(c.status == CredentialStatus.ISSUED)
+            .where(c.entry_id.in_(ids[start : start + 5_000]))
+        )
+        found.update((int(e), (int(n), bytes(h))) for e, n, h in rows)
+    return found
 
 
 def reissue(

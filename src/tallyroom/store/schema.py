@@ -33,7 +33,9 @@ __all__ = [
     "CastChannel",
     "ChangeKind",
     "ConsoleRole",
+    "ContactChannel",
     "CredentialStatus",
+    "DeliveryState",
     "ElectionState",
     "NominationKind",
     "attempt_counts",
@@ -48,11 +50,14 @@ __all__ = [
     "credentials",
     "declaration_files",
     "declarations",
+    "deliveries",
+    "delivery_rounds",
     "elections",
     "metadata",
     "nomination_papers",
     "postal_batches",
     "register_changes",
+    "register_contacts",
     "register_entries",
 ]
 
@@ -63,6 +68,7 @@ SLUG_MAX = 100
 ACTOR_MAX = 200
 LABEL_MAX = 100
 NAME_MAX = 200
+EMAIL_MAX = 254  # RFC 5321's path limit, less its angle brackets
 BALLOT_ID_SIZE = 16
 DIGEST_SIZE = 32
 # A ballot box's digest (MuHash3072, tallyroom.audit.box) and how many rows keep it: each
@@ -108,6 +114,21 @@ class ChangeKind(enum.Enum):
     ADD = "add"
     AMEND = "amend"
     ELIGIBILITY = "eligibility"
+
+
+class ContactChannel(enum.Enum):
+    """How a voter asked to be reached: an email, or a letter by post."""
+
+    EMAIL = "email"
+    POST = "post"
+
+
+class DeliveryState(enum.Enum):
+    """Where one voter's message stands in a delivery queue."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
 
 
 class NominationKind(enum.Enum):
@@ -443,4 +464,55 @@ console_sessions = sa.Table(
     sa.Column("created_at", sa.String(27), nullable=False),
     sa.Column("expires_at", sa.String(27), nullable=False),
     sa.Index("console_sessions_user", "user_id"),
+)
+
+# -- delivery (migration 0006) ----------------------------------------------------------------
+
+register_contacts = sa.Table(
+    "register_contacts",
+    metadata,
+    # A voter's contact details, kept beside the register entry and not in its fields: they
+    # are not part of the register's fingerprint, and a new address is not a register change.
+    sa.Column("election_id", Id, nullable=False),
+    sa.Column("entry_id", Id, nullable=False),
+    sa.Column("name", sa.String(NAME_MAX), nullable=True),
+    sa.Column("email", sa.String(EMAIL_MAX), nullable=True),
+    sa.Column("postal_address", sa.Text(), nullable=True),
+    sa.Column("channel", _enum(ContactChannel, "channel"), nullable=True),
+    sa.PrimaryKeyConstraint("entry_id"),
+    _entry_fk(),
+)
+
+delivery_rounds = sa.Table(
+    "delivery_rounds",
+    metadata,
+    # A delivery round: the time a delivery secret exists. Its check value (an HMAC of a fixed
+    # message under the secret) refuses a different secret; ``ended_at`` is set when the
+    # secret is destroyed.
+    _election_fk(),
+    sa.Column("round", sa.Integer(), nullable=False),
+    sa.Column("secret_check", sa.LargeBinary(DIGEST_SIZE), nullable=False),
+    sa.Column("opened_at", sa.String(27), nullable=False),
+    sa.Column("ended_at", sa.String(27), nullable=True),
+    sa.PrimaryKeyConstraint("election_id", "round"),
+    sa.CheckConstraint("round >= 1", name="round_positive"),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    # One voter's message in one campaign (credentials, a reminder, a notice): the queue a
+    # sender resumes. ``round`` and ``issue_number`` say which credential the message carries.
+    sa.Column("election_id", Id, nullable=False),
+    sa.Column("campaign", sa.String(LABEL_MAX), nullable=False),
+    sa.Column("entry_id", Id, nullable=False),
+    sa.Column("channel", _enum(ContactChannel, "channel"), nullable=False),
+    sa.Column("round", sa.Integer(), nullable=True),
+    sa.Column("issue_number", sa.Integer(), nullable=True),
+    sa.Column("state", _enum(DeliveryState, "state"), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("answer", sa.Text(), nullable=True),
+    sa.Column("updated_at", sa.String(27), nullable=False),
+    sa.PrimaryKeyConstraint("election_id", "campaign", "entry_id"),
+    _entry_fk(),
 )

@@ -363,15 +363,16 @@ def close_nominations(
 def issue(request: Request, slug: str, web: Web, user: Officer, csrf_token: Text) -> Response:
     check_csrf(request, csrf_token)
     web.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    export = web.settings.credential_export_file(slug)
+    # no plain-text export from the web: the credentials are derived again to be sent
+    # (tallyroom credentials send | letters) until delivery ends
     count = issue_credentials(
-        web.store,
-        slug,
-        key_path=web.settings.credential_key_file(slug),
-        export_path=export,
-        actor=user.username,
+        web.store, slug, key_path=web.settings.credential_key_file(slug), actor=user.username
     )
-    _flash(request, f"{count:,} credentials issued, exported once to {export} for the mail merge.")
+    _flash(
+        request,
+        f"{count:,} credentials issued, kept only as keyed hashes: deliver them with "
+        "'tallyroom credentials send' and 'credentials letters'.",
+    )
     return _back(slug, "credentials")
 
 
