@@ -23,7 +23,7 @@ timezone = "Europe/London"
 nominations_open = 2026-01-01T00:00:00+00:00
 nominations_close = 2026-01-10T00:00:00+00:00
 ballot_open = 2026-01-11T00:00:00+00:00
-ballot_close = 2026-01-20T00:00:00+00:00
+ballot_close = 2099-01-20T00:00:00+00:00
 
 [[sections]]
 name = "members"
