@@ -126,6 +126,8 @@ def _action(stage: MeekStage, names: tuple[str, ...], fmt: _Fmt) -> str:
     if act is Action.BREAK_TIE:
         return f"Break tie (defeat): [{', '.join(names[c] for c in stage.tied)}] -> {who}"
     if act is Action.DEFEAT:
+        if stage.end is IterationEnd.BATCH:
+            return f"Defeat certain loser: {who}"
         if stage.end is IterationEnd.STABLE:
             return f"Defeat (stable surplus {fmt(stage.surplus)}): {who}"
         return f"Defeat (surplus {fmt(stage.surplus)} < omega): {who}"

@@ -20,7 +20,13 @@ from tallyroom.count.rules.college import (
     aligned_section,
     count_college,
 )
-from tallyroom.count.rules.registry import RuleParams, get_rule
+from tallyroom.count.rules.registry import (
+    Arithmetic,
+    DefeatBatch,
+    QuotaRule,
+    RuleParams,
+    get_rule,
+)
 from tallyroom.errors import InputError
 from tallyroom.formats.ballot_file import read_ballot_file
 from tallyroom.formats.college_spec import SectionSpec, parse_section_specs
@@ -58,10 +64,16 @@ def count_file(
     constraint_specs: Sequence[str] = (),
     constraint_file: Path | None = None,
     read_options: ReadOptions | None = None,
+    quota: QuotaRule | None = None,
+    arithmetic: Arithmetic | None = None,
+    defeat_batch: DefeatBatch | None = None,
 ) -> FileCount:
     """One ballot file under one rule, with any seat constraints (``--constraint``, a TOML
-    groups file)."""
+    groups file) and rule options (``None``: the rule's default; an option the rule does not
+    take is refused before the file is read). The file's tie order (BLT ``[tie ...]``) goes
+    to the rule."""
     chosen = get_rule(rule)
+    chosen.check(RuleParams(quota=quota, arithmetic=arithmetic, defeat_batch=defeat_batch))
     election = read_ballot_file(ballots, fmt, read_options)
     n_seats = seats if seats is not None else (election.seats or 1)
     cands = election.candidates
@@ -79,6 +91,10 @@ def count_file(
         seed=seed,
         constraints=given.seats,
         ballot_rules=given.ballots,
+        quota=quota,
+        arithmetic=arithmetic,
+        defeat_batch=defeat_batch,
+        tie_order=election.tie_order,
     )
     result = chosen.count(election.store, cands, params)
     return FileCount(result, (), election.title or ballots.name, ballots.stem, election.notes)

@@ -22,7 +22,9 @@ A paper whose first rank names no candidate has no first preference and is inval
 **Ties.** :class:`Ties` applies a rule set's look-back ("the most recent preceding stage" or
 "the earliest point" at which the tied candidates had unequal votes), then a lot drawn from
 ``java.util.Random(seed)`` (the generator RCTab uses, see :mod:`tallyroom.count.javarandom`) or
-asked of a caller's decider. Every tie met, however resolved, is recorded as a
+asked of a caller's decider; or, given a *tie order* (Droop's ``[tie ...]``, the PR
+Foundation reference rules' "predetermined random tiebreaking order"), the tied candidate
+listed first in it, without look-back. Every tie met, however resolved, is recorded as a
 :class:`~tallyroom.count.record.TieBreak` in the round of the stage it decides.
 
 **Stages.** :class:`Stages` writes the record: one :class:`~tallyroom.count.record.Round` per
@@ -198,10 +200,17 @@ class Transfers:
 class Ties:
     """Breaks ties by earlier tallies, then by lot; records each one."""
 
-    def __init__(self, names: Sequence[str], prior: PriorStages, lot: Lot) -> None:
+    def __init__(
+        self,
+        names: Sequence[str],
+        prior: PriorStages,
+        lot: Lot,
+        order: Sequence[int] | None = None,
+    ) -> None:
         self.names = tuple(names)
         self.prior = prior
         self.lot = lot
+        self.order = None if order is None else tuple(order)
         self._lots = lot.drawer()
         self.points: list[tuple[str, tuple[int, ...]]] = []  # (where, votes per candidate)
 
@@ -233,6 +242,13 @@ class Ties:
         """One of ``tied``: the one with the most (``most``) or fewest votes at the decisive
         earlier point, else by lot."""
         names = tuple(self.names[c] for c in sorted(tied))
+        if self.order is not None:
+            # the first listed in the tie order; candidates it omits follow in candidate order
+            rank = {c: i for i, c in enumerate(self.order)}
+            pick = min(tied, key=lambda c: (rank.get(c, len(rank)), c))
+            where = "the tie order" if self.order else "candidate order"
+            record = TieBreak(stage, purpose, names, self.names[pick], "tie order", where)
+            return pick, record
         contention, where = self.look_back(tied, most=most)
         if len(contention) == 1:
             how = f"{'most' if most else 'fewest'} votes at {where}"

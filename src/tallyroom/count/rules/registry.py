@@ -19,10 +19,20 @@ from functools import cache
 
 from tallyroom.count.ballots import BallotStore, CandidateTable
 from tallyroom.count.record import Count
-from tallyroom.count.rules.params import RuleParams
+from tallyroom.count.rules.params import Arithmetic, DefeatBatch, QuotaRule, RuleParams
 from tallyroom.errors import ConfigError
 
-__all__ = ["RULES", "BallotKind", "Rule", "RuleEntry", "RuleParams", "get_rule"]
+__all__ = [
+    "RULES",
+    "Arithmetic",
+    "BallotKind",
+    "DefeatBatch",
+    "QuotaRule",
+    "Rule",
+    "RuleEntry",
+    "RuleParams",
+    "get_rule",
+]
 
 RuleEntry = Callable[[BallotStore, CandidateTable, RuleParams], Count]
 
@@ -53,7 +63,10 @@ class Rule:
     """A rule and its facts. ``entry`` is ``"module:function"``, a :data:`RuleEntry`.
 
     ``constrainable`` rules count under seat constraints and ballot rules
-    (``docs/rules/constraints.md``); :meth:`count` refuses them for any other rule.
+    (``docs/rules/constraints.md``); :meth:`count` refuses them for any other rule. ``quotas``,
+    ``arithmetics`` and ``batches`` are the choices of :class:`RuleParams`' ``quota``,
+    ``arithmetic`` and ``defeat_batch`` the rule takes (empty: it takes none; the first is
+    its default); :meth:`count` refuses any other, naming the rule and the option.
     """
 
     name: str
@@ -62,6 +75,9 @@ class Rule:
     multi_seat: bool
     constrainable: bool
     entry: str
+    quotas: tuple[QuotaRule, ...] = ()
+    arithmetics: tuple[Arithmetic, ...] = ()
+    batches: tuple[DefeatBatch, ...] = ()
 
     def run(self) -> RuleEntry:
         """The entry point, imported on first use."""
@@ -76,7 +92,30 @@ class Rule:
                 field="constraint",
                 value=self.name,
             )
+        self.check(params)
         return self.run()(store, candidates, params)
+
+    def check(self, params: RuleParams) -> None:
+        """Refuse an option this rule does not take, naming the rule, the option and what it
+        takes."""
+        chosen: tuple[tuple[str, enum.Enum | None, tuple[enum.Enum, ...]], ...] = (
+            ("quota", params.quota, self.quotas),
+            ("arithmetic", params.arithmetic, self.arithmetics),
+            ("defeat_batch", params.defeat_batch, self.batches),
+        )
+        for option, value, offered in chosen:
+            if value is None or value in offered:
+                continue
+            takes = (
+                "it takes " + ", ".join(v.value for v in offered)
+                if offered
+                else "it takes no such option"
+            )
+            raise ConfigError(
+                f"rule {self.name!r} cannot take {option} {value.value!r}; {takes}",
+                field=option,
+                value=value.value,
+            )
 
 
 @cache
@@ -138,6 +177,18 @@ RULES: dict[str, Rule] = {
             multi_seat=True,
             constrainable=False,
             entry=_RULES + "wigm:wigm_rule",
+            quotas=(QuotaRule.DROOP, QuotaRule.DROOP_FRACTIONAL, QuotaRule.HARE),
+            arithmetics=(Arithmetic.FIXED,),
+            batches=(DefeatBatch.NONE, DefeatBatch.SAFE),
+        ),
+        Rule(
+            "wigm-prf",
+            "the PR Foundation's reference WIGM rule (4 places, quota V/(S+1) + 0.0001)",
+            BallotKind.RANKED,
+            multi_seat=True,
+            constrainable=False,
+            entry=_RULES + "wigm_prf:wigm_prf_rule",
+            batches=(DefeatBatch.NONE, DefeatBatch.SAFE),
         ),
         Rule(
             "ers97",
@@ -154,6 +205,26 @@ RULES: dict[str, Rule] = {
             multi_seat=True,
             constrainable=False,
             entry=_RULES + "meek:meek_rule",
+            arithmetics=(Arithmetic.FIXED, Arithmetic.RATIONAL),
+            batches=(DefeatBatch.NONE, DefeatBatch.SAFE),
+        ),
+        Rule(
+            "meek-prf",
+            "the PR Foundation's reference Meek rule (9 places, omega 10^-6)",
+            BallotKind.RANKED,
+            multi_seat=True,
+            constrainable=False,
+            entry=_RULES + "meek_prf:meek_prf_rule",
+        ),
+        Rule(
+            "warren",
+            "Warren STV: Meek's iteration, each ballot paying the same keep value",
+            BallotKind.RANKED,
+            multi_seat=True,
+            constrainable=False,
+            entry=_RULES + "warren:warren_rule",
+            arithmetics=(Arithmetic.FIXED, Arithmetic.RATIONAL),
+            batches=(DefeatBatch.NONE, DefeatBatch.SAFE),
         ),
         Rule(
             "wright",

@@ -11,21 +11,30 @@ those rules (2007 numbering, ``[r.N]``).
    first preference, passing over withdrawn candidates.
 2. **Quota** [r.46], from the ``V`` valid papers and ``S`` seats, at ``d`` decimal places:
    ``DROOP`` ``floor(V / (S + 1)) + 1`` (the statute); ``DROOP_FRACTIONAL``
-   ``floor_d(V / (S + 1)) + 10**-d``; ``HARE`` ``ceil_d(V / S)`` (at least ``10**-d``).
+   ``floor_d(V / (S + 1)) + 10**-d`` (the PR Foundation's reference WIGM [PRF A.1], see
+   :mod:`.wigm_prf`); ``HARE`` ``ceil_d(V / S)`` (at least ``10**-d``).
 3. **Election** [r.47]: after every stage each continuing candidate with votes at or over the
    quota is elected (listed by votes, highest first).
 4. **Surplus** [r.48, r.49]: while vacancies remain, the largest untransferred surplus is
    transferred, one candidate per stage. Every paper the candidate holds moves to its next
    available preference at the transfer value ``surplus x value / total``, truncated to ``d``
    places (``PER_PAPER``, the statute's "A divided by B"); or, with ``FRACTION``, at
-   ``floor_d(value x floor_d(surplus / total))``. Papers with no next preference are
+   ``floor_d(value x floor_d(surplus / total))``; or, with ``STEPWISE`` [PRF D.4], at
+   ``floor_d(floor_d(value x surplus) / total)``. Papers with no next preference are
    non-transferable at that value. The candidate keeps the quota; what truncation loses is the
    *residual surplus*. A surplus of zero makes no stage.
 5. **Exclusion** [r.50]: with no surplus to transfer, the continuing candidate with the fewest
    votes is excluded, one per stage, and all their papers move at their current value.
+   **Sure losers** [PRF B.2], with ``DefeatBatch.SAFE`` only, before any surplus: the largest
+   set of lowest continuing candidates (whole groups, each candidate joining the group below
+   when within the untransferred surpluses of its lowest vote) that leaves at least as many
+   continuing candidates as vacancies and whose votes plus every untransferred surplus are
+   below the lowest vote outside it, are excluded together in one stage.
 6. **Ties** [r.49(2)-(3), r.51]: equal surpluses, or equal lowest votes, are decided by the
    votes at the most recent preceding stage at which the candidates differed (the statute;
-   ``PriorStages.EARLIEST`` looks from the first stage forward instead), then by lot.
+   ``PriorStages.EARLIEST`` looks from the first stage forward instead), then by lot. Given a
+   ``tie_order`` (a BLT file's ``[tie ...]``; [PRF D.1] "a predetermined random tiebreaking
+   order"), the tied candidate listed first in it instead, with no look-back.
 7. **End** [r.52]: when every seat is filled, or when the continuing candidates are no more than
    the vacancies (they are then all elected at that stage), nothing more is transferred.
 
@@ -65,20 +74,12 @@ from tallyroom.count.rules.gregory import (
     Transfers,
     Units,
 )
-from tallyroom.count.rules.params import RuleParams
+from tallyroom.count.rules.params import DefeatBatch, QuotaRule, RuleParams
 from tallyroom.errors import ConfigError, CountError
 
-__all__ = ["QuotaRule", "TransferRounding", "WigmOptions", "count_wigm"]
+__all__ = ["DefeatBatch", "QuotaRule", "TransferRounding", "WigmOptions", "count_wigm"]
 
 _NO_LOT = Lot()  # a tie left to lot stops the count (no seed, no decider)
-
-
-class QuotaRule(enum.Enum):
-    """How the quota is set from the valid papers ``V`` and the seats ``S``."""
-
-    DROOP = "droop"  # floor(V / (S + 1)) + 1 whole votes
-    DROOP_FRACTIONAL = "droop-fractional"  # floor_d(V / (S + 1)) + 10**-d
-    HARE = "hare"  # ceil_d(V / S), at least 10**-d
 
 
 class TransferRounding(enum.Enum):
@@ -86,6 +87,7 @@ class TransferRounding(enum.Enum):
 
     PER_PAPER = "per-paper"  # floor_d(surplus x value / total): SSI 2007/42 r.48(3)
     FRACTION = "fraction"  # floor_d(value x floor_d(surplus / total))
+    STEPWISE = "stepwise"  # floor_d(floor_d(value x surplus) / total): PRF WIGM D.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,8 @@ class WigmOptions:
     transfer: TransferRounding = TransferRounding.PER_PAPER
     prior_stages: PriorStages = PriorStages.MOST_RECENT
     lot: Lot = _NO_LOT
+    tie_order: tuple[int, ...] | None = None  # given: ties go by it, no look-back, no lot
+    defeat_batch: DefeatBatch = DefeatBatch.NONE
 
     def __post_init__(self) -> None:
         if self.seats < 1:
@@ -140,7 +144,7 @@ class _Wigm:
         self.residual = 0
         self.quota = 0
         self.pending: list[int] = []  # elected, surplus not yet transferred
-        self.ties = Ties(self.names, options.prior_stages, options.lot)
+        self.ties = Ties(self.names, options.prior_stages, options.lot, options.tie_order)
         papers = self.papers
         self.blank = papers.count_of(papers.blank)
         invalid = papers.count_of(~papers.valid & ~papers.blank)
@@ -193,7 +197,10 @@ class _Wigm:
             return False
         stage = self.stages.number + 1
         ties: list[TieBreak] = []
-        if self.pending:
+        batch = self._sure_losers(continuing, vacancies)
+        if batch:
+            self._exclude_batch(batch)
+        elif self.pending:
             # [r.49(1)] the largest surplus first; equal surpluses [r.49(2)-(3)]
             top = max(self.votes[c] for c in self.pending)
             tied = [c for c in self.pending if self.votes[c] == top]
@@ -208,6 +215,32 @@ class _Wigm:
         self.ties.remember(f"stage {stage}", self.votes)
         self._elect_reached()
         return True
+
+    def _sure_losers(self, continuing: list[int], vacancies: int) -> list[int]:
+        """[PRF WIGM B.2] With ``DefeatBatch.SAFE``: the largest set of hopefuls that (a) leaves
+        at least ``vacancies`` hopefuls, (b) holds, with each member, every hopeful within the
+        untransferred surplus of its group's lowest vote ("the same vote or lower"), and (c)
+        whose votes plus every untransferred surplus are below the lowest vote outside it."""
+        if self.opt.defeat_batch is DefeatBatch.NONE:
+            return []
+        votes = self.votes
+        surplus = sum(votes[c] - self.quota for c in self.pending)
+        groups: list[list[int]] = []
+        for c in sorted(continuing, key=lambda c: (votes[c], c)):
+            if groups and votes[groups[-1][0]] + surplus >= votes[c]:
+                groups[-1].append(c)  # within the surplus of the group's lowest: tied with it
+            else:
+                groups.append([c])
+        most = len(continuing) - vacancies  # [B.2.a]
+        taken, total, best = 0, 0, -1
+        for g in range(len(groups) - 1):  # never the last group: that would be everyone
+            taken += len(groups[g])
+            if taken > most:
+                break
+            total += sum(votes[c] for c in groups[g])
+            if total + surplus < votes[groups[g + 1][0]]:  # [B.2.c]
+                best = g
+        return [c for group in groups[: best + 1] for c in group]  # [B.2.b] whole groups
 
     def _break(
         self,
@@ -272,8 +305,32 @@ class _Wigm:
             # [r.48(3)] A = surplus x value, B = total; "to five decimal places (any remainder
             # being ignored)": units of both sides cancel but one, so floor(s * v / T)
             return (surplus * value) // total
+        if self.opt.transfer is TransferRounding.STEPWISE:
+            # [PRF WIGM B.3, D.4] weight x surplus, then / total vote, each truncated to d places
+            return ((value * surplus) // self.one * self.one) // total
         fraction = (surplus * self.one) // total  # floor_d(surplus / total)
         return (value * fraction) // self.one  # floor_d(value x fraction)
+
+    def _exclude_batch(self, batch: list[int]) -> None:
+        """[PRF WIGM B.2] Defeat every sure loser at once; their papers move in one stage."""
+        papers = self.papers
+        for c in batch:
+            self.continuing[c] = False
+        groups = papers.held_by_any(batch)
+        source = papers.holder[groups].copy()
+        recipient, column = papers.walk(groups, papers.pos[groups] + 1, self.continuing)
+        moved = papers.move(groups, recipient, column)  # [D.2] at their current weight
+        sent = Transfers.of(self.n, source, recipient, moved, papers.dtype)
+        for c, v in enumerate(sent.to):
+            self.votes[c] += v
+        for c in batch:
+            self.votes[c] = 0
+        self.exhausted += sent.exhausted
+        label = "exclusion of sure losers " + ", ".join(self.names[c] for c in batch)
+        self.stages.add(label, self.votes, self.quota, self.exhausted, self.residual)
+        for c in batch:
+            row = sent.by_source.get(c, [0] * (self.n + 1))
+            self.stages.book(DecisionKind.ELIMINATED, c, row[: self.n], exhausted=row[self.n])
 
     def _exclude(self, candidate: int, ties: list[TieBreak]) -> None:
         papers = self.papers
@@ -298,6 +355,15 @@ class _Wigm:
 
 
 def wigm_rule(store: BallotStore, candidates: CandidateTable, params: RuleParams) -> Count:
-    """The registry's entry: WIGM at ``params.decimal_places``, lots by its seed."""
-    opts = WigmOptions(seats=params.seats, places=params.decimal_places, lot=Lot(seed=params.seed))
+    """The registry's entry: WIGM at ``params.decimal_places`` with ``params.quota`` (default
+    the whole-vote Droop quota) and ``params.defeat_batch``; ties by the ballot file's tie order
+    when it gives one, else by look-back and lots drawn with ``params.seed``."""
+    opts = WigmOptions(
+        seats=params.seats,
+        places=params.decimal_places,
+        quota=params.quota or QuotaRule.DROOP,
+        lot=Lot(seed=params.seed),
+        tie_order=params.tie_order or None,
+        defeat_batch=params.defeat_batch or DefeatBatch.NONE,
+    )
     return count_wigm(store, candidates, opts)
