@@ -30,6 +30,7 @@ class Row:
     states: dict[str, str]
     votes: dict[str, Fraction]
     kf: dict[str, Fraction]
+    nontransferable: Fraction | None = None  # WIGM-family dumps' "Non-Transferable"
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ def _row(header: list[str], cells: list[str]) -> Row:
         q = _num(quota) if quota is not None else None
     except ArithmeticError:
         q = None  # a message row ("Iterate (omega)")
-    return Row(cells[1], q, states, votes, kf)
+    nt = fields.get("Non-Transferable")
+    return Row(cells[1], q, states, votes, kf, None if nt is None else _num(nt))
 
 
 @cache

@@ -25,7 +25,17 @@ from tallyroom.count.rules.registry import RULES, RuleParams, get_rule
 from tallyroom.errors import ConfigError
 
 NAMES = tuple("ABCDEFG")
-STATUTORY = ("scottish-stv", "wigm", "wigm-prf", "ers97", "meek", "meek-prf", "warren", "wright")
+STATUTORY = (
+    "scottish-stv",
+    "wigm",
+    "wigm-prf",
+    "ers97",
+    "meek",
+    "meek-prf",
+    "warren",
+    "wright",
+    "minneapolis",
+)
 
 
 @st.composite

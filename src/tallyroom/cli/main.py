@@ -175,7 +175,7 @@ def _decisions_from_file(path: Path) -> Callable[[int, bool, Any], str]:
     default="irv",
     show_default=True,
     help="Counting rule: irv, stv, plurality, block, scottish-stv, wigm, wigm-prf, ers97, meek, "
-    "meek-prf, warren, wright; college (the electoral college, with --section). "
+    "meek-prf, warren, wright, minneapolis; college (the electoral college, with --section). "
     "docs/rules/ describes each and the options it takes.",
 )
 @click.option(

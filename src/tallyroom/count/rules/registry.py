@@ -191,6 +191,14 @@ RULES: dict[str, Rule] = {
             batches=(DefeatBatch.NONE, DefeatBatch.SAFE),
         ),
         Rule(
+            "minneapolis",
+            "Minneapolis multiple-seat STV (Code of Ordinances ch. 167): batch elimination",
+            BallotKind.RANKED,
+            multi_seat=True,
+            constrainable=False,
+            entry=_RULES + "minneapolis:minneapolis_rule",
+        ),
+        Rule(
             "ers97",
             "Electoral Reform Society 1997 model STV rules",
             BallotKind.RANKED,
