@@ -195,3 +195,14 @@ def test_skipped_overvoted_and_repeated_rankings_are_passed_over() -> None:
     assert dict(count.rounds[1].tally)["B"] == 70000
     assert count.winners == ("B",)
     assert count.undervotes == 2
+
+
+def test_a_ballot_of_withdrawn_candidates_only_is_not_counted() -> None:
+    """s.167.20 "Threshold": the votes counted in the first round; a ballot ranking only a
+    withdrawn candidate counts for nobody (V = 6, not 9) and is reported as an undervote."""
+    a, b, c = range(3)
+    store = BallotStore.from_rankings([[a], [b], [c]], [3, 4, 2])
+    cands = CandidateTable(NAMES[:3], excluded=frozenset({a}))
+    count = count_minneapolis(store, cands, MinneapolisOptions(seats=1))
+    assert count.rounds[0].threshold == 4 * 10**4  # floor(6 / 2) + 1
+    assert count.undervotes == 3 and count.winners == ("B",)

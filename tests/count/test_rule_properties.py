@@ -35,6 +35,7 @@ STATUTORY = (
     "warren",
     "wright",
     "minneapolis",
+    "cfer",
 )
 
 

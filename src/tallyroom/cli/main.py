@@ -175,15 +175,16 @@ def _decisions_from_file(path: Path) -> Callable[[int, bool, Any], str]:
     default="irv",
     show_default=True,
     help="Counting rule: irv, stv, plurality, block, scottish-stv, wigm, wigm-prf, ers97, meek, "
-    "meek-prf, warren, wright, minneapolis; college (the electoral college, with --section). "
+    "meek-prf, warren, wright, minneapolis, cfer; college (the electoral college, with --section). "
     "docs/rules/ describes each and the options it takes.",
 )
 @click.option(
     "--quota",
     default=None,
-    help="The quota, for rules that offer a choice (wigm): droop = floor(V/(S+1)) + 1; "
-    "droop-fractional = V/(S+1) truncated to --decimals, plus one unit of the last place "
-    "(the PR Foundation's WIGM); hare = V/S rounded up. Default: the rule's own.",
+    help="The quota, for rules that offer a choice (wigm; cfer: droop-fractional, droop): "
+    "droop = floor(V/(S+1)) + 1; droop-fractional = V/(S+1) truncated to --decimals, plus "
+    "one unit of the last place (the PR Foundation's WIGM); hare = V/S rounded up. "
+    "Default: the rule's own.",
     **_choice(QuotaRule),
 )
 @click.option(
@@ -197,7 +198,7 @@ def _decisions_from_file(path: Path) -> Callable[[int, bool, Any], str]:
     "--defeat-batch",
     default=None,
     help="none: one defeat at a time; safe: every sure loser at once, as droop defines it "
-    "(meek, warren, wigm, wigm-prf). Default: none.",
+    "(meek, warren, wigm, wigm-prf, cfer). Default: none.",
     **_choice(DefeatBatch),
 )
 @click.option(

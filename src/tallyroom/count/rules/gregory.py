@@ -17,7 +17,8 @@ ranking, the number of papers, the candidate holding them, the rank they are at,
 continuing (elected, excluded, withdrawn) and stops at the first continuing one. A rank that
 names no candidate - an overvote or equal preference (void for uncertainty), or a skipped rank
 (preferences must run on consecutively) - ends the paper: from there it is non-transferable.
-A paper whose first rank names no candidate has no first preference and is invalid.
+A paper whose first rank names no candidate has no first preference and is invalid. Rule sets
+whose ballots pass over skipped rankings (or overvotes) close them up first (:func:`closed_up`).
 
 **Ties.** :class:`Ties` applies a rule set's look-back ("the most recent preceding stage" or
 "the earliest point" at which the tied candidates had unequal votes), then a lot drawn from
@@ -41,7 +42,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tallyroom.count.ballots import BallotStore, CandidateTable
+from tallyroom.count.ballots import SKIP, BallotStore, CandidateTable
 from tallyroom.count.lot import Lot
 from tallyroom.count.numbers import Scale
 from tallyroom.count.record import (
@@ -64,6 +65,7 @@ __all__ = [
     "Ties",
     "Transfers",
     "Units",
+    "closed_up",
 ]
 
 Units = npt.NDArray[Any]  # int64, or Python ints (dtype object) when int64 could overflow
@@ -81,6 +83,22 @@ class PriorStages(enum.Enum):
 
 
 # -- papers -----------------------------------------------------------------------------------
+def closed_up(store: BallotStore, *, overvotes: bool) -> BallotStore:
+    """``store`` with skipped rankings (and, if ``overvotes``, overvotes and repeated
+    candidates) closed up, for rule sets whose ballots pass over them instead of ending there.
+    A candidate repeated counts at its first ranking either way."""
+    rows = store.rows
+    out = np.full(rows.shape, SKIP, dtype=np.int32)
+    for i, row in enumerate(rows):
+        kept: list[int] = []
+        for code in (int(x) for x in row):
+            if code == SKIP or (overvotes and (code < 0 or code in kept)):
+                continue
+            kept.append(code)
+        out[i, : len(kept)] = kept
+    return BallotStore(rows=out, weights=store.weights, overvote_sets=store.overvote_sets)
+
+
 class Papers:
     """The ballot papers of a count, one entry per distinct ranking (mutable working state)."""
 

@@ -69,15 +69,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tallyroom.count.ballots import SKIP, BallotStore, CandidateTable
+from tallyroom.count.ballots import BallotStore, CandidateTable
 from tallyroom.count.lot import Lot
 from tallyroom.count.numbers import Scale
 from tallyroom.count.record import Count, DecisionKind, TieBreak
-from tallyroom.count.rules.gregory import Papers, PriorStages, Stages, Ties, Transfers
+from tallyroom.count.rules.gregory import (
+    Papers,
+    PriorStages,
+    Stages,
+    Ties,
+    Transfers,
+    closed_up,
+)
 from tallyroom.count.rules.params import RuleParams
 from tallyroom.errors import ConfigError
 
-__all__ = ["RULE_NAME", "MinneapolisOptions", "count_minneapolis", "passed_over"]
+__all__ = ["RULE_NAME", "MinneapolisOptions", "count_minneapolis"]
 
 RULE_NAME = "minneapolis"
 _NO_LOT = Lot()  # a tie left to lot stops the count (no seed, no decider)
@@ -96,20 +103,6 @@ class MinneapolisOptions:
     def __post_init__(self) -> None:
         if self.seats < 1:
             raise ConfigError("at least one seat is needed", field="seats", value=self.seats)
-
-
-def passed_over(store: BallotStore) -> BallotStore:
-    """[167.70(c)(2)] Each ballot's rankings with skipped rankings, overvotes and repeated
-    candidates closed up: what remains is the order in which the ballot can count."""
-    rows = store.rows
-    out = np.full(rows.shape, SKIP, dtype=np.int32)
-    for i, row in enumerate(rows):
-        kept: list[int] = []
-        for code in row:
-            if code >= 0 and int(code) not in kept:
-                kept.append(int(code))
-        out[i, : len(kept)] = kept
-    return BallotStore(rows=out, weights=store.weights)
 
 
 def count_minneapolis(
@@ -133,7 +126,8 @@ class _Minneapolis:
         for code in options.undeclared:
             if not 0 <= code < self.n:
                 raise ConfigError("no such candidate", field="undeclared", value=code)
-        self.papers = Papers(passed_over(store), candidates, self.one)
+        # [167.70(c)(2)] skipped rankings, overvotes and repeats passed over
+        self.papers = Papers(closed_up(store, overvotes=True), candidates, self.one)
         self.hopeful = np.ones(self.n, dtype=bool)  # "continuing candidate" [167.20]
         for c in candidates.excluded:
             self.hopeful[c] = False
@@ -147,7 +141,13 @@ class _Minneapolis:
         self.stages = Stages(candidates, self.scale, invalid * self.one)
         self.total = int(store.weights.sum())
         # [167.20 "Threshold"] floor(V / (S + 1)) + 1, "disregarding any fractions"
-        self.quota = (papers.count_of(papers.valid) // (options.seats + 1) + 1) * self.one
+        # a ballot ranking only withdrawn candidates counts for nobody in the first round: an
+        # undervote, outside "the total votes counted in the first round"
+        self.first = papers.first_preferences(self.hopeful)
+        nobody = self.first.exhausted // self.one
+        self.blank += nobody
+        counted = papers.count_of(papers.valid) - nobody
+        self.quota = (counted // (options.seats + 1) + 1) * self.one
 
     @property
     def continuing(self) -> list[int]:
@@ -161,9 +161,7 @@ class _Minneapolis:
         return max(self.votes[c] - self.quota, 0)
 
     def run(self) -> Count:
-        first = self.papers.first_preferences(self.hopeful)
-        self.votes = list(first.to)
-        self.exhausted = first.exhausted
+        self.votes = list(self.first.to)
         self._stage("first preferences")
         round_number = 1
         while True:

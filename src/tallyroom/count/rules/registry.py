@@ -199,6 +199,16 @@ RULES: dict[str, Rule] = {
             entry=_RULES + "minneapolis:minneapolis_rule",
         ),
         Rule(
+            "cfer",
+            "CfER choice voting (Californians for Electoral Reform model statute s.10059)",
+            BallotKind.RANKED,
+            multi_seat=True,
+            constrainable=False,
+            entry=_RULES + "cfer:cfer_rule",
+            quotas=(QuotaRule.DROOP_FRACTIONAL, QuotaRule.DROOP),
+            batches=(DefeatBatch.NONE, DefeatBatch.SAFE),
+        ),
+        Rule(
             "ers97",
             "Electoral Reform Society 1997 model STV rules",
             BallotKind.RANKED,
