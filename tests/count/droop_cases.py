@@ -2,9 +2,10 @@
 
 Each JSON holds ballot files (Droop's ``test/blt``) and, per case, the action-by-action dump
 of Droop's own count (``test/ref/dump``): a header ``R, Action, Quota, ...`` and then, per
-candidate, ``name, state, vote`` (and ``kf`` for Meek and Warren). States: ``H`` hopeful,
-``e`` elected with a surplus transfer pending, ``E`` elected, ``D`` defeated, ``W``
-withdrawn. Only the rows of actions remain (log and round lines dropped).
+candidate, ``name, state, vote`` (and ``kf`` for Meek and Warren; QPQ's dumps give the
+``quotient`` for the ``vote``). States: ``H`` hopeful, ``e`` elected with a surplus transfer
+pending, ``E`` elected, ``D`` defeated, ``W`` withdrawn. Only the rows of actions remain
+(log and round lines dropped).
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ def _row(header: list[str], cells: list[str]) -> Row:
         i = column[: -len(".name")]
         name = fields[column]
         states[name] = fields[f"{i}.state"]
-        votes[name] = _num(fields[f"{i}.vote"])
+        # QPQ's dumps give each candidate's quotient where the others give the vote
+        votes[name] = _num(fields.get(f"{i}.vote", fields.get(f"{i}.quotient", "0")))
         if f"{i}.kf" in fields:
             kf[name] = _num(fields[f"{i}.kf"])
     quota = fields.get("Quota")

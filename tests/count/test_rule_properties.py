@@ -36,6 +36,7 @@ STATUTORY = (
     "wright",
     "minneapolis",
     "cfer",
+    "qpq",
 )
 
 

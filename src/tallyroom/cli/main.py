@@ -175,8 +175,8 @@ def _decisions_from_file(path: Path) -> Callable[[int, bool, Any], str]:
     default="irv",
     show_default=True,
     help="Counting rule: irv, stv, plurality, block, scottish-stv, wigm, wigm-prf, ers97, meek, "
-    "meek-prf, warren, wright, minneapolis, cfer; college (the electoral college, with --section). "
-    "docs/rules/ describes each and the options it takes.",
+    "meek-prf, warren, wright, minneapolis, cfer, qpq; college (the electoral college, with "
+    "--section). docs/rules/ describes each and the options it takes.",
 )
 @click.option(
     "--quota",

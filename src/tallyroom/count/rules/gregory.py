@@ -274,6 +274,8 @@ class Ties:
         pick = self._draw(stage, contention, purpose)
         left = ", ".join(self.names[c] for c in contention)
         how = f"{left} equal at every earlier point; decided by lot"
+        if not self.points:  # a rule set with no look-back: straight to the lot
+            how = "decided by lot"
         if self.lot.decider is None:
             how += f" (java.util.Random seed {self.lot.seed})"
         return pick, self._record(stage, purpose, names, pick, how, lot=True)

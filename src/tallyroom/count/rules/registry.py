@@ -209,6 +209,14 @@ RULES: dict[str, Rule] = {
             batches=(DefeatBatch.NONE, DefeatBatch.SAFE),
         ),
         Rule(
+            "qpq",
+            "Quota Preferential by Quotient (Woodall 2003)",
+            BallotKind.RANKED,
+            multi_seat=True,
+            constrainable=False,
+            entry=_RULES + "qpq:qpq_rule",
+        ),
+        Rule(
             "ers97",
             "Electoral Reform Society 1997 model STV rules",
             BallotKind.RANKED,
