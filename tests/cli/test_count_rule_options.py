@@ -132,3 +132,15 @@ def test_every_option_a_rule_takes_is_on_its_page(name: str) -> None:
             assert option in page, (name, option)
         for value in values:
             assert f"`{value.value}`" in page, (name, value)
+
+
+def test_guarded_arithmetic_from_the_cli(tmp_path: Path) -> None:
+    """Droop's default ``meek`` (guarded, batch defeats) on 42.blt: Pollux and Helen tie
+    exactly (quasi-exact arithmetic); the tie order decides, as in Droop's reference count."""
+    code, out = _count(
+        tmp_path, "--rule", "meek", "--arithmetic", "guarded", "--defeat-batch", "safe"
+    )
+    assert code == 0, out
+    assert "Elected: Castor, Helen" in out and "Pollux chosen by tie order" in out
+    code, out = _count(tmp_path, "--rule", "warren", "--arithmetic", "guarded", tie="[tie 3 2 1]\n")
+    assert code == 0 and "Elected: Castor, Pollux" in out

@@ -33,6 +33,7 @@ from tallyroom.count.rules.meek import (
     MeekOptions,
     Status,
     TieOrder,
+    meek_options,
     run_meek,
 )
 from tallyroom.count.rules.meek_prf import meek_prf_options
@@ -63,7 +64,8 @@ def _meek(
     election = case.election(tmp_path)
     record = run_meek(election.ballots, election.candidates, election.seats, opts)
     names = election.candidates.names
-    unit = Fraction(1, 10**opts.places) if opts.arithmetic is Arithmetic.FIXED else Fraction(1)
+    exact = opts.arithmetic is Arithmetic.RATIONAL
+    unit = Fraction(1) if exact else Fraction(1, 10**opts.unit_places)
     expected = [r for r in case.rows if r.action in set(_ACTION.values())]
     ours = [s for s in record.stages if s.action in _ACTION]
     assert [_ACTION[s.action] for s in ours] == [r.action for r in expected]
@@ -144,3 +146,19 @@ def test_the_wigm_prf_parameters_are_wigm_s_own_options() -> None:
         WigmRounding.STEPWISE,
     )
     assert opts.tie_order == ()
+
+
+@pytest.mark.parametrize("case", params("meek", "meek-o9-guarded"))
+def test_guarded_meek_matches_droop_s_default(case: Case, tmp_path: Path) -> None:
+    """Droop's ``meek`` as it runs by default: guarded arithmetic (18 places + 9 guard
+    digits), omega 10^-9, batch defeats; every row to the 18 places shown (rounded)."""
+    election = case.election(tmp_path)
+    p = RuleParams(
+        seats=election.seats,
+        arithmetic=Arithmetic.GUARDED,
+        defeat_batch=DefeatBatch.SAFE,
+        tie_order=election.tie_order or (),
+    )
+    opts = meek_options(p)
+    assert (opts.places, opts.guard, opts.omega_places) == (18, 9, 9)
+    _meek(case, tmp_path, opts, Fraction(1, 10**18), settle=True)

@@ -26,6 +26,7 @@ from tallyroom.count.rules.meek import (
     run_meek,
 )
 from tallyroom.count.rules.registry import RuleParams, get_rule
+from tallyroom.count.rules.warren import warren_options
 from tallyroom.errors import ConfigError, CountError
 
 NAMES = ("A", "B", "C", "D", "E", "F")
@@ -40,6 +41,25 @@ _ACTION = {
     Action.BREAK_TIE: "tie",
     Action.COMPLETE: "end",
 }
+
+
+def _against_droop(case: Case, record: MeekRecord, close: Fraction, unit: Fraction) -> None:
+    expected = [r for r in case.rows if r.action in set(_ACTION.values())]
+    ours = [s for s in record.stages if s.action in _ACTION]
+    assert [_ACTION[s.action] for s in ours] == [r.action for r in expected]
+    names = record.candidates.names
+    for stage, row in zip(ours, expected, strict=True):
+        assert row.quota is not None and abs(stage.threshold * unit - row.quota) <= close
+        for c, name in enumerate(names):
+            if name not in row.states:
+                assert stage.statuses[c] is Status.WITHDRAWN
+                continue
+            assert _STATE[stage.statuses[c]] == row.states[name]
+            if stage.action is not Action.BEGIN:
+                vote, kf = stage.votes[c] * unit, stage.keep[c] * unit
+                assert abs(vote - row.votes[name]) <= close, (stage.round, name)
+                assert abs(kf - row.kf[name]) <= close, (stage.round, name)
+    assert record.to_count().rule == "warren"
 
 
 @pytest.mark.parametrize("case", params("warren", "warren-o10-rational"))
@@ -57,18 +77,22 @@ def test_matches_droop_s_reference_warren(case: Case, tmp_path: Path) -> None:
         keep=KeepRule.WARREN,
     )
     record = run_meek(election.ballots, election.candidates, election.seats, opts)
-    expected = [r for r in case.rows if r.action in set(_ACTION.values())]
-    ours = [s for s in record.stages if s.action in _ACTION]
-    assert [_ACTION[s.action] for s in ours] == [r.action for r in expected]
-    close = Fraction(1, 10**12)
-    for stage, row in zip(ours, expected, strict=True):
-        assert row.quota is not None and abs(stage.threshold - row.quota) <= close
-        for c, name in enumerate(election.candidates.names):
-            assert _STATE[stage.statuses[c]] == row.states[name]
-            if stage.action is not Action.BEGIN:
-                assert abs(stage.votes[c] - row.votes[name]) <= close, (stage.round, name)
-                assert abs(stage.keep[c] - row.kf[name]) <= close, (stage.round, name)
-    assert record.to_count().rule == "warren"
+    _against_droop(case, record, Fraction(1, 10**12), Fraction(1))
+
+
+@pytest.mark.parametrize("case", params("warren", "warren-o9-guarded"))
+def test_guarded_warren_matches_droop_s_default(case: Case, tmp_path: Path) -> None:
+    """Droop ``warren`` as it runs by default (guarded, 18 + 9 places, omega 10^-9, batch
+    defeats), through the registry's options: every row to the 18 places shown."""
+    election = case.election(tmp_path)
+    p = RuleParams(
+        seats=election.seats,
+        arithmetic=Arithmetic.GUARDED,
+        defeat_batch=DefeatBatch.SAFE,
+        tie_order=election.tie_order or (),
+    )
+    record = run_meek(election.ballots, election.candidates, election.seats, warren_options(p))
+    _against_droop(case, record, Fraction(1, 10**18), Fraction(1, 10**27))
 
 
 def store_of(ballots: Sequence[tuple[Ranking, int]]) -> BallotStore:
@@ -97,7 +121,8 @@ def naive_warren(
     """Warren's walk, ballot by ballot, in exact fractions (fixed point: shares truncated).
     A ballot without equal preferences passes over defeated candidates; one with them follows
     Droop's descent, where a rank of defeated candidates stops it."""
-    unit = Fraction(1, 10**opts.places) if opts.arithmetic is Arithmetic.FIXED else Fraction(1)
+    exact = opts.arithmetic is Arithmetic.RATIONAL
+    unit = Fraction(1) if exact else Fraction(1, 10**opts.unit_places)
     kf = [Fraction(x) * unit for x in keep]
     votes = [Fraction(0)] * k
 
@@ -110,7 +135,7 @@ def naive_warren(
                 walk(ranks, i + 1, value, weight)
             return
         share = value / len(live)
-        if opts.arithmetic is Arithmetic.FIXED:
+        if not exact:
             share = Fraction(int(share / unit)) * unit  # truncated to the places
         for c in live:
             kept = min(kf[c], share)
@@ -147,6 +172,7 @@ options = st.builds(
     force_positive_surplus=st.just(True),
     defeat_batch=st.sampled_from(list(DefeatBatch)),
     keep=st.just(KeepRule.WARREN),
+    guard=st.integers(0, 3),
 )
 
 
@@ -176,7 +202,8 @@ def test_votes_conserved_seats_filled_order_irrelevant(
 ) -> None:
     ballots, k, seats = contest
     record = counted(ballots, k, seats, opts)
-    whole = record.counted * (10**opts.places if opts.arithmetic is Arithmetic.FIXED else 1)
+    exact = opts.arithmetic is Arithmetic.RATIONAL
+    whole = record.counted * (1 if exact else 10**opts.unit_places)
     for stage in record.stages:
         assert sum(stage.votes, 0) + stage.exhausted == whole
         assert stage.exhausted >= 0

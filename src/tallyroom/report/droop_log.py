@@ -56,7 +56,7 @@ def render_droop_log(record: MeekRecord, *, title: str, implementation: str = "t
     """The report of ``record`` for the election called ``title``."""
     opts = record.options
     exact = opts.arithmetic is Arithmetic.RATIONAL
-    scale = Scale(opts.places)
+    scale = Scale(opts.unit_places)
 
     def fmt(x: Num) -> str:
         if exact:
@@ -69,6 +69,10 @@ def render_droop_log(record: MeekRecord, *, title: str, implementation: str = "t
         arithmetic = (
             "exact rational arithmetic with rounding of keep factors "
             f"({opts.places} decimal places)"
+        )
+    elif opts.unit_places != opts.places:
+        arithmetic = (
+            f"guarded-precision fixed-point decimal arithmetic ({opts.places}+{opts.guard} places)"
         )
     else:
         arithmetic = f"fixed-point decimal arithmetic ({opts.places} places)"

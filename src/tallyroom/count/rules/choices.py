@@ -23,6 +23,7 @@ class Arithmetic(enum.Enum):
     """How a rule that offers a choice computes its values."""
 
     FIXED = "fixed"  # integers in units of 10**-places, every rounding named by the rule
+    GUARDED = "guarded"  # Droop's: fixed point with guard digits, equal within half a unit
     RATIONAL = "rational"  # exact fractions (a rule may still round some values, as it says)
 
 

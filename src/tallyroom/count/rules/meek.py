@@ -61,7 +61,8 @@ tied candidates). Withdrawn candidates (``CandidateTable.excluded``) are struck 
 ballots before counting; a ballot left with nobody is not counted (Droop.py's choice), and
 is reported as an undervote.
 
-Arithmetic (:class:`Arithmetic`): ``FIXED``, integers in units of ``10**-places`` with every
+Arithmetic (:class:`Arithmetic`; ``GUARDED`` is described in :mod:`.meek_arithmetic`):
+``FIXED``, integers in units of ``10**-places`` with every
 product and quotient rounded toward zero except the two named above; Python integers, so no
 total overflows. ``RATIONAL``, exact fractions except the keep factors, rounded up to
 ``places`` decimals. ``TransferRounding.HILL`` (the PR Foundation's reference rule,
@@ -275,8 +276,7 @@ class _MeekCount:
             for c in range(self.n):  # [Droop D.4] in candidate order
                 if self.status[c] is not Status.HOPEFUL:
                     continue
-                v = self.votes[c]
-                if (v > self.threshold) if a.exact else (v >= self.threshold):
+                if a.elected(self.votes[c], self.threshold):
                     self.elect(c)
                     self.log(Action.ELECT, c)  # [stv-rs] shows the surplus of the last pass
                     elected = True
@@ -288,11 +288,10 @@ class _MeekCount:
             # [Droop D.7]
             if elected:
                 return IterationEnd.ELECTED
-            if self.surplus < self.omega or (
-                self.opts.omega_inclusive and self.surplus == self.omega
-            ):
+            inclusive = self.opts.omega_inclusive
+            if (a.le if inclusive else a.lt)(self.surplus, self.omega):
                 return IterationEnd.OMEGA
-            if self.surplus >= last:
+            if a.ge(self.surplus, last):
                 return IterationEnd.STABLE
             self.batch = self.sure_losers()
             if self.batch:
@@ -312,7 +311,7 @@ class _MeekCount:
         hopeful = [c for c in range(self.n) if self.status[c] is Status.HOPEFUL]
         groups: list[list[int]] = []
         for c in sorted(hopeful, key=lambda c: (votes[c], c)):
-            if groups and votes[groups[-1][0]] + surplus >= votes[c]:
+            if groups and self.arith.ge(votes[groups[-1][0]] + surplus, votes[c]):
                 groups[-1].append(c)  # within the surplus of the group's lowest: tied
             else:
                 groups.append([c])
@@ -323,7 +322,7 @@ class _MeekCount:
             if taken > most:
                 break
             total += sum((votes[c] for c in groups[g]), self.arith.zero)
-            if total + surplus < votes[groups[g + 1][0]]:
+            if self.arith.lt(total + surplus, votes[groups[g + 1][0]]):
                 best = g
         return sorted(c for group in groups[: best + 1] for c in group)
 
@@ -338,7 +337,7 @@ class _MeekCount:
     def defeat(self, end: IterationEnd) -> None:
         hopeful = [c for c in range(self.n) if self.status[c] is Status.HOPEFUL]
         low = min(self.votes[c] for c in hopeful)
-        tied = tuple(c for c in hopeful if self.votes[c] <= low + self.surplus)
+        tied = tuple(c for c in hopeful if self.arith.le(self.votes[c], low + self.surplus))
         if not tied:
             # [Droop D] a negative surplus leaves nobody within it of the lowest: Droop.py
             # fails here; stv-rs's --force-positive-surplus counts negative terms as 0
@@ -375,14 +374,25 @@ def meek_rule(store: BallotStore, candidates: CandidateTable, params: RuleParams
 
 
 def meek_options(params: RuleParams) -> MeekOptions:
-    """The :class:`MeekOptions` a :class:`RuleParams` asks for."""
+    """The :class:`MeekOptions` a :class:`RuleParams` asks for, with Droop.py's defaults for
+    the arithmetic: ``fixed`` 9 places, omega 10**-6; ``guarded`` 18 places + 9 guard digits,
+    omega 10**-9; ``rational`` exact (keep factors rounded up at 30 places), omega 10**-10."""
     tie: TiePolicy = TieOrder()
     if params.tie_order:
         tie = TieOrder(params.tie_order)
     elif params.seed is not None:
         tie = Lot(seed=params.seed)
+    arithmetic = params.arithmetic or Arithmetic.FIXED
+    places, guard, omega = {
+        Arithmetic.FIXED: (9, 0, 6),
+        Arithmetic.GUARDED: (18, 9, 9),
+        Arithmetic.RATIONAL: (30, 0, 10),
+    }[arithmetic]
     return MeekOptions(
-        arithmetic=params.arithmetic or Arithmetic.FIXED,
+        arithmetic=arithmetic,
+        places=places,
+        guard=guard,
+        omega_places=omega,
         tie=tie,
         defeat_batch=params.defeat_batch or DefeatBatch.NONE,
     )

@@ -99,8 +99,16 @@ class MeekOptions:
     defeat_batch: DefeatBatch = DefeatBatch.NONE  # SAFE: Droop.py's defeat_batch=safe
     keep: KeepRule = KeepRule.MEEK
     omega_inclusive: bool = True  # iteration ends at surplus <= omega (Droop); False: < omega
+    guard: int = 0  # GUARDED: guard digits beyond ``places`` (0: the same as FIXED)
+
+    @property
+    def unit_places(self) -> int:
+        """The places of the integer units values are held in (FIXED and GUARDED)."""
+        return self.places + (self.guard if self.arithmetic is Arithmetic.GUARDED else 0)
 
     def __post_init__(self) -> None:
+        if not 0 <= self.guard <= 30:
+            raise ConfigError("guard digits must be in [0..30]", field="guard", value=self.guard)
         if self.equal_ranking is EqualRanking.EQUALIZE and (
             self.keep is KeepRule.WARREN or self.transfer_rounding is TransferRounding.HILL
         ):

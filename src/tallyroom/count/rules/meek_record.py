@@ -68,7 +68,7 @@ class MeekRecord:
     def to_count(self) -> Count:
         """The record as a :class:`Count`. FIXED values are exact; RATIONAL values are shown
         in units of ``10**-places`` (the keep factors' places), each rounded down."""
-        scale = Scale(self.options.places)
+        scale = Scale(self.options.unit_places)
         one = scale.one
         names = self.candidates.names
 

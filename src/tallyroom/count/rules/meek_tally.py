@@ -55,12 +55,14 @@ class MeekTally:
     def __init__(self, ballots: PreparedBallots, n: int, opts: MeekOptions) -> None:
         self.n = n
         self.exact = opts.arithmetic is Arithmetic.RATIONAL
-        self.up = opts.transfer_rounding is TransferRounding.UP and not self.exact
+        # [Droop guarded] "round is ignored if guard > 0": every product rounded down
+        named = not self.exact and opts.unit_places == opts.places
+        self.up = opts.transfer_rounding is TransferRounding.UP and named
         # [PRF Meek B.2.a] the kept part rounded up, the ballot keeps the rest exactly
-        self.hill = opts.transfer_rounding is TransferRounding.HILL and not self.exact
+        self.hill = opts.transfer_rounding is TransferRounding.HILL and named
         self.warren = opts.keep is KeepRule.WARREN  # keeps min(k, value)
         self.droop = opts.equal_ranking is EqualRanking.DROOP
-        self.step = pow10(opts.places)
+        self.step = pow10(opts.unit_places)
         self.fixed = FixedPoint(self.step, up=self.up)
         self.tied = ballots.tied
         strict = ballots.strict

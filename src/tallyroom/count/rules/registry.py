@@ -231,7 +231,7 @@ RULES: dict[str, Rule] = {
             multi_seat=True,
             constrainable=False,
             entry=_RULES + "meek:meek_rule",
-            arithmetics=(Arithmetic.FIXED, Arithmetic.RATIONAL),
+            arithmetics=(Arithmetic.FIXED, Arithmetic.GUARDED, Arithmetic.RATIONAL),
             batches=(DefeatBatch.NONE, DefeatBatch.SAFE),
         ),
         Rule(
@@ -249,7 +249,7 @@ RULES: dict[str, Rule] = {
             multi_seat=True,
             constrainable=False,
             entry=_RULES + "warren:warren_rule",
-            arithmetics=(Arithmetic.FIXED, Arithmetic.RATIONAL),
+            arithmetics=(Arithmetic.FIXED, Arithmetic.GUARDED, Arithmetic.RATIONAL),
             batches=(DefeatBatch.NONE, DefeatBatch.SAFE),
         ),
         Rule(

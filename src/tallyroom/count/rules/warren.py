@@ -26,9 +26,11 @@ among its candidates still standing, each keeping ``min(k, share)``; the "equali
 defined for Meek only and is refused.
 
 Arithmetic: ``FIXED`` (9 places, keep values and transfers as integers of ``10**-9``; the
-``min`` and the difference are exact) or ``RATIONAL`` (exact values, keep values rounded up to
-``places``). Droop's defaults for ``warren`` are its guarded arithmetic and
-``defeat_batch=safe``; tallyroom's default is fixed point and one defeat a round, as for Meek.
+``min`` and the difference are exact), ``GUARDED`` (Droop's guarded arithmetic, 18 + 9 places)
+or ``RATIONAL`` (exact values, keep values rounded up to ``places``), with Droop's omega for
+each (:func:`.meek.meek_options`). Droop's defaults for ``warren`` are its guarded arithmetic
+and ``defeat_batch=safe``; tallyroom's default is fixed point and one defeat a round, as for
+Meek.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ def warren_options(params: RuleParams) -> MeekOptions:
     return MeekOptions(
         arithmetic=base.arithmetic,
         places=base.places,
+        guard=base.guard,
         omega_places=base.omega_places,
         tie=base.tie,
         defeat_batch=base.defeat_batch,
