@@ -68,7 +68,7 @@ def test_the_reference_rules_match_droop(tmp_path: Path) -> None:
         (("--rule", "meek", "--quota", "droop"), "rule 'meek' cannot take quota 'droop'"),
         (
             ("--rule", "wigm", "--arithmetic", "rational"),
-            "rule 'wigm' cannot take arithmetic 'rational'; it takes fixed",
+            "rule 'wigm' cannot take arithmetic 'rational'; it takes fixed, guarded",
         ),
         (
             ("--rule", "meek-prf", "--defeat-batch", "safe"),
@@ -144,3 +144,17 @@ def test_guarded_arithmetic_from_the_cli(tmp_path: Path) -> None:
     assert "Elected: Castor, Helen" in out and "Pollux chosen by tie order" in out
     code, out = _count(tmp_path, "--rule", "warren", "--arithmetic", "guarded", tie="[tie 3 2 1]\n")
     assert code == 0 and "Elected: Castor, Pollux" in out
+
+
+def test_wigm_in_guarded_arithmetic_from_the_cli(tmp_path: Path) -> None:
+    """Guarded WIGM on 42.blt: the quota is exactly 2 (no added unit), so Castor's surplus 2
+    moves whole to Pollux, who ties Helen at 2; in fixed point at 4 places the quota is 2.0001
+    and Pollux gets only 1.9996."""
+    code, out = _count(
+        tmp_path, "--rule", "wigm", "--arithmetic", "guarded", "--quota", "droop-fractional"
+    )
+    assert code == 0, out
+    assert "Elected: Castor, Helen" in out
+    assert "Tie in round 3 (eliminated) between Pollux, Helen" in out
+    threshold = next(line for line in out.splitlines() if line.startswith("Threshold"))
+    assert threshold.split()[1:] == ["2", "2", "2"]

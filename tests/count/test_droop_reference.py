@@ -39,6 +39,7 @@ from tallyroom.count.rules.meek import (
 from tallyroom.count.rules.meek_prf import meek_prf_options
 from tallyroom.count.rules.registry import QuotaRule, RuleParams, get_rule
 from tallyroom.count.rules.wigm import TransferRounding as WigmRounding
+from tallyroom.count.rules.wigm import WigmOptions, count_wigm
 from tallyroom.count.rules.wigm_prf import wigm_prf_options
 
 _STATE = {Status.HOPEFUL: "H", Status.ELECTED: "E", Status.DEFEATED: "D", Status.WITHDRAWN: "W"}
@@ -162,3 +163,34 @@ def test_guarded_meek_matches_droop_s_default(case: Case, tmp_path: Path) -> Non
     opts = meek_options(p)
     assert (opts.places, opts.guard, opts.omega_places) == (18, 9, 9)
     _meek(case, tmp_path, opts, Fraction(1, 10**18), settle=True)
+
+
+@pytest.mark.parametrize("case", params("wigm", "wigm-guarded"))
+def test_guarded_wigm_matches_droop_s_default(case: Case, tmp_path: Path) -> None:
+    """Droop's generic ``wigm`` as it runs by default (guarded, 18 + 9 places: quota
+    ``V/(S+1)`` with no added unit, elected over it, ties within half of 10^-18, each
+    product and quotient of a transfer rounded down, ties by the tie order): every tally
+    after the first count and after each transfer, to the 18 places shown; who is elected."""
+    election = case.election(tmp_path)
+    opts = WigmOptions(
+        seats=election.seats,
+        places=18,
+        guard=9,
+        arithmetic=Arithmetic.GUARDED,
+        quota=QuotaRule.DROOP_FRACTIONAL,
+        transfer=WigmRounding.STEPWISE,
+        tie_order=election.tie_order or (),
+    )
+    count = count_wigm(election.ballots, election.candidates, opts)
+    unit = Fraction(1, 10**27)
+    rows = [r for r in case.rows if r.action in ("begin", "transfer")]
+    expected = [{n: v for n, v in r.votes.items() if r.states[n] != "W"} for r in rows]
+    ours = [{n: v * unit for n, v in rnd.tally} for rnd in count.rounds]
+    close = Fraction(1, 10**18)
+    assert len(ours) - len(expected) in (0, 1)  # Droop stops before the last transfer
+    for mine, theirs in zip(ours, expected, strict=False):
+        assert mine.keys() == theirs.keys()
+        assert all(abs(mine[n] - theirs[n]) <= close for n in mine), (mine, theirs)
+    end = case.rows[-1]
+    assert sorted(count.winners) == sorted(n for n, s in end.states.items() if s == "E")
+    assert abs(count.rounds[0].threshold * unit - end.quota) <= close

@@ -191,7 +191,7 @@ def _decisions_from_file(path: Path) -> Callable[[int, bool, Any], str]:
     "--arithmetic",
     default=None,
     help="Arithmetic, for rules that offer a choice (meek, warren: fixed, guarded, rational; "
-    "wigm: fixed). Default: fixed.",
+    "wigm: fixed, guarded). Default: fixed.",
     **_choice(Arithmetic),
 )
 @click.option(

@@ -51,8 +51,10 @@ their surplus carries a second ELECTED decision for them with its transfers (can
 Blank papers are ``Count.undervotes``.
 
 Arithmetic is exact: votes are integers in units of ``10**-d``; the only rounding is the named
-truncation of the transfer value (and of a fractional quota). Known deviations: see
-``docs/rules/wigm.md``.
+truncation of the transfer value (and of a fractional quota). ``Arithmetic.GUARDED`` is Droop's
+guarded arithmetic: units of ``10**-(d + g)``, values within half of ``10**-d`` equal, the
+fractional quota without its added unit and a candidate elected only when over it. Known
+deviations: see ``docs/rules/wigm.md``.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ from tallyroom.count.rules.gregory import (
     Transfers,
     Units,
 )
-from tallyroom.count.rules.params import DefeatBatch, QuotaRule, RuleParams
+from tallyroom.count.rules.params import Arithmetic, DefeatBatch, QuotaRule, RuleParams
 from tallyroom.errors import ConfigError, CountError
 
 __all__ = ["DefeatBatch", "QuotaRule", "TransferRounding", "WigmOptions", "count_wigm"]
@@ -102,6 +104,13 @@ class WigmOptions:
     lot: Lot = _NO_LOT
     tie_order: tuple[int, ...] | None = None  # given: ties go by it, no look-back, no lot
     defeat_batch: DefeatBatch = DefeatBatch.NONE
+    arithmetic: Arithmetic = Arithmetic.FIXED  # FIXED or GUARDED (with ``guard`` digits)
+    guard: int = 0
+
+    @property
+    def unit_places(self) -> int:
+        """The places of the integer units every value is held in."""
+        return self.places + (self.guard if self.arithmetic is Arithmetic.GUARDED else 0)
 
     def __post_init__(self) -> None:
         if self.seats < 1:
@@ -109,6 +118,14 @@ class WigmOptions:
         if not 0 <= self.places <= 18:
             raise ConfigError(
                 "decimal places must be in [0..18]", field="places", value=self.places
+            )
+        if not 0 <= self.guard <= 18:
+            raise ConfigError("guard digits must be in [0..18]", field="guard", value=self.guard)
+        if self.arithmetic is Arithmetic.RATIONAL:
+            raise ConfigError(
+                "WIGM counts in fixed point (fixed or guarded)",
+                field="arithmetic",
+                value=self.arithmetic.value,
             )
 
 
@@ -131,8 +148,12 @@ class _Wigm:
     ) -> None:
         self.opt = options
         self.rule = rule
-        self.scale = Scale(options.places)
+        self.scale = Scale(options.unit_places)
         self.one = self.scale.one
+        # [Droop guarded] values within half a unit of 10**-places are equal; the quota has no
+        # added unit and a candidate is elected over it, as in exact arithmetic
+        self.guarded = options.arithmetic is Arithmetic.GUARDED and options.guard > 0
+        self.tolerance = max(10**options.guard // 2, 1) if self.guarded else 0
         self.names = candidates.names
         self.n = len(candidates)
         self.papers = Papers(store, candidates, self.one)
@@ -180,6 +201,8 @@ class _Wigm:
             # [r.46(1)-(2)] valid / (seats + 1), "ignoring any decimal places", increased by one
             return (valid // (seats + 1) + 1) * one
         if rule is QuotaRule.DROOP_FRACTIONAL:
+            if self.guarded:
+                return (valid * one) // (seats + 1)  # [Droop guarded] V / (S + 1), no epsilon
             return (valid * one) // (seats + 1) + 1  # truncated to d places, plus 10**-d
         return max(-((-valid * one) // seats), 1)  # rounded up to d places
 
@@ -203,13 +226,13 @@ class _Wigm:
         elif self.pending:
             # [r.49(1)] the largest surplus first; equal surpluses [r.49(2)-(3)]
             top = max(self.votes[c] for c in self.pending)
-            tied = [c for c in self.pending if self.votes[c] == top]
+            tied = [c for c in self.pending if self._eq(self.votes[c], top)]
             chosen = self._break(stage, tied, DecisionKind.ELECTED, ties, most=True)
             self._transfer_surplus(chosen, ties)
         else:
             # [r.50(1)] exclude the continuing candidate with the then lowest votes [r.51]
             low = min(self.votes[c] for c in continuing)
-            tied = [c for c in continuing if self.votes[c] == low]
+            tied = [c for c in continuing if self._eq(self.votes[c], low)]
             chosen = self._break(stage, tied, DecisionKind.ELIMINATED, ties, most=False)
             self._exclude(chosen, ties)
         self.ties.remember(f"stage {stage}", self.votes)
@@ -227,7 +250,7 @@ class _Wigm:
         surplus = sum(votes[c] - self.quota for c in self.pending)
         groups: list[list[int]] = []
         for c in sorted(continuing, key=lambda c: (votes[c], c)):
-            if groups and votes[groups[-1][0]] + surplus >= votes[c]:
+            if groups and self._ge(votes[groups[-1][0]] + surplus, votes[c]):
                 groups[-1].append(c)  # within the surplus of the group's lowest: tied with it
             else:
                 groups.append([c])
@@ -238,9 +261,23 @@ class _Wigm:
             if taken > most:
                 break
             total += sum(votes[c] for c in groups[g])
-            if total + surplus < votes[groups[g + 1][0]]:  # [B.2.c]
+            if self._lt(total + surplus, votes[groups[g + 1][0]]):  # [B.2.c]
                 best = g
         return [c for group in groups[: best + 1] for c in group]  # [B.2.b] whole groups
+
+    # -- comparisons: exact in fixed point; within the tolerance in guarded arithmetic --------
+    def _eq(self, a: int, b: int) -> bool:
+        return abs(a - b) < self.tolerance if self.guarded else a == b
+
+    def _ge(self, a: int, b: int) -> bool:
+        return b - a < self.tolerance if self.guarded else a >= b
+
+    def _lt(self, a: int, b: int) -> bool:
+        return not self._ge(a, b)
+
+    def _reached(self, votes: int) -> bool:
+        """[r.47(1)] at or over the quota; guarded: over it, by at least the tolerance."""
+        return votes - self.quota >= self.tolerance if self.guarded else votes >= self.quota
 
     def _break(
         self,
@@ -259,7 +296,7 @@ class _Wigm:
 
     def _elect_reached(self) -> None:
         # [r.47(1)] votes equal to or over the quota: deemed elected at this stage
-        reached = [c for c in range(self.n) if self.continuing[c] and self.votes[c] >= self.quota]
+        reached = [c for c in range(self.n) if self.continuing[c] and self._reached(self.votes[c])]
         vacancies = self.opt.seats - len(self.stages.winners)
         if len(reached) > vacancies:
             raise CountError(f"{len(reached)} candidates reached the quota for {vacancies} seats")
@@ -358,12 +395,15 @@ def wigm_rule(store: BallotStore, candidates: CandidateTable, params: RuleParams
     """The registry's entry: WIGM at ``params.decimal_places`` with ``params.quota`` (default
     the whole-vote Droop quota) and ``params.defeat_batch``; ties by the ballot file's tie order
     when it gives one, else by look-back and lots drawn with ``params.seed``."""
+    guarded = params.arithmetic is Arithmetic.GUARDED
     opts = WigmOptions(
         seats=params.seats,
-        places=params.decimal_places,
+        places=18 if guarded else params.decimal_places,  # Droop's guarded: 18 + 9 places
         quota=params.quota or QuotaRule.DROOP,
         lot=Lot(seed=params.seed),
         tie_order=params.tie_order or None,
         defeat_batch=params.defeat_batch or DefeatBatch.NONE,
+        arithmetic=params.arithmetic or Arithmetic.FIXED,
+        guard=9 if guarded else 0,
     )
     return count_wigm(store, candidates, opts)
