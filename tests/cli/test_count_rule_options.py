@@ -67,8 +67,8 @@ def test_the_reference_rules_match_droop(tmp_path: Path) -> None:
         (("--rule", "irv", "--quota", "hare"), "rule 'irv' cannot take quota 'hare'"),
         (("--rule", "meek", "--quota", "droop"), "rule 'meek' cannot take quota 'droop'"),
         (
-            ("--rule", "wigm", "--arithmetic", "rational"),
-            "rule 'wigm' cannot take arithmetic 'rational'; it takes fixed, guarded",
+            ("--rule", "wigm-prf", "--arithmetic", "rational"),
+            "rule 'wigm-prf' cannot take arithmetic 'rational'; it takes no such option",
         ),
         (
             ("--rule", "meek-prf", "--defeat-batch", "safe"),

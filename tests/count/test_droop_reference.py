@@ -194,3 +194,31 @@ def test_guarded_wigm_matches_droop_s_default(case: Case, tmp_path: Path) -> Non
     end = case.rows[-1]
     assert sorted(count.winners) == sorted(n for n, s in end.states.items() if s == "E")
     assert abs(count.rounds[0].threshold * unit - end.quota) <= close
+
+
+@pytest.mark.parametrize("case", params("wigm", "wigm-rational"))
+def test_rational_wigm_matches_droop(case: Case, tmp_path: Path) -> None:
+    """Droop's generic ``wigm`` in exact arithmetic (quota ``V/(S+1)``, elected over it, ties
+    by the tie order, else candidate order): every tally after the first count and after each
+    transfer, to the 12 places shown; who is elected."""
+    election = case.election(tmp_path)
+    opts = WigmOptions(
+        seats=election.seats,
+        places=12,
+        quota=QuotaRule.DROOP_FRACTIONAL,
+        arithmetic=Arithmetic.RATIONAL,
+        tie_order=election.tie_order or (),
+    )
+    count = count_wigm(election.ballots, election.candidates, opts)
+    unit = Fraction(1, 10**12)
+    rows = [r for r in case.rows if r.action in ("begin", "transfer")]
+    expected = [{n: v for n, v in r.votes.items() if r.states[n] != "W"} for r in rows]
+    ours = [{n: v * unit for n, v in rnd.tally} for rnd in count.rounds]
+    close = Fraction(1, 10**12)
+    assert len(ours) - len(expected) in (0, 1)  # Droop stops before the last transfer
+    for mine, theirs in zip(ours, expected, strict=False):
+        assert mine.keys() == theirs.keys()
+        assert all(abs(mine[n] - theirs[n]) <= close for n in mine), (mine, theirs)
+    end = case.rows[-1]
+    assert sorted(count.winners) == sorted(n for n, s in end.states.items() if s == "E")
+    assert abs(count.rounds[0].threshold * unit - end.quota) <= close

@@ -190,8 +190,8 @@ def _decisions_from_file(path: Path) -> Callable[[int, bool, Any], str]:
 @click.option(
     "--arithmetic",
     default=None,
-    help="Arithmetic, for rules that offer a choice (meek, warren: fixed, guarded, rational; "
-    "wigm: fixed, guarded). Default: fixed.",
+    help="Arithmetic, for rules that offer a choice (meek, warren, wigm: fixed, guarded, "
+    "rational). Default: fixed.",
     **_choice(Arithmetic),
 )
 @click.option(

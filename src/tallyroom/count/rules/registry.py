@@ -178,7 +178,7 @@ RULES: dict[str, Rule] = {
             constrainable=False,
             entry=_RULES + "wigm:wigm_rule",
             quotas=(QuotaRule.DROOP, QuotaRule.DROOP_FRACTIONAL, QuotaRule.HARE),
-            arithmetics=(Arithmetic.FIXED, Arithmetic.GUARDED),
+            arithmetics=(Arithmetic.FIXED, Arithmetic.GUARDED, Arithmetic.RATIONAL),
             batches=(DefeatBatch.NONE, DefeatBatch.SAFE),
         ),
         Rule(

@@ -53,8 +53,10 @@ Blank papers are ``Count.undervotes``.
 Arithmetic is exact: votes are integers in units of ``10**-d``; the only rounding is the named
 truncation of the transfer value (and of a fractional quota). ``Arithmetic.GUARDED`` is Droop's
 guarded arithmetic: units of ``10**-(d + g)``, values within half of ``10**-d`` equal, the
-fractional quota without its added unit and a candidate elected only when over it. Known
-deviations: see ``docs/rules/wigm.md``.
+fractional quota without its added unit and a candidate elected only when over it.
+``Arithmetic.RATIONAL`` is exact: integers over a common denominator that grows as surpluses
+move, the quota exact and a candidate elected only when over it. Known deviations: see
+``docs/rules/wigm.md``.
 """
 
 from __future__ import annotations
@@ -121,12 +123,6 @@ class WigmOptions:
             )
         if not 0 <= self.guard <= 18:
             raise ConfigError("guard digits must be in [0..18]", field="guard", value=self.guard)
-        if self.arithmetic is Arithmetic.RATIONAL:
-            raise ConfigError(
-                "WIGM counts in fixed point (fixed or guarded)",
-                field="arithmetic",
-                value=self.arithmetic.value,
-            )
 
 
 def count_wigm(
@@ -150,6 +146,13 @@ class _Wigm:
         self.rule = rule
         self.scale = Scale(options.unit_places)
         self.one = self.scale.one
+        # RATIONAL: exact; values are integers in units of 1/one, where one (the common
+        # denominator) starts at S(S+1), so that every quota is whole, and is multiplied by a
+        # candidate's total before their surplus moves, so that every transfer value is whole.
+        # The record shows each value truncated to ``places``.
+        self.rational = options.arithmetic is Arithmetic.RATIONAL
+        if self.rational:
+            self.one = options.seats * (options.seats + 1)
         # [Droop guarded] values within half a unit of 10**-places are equal; the quota has no
         # added unit and a candidate is elected over it, as in exact arithmetic
         self.guarded = options.arithmetic is Arithmetic.GUARDED and options.guard > 0
@@ -157,6 +160,11 @@ class _Wigm:
         self.names = candidates.names
         self.n = len(candidates)
         self.papers = Papers(store, candidates, self.one)
+        if self.rational:  # denominators grow without bound: Python integers
+            papers = self.papers
+            papers.dtype = object
+            papers.papers = papers.papers.astype(object)
+            papers.value = papers.value.astype(object)
         self.continuing = np.ones(self.n, dtype=bool)
         for c in candidates.excluded:
             self.continuing[c] = False  # withdrawn: never in the count
@@ -169,7 +177,7 @@ class _Wigm:
         papers = self.papers
         self.blank = papers.count_of(papers.blank)
         invalid = papers.count_of(~papers.valid & ~papers.blank)
-        self.stages = Stages(candidates, self.scale, invalid * self.one)
+        self.stages = Stages(candidates, self.scale, invalid * self.scale.one)
         self.total = int(store.weights.sum())
 
     # -- the count ------------------------------------------------------------------------------
@@ -180,7 +188,7 @@ class _Wigm:
         self.votes = list(first.to)
         self.exhausted = first.exhausted
         self.quota = self._quota(papers.count_of(papers.valid))
-        self.stages.add("first preferences", self.votes, self.quota, self.exhausted, 0)
+        self._add("first preferences", [])
         self.ties.remember("stage 1", self.votes)
         self._elect_reached()
         while self._stage():
@@ -191,8 +199,42 @@ class _Wigm:
             opt.seats,
             self.total,
             self.blank,
-            {"options": opt, "seed": opt.lot.seed, "quota": self.quota},
+            {"options": opt, "seed": opt.lot.seed, "quota": self._shown(self.quota)},
         )
+
+    # -- the record: values as the scale shows them ---------------------------------------------
+    def _shown(self, units: int) -> int:
+        """``units`` of 1/one in the record's units (RATIONAL: truncated to ``places``)."""
+        return units * self.scale.one // self.one if self.rational else units
+
+    def _add(self, label: str, ties: list[TieBreak]) -> None:
+        s = self._shown
+        votes = [s(v) for v in self.votes]
+        self.stages.add(label, votes, s(self.quota), s(self.exhausted), s(self.residual), ties)
+
+    def _book(
+        self,
+        kind: DecisionKind,
+        candidate: int,
+        moved: list[int],
+        *,
+        exhausted: int = 0,
+        residual: int = 0,
+    ) -> None:
+        s = self._shown
+        self.stages.book(
+            kind, candidate, [s(v) for v in moved], exhausted=s(exhausted), residual=s(residual)
+        )
+
+    def _rescale(self, factor: int) -> None:
+        """RATIONAL: every value in units ``factor`` times smaller (exactly)."""
+        papers = self.papers
+        papers.value = papers.value * factor
+        self.votes = [v * factor for v in self.votes]
+        self.exhausted *= factor
+        self.residual *= factor
+        self.quota *= factor
+        self.one *= factor
 
     def _quota(self, valid: int) -> int:
         one, seats = self.one, self.opt.seats
@@ -200,6 +242,9 @@ class _Wigm:
         if rule is QuotaRule.DROOP:
             # [r.46(1)-(2)] valid / (seats + 1), "ignoring any decimal places", increased by one
             return (valid // (seats + 1) + 1) * one
+        if self.rational:
+            # exact: V / (S + 1) or V / S, no added unit [Droop: "if V.exact"]
+            return valid * one // (seats + 1 if rule is QuotaRule.DROOP_FRACTIONAL else seats)
         if rule is QuotaRule.DROOP_FRACTIONAL:
             if self.guarded:
                 return (valid * one) // (seats + 1)  # [Droop guarded] V / (S + 1), no epsilon
@@ -276,8 +321,11 @@ class _Wigm:
         return not self._ge(a, b)
 
     def _reached(self, votes: int) -> bool:
-        """[r.47(1)] at or over the quota; guarded: over it, by at least the tolerance."""
-        return votes - self.quota >= self.tolerance if self.guarded else votes >= self.quota
+        """[r.47(1)] at or over the quota; guarded: over it, by at least the tolerance;
+        rational: over it."""
+        if self.guarded:
+            return votes - self.quota >= self.tolerance
+        return votes > self.quota if self.rational else votes >= self.quota
 
     def _break(
         self,
@@ -309,6 +357,8 @@ class _Wigm:
     # -- transfers ------------------------------------------------------------------------------
     def _transfer_surplus(self, candidate: int, ties: list[TieBreak]) -> None:
         papers = self.papers
+        if self.rational:
+            self._rescale(self.votes[candidate])  # every v x surplus / total now whole
         total = self.votes[candidate]
         surplus = total - self.quota
         # [r.48(1)] all the papers received by the candidate, by next available preference
@@ -330,15 +380,13 @@ class _Wigm:
         self.votes[candidate] = self.quota
         self.pending.remove(candidate)
         name = self.names[candidate]
-        self.stages.add(
-            f"surplus of {name}", self.votes, self.quota, self.exhausted, self.residual, ties
-        )
-        self.stages.book(
+        self._add(f"surplus of {name}", ties)
+        self._book(
             DecisionKind.ELECTED, candidate, sent.to, exhausted=sent.exhausted, residual=lost
         )
 
     def _transfer_value(self, surplus: int, value: int, total: int) -> int:
-        if self.opt.transfer is TransferRounding.PER_PAPER:
+        if self.rational or self.opt.transfer is TransferRounding.PER_PAPER:
             # [r.48(3)] A = surplus x value, B = total; "to five decimal places (any remainder
             # being ignored)": units of both sides cancel but one, so floor(s * v / T)
             return (surplus * value) // total
@@ -364,10 +412,10 @@ class _Wigm:
             self.votes[c] = 0
         self.exhausted += sent.exhausted
         label = "exclusion of sure losers " + ", ".join(self.names[c] for c in batch)
-        self.stages.add(label, self.votes, self.quota, self.exhausted, self.residual)
+        self._add(label, [])
         for c in batch:
             row = sent.by_source.get(c, [0] * (self.n + 1))
-            self.stages.book(DecisionKind.ELIMINATED, c, row[: self.n], exhausted=row[self.n])
+            self._book(DecisionKind.ELIMINATED, c, row[: self.n], exhausted=row[self.n])
 
     def _exclude(self, candidate: int, ties: list[TieBreak]) -> None:
         papers = self.papers
@@ -385,10 +433,8 @@ class _Wigm:
             raise CountError(f"{self.names[candidate]}: votes and papers disagree")
         self.exhausted += sent.exhausted
         name = self.names[candidate]
-        self.stages.add(
-            f"exclusion of {name}", self.votes, self.quota, self.exhausted, self.residual, ties
-        )
-        self.stages.book(DecisionKind.ELIMINATED, candidate, sent.to, exhausted=sent.exhausted)
+        self._add(f"exclusion of {name}", ties)
+        self._book(DecisionKind.ELIMINATED, candidate, sent.to, exhausted=sent.exhausted)
 
 
 def wigm_rule(store: BallotStore, candidates: CandidateTable, params: RuleParams) -> Count:
@@ -398,7 +444,8 @@ def wigm_rule(store: BallotStore, candidates: CandidateTable, params: RuleParams
     guarded = params.arithmetic is Arithmetic.GUARDED
     opts = WigmOptions(
         seats=params.seats,
-        places=18 if guarded else params.decimal_places,  # Droop's guarded: 18 + 9 places
+        # Droop's guarded: 18 + 9 places; rational: exact, shown at --decimals
+        places=18 if guarded else params.decimal_places,
         quota=params.quota or QuotaRule.DROOP,
         lot=Lot(seed=params.seed),
         tie_order=params.tie_order or None,
