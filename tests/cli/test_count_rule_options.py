@@ -75,6 +75,8 @@ def test_the_reference_rules_match_droop(tmp_path: Path) -> None:
             "rule 'meek-prf' cannot take defeat_batch 'safe'",
         ),
         (("--rule", "stv", "--arithmetic", "fixed"), "rule 'stv' cannot take arithmetic"),
+        (("--rule", "meek", "--decimals", "6"), "rule 'meek' fixes its own decimal places"),
+        (("--rule", "qpq", "--decimals", "2"), "rule 'qpq' fixes its own decimal places"),
     ],
 )
 def test_an_option_the_rule_cannot_take_is_one_error_naming_both(

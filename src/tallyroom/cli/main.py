@@ -223,9 +223,9 @@ def _decisions_from_file(path: Path) -> Callable[[int, bool, Any], str]:
 @click.option(
     "--decimals",
     type=click.IntRange(0, 20),
-    default=4,
-    show_default=True,
-    help="Decimal places of vote arithmetic (college: of the shares shown).",
+    default=None,
+    help="Decimal places of vote arithmetic, for the rules that take them (irv, stv, wigm; "
+    "college: of the shares shown). Default: 4; the other rules fix their own.",
 )
 @click.option(
     "--constraint",
@@ -262,7 +262,7 @@ def count(
     json_out: Path | None,
     fmt: str,
     seed: int | None,
-    decimals: int,
+    decimals: int | None,
     constraint_specs: tuple[str, ...],
     constraint_file: Path | None,
     section_specs: tuple[str, ...],

@@ -60,7 +60,7 @@ def count_file(
     seats: int | None,
     fmt: str,
     seed: int | None,
-    decimals: int,
+    decimals: int | None,
     constraint_specs: Sequence[str] = (),
     constraint_file: Path | None = None,
     read_options: ReadOptions | None = None,
@@ -73,7 +73,14 @@ def count_file(
     take is refused before the file is read). The file's tie order (BLT ``[tie ...]``) goes
     to the rule."""
     chosen = get_rule(rule)
-    chosen.check(RuleParams(quota=quota, arithmetic=arithmetic, defeat_batch=defeat_batch))
+    chosen.check(
+        RuleParams(
+            decimal_places=decimals,
+            quota=quota,
+            arithmetic=arithmetic,
+            defeat_batch=defeat_batch,
+        )
+    )
     election = read_ballot_file(ballots, fmt, read_options)
     n_seats = seats if seats is not None else (election.seats or 1)
     cands = election.candidates
@@ -106,7 +113,7 @@ def count_college_files(
     *,
     fmt: str,
     seed: int | None,
-    decimals: int,
+    decimals: int | None,
     read_options: ReadOptions | None = None,
 ) -> FileCount:
     """An electoral college from one ballot file per section (``--section NAME=FILE:WEIGHT``),
@@ -127,7 +134,7 @@ def count_college_files(
         for s, f in zip(specs, files, strict=True)
     ]
     opts = CollegeOptions(
-        display_places=min(decimals, 12),
+        display_places=min(4 if decimals is None else decimals, 12),
         tiebreak_mode=TiebreakMode.RANDOM if seed is not None else TiebreakMode.USE_CANDIDATE_ORDER,
         random_seed=seed,
     )

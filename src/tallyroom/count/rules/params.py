@@ -29,7 +29,7 @@ class RuleParams:
     """
 
     seats: int = 1
-    decimal_places: int = 4
+    decimal_places: int | None = None  # None: the rule's own (4 where the rule takes it)
     seed: int | None = None
     constraints: tuple[SeatConstraint, ...] = ()  # who may be elected (constrainable rules)
     ballot_rules: tuple[BallotRule, ...] = ()  # what a valid ballot marks (constrainable rules)
@@ -43,6 +43,10 @@ class RuleParams:
             raise ConfigError(
                 "a tie order lists a candidate twice", field="tie", value=self.tie_order
             )
+
+    def places(self, default: int = 4) -> int:
+        """The decimal places asked for, else ``default``."""
+        return default if self.decimal_places is None else self.decimal_places
 
     @property
     def constrained(self) -> bool:

@@ -63,7 +63,9 @@ class Rule:
     """A rule and its facts. ``entry`` is ``"module:function"``, a :data:`RuleEntry`.
 
     ``constrainable`` rules count under seat constraints and ballot rules
-    (``docs/rules/constraints.md``); :meth:`count` refuses them for any other rule. ``quotas``,
+    (``docs/rules/constraints.md``); :meth:`count` refuses them for any other rule. ``decimals``
+    rules take their decimal places from :class:`RuleParams` (the others fix their own, and
+    refuse one given). ``quotas``,
     ``arithmetics`` and ``batches`` are the choices of :class:`RuleParams`' ``quota``,
     ``arithmetic`` and ``defeat_batch`` the rule takes (empty: it takes none; the first is
     its default); :meth:`count` refuses any other, naming the rule and the option.
@@ -75,6 +77,7 @@ class Rule:
     multi_seat: bool
     constrainable: bool
     entry: str
+    decimals: bool = False
     quotas: tuple[QuotaRule, ...] = ()
     arithmetics: tuple[Arithmetic, ...] = ()
     batches: tuple[DefeatBatch, ...] = ()
@@ -98,6 +101,12 @@ class Rule:
     def check(self, params: RuleParams) -> None:
         """Refuse an option this rule does not take, naming the rule, the option and what it
         takes."""
+        if params.decimal_places is not None and not self.decimals:
+            raise ConfigError(
+                f"rule {self.name!r} fixes its own decimal places; it takes no --decimals",
+                field="decimals",
+                value=params.decimal_places,
+            )
         chosen: tuple[tuple[str, enum.Enum | None, tuple[enum.Enum, ...]], ...] = (
             ("quota", params.quota, self.quotas),
             ("arithmetic", params.arithmetic, self.arithmetics),
@@ -137,6 +146,7 @@ RULES: dict[str, Rule] = {
             multi_seat=False,
             constrainable=True,
             entry=_RULES + "rctab_rules:irv_rule",
+            decimals=True,
         ),
         Rule(
             "stv",
@@ -145,6 +155,7 @@ RULES: dict[str, Rule] = {
             multi_seat=True,
             constrainable=True,
             entry=_RULES + "rctab_rules:stv_rule",
+            decimals=True,
         ),
         Rule(
             "plurality",
@@ -177,6 +188,7 @@ RULES: dict[str, Rule] = {
             multi_seat=True,
             constrainable=False,
             entry=_RULES + "wigm:wigm_rule",
+            decimals=True,
             quotas=(QuotaRule.DROOP, QuotaRule.DROOP_FRACTIONAL, QuotaRule.HARE),
             arithmetics=(Arithmetic.FIXED, Arithmetic.GUARDED, Arithmetic.RATIONAL),
             batches=(DefeatBatch.NONE, DefeatBatch.SAFE),

@@ -445,7 +445,7 @@ def wigm_rule(store: BallotStore, candidates: CandidateTable, params: RuleParams
     opts = WigmOptions(
         seats=params.seats,
         # Droop's guarded: 18 + 9 places; rational: exact, shown at --decimals
-        places=18 if guarded else params.decimal_places,
+        places=18 if guarded else params.places(),
         quota=params.quota or QuotaRule.DROOP,
         lot=Lot(seed=params.seed),
         tie_order=params.tie_order or None,
