@@ -9,10 +9,17 @@
 
 Each rule's own file checks conservation at every stage, the number elected and that ballot
 order is irrelevant (``test_scottish_stv.py``, ``test_wigm.py``, ``test_ers97.py``,
-``test_meek.py``, ``test_wright.py``, ``test_constraints.py``).
+``test_meek.py``, ``test_wright.py``, ``test_constraints.py``, ``test_warren.py``,
+``test_minneapolis.py``, ``test_cfer.py``, ``test_qpq.py``; QPQ has quotients, not votes, to
+conserve). The rules of the reference counters give the same record under every
+``PYTHONHASHSEED``.
 """
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
 
 import pytest
 from hypothesis import assume, given, settings
@@ -25,7 +32,19 @@ from tallyroom.count.rules.registry import RULES, RuleParams, get_rule
 from tallyroom.errors import ConfigError
 
 NAMES = tuple("ABCDEFG")
-STATUTORY = ("scottish-stv", "wigm", "ers97", "meek", "wright")
+STATUTORY = (
+    "scottish-stv",
+    "wigm",
+    "wigm-prf",
+    "ers97",
+    "meek",
+    "meek-prf",
+    "warren",
+    "wright",
+    "minneapolis",
+    "cfer",
+    "qpq",
+)
 
 
 @st.composite
@@ -115,3 +134,34 @@ def test_other_rules_refuse_constraints(rule: str) -> None:
     group = Group.of("G", ["A"])
     with pytest.raises(ConfigError, match="cannot apply seat constraints"):
         get_rule(rule).count(store, cands, RuleParams(constraints=(SeatConstraint(group, 1),)))
+
+
+DROOP_RULES = ("wigm-prf", "meek-prf", "warren", "minneapolis", "cfer", "qpq")
+
+
+def test_the_reference_counters_rules_are_the_same_under_every_hash_seed() -> None:
+    """Determinism by construction: the same record, ties and lots included, whatever
+    ``PYTHONHASHSEED`` (each rule iterates in candidate order, never over a bare set)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.pathsep.join([here, os.environ.get("PYTHONPATH", "")])
+    script = "from test_rule_properties import determinism_probe; print(determinism_probe())"
+    outputs = set()
+    for seed in ("0", "1", "4242"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": path}
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        )
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+
+
+def determinism_probe() -> str:
+    rows = [[0, 1, 2], [1, 0], [2, 3], [3, 2, 4], [4], [5, 4, 0], [2, 0], [1]]
+    store = BallotStore.from_rankings(rows, [7, 6, 5, 5, 3, 3, 2, 2])
+    cands = CandidateTable(NAMES[:6])
+    outs = []
+    for rule in DROOP_RULES:
+        for seats in (1, 2, 3):
+            count = get_rule(rule).count(store, cands, RuleParams(seats=seats, seed=9))
+            outs.append(repr((count.winners, count.rounds)))
+    return "\n".join(outs)

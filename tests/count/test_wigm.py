@@ -3,6 +3,7 @@ beyond int64, the record's shape, and properties over arbitrary ballots."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +18,7 @@ from tallyroom.count.lot import Lot
 from tallyroom.count.numbers import Scale
 from tallyroom.count.record import Count, DecisionKind, InactiveReason
 from tallyroom.count.rules.gregory import PriorStages
+from tallyroom.count.rules.params import Arithmetic
 from tallyroom.count.rules.scottish_stv import count_scottish_stv
 from tallyroom.count.rules.wigm import QuotaRule, TransferRounding, WigmOptions, count_wigm
 from tallyroom.errors import ConfigError
@@ -232,3 +234,46 @@ def test_ballot_order_is_irrelevant(
     shuffled = BallotStore(rows=store.rows[order], weights=store.weights[order])
     a, b = count_wigm(store, cands, opts), count_wigm(shuffled, cands, opts)
     assert a.rounds == b.rounds and a.winners == b.winners
+
+
+@settings(max_examples=200, deadline=None)
+@given(counts(), st.sampled_from([Arithmetic.GUARDED, Arithmetic.RATIONAL]))
+def test_guarded_and_rational_wigm_conserve_and_fill_the_seats(
+    case: tuple[BallotStore, CandidateTable, WigmOptions], arithmetic: Arithmetic
+) -> None:
+    """Guarded: conserved exactly in its units. Rational: exact inside, each shown value
+    truncated once, so a stage's figures fall short of the papers by less than one unit each;
+    nothing is lost to rounding (no residual)."""
+    store, cands, opts = case
+    opts = dataclasses.replace(opts, arithmetic=arithmetic, guard=3)
+    count = count_wigm(store, cands, opts)
+    standing = len(cands) - len(cands.excluded)
+    assert len(count.winners) == min(opts.seats, standing)
+    if arithmetic is Arithmetic.GUARDED:
+        check_conservation(count)
+        return
+    valid = (count.total_ballots - count.undervotes) * count.scale.one
+    for rnd in count.rounds:
+        shown = rnd.active + sum(v for _, v in rnd.inactive)
+        assert rnd.residual_surplus == 0
+        assert valid - len(cands) - 1 <= shown <= valid
+
+
+def test_rational_wigm_is_exact_where_fixed_point_truncates() -> None:
+    """7 papers, 2 seats: A>B 5, B 1, C 1. Exact: quota 7/3, A's surplus 8/3 over 5 papers,
+    8/15 each: B has 1 + 8/3 = 11/3 exactly, nothing lost. At 2 places: quota 2.34, surplus
+    2.66, 0.53 a paper: B 1 + 2.65 = 3.65 and 0.01 is lost."""
+    store = BallotStore.from_rankings([[0, 1], [1], [2]], [5, 1, 1])
+    cands = CandidateTable(("A", "B", "C"))
+    exact = count_wigm(
+        store,
+        cands,
+        WigmOptions(2, places=2, quota=QuotaRule.DROOP_FRACTIONAL, arithmetic=Arithmetic.RATIONAL),
+    )
+    fixed = count_wigm(store, cands, WigmOptions(2, places=2, quota=QuotaRule.DROOP_FRACTIONAL))
+    assert exact.rounds[0].threshold == 233  # 7/3 shown at 2 places
+    assert dict(exact.rounds[1].tally)["B"] == 366  # 1 + 8/3 = 3.666...
+    assert exact.rounds[1].residual_surplus == 0
+    assert dict(fixed.rounds[1].tally)["B"] == 100 + 5 * 53
+    assert fixed.rounds[1].residual_surplus == 1
+    assert exact.winners == fixed.winners == ("A", "B")

@@ -7,6 +7,7 @@ fast. Errors from the one error tree print as a single line and exit with status
 
 from __future__ import annotations
 
+import enum
 import os
 
 # Counting is integer numpy, never linear algebra: one OpenBLAS thread spares every command
@@ -22,6 +23,7 @@ import click
 
 from tallyroom import __version__
 from tallyroom.cli.common import one_line_errors
+from tallyroom.count.rules.choices import Arithmetic, DefeatBatch, QuotaRule
 
 if TYPE_CHECKING:
     from tallyroom.formats.reading import ReadOptions
@@ -168,6 +170,15 @@ def rctab(
         click.echo(f"wrote {f}", err=True)
 
 
+def _choice(kind: type[enum.Enum]) -> Any:
+    """A click option type offering an enum's values, giving the enum member."""
+
+    def convert(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+        return None if value is None else kind(value)
+
+    return {"type": click.Choice([m.value for m in kind]), "callback": convert}
+
+
 def _decisions_from_file(path: Path) -> Callable[[int, bool, Any], str]:
     answers = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
     it = iter(answers)
@@ -193,8 +204,33 @@ def _decisions_from_file(path: Path) -> Callable[[int, bool, Any], str]:
     "-r",
     default="irv",
     show_default=True,
-    help="Counting rule: irv, stv, plurality, block, scottish-stv, wigm, ers97, meek, wright, "
-    "irish-dail, supplementary-vote; college (the electoral college, with --section).",
+    help="Counting rule: irv, stv, plurality, block, scottish-stv, wigm, wigm-prf, ers97, meek, "
+    "meek-prf, warren, wright, minneapolis, cfer, qpq, irish-dail, supplementary-vote; "
+    "college (the electoral college, with --section). docs/rules/ describes each and the "
+    "options it takes.",
+)
+@click.option(
+    "--quota",
+    default=None,
+    help="The quota, for rules that offer a choice (wigm; cfer: droop-fractional, droop): "
+    "droop = floor(V/(S+1)) + 1; droop-fractional = V/(S+1) truncated to --decimals, plus "
+    "one unit of the last place (the PR Foundation's WIGM); hare = V/S rounded up. "
+    "Default: the rule's own.",
+    **_choice(QuotaRule),
+)
+@click.option(
+    "--arithmetic",
+    default=None,
+    help="Arithmetic, for rules that offer a choice (meek, warren, wigm: fixed, guarded, "
+    "rational). Default: fixed.",
+    **_choice(Arithmetic),
+)
+@click.option(
+    "--defeat-batch",
+    default=None,
+    help="none: one defeat at a time; safe: every sure loser at once, as droop defines it "
+    "(meek, warren, wigm, wigm-prf, cfer). Default: none.",
+    **_choice(DefeatBatch),
 )
 @click.option(
     "--seats", "-s", type=int, default=None, help="Seats to fill (default: the file's, else 1)."
@@ -218,9 +254,9 @@ def _decisions_from_file(path: Path) -> Callable[[int, bool, Any], str]:
 @click.option(
     "--decimals",
     type=click.IntRange(0, 20),
-    default=4,
-    show_default=True,
-    help="Decimal places of vote arithmetic (college: of the shares shown).",
+    default=None,
+    help="Decimal places of vote arithmetic, for the rules that take them (irv, stv, wigm; "
+    "college: of the shares shown). Default: 4; the other rules fix their own.",
 )
 @click.option(
     "--constraint",
@@ -250,11 +286,14 @@ def _decisions_from_file(path: Path) -> Callable[[int, bool, Any], str]:
 def count(
     ballots: Path | None,
     rule: str,
+    quota: QuotaRule | None,
+    arithmetic: Arithmetic | None,
+    defeat_batch: DefeatBatch | None,
     seats: int | None,
     json_out: Path | None,
     fmt: str,
     seed: int | None,
-    decimals: int,
+    decimals: int | None,
     constraint_specs: tuple[str, ...],
     constraint_file: Path | None,
     section_specs: tuple[str, ...],
@@ -270,6 +309,16 @@ def count(
     college = rule == "college" or bool(section_specs)
     if college and rule not in ("college", "irv"):
         raise InputError("--section counts an electoral college; leave out --rule", value=rule)
+    if college:
+        for option, given in (
+            ("--quota", quota),
+            ("--arithmetic", arithmetic),
+            ("--defeat-batch", defeat_batch),
+        ):
+            if given is not None:
+                raise InputError(
+                    f"rule 'college' cannot take {option}", field=option, value=given.value
+                )
     if college and (constraint_specs or constraint_file):
         raise InputError("the electoral college takes no seat constraints", field="--constraint")
     if ballots is not None and section_specs:
@@ -302,6 +351,9 @@ def count(
                 constraint_specs=constraint_specs,
                 constraint_file=constraint_file,
                 read_options=_read_options(**reading),
+                quota=quota,
+                arithmetic=arithmetic,
+                defeat_batch=defeat_batch,
             )
     except TieUnresolved as exc:
         raise TieUnresolved(exc.tied, exc.purpose + " (draw lots with --seed N)") from None

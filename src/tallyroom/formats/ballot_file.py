@@ -33,13 +33,15 @@ _WRITE_SUFFIXES = {".blt": "blt", ".csv": "csv", ".json": "cdf"}
 
 @dataclass(frozen=True, slots=True)
 class BallotFile:
-    """Ballots read from a file, whatever its format."""
+    """Ballots read from a file, whatever its format. ``tie_order`` is the file's tie-break
+    order (BLT ``[tie ...]``: candidate codes, first listed loses a tie), empty if none."""
 
     title: str
     seats: int  # 0 when the format does not say
     candidates: CandidateTable
     store: BallotStore
     notes: tuple[ReadNote, ...] = ()
+    tie_order: tuple[int, ...] = ()
 
 
 def _pick(path: Path, fmt: str, table: dict[str, str], what: str) -> str:
@@ -70,7 +72,9 @@ def read_ballot_file(
         from tallyroom.formats.blt import read_blt
 
         blt = read_blt(p, strict=options.strict)
-        return BallotFile(blt.title, blt.seats, blt.candidates, blt.ballots, blt.notes)
+        return BallotFile(
+            blt.title, blt.seats, blt.candidates, blt.ballots, blt.notes, blt.tie_order or ()
+        )
     if kind == "preflib":
         from tallyroom.formats.preflib import read_preflib
 

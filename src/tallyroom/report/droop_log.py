@@ -56,7 +56,7 @@ def render_droop_log(record: MeekRecord, *, title: str, implementation: str = "t
     """The report of ``record`` for the election called ``title``."""
     opts = record.options
     exact = opts.arithmetic is Arithmetic.RATIONAL
-    scale = Scale(opts.places)
+    scale = Scale(opts.unit_places)
 
     def fmt(x: Num) -> str:
         if exact:
@@ -69,6 +69,10 @@ def render_droop_log(record: MeekRecord, *, title: str, implementation: str = "t
         arithmetic = (
             "exact rational arithmetic with rounding of keep factors "
             f"({opts.places} decimal places)"
+        )
+    elif opts.unit_places != opts.places:
+        arithmetic = (
+            f"guarded-precision fixed-point decimal arithmetic ({opts.places}+{opts.guard} places)"
         )
     else:
         arithmetic = f"fixed-point decimal arithmetic ({opts.places} places)"
@@ -126,6 +130,8 @@ def _action(stage: MeekStage, names: tuple[str, ...], fmt: _Fmt) -> str:
     if act is Action.BREAK_TIE:
         return f"Break tie (defeat): [{', '.join(names[c] for c in stage.tied)}] -> {who}"
     if act is Action.DEFEAT:
+        if stage.end is IterationEnd.BATCH:
+            return f"Defeat certain loser: {who}"
         if stage.end is IterationEnd.STABLE:
             return f"Defeat (stable surplus {fmt(stage.surplus)}): {who}"
         return f"Defeat (surplus {fmt(stage.surplus)} < omega): {who}"

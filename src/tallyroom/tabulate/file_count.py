@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tallyroom.count.record import Count
-from tallyroom.count.rules.registry import RuleParams, get_rule
+from tallyroom.count.rules.registry import (
+    Arithmetic,
+    DefeatBatch,
+    QuotaRule,
+    RuleParams,
+    get_rule,
+)
 from tallyroom.errors import InputError
 from tallyroom.formats.ballot_file import read_ballot_file
 from tallyroom.formats.reading import ReadNote, ReadOptions
@@ -47,14 +53,27 @@ def count_file(
     seats: int | None,
     fmt: str,
     seed: int | None,
-    decimals: int,
+    decimals: int | None,
     constraint_specs: Sequence[str] = (),
     constraint_file: Path | None = None,
     read_options: ReadOptions | None = None,
+    quota: QuotaRule | None = None,
+    arithmetic: Arithmetic | None = None,
+    defeat_batch: DefeatBatch | None = None,
 ) -> FileCount:
     """One ballot file under one rule, with any seat constraints (``--constraint``, a TOML
-    groups file)."""
+    groups file) and rule options (``None``: the rule's default; an option the rule does not
+    take is refused before the file is read). The file's tie order (BLT ``[tie ...]``) goes
+    to the rule."""
     chosen = get_rule(rule)
+    chosen.check(
+        RuleParams(
+            decimal_places=decimals,
+            quota=quota,
+            arithmetic=arithmetic,
+            defeat_batch=defeat_batch,
+        )
+    )
     election = read_ballot_file(ballots, fmt, read_options)
     n_seats = seats if seats is not None else (election.seats or 1)
     cands = election.candidates
@@ -65,6 +84,10 @@ def count_file(
         seed=seed,
         constraints=constraints,
         ballot_rules=ballot_rules,
+        quota=quota,
+        arithmetic=arithmetic,
+        defeat_batch=defeat_batch,
+        tie_order=election.tie_order,
     )
     result = chosen.count(election.store, cands, params)
     return FileCount(result, (), election.title or ballots.name, ballots.stem, election.notes)
@@ -98,7 +121,7 @@ def count_college_files(
     *,
     fmt: str,
     seed: int | None,
-    decimals: int,
+    decimals: int | None,
     read_options: ReadOptions | None = None,
 ) -> FileCount:
     """An electoral college from one ballot file per section (``--section NAME=FILE:WEIGHT``),
@@ -130,7 +153,7 @@ def count_college_files(
         for s, f in zip(specs, files, strict=True)
     ]
     opts = CollegeOptions(
-        display_places=min(decimals, 12),
+        display_places=min(4 if decimals is None else decimals, 12),
         tiebreak_mode=TiebreakMode.RANDOM if seed is not None else TiebreakMode.USE_CANDIDATE_ORDER,
         random_seed=seed,
     )

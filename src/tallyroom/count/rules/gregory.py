@@ -17,12 +17,15 @@ ranking, the number of papers, the candidate holding them, the rank they are at,
 continuing (elected, excluded, withdrawn) and stops at the first continuing one. A rank that
 names no candidate - an overvote or equal preference (void for uncertainty), or a skipped rank
 (preferences must run on consecutively) - ends the paper: from there it is non-transferable.
-A paper whose first rank names no candidate has no first preference and is invalid.
+A paper whose first rank names no candidate has no first preference and is invalid. Rule sets
+whose ballots pass over skipped rankings (or overvotes) close them up first (:func:`closed_up`).
 
 **Ties.** :class:`Ties` applies a rule set's look-back ("the most recent preceding stage" or
 "the earliest point" at which the tied candidates had unequal votes), then a lot drawn from
 ``java.util.Random(seed)`` (the generator RCTab uses, see :mod:`tallyroom.count.javarandom`) or
-asked of a caller's decider. Every tie met, however resolved, is recorded as a
+asked of a caller's decider; or, given a *tie order* (Droop's ``[tie ...]``, the PR
+Foundation reference rules' "predetermined random tiebreaking order"), the tied candidate
+listed first in it, without look-back. Every tie met, however resolved, is recorded as a
 :class:`~tallyroom.count.record.TieBreak` in the round of the stage it decides.
 
 **Stages.** :class:`Stages` writes the record: one :class:`~tallyroom.count.record.Round` per
@@ -39,7 +42,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tallyroom.count.ballots import BallotStore, CandidateTable
+from tallyroom.count.ballots import SKIP, BallotStore, CandidateTable
 from tallyroom.count.lot import Lot, LotDrawer
 from tallyroom.count.numbers import Scale
 from tallyroom.count.record import (
@@ -62,6 +65,7 @@ __all__ = [
     "Ties",
     "Transfers",
     "Units",
+    "closed_up",
 ]
 
 Units = npt.NDArray[Any]  # int64, or Python ints (dtype object) when int64 could overflow
@@ -79,6 +83,22 @@ class PriorStages(enum.Enum):
 
 
 # -- papers -----------------------------------------------------------------------------------
+def closed_up(store: BallotStore, *, overvotes: bool) -> BallotStore:
+    """``store`` with skipped rankings (and, if ``overvotes``, overvotes and repeated
+    candidates) closed up, for rule sets whose ballots pass over them instead of ending there.
+    A candidate repeated counts at its first ranking either way."""
+    rows = store.rows
+    out = np.full(rows.shape, SKIP, dtype=np.int32)
+    for i, row in enumerate(rows):
+        kept: list[int] = []
+        for code in (int(x) for x in row):
+            if code == SKIP or (overvotes and (code < 0 or code in kept)):
+                continue
+            kept.append(code)
+        out[i, : len(kept)] = kept
+    return BallotStore(rows=out, weights=store.weights, overvote_sets=store.overvote_sets)
+
+
 class Papers:
     """The ballot papers of a count, one entry per distinct ranking (mutable working state)."""
 
@@ -198,10 +218,17 @@ class Transfers:
 class Ties:
     """Breaks ties by earlier tallies, then by lot; records each one."""
 
-    def __init__(self, names: Sequence[str], prior: PriorStages, lot: Lot) -> None:
+    def __init__(
+        self,
+        names: Sequence[str],
+        prior: PriorStages,
+        lot: Lot,
+        order: Sequence[int] | None = None,
+    ) -> None:
         self.names = tuple(names)
         self.prior = prior
         self.lot = lot
+        self.order = None if order is None else tuple(order)
         self._lots = lot.drawer()
         self.points: list[tuple[str, tuple[int, ...]]] = []  # (where, votes per candidate)
 
@@ -238,6 +265,13 @@ class Ties:
         """One of ``tied``: the one with the most (``most``) or fewest votes at the decisive
         earlier point, else by lot."""
         names = tuple(self.names[c] for c in sorted(tied))
+        if self.order is not None:
+            # the first listed in the tie order; candidates it omits follow in candidate order
+            rank = {c: i for i, c in enumerate(self.order)}
+            pick = min(tied, key=lambda c: (rank.get(c, len(rank)), c))
+            where = "the tie order" if self.order else "candidate order"
+            record = TieBreak(stage, purpose, names, self.names[pick], "tie order", where)
+            return pick, record
         contention, where = self.look_back(tied, most=most)
         if len(contention) == 1:
             how = f"{'most' if most else 'fewest'} votes at {where}"
@@ -245,6 +279,8 @@ class Ties:
         pick = self._draw(stage, contention, purpose)
         left = ", ".join(self.names[c] for c in contention)
         how = f"{left} equal at every earlier point; decided by lot"
+        if not self.points:  # a rule set with no look-back: straight to the lot
+            how = "decided by lot"
         if self.lot.decider is None:
             how += f" (java.util.Random seed {self.lot.seed})"
         return pick, self._record(stage, purpose, names, pick, how, lot=True)

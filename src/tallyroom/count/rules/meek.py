@@ -35,12 +35,18 @@ The count, as done here:
    hopeful with ``votes >= quota`` (``>`` in exact arithmetic); [Droop D.6] ``surplus = sum
    over elected (votes - quota)`` (with ``force_positive_surplus``, negative terms count 0);
    [Droop D.7] stop when someone was elected, when ``surplus <= omega``, or when the surplus
-   did not decrease ("stable"); else [Droop D.8] ``kf := kf * quota / votes``, both steps
+   did not decrease ("stable"), or (``DefeatBatch.SAFE``, Droop's ``defeat_batch=safe``)
+   when there are sure losers; else [Droop D.8] ``kf := kf * quota / votes``, both steps
    rounded up, and iterate again.
 2. [Droop D] Not elected in this round: defeat the hopeful with the fewest votes; every
    hopeful within ``surplus`` of the lowest counts as tied, and the tie is broken by the tie
    policy (Droop's ``[tie]`` order, else the candidate order; or a seeded lot), recorded.
    One defeat per round; its keep factor becomes 0 and the ballots are counted again.
+   [Droop D.7 case 4] Sure losers (``DefeatBatch.SAFE``): hopefuls are sorted by votes and
+   grouped, a candidate joining the group below when within the surplus of that group's
+   lowest; the largest run of lowest whole groups that leaves at least as many hopefuls as
+   seats left, and whose votes plus the surplus are below the lowest vote of the next group,
+   is defeated at once ("Defeat certain loser"), each recounted for the record.
 3. [NZ 1A cl.3] Complete when every seat is filled or the hopefuls are no more than the seats
    left; hopefuls are then elected (or, seats full, defeated) in candidate order.
 
@@ -55,10 +61,13 @@ tied candidates). Withdrawn candidates (``CandidateTable.excluded``) are struck 
 ballots before counting; a ballot left with nobody is not counted (Droop.py's choice), and
 is reported as an undervote.
 
-Arithmetic (:class:`Arithmetic`): ``FIXED``, integers in units of ``10**-places`` with every
+Arithmetic (:class:`Arithmetic`; ``GUARDED`` is described in :mod:`.meek_arithmetic`):
+``FIXED``, integers in units of ``10**-places`` with every
 product and quotient rounded toward zero except the two named above; Python integers, so no
 total overflows. ``RATIONAL``, exact fractions except the keep factors, rounded up to
-``places`` decimals. Known deviations: no batch defeats (Droop's ``defeat_batch=safe``); an
+``places`` decimals. ``TransferRounding.HILL`` (the PR Foundation's reference rule,
+:mod:`.meek_prf`): the kept part rounded up and the value reduced by it; ``KeepRule.WARREN``
+(:mod:`.warren`): a candidate keeps ``min(kf, value)``. Known deviations: an
 overvote of unknown candidates ends a ballot there; a candidate repeated on a ballot counts
 at its first mark only (Droop.py and stv-rs refuse such a ballot).
 
@@ -80,8 +89,10 @@ from tallyroom.count.rules.meek_ballots import PreparedBallots, Ranking, prepare
 from tallyroom.count.rules.meek_options import (
     Action,
     Arithmetic,
+    DefeatBatch,
     EqualRanking,
     IterationEnd,
+    KeepRule,
     Lot,
     MeekOptions,
     Status,
@@ -98,8 +109,10 @@ from tallyroom.errors import ConfigError, CountError
 __all__ = [
     "Action",
     "Arithmetic",
+    "DefeatBatch",
     "EqualRanking",
     "IterationEnd",
+    "KeepRule",
     "Lot",
     "MeekOptions",
     "MeekRecord",
@@ -113,6 +126,7 @@ __all__ = [
     "TransferRounding",
     "break_tie",
     "count_meek",
+    "meek_options",
     "prepare_ballots",
     "run_meek",
 ]
@@ -167,6 +181,7 @@ class _MeekCount:
         self.threshold = self.quota(arith.zero)
         self.surplus: Num = arith.zero
         self.omega = arith.div_int(arith.one, pow10(opts.omega_places))
+        self.batch: list[int] = []  # sure losers found by the last iteration
         self.rng = opts.tie.drawer() if isinstance(opts.tie, Lot) else None
         for code in opts.tie.order if isinstance(opts.tie, TieOrder) else ():
             if not 0 <= code < n:
@@ -207,7 +222,9 @@ class _MeekCount:
             self.round += 1  # [Droop B]
             end = self.iterate()  # [Droop C]
             self.log(Action.ITERATE, end=end)
-            if end is not IterationEnd.ELECTED:
+            if end is IterationEnd.BATCH:
+                self.defeat_batch()  # [Droop D] defeat certain losers
+            elif end is not IterationEnd.ELECTED:
                 self.defeat(end)  # [Droop D]
         for c in range(self.n):  # [NZ 1A cl.3] hopefuls fill the seats left, or are defeated
             if self.status[c] is not Status.HOPEFUL:
@@ -259,8 +276,7 @@ class _MeekCount:
             for c in range(self.n):  # [Droop D.4] in candidate order
                 if self.status[c] is not Status.HOPEFUL:
                     continue
-                v = self.votes[c]
-                if (v > self.threshold) if a.exact else (v >= self.threshold):
+                if a.elected(self.votes[c], self.threshold):
                     self.elect(c)
                     self.log(Action.ELECT, c)  # [stv-rs] shows the surplus of the last pass
                     elected = True
@@ -272,19 +288,56 @@ class _MeekCount:
             # [Droop D.7]
             if elected:
                 return IterationEnd.ELECTED
-            if self.surplus <= self.omega:
+            inclusive = self.opts.omega_inclusive
+            if (a.le if inclusive else a.lt)(self.surplus, self.omega):
                 return IterationEnd.OMEGA
-            if self.surplus >= last:
+            if a.ge(self.surplus, last):
                 return IterationEnd.STABLE
+            self.batch = self.sure_losers()
+            if self.batch:
+                return IterationEnd.BATCH
             last = self.surplus
             for c in range(self.n):  # [Droop D.8]
                 if self.status[c] is Status.ELECTED:
                     self.kf[c] = a.keep_factor(self.kf[c], self.threshold, self.votes[c])
 
+    def sure_losers(self) -> list[int]:
+        """[Droop D.7 case 4] With ``DefeatBatch.SAFE``: the largest set of lowest hopefuls,
+        whole groups of candidates within the surplus of each other, leaving enough hopefuls
+        for the seats left, whose votes plus the surplus stay below the next hopeful's."""
+        if self.opts.defeat_batch is DefeatBatch.NONE:
+            return []
+        votes, surplus = self.votes, self.surplus
+        hopeful = [c for c in range(self.n) if self.status[c] is Status.HOPEFUL]
+        groups: list[list[int]] = []
+        for c in sorted(hopeful, key=lambda c: (votes[c], c)):
+            if groups and self.arith.ge(votes[groups[-1][0]] + surplus, votes[c]):
+                groups[-1].append(c)  # within the surplus of the group's lowest: tied
+            else:
+                groups.append([c])
+        most = len(hopeful) - (self.seats - len(self.elected))
+        taken, total, best = 0, self.arith.zero, -1
+        for g in range(len(groups) - 1):  # never the last group: that would be everyone
+            taken += len(groups[g])
+            if taken > most:
+                break
+            total += sum((votes[c] for c in groups[g]), self.arith.zero)
+            if self.arith.lt(total + surplus, votes[groups[g + 1][0]]):
+                best = g
+        return sorted(c for group in groups[: best + 1] for c in group)
+
+    def defeat_batch(self) -> None:
+        for c in self.batch:  # in candidate order, each recounted for the record
+            self.status[c] = Status.DEFEATED
+            self.log(Action.DEFEAT, c, end=IterationEnd.BATCH)
+            self.kf[c] = self.arith.zero
+            self.recount()
+        self.batch = []
+
     def defeat(self, end: IterationEnd) -> None:
         hopeful = [c for c in range(self.n) if self.status[c] is Status.HOPEFUL]
         low = min(self.votes[c] for c in hopeful)
-        tied = tuple(c for c in hopeful if self.votes[c] <= low + self.surplus)
+        tied = tuple(c for c in hopeful if self.arith.le(self.votes[c], low + self.surplus))
         if not tied:
             # [Droop D] a negative surplus leaves nobody within it of the lowest: Droop.py
             # fails here; stv-rs's --force-positive-surplus counts negative terms as 0
@@ -313,5 +366,33 @@ class _MeekCount:
 
 
 def meek_rule(store: BallotStore, candidates: CandidateTable, params: RuleParams) -> Count:
-    """The registry's entry: :func:`count_meek` with Droop.py's defaults."""
-    return count_meek(store, candidates, params.seats)
+    """The registry's entry: :func:`count_meek` with Droop.py's defaults, but the arithmetic
+    and batch defeats ``params`` choose, and ties by the ballot file's tie order (Droop's
+    ``[tie ...]``) when it gives one, else by a lot drawn with ``params.seed`` when given,
+    else by candidate order."""
+    return count_meek(store, candidates, params.seats, meek_options(params))
+
+
+def meek_options(params: RuleParams) -> MeekOptions:
+    """The :class:`MeekOptions` a :class:`RuleParams` asks for, with Droop.py's defaults for
+    the arithmetic: ``fixed`` 9 places, omega 10**-6; ``guarded`` 18 places + 9 guard digits,
+    omega 10**-9; ``rational`` exact (keep factors rounded up at 30 places), omega 10**-10."""
+    tie: TiePolicy = TieOrder()
+    if params.tie_order:
+        tie = TieOrder(params.tie_order)
+    elif params.seed is not None:
+        tie = Lot(seed=params.seed)
+    arithmetic = params.arithmetic or Arithmetic.FIXED
+    places, guard, omega = {
+        Arithmetic.FIXED: (9, 0, 6),
+        Arithmetic.GUARDED: (18, 9, 9),
+        Arithmetic.RATIONAL: (30, 0, 10),
+    }[arithmetic]
+    return MeekOptions(
+        arithmetic=arithmetic,
+        places=places,
+        guard=guard,
+        omega_places=omega,
+        tie=tie,
+        defeat_batch=params.defeat_batch or DefeatBatch.NONE,
+    )

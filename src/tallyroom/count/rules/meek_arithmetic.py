@@ -2,6 +2,10 @@
 
 ``FIXED``: integers in units of ``10**-places``, products and quotients rounded toward zero
 except where named; ``RATIONAL``: exact fractions, keep factors rounded up to ``places``.
+``GUARDED`` (Droop's guarded arithmetic): integers in units of ``10**-(places + guard)``, every
+product and quotient rounded down (no rounding is named: "round is ignored if guard > 0"),
+and two values equal when they differ by less than half a unit of ``10**-places``; with no
+guard digits it is ``FIXED``.
 """
 
 from __future__ import annotations
@@ -22,11 +26,32 @@ class MeekArithmetic:
 
     def __init__(self, options: MeekOptions) -> None:
         self.exact = options.arithmetic is Arithmetic.RATIONAL
-        self.places = options.places
-        self.f = pow10(options.places)
+        self.guarded = options.arithmetic is Arithmetic.GUARDED and options.guard > 0
+        self.places = options.unit_places
+        self.f = pow10(self.places)
         self.one: Num = Fraction(1) if self.exact else self.f
         self.zero: Num = Fraction(0) if self.exact else 0
-        self.epsilon: Num = Fraction(0) if self.exact else 1
+        self.epsilon: Num = Fraction(0) if self.exact else 0 if self.guarded else 1
+        # [Droop guarded] "numbers that differ by less than half a unit of precision ... are
+        # considered to be equal": half of 10**guard units (at least one)
+        self.tolerance = max(pow10(options.guard) // 2, 1) if self.guarded else 0
+
+    def gt(self, a: Num, b: Num) -> bool:
+        return a - b >= self.tolerance if self.tolerance else a > b
+
+    def ge(self, a: Num, b: Num) -> bool:
+        return b - a < self.tolerance if self.tolerance else a >= b
+
+    def lt(self, a: Num, b: Num) -> bool:
+        return self.gt(b, a)
+
+    def le(self, a: Num, b: Num) -> bool:
+        return self.ge(b, a)
+
+    def elected(self, votes: Num, quota: Num) -> bool:
+        """[Droop D.4] ``votes > quota`` in exact and guarded arithmetic (no epsilon in the
+        quota), ``votes >= quota`` in fixed point."""
+        return self.gt(votes, quota) if self.exact or self.guarded else votes >= quota
 
     def whole(self, n: int) -> Num:
         return Fraction(n) if self.exact else n * self.f
@@ -48,6 +73,8 @@ class MeekArithmetic:
             q = Fraction(kf) * quota / votes * self.f
             return Fraction(-((-q.numerator) // q.denominator), self.f)
         assert isinstance(kf, int) and isinstance(quota, int) and isinstance(votes, int)
+        if self.guarded:
+            return (kf * quota // self.f) * self.f // votes  # [Droop guarded] rounded down
         product = -((-kf * quota) // self.f)
         return -((-product * self.f) // votes)
 

@@ -10,13 +10,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tallyroom.count.lot import Lot, LotDrawer
+from tallyroom.count.rules.params import Arithmetic, DefeatBatch
 from tallyroom.errors import ConfigError
 
 __all__ = [
     "Action",
     "Arithmetic",
+    "DefeatBatch",
     "EqualRanking",
     "IterationEnd",
+    "KeepRule",
     "Lot",
     "MeekOptions",
     "Status",
@@ -27,14 +30,17 @@ __all__ = [
 ]
 
 
-class Arithmetic(enum.Enum):
-    FIXED = "fixed"  # integers in units of 10**-places
-    RATIONAL = "rational"  # exact fractions; keep factors rounded up to `places` decimals
-
-
 class TransferRounding(enum.Enum):
     DOWN = "down"  # Droop.py / OpenSTV: kept and passed-on parts both rounded down
     UP = "up"  # NZ Schedule 1A: both rounded up
+    HILL = "hill"  # PRF Meek B.2.a, Hill 1987: the kept part rounded up, the rest passed on
+
+
+class KeepRule(enum.Enum):
+    """What a candidate with keep factor ``k`` keeps of a value ``v`` reaching them."""
+
+    MEEK = "meek"  # v x k: a proportion of what reaches them
+    WARREN = "warren"  # min(k, v): the same amount from every ballot that can give it
 
 
 class EqualRanking(enum.Enum):
@@ -64,6 +70,7 @@ class IterationEnd(enum.Enum):
     ELECTED = "elected"
     OMEGA = "omega"
     STABLE = "stable"
+    BATCH = "batch"  # sure losers found (DefeatBatch.SAFE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +96,28 @@ class MeekOptions:
     equal_ranking: EqualRanking = EqualRanking.DROOP
     force_positive_surplus: bool = False
     tie: TiePolicy = TieOrder()
+    defeat_batch: DefeatBatch = DefeatBatch.NONE  # SAFE: Droop.py's defeat_batch=safe
+    keep: KeepRule = KeepRule.MEEK
+    omega_inclusive: bool = True  # iteration ends at surplus <= omega (Droop); False: < omega
+    guard: int = 0  # GUARDED: guard digits beyond ``places`` (0: the same as FIXED)
+
+    @property
+    def unit_places(self) -> int:
+        """The places of the integer units values are held in (FIXED and GUARDED)."""
+        return self.places + (self.guard if self.arithmetic is Arithmetic.GUARDED else 0)
 
     def __post_init__(self) -> None:
+        if not 0 <= self.guard <= 30:
+            raise ConfigError("guard digits must be in [0..30]", field="guard", value=self.guard)
+        if self.equal_ranking is EqualRanking.EQUALIZE and (
+            self.keep is KeepRule.WARREN or self.transfer_rounding is TransferRounding.HILL
+        ):
+            raise ConfigError(
+                "equalized equal preferences are defined for Meek's proportional keep with "
+                "both parts rounded alike only",
+                field="equal_ranking",
+                value=self.equal_ranking.value,
+            )
         if not 0 <= self.places <= 30:
             raise ConfigError(
                 "decimal places must be in [0..30]", field="places", value=self.places

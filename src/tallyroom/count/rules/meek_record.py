@@ -13,6 +13,7 @@ from tallyroom.count.rules.meek_arithmetic import Num
 from tallyroom.count.rules.meek_options import (
     Action,
     IterationEnd,
+    KeepRule,
     Lot,
     MeekOptions,
     Status,
@@ -67,7 +68,7 @@ class MeekRecord:
     def to_count(self) -> Count:
         """The record as a :class:`Count`. FIXED values are exact; RATIONAL values are shown
         in units of ``10**-places`` (the keep factors' places), each rounded down."""
-        scale = Scale(self.options.places)
+        scale = Scale(self.options.unit_places)
         one = scale.one
         names = self.candidates.names
 
@@ -101,7 +102,7 @@ class MeekRecord:
             )
         opts = self.options
         return Count(
-            rule="meek",
+            rule="warren" if opts.keep is KeepRule.WARREN else "meek",
             candidates=names,
             seats=self.seats,
             scale=scale,
@@ -137,7 +138,10 @@ def _label(st: MeekStage, names: Sequence[str]) -> str:
     if st.action is Action.BREAK_TIE:
         return f"break tie: {', '.join(names[c] for c in st.tied)} -> {who}"
     if st.action is Action.DEFEAT and st.end is not None:
-        why = "surplus below omega" if st.end is IterationEnd.OMEGA else "stable surplus"
+        why = {
+            IterationEnd.OMEGA: "surplus below omega",
+            IterationEnd.BATCH: "certain loser",
+        }.get(st.end, "stable surplus")
         return f"defeat {who} ({why})"
     return f"{st.action.value} {who}".rstrip()
 

@@ -24,6 +24,7 @@ from tallyroom.count.rules.meek_ballots import PreparedBallots, Ranking
 from tallyroom.count.rules.meek_options import (
     Arithmetic,
     EqualRanking,
+    KeepRule,
     MeekOptions,
     TransferRounding,
 )
@@ -54,9 +55,14 @@ class MeekTally:
     def __init__(self, ballots: PreparedBallots, n: int, opts: MeekOptions) -> None:
         self.n = n
         self.exact = opts.arithmetic is Arithmetic.RATIONAL
-        self.up = opts.transfer_rounding is TransferRounding.UP and not self.exact
+        # [Droop guarded] "round is ignored if guard > 0": every product rounded down
+        named = not self.exact and opts.unit_places == opts.places
+        self.up = opts.transfer_rounding is TransferRounding.UP and named
+        # [PRF Meek B.2.a] the kept part rounded up, the ballot keeps the rest exactly
+        self.hill = opts.transfer_rounding is TransferRounding.HILL and named
+        self.warren = opts.keep is KeepRule.WARREN  # keeps min(k, value)
         self.droop = opts.equal_ranking is EqualRanking.DROOP
-        self.step = pow10(opts.places)
+        self.step = pow10(opts.unit_places)
         self.fixed = FixedPoint(self.step, up=self.up)
         self.tied = ballots.tied
         strict = ballots.strict
@@ -78,6 +84,10 @@ class MeekTally:
             grid = [_on_grid(k, self.step) for k in kf]
             strict = self._strict(grid)
             totals = [Fraction(v, self.strict_unit) for v in strict]
+            if self.warren:
+                for c, share in enumerate(self._warren_tied([Fraction(k) for k in kf])):
+                    totals[c] += share
+                return list(totals)
             for unit, sums in self._exact_tied(grid).items():
                 for c, v in enumerate(sums):
                     if v:
@@ -104,8 +114,16 @@ class MeekTally:
                 break
             cand = self.matrix[rows, j]
             k = factors[cand]
-            kept = self._divide(value * k, signed)
-            passed = self._divide(value * (step - k), signed)
+            if self.warren:
+                # [Warren] the keep factor is an amount, in units of 1/step: min(k, value)
+                kept = np.minimum(k * (self.strict_unit // step), value)
+                passed = value - kept
+            elif self.hill:
+                kept = -((-(value * k)) // step)
+                passed = value - kept
+            else:
+                kept = self._divide(value * k, signed)
+                passed = self._divide(value * (step - k), signed)
             np.add.at(sums, cand, kept * self.weights[rows])
             going = passed != 0
             rows = rows[going]
@@ -159,13 +177,47 @@ class MeekTally:
             for value, times in reaching.items():
                 share = u.div_int(value, len(live))
                 for c in live:
-                    sums[c] += u.take(share, kf[c]) * times
-                    rest = u.take(share, one - kf[c])
+                    kept, rest = self._split(share, kf[c])
+                    sums[c] += kept * times
                     if rest:
                         onward[rest] = onward.get(rest, 0) + times
             if not onward:
                 return
             reaching = onward
+
+    def _split(self, share: int, k: int) -> tuple[int, int]:
+        """What a candidate with keep factor ``k`` keeps of ``share``, and what passes on."""
+        if self.warren:
+            kept = min(k, share)
+            return kept, share - kept
+        if self.hill:
+            kept = -((-share * k) // self.step)
+            return kept, share - kept
+        return self.fixed.take(share, k), self.fixed.take(share, self.step - k)
+
+    def _warren_tied(self, kf: Sequence[Fraction]) -> list[Fraction]:
+        """Exact Warren over rankings with equal preferences, by Droop.py's descent: the value
+        reaching a rank is split evenly among its candidates still standing; each keeps
+        ``min(k, share)`` and passes the rest on separately."""
+        sums = [Fraction(0)] * self.n
+        for ranking, weight in self.tied:
+            reaching: dict[Fraction, int] = {Fraction(1): weight}
+            for rank in ranking:
+                live = [c for c in rank if kf[c] != 0]
+                if not live:
+                    break  # [Droop] a rank of defeated candidates stops the ballot
+                onward: dict[Fraction, int] = {}
+                for value, times in reaching.items():
+                    share = value / len(live)
+                    for c in live:
+                        kept = min(kf[c], share)
+                        sums[c] += kept * times
+                        if share > kept:
+                            onward[share - kept] = onward.get(share - kept, 0) + times
+                if not onward:
+                    break
+                reaching = onward
+        return sums
 
     def _fixed_equalized(self, members: tuple[int, ...], kf: Sequence[int]) -> RankEffect:
         """A rank of ``k`` equal candidates as the average of its ``k!`` orders (stv-rs's

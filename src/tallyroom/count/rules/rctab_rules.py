@@ -36,9 +36,7 @@ def _count(
 
 def irv_rule(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
     """Instant-runoff voting, one seat (RCTab ``singleWinnerMajority``)."""
-    opts = RctabOptions(
-        tiebreak_mode=_tiebreak(p), random_seed=p.seed, decimal_places=p.decimal_places
-    )
+    opts = RctabOptions(tiebreak_mode=_tiebreak(p), random_seed=p.seed, decimal_places=p.places())
     return _count(store, cands, p, opts, "irv")
 
 
@@ -50,6 +48,6 @@ def stv_rule(store: BallotStore, cands: CandidateTable, p: RuleParams) -> Count:
         seats=p.seats,
         tiebreak_mode=_tiebreak(p),
         random_seed=p.seed,
-        decimal_places=p.decimal_places,
+        decimal_places=p.places(),
     )
     return _count(store, cands, p, opts, "stv")

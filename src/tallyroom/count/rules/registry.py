@@ -19,10 +19,20 @@ from functools import cache
 
 from tallyroom.count.ballots import BallotStore, CandidateTable
 from tallyroom.count.record import Count
-from tallyroom.count.rules.params import RuleParams
+from tallyroom.count.rules.params import Arithmetic, DefeatBatch, QuotaRule, RuleParams
 from tallyroom.errors import ConfigError
 
-__all__ = ["RULES", "BallotKind", "Rule", "RuleEntry", "RuleParams", "get_rule"]
+__all__ = [
+    "RULES",
+    "Arithmetic",
+    "BallotKind",
+    "DefeatBatch",
+    "QuotaRule",
+    "Rule",
+    "RuleEntry",
+    "RuleParams",
+    "get_rule",
+]
 
 RuleEntry = Callable[[BallotStore, CandidateTable, RuleParams], Count]
 
@@ -53,7 +63,12 @@ class Rule:
     """A rule and its facts. ``entry`` is ``"module:function"``, a :data:`RuleEntry`.
 
     ``constrainable`` rules count under seat constraints and ballot rules
-    (``docs/rules/constraints.md``); :meth:`count` refuses them for any other rule.
+    (``docs/rules/constraints.md``); :meth:`count` refuses them for any other rule. ``decimals``
+    rules take their decimal places from :class:`RuleParams` (the others fix their own, and
+    refuse one given). ``quotas``,
+    ``arithmetics`` and ``batches`` are the choices of :class:`RuleParams`' ``quota``,
+    ``arithmetic`` and ``defeat_batch`` the rule takes (empty: it takes none; the first is
+    its default); :meth:`count` refuses any other, naming the rule and the option.
     """
 
     name: str
@@ -62,6 +77,10 @@ class Rule:
     multi_seat: bool
     constrainable: bool
     entry: str
+    decimals: bool = False
+    quotas: tuple[QuotaRule, ...] = ()
+    arithmetics: tuple[Arithmetic, ...] = ()
+    batches: tuple[DefeatBatch, ...] = ()
     max_marks: int | None = None  # a paper with fewer places than candidates (two: SV)
 
     def mark_limit(self, seats: int, candidates: int) -> int:
@@ -82,7 +101,36 @@ class Rule:
                 field="constraint",
                 value=self.name,
             )
+        self.check(params)
         return self.run()(store, candidates, params)
+
+    def check(self, params: RuleParams) -> None:
+        """Refuse an option this rule does not take, naming the rule, the option and what it
+        takes."""
+        if params.decimal_places is not None and not self.decimals:
+            raise ConfigError(
+                f"rule {self.name!r} fixes its own decimal places; it takes no --decimals",
+                field="decimals",
+                value=params.decimal_places,
+            )
+        chosen: tuple[tuple[str, enum.Enum | None, tuple[enum.Enum, ...]], ...] = (
+            ("quota", params.quota, self.quotas),
+            ("arithmetic", params.arithmetic, self.arithmetics),
+            ("defeat_batch", params.defeat_batch, self.batches),
+        )
+        for option, value, offered in chosen:
+            if value is None or value in offered:
+                continue
+            takes = (
+                "it takes " + ", ".join(v.value for v in offered)
+                if offered
+                else "it takes no such option"
+            )
+            raise ConfigError(
+                f"rule {self.name!r} cannot take {option} {value.value!r}; {takes}",
+                field=option,
+                value=value.value,
+            )
 
 
 @cache
@@ -104,6 +152,7 @@ RULES: dict[str, Rule] = {
             multi_seat=False,
             constrainable=True,
             entry=_RULES + "rctab_rules:irv_rule",
+            decimals=True,
         ),
         Rule(
             "stv",
@@ -112,6 +161,7 @@ RULES: dict[str, Rule] = {
             multi_seat=True,
             constrainable=True,
             entry=_RULES + "rctab_rules:stv_rule",
+            decimals=True,
         ),
         Rule(
             "plurality",
@@ -144,6 +194,45 @@ RULES: dict[str, Rule] = {
             multi_seat=True,
             constrainable=False,
             entry=_RULES + "wigm:wigm_rule",
+            decimals=True,
+            quotas=(QuotaRule.DROOP, QuotaRule.DROOP_FRACTIONAL, QuotaRule.HARE),
+            arithmetics=(Arithmetic.FIXED, Arithmetic.GUARDED, Arithmetic.RATIONAL),
+            batches=(DefeatBatch.NONE, DefeatBatch.SAFE),
+        ),
+        Rule(
+            "wigm-prf",
+            "the PR Foundation's reference WIGM rule (4 places, quota V/(S+1) + 0.0001)",
+            BallotKind.RANKED,
+            multi_seat=True,
+            constrainable=False,
+            entry=_RULES + "wigm_prf:wigm_prf_rule",
+            batches=(DefeatBatch.NONE, DefeatBatch.SAFE),
+        ),
+        Rule(
+            "minneapolis",
+            "Minneapolis multiple-seat STV (Code of Ordinances ch. 167): batch elimination",
+            BallotKind.RANKED,
+            multi_seat=True,
+            constrainable=False,
+            entry=_RULES + "minneapolis:minneapolis_rule",
+        ),
+        Rule(
+            "cfer",
+            "CfER choice voting (Californians for Electoral Reform model statute s.10059)",
+            BallotKind.RANKED,
+            multi_seat=True,
+            constrainable=False,
+            entry=_RULES + "cfer:cfer_rule",
+            quotas=(QuotaRule.DROOP_FRACTIONAL, QuotaRule.DROOP),
+            batches=(DefeatBatch.NONE, DefeatBatch.SAFE),
+        ),
+        Rule(
+            "qpq",
+            "Quota Preferential by Quotient (Woodall 2003)",
+            BallotKind.RANKED,
+            multi_seat=True,
+            constrainable=False,
+            entry=_RULES + "qpq:qpq_rule",
         ),
         Rule(
             "ers97",
@@ -160,6 +249,26 @@ RULES: dict[str, Rule] = {
             multi_seat=True,
             constrainable=False,
             entry=_RULES + "meek:meek_rule",
+            arithmetics=(Arithmetic.FIXED, Arithmetic.GUARDED, Arithmetic.RATIONAL),
+            batches=(DefeatBatch.NONE, DefeatBatch.SAFE),
+        ),
+        Rule(
+            "meek-prf",
+            "the PR Foundation's reference Meek rule (9 places, omega 10^-6)",
+            BallotKind.RANKED,
+            multi_seat=True,
+            constrainable=False,
+            entry=_RULES + "meek_prf:meek_prf_rule",
+        ),
+        Rule(
+            "warren",
+            "Warren STV: Meek's iteration, each ballot paying the same keep value",
+            BallotKind.RANKED,
+            multi_seat=True,
+            constrainable=False,
+            entry=_RULES + "warren:warren_rule",
+            arithmetics=(Arithmetic.FIXED, Arithmetic.GUARDED, Arithmetic.RATIONAL),
+            batches=(DefeatBatch.NONE, DefeatBatch.SAFE),
         ),
         Rule(
             "wright",

@@ -11,21 +11,30 @@ those rules (2007 numbering, ``[r.N]``).
    first preference, passing over withdrawn candidates.
 2. **Quota** [r.46], from the ``V`` valid papers and ``S`` seats, at ``d`` decimal places:
    ``DROOP`` ``floor(V / (S + 1)) + 1`` (the statute); ``DROOP_FRACTIONAL``
-   ``floor_d(V / (S + 1)) + 10**-d``; ``HARE`` ``ceil_d(V / S)`` (at least ``10**-d``).
+   ``floor_d(V / (S + 1)) + 10**-d`` (the PR Foundation's reference WIGM [PRF A.1], see
+   :mod:`.wigm_prf`); ``HARE`` ``ceil_d(V / S)`` (at least ``10**-d``).
 3. **Election** [r.47]: after every stage each continuing candidate with votes at or over the
    quota is elected (listed by votes, highest first).
 4. **Surplus** [r.48, r.49]: while vacancies remain, the largest untransferred surplus is
    transferred, one candidate per stage. Every paper the candidate holds moves to its next
    available preference at the transfer value ``surplus x value / total``, truncated to ``d``
    places (``PER_PAPER``, the statute's "A divided by B"); or, with ``FRACTION``, at
-   ``floor_d(value x floor_d(surplus / total))``. Papers with no next preference are
+   ``floor_d(value x floor_d(surplus / total))``; or, with ``STEPWISE`` [PRF D.4], at
+   ``floor_d(floor_d(value x surplus) / total)``. Papers with no next preference are
    non-transferable at that value. The candidate keeps the quota; what truncation loses is the
    *residual surplus*. A surplus of zero makes no stage.
 5. **Exclusion** [r.50]: with no surplus to transfer, the continuing candidate with the fewest
    votes is excluded, one per stage, and all their papers move at their current value.
+   **Sure losers** [PRF B.2], with ``DefeatBatch.SAFE`` only, before any surplus: the largest
+   set of lowest continuing candidates (whole groups, each candidate joining the group below
+   when within the untransferred surpluses of its lowest vote) that leaves at least as many
+   continuing candidates as vacancies and whose votes plus every untransferred surplus are
+   below the lowest vote outside it, are excluded together in one stage.
 6. **Ties** [r.49(2)-(3), r.51]: equal surpluses, or equal lowest votes, are decided by the
    votes at the most recent preceding stage at which the candidates differed (the statute;
-   ``PriorStages.EARLIEST`` looks from the first stage forward instead), then by lot.
+   ``PriorStages.EARLIEST`` looks from the first stage forward instead), then by lot. Given a
+   ``tie_order`` (a BLT file's ``[tie ...]``; [PRF D.1] "a predetermined random tiebreaking
+   order"), the tied candidate listed first in it instead, with no look-back.
 7. **End** [r.52]: when every seat is filled, or when the continuing candidates are no more than
    the vacancies (they are then all elected at that stage), nothing more is transferred.
 
@@ -42,7 +51,11 @@ their surplus carries a second ELECTED decision for them with its transfers (can
 Blank papers are ``Count.undervotes``.
 
 Arithmetic is exact: votes are integers in units of ``10**-d``; the only rounding is the named
-truncation of the transfer value (and of a fractional quota). Known deviations: see
+truncation of the transfer value (and of a fractional quota). ``Arithmetic.GUARDED`` is Droop's
+guarded arithmetic: units of ``10**-(d + g)``, values within half of ``10**-d`` equal, the
+fractional quota without its added unit and a candidate elected only when over it.
+``Arithmetic.RATIONAL`` is exact: integers over a common denominator that grows as surpluses
+move, the quota exact and a candidate elected only when over it. Known deviations: see
 ``docs/rules/wigm.md``.
 """
 
@@ -65,20 +78,12 @@ from tallyroom.count.rules.gregory import (
     Transfers,
     Units,
 )
-from tallyroom.count.rules.params import RuleParams
+from tallyroom.count.rules.params import Arithmetic, DefeatBatch, QuotaRule, RuleParams
 from tallyroom.errors import ConfigError, CountError
 
-__all__ = ["QuotaRule", "TransferRounding", "WigmOptions", "count_wigm"]
+__all__ = ["DefeatBatch", "QuotaRule", "TransferRounding", "WigmOptions", "count_wigm"]
 
 _NO_LOT = Lot()  # a tie left to lot stops the count (no seed, no decider)
-
-
-class QuotaRule(enum.Enum):
-    """How the quota is set from the valid papers ``V`` and the seats ``S``."""
-
-    DROOP = "droop"  # floor(V / (S + 1)) + 1 whole votes
-    DROOP_FRACTIONAL = "droop-fractional"  # floor_d(V / (S + 1)) + 10**-d
-    HARE = "hare"  # ceil_d(V / S), at least 10**-d
 
 
 class TransferRounding(enum.Enum):
@@ -86,6 +91,7 @@ class TransferRounding(enum.Enum):
 
     PER_PAPER = "per-paper"  # floor_d(surplus x value / total): SSI 2007/42 r.48(3)
     FRACTION = "fraction"  # floor_d(value x floor_d(surplus / total))
+    STEPWISE = "stepwise"  # floor_d(floor_d(value x surplus) / total): PRF WIGM D.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +104,15 @@ class WigmOptions:
     transfer: TransferRounding = TransferRounding.PER_PAPER
     prior_stages: PriorStages = PriorStages.MOST_RECENT
     lot: Lot = _NO_LOT
+    tie_order: tuple[int, ...] | None = None  # given: ties go by it, no look-back, no lot
+    defeat_batch: DefeatBatch = DefeatBatch.NONE
+    arithmetic: Arithmetic = Arithmetic.FIXED  # FIXED or GUARDED (with ``guard`` digits)
+    guard: int = 0
+
+    @property
+    def unit_places(self) -> int:
+        """The places of the integer units every value is held in."""
+        return self.places + (self.guard if self.arithmetic is Arithmetic.GUARDED else 0)
 
     def __post_init__(self) -> None:
         if self.seats < 1:
@@ -106,6 +121,8 @@ class WigmOptions:
             raise ConfigError(
                 "decimal places must be in [0..18]", field="places", value=self.places
             )
+        if not 0 <= self.guard <= 18:
+            raise ConfigError("guard digits must be in [0..18]", field="guard", value=self.guard)
 
 
 def count_wigm(
@@ -127,11 +144,27 @@ class _Wigm:
     ) -> None:
         self.opt = options
         self.rule = rule
-        self.scale = Scale(options.places)
+        self.scale = Scale(options.unit_places)
         self.one = self.scale.one
+        # RATIONAL: exact; values are integers in units of 1/one, where one (the common
+        # denominator) starts at S(S+1), so that every quota is whole, and is multiplied by a
+        # candidate's total before their surplus moves, so that every transfer value is whole.
+        # The record shows each value truncated to ``places``.
+        self.rational = options.arithmetic is Arithmetic.RATIONAL
+        if self.rational:
+            self.one = options.seats * (options.seats + 1)
+        # [Droop guarded] values within half a unit of 10**-places are equal; the quota has no
+        # added unit and a candidate is elected over it, as in exact arithmetic
+        self.guarded = options.arithmetic is Arithmetic.GUARDED and options.guard > 0
+        self.tolerance = max(10**options.guard // 2, 1) if self.guarded else 0
         self.names = candidates.names
         self.n = len(candidates)
         self.papers = Papers(store, candidates, self.one)
+        if self.rational:  # denominators grow without bound: Python integers
+            papers = self.papers
+            papers.dtype = object
+            papers.papers = papers.papers.astype(object)
+            papers.value = papers.value.astype(object)
         self.continuing = np.ones(self.n, dtype=bool)
         for c in candidates.excluded:
             self.continuing[c] = False  # withdrawn: never in the count
@@ -140,11 +173,11 @@ class _Wigm:
         self.residual = 0
         self.quota = 0
         self.pending: list[int] = []  # elected, surplus not yet transferred
-        self.ties = Ties(self.names, options.prior_stages, options.lot)
+        self.ties = Ties(self.names, options.prior_stages, options.lot, options.tie_order)
         papers = self.papers
         self.blank = papers.count_of(papers.blank)
         invalid = papers.count_of(~papers.valid & ~papers.blank)
-        self.stages = Stages(candidates, self.scale, invalid * self.one)
+        self.stages = Stages(candidates, self.scale, invalid * self.scale.one)
         self.total = int(store.weights.sum())
 
     # -- the count ------------------------------------------------------------------------------
@@ -155,7 +188,7 @@ class _Wigm:
         self.votes = list(first.to)
         self.exhausted = first.exhausted
         self.quota = self._quota(papers.count_of(papers.valid))
-        self.stages.add("first preferences", self.votes, self.quota, self.exhausted, 0)
+        self._add("first preferences", [])
         self.ties.remember("stage 1", self.votes)
         self._elect_reached()
         while self._stage():
@@ -166,8 +199,42 @@ class _Wigm:
             opt.seats,
             self.total,
             self.blank,
-            {"options": opt, "seed": opt.lot.seed, "quota": self.quota},
+            {"options": opt, "seed": opt.lot.seed, "quota": self._shown(self.quota)},
         )
+
+    # -- the record: values as the scale shows them ---------------------------------------------
+    def _shown(self, units: int) -> int:
+        """``units`` of 1/one in the record's units (RATIONAL: truncated to ``places``)."""
+        return units * self.scale.one // self.one if self.rational else units
+
+    def _add(self, label: str, ties: list[TieBreak]) -> None:
+        s = self._shown
+        votes = [s(v) for v in self.votes]
+        self.stages.add(label, votes, s(self.quota), s(self.exhausted), s(self.residual), ties)
+
+    def _book(
+        self,
+        kind: DecisionKind,
+        candidate: int,
+        moved: list[int],
+        *,
+        exhausted: int = 0,
+        residual: int = 0,
+    ) -> None:
+        s = self._shown
+        self.stages.book(
+            kind, candidate, [s(v) for v in moved], exhausted=s(exhausted), residual=s(residual)
+        )
+
+    def _rescale(self, factor: int) -> None:
+        """RATIONAL: every value in units ``factor`` times smaller (exactly)."""
+        papers = self.papers
+        papers.value = papers.value * factor
+        self.votes = [v * factor for v in self.votes]
+        self.exhausted *= factor
+        self.residual *= factor
+        self.quota *= factor
+        self.one *= factor
 
     def _quota(self, valid: int) -> int:
         one, seats = self.one, self.opt.seats
@@ -175,7 +242,12 @@ class _Wigm:
         if rule is QuotaRule.DROOP:
             # [r.46(1)-(2)] valid / (seats + 1), "ignoring any decimal places", increased by one
             return (valid // (seats + 1) + 1) * one
+        if self.rational:
+            # exact: V / (S + 1) or V / S, no added unit [Droop: "if V.exact"]
+            return valid * one // (seats + 1 if rule is QuotaRule.DROOP_FRACTIONAL else seats)
         if rule is QuotaRule.DROOP_FRACTIONAL:
+            if self.guarded:
+                return (valid * one) // (seats + 1)  # [Droop guarded] V / (S + 1), no epsilon
             return (valid * one) // (seats + 1) + 1  # truncated to d places, plus 10**-d
         return max(-((-valid * one) // seats), 1)  # rounded up to d places
 
@@ -193,21 +265,67 @@ class _Wigm:
             return False
         stage = self.stages.number + 1
         ties: list[TieBreak] = []
-        if self.pending:
+        batch = self._sure_losers(continuing, vacancies)
+        if batch:
+            self._exclude_batch(batch)
+        elif self.pending:
             # [r.49(1)] the largest surplus first; equal surpluses [r.49(2)-(3)]
             top = max(self.votes[c] for c in self.pending)
-            tied = [c for c in self.pending if self.votes[c] == top]
+            tied = [c for c in self.pending if self._eq(self.votes[c], top)]
             chosen = self._break(stage, tied, DecisionKind.ELECTED, ties, most=True)
             self._transfer_surplus(chosen, ties)
         else:
             # [r.50(1)] exclude the continuing candidate with the then lowest votes [r.51]
             low = min(self.votes[c] for c in continuing)
-            tied = [c for c in continuing if self.votes[c] == low]
+            tied = [c for c in continuing if self._eq(self.votes[c], low)]
             chosen = self._break(stage, tied, DecisionKind.ELIMINATED, ties, most=False)
             self._exclude(chosen, ties)
         self.ties.remember(f"stage {stage}", self.votes)
         self._elect_reached()
         return True
+
+    def _sure_losers(self, continuing: list[int], vacancies: int) -> list[int]:
+        """[PRF WIGM B.2] With ``DefeatBatch.SAFE``: the largest set of hopefuls that (a) leaves
+        at least ``vacancies`` hopefuls, (b) holds, with each member, every hopeful within the
+        untransferred surplus of its group's lowest vote ("the same vote or lower"), and (c)
+        whose votes plus every untransferred surplus are below the lowest vote outside it."""
+        if self.opt.defeat_batch is DefeatBatch.NONE:
+            return []
+        votes = self.votes
+        surplus = sum(votes[c] - self.quota for c in self.pending)
+        groups: list[list[int]] = []
+        for c in sorted(continuing, key=lambda c: (votes[c], c)):
+            if groups and self._ge(votes[groups[-1][0]] + surplus, votes[c]):
+                groups[-1].append(c)  # within the surplus of the group's lowest: tied with it
+            else:
+                groups.append([c])
+        most = len(continuing) - vacancies  # [B.2.a]
+        taken, total, best = 0, 0, -1
+        for g in range(len(groups) - 1):  # never the last group: that would be everyone
+            taken += len(groups[g])
+            if taken > most:
+                break
+            total += sum(votes[c] for c in groups[g])
+            if self._lt(total + surplus, votes[groups[g + 1][0]]):  # [B.2.c]
+                best = g
+        return [c for group in groups[: best + 1] for c in group]  # [B.2.b] whole groups
+
+    # -- comparisons: exact in fixed point; within the tolerance in guarded arithmetic --------
+    def _eq(self, a: int, b: int) -> bool:
+        return abs(a - b) < self.tolerance if self.guarded else a == b
+
+    def _ge(self, a: int, b: int) -> bool:
+        return b - a < self.tolerance if self.guarded else a >= b
+
+    def _lt(self, a: int, b: int) -> bool:
+        return not self._ge(a, b)
+
+    def _reached(self, votes: int) -> bool:
+        """[r.47(1)] at or over the quota; guarded: over it, by at least the tolerance;
+        rational: over it."""
+        if self.guarded:
+            return votes - self.quota >= self.tolerance
+        return votes > self.quota if self.rational else votes >= self.quota
 
     def _break(
         self,
@@ -226,7 +344,7 @@ class _Wigm:
 
     def _elect_reached(self) -> None:
         # [r.47(1)] votes equal to or over the quota: deemed elected at this stage
-        reached = [c for c in range(self.n) if self.continuing[c] and self.votes[c] >= self.quota]
+        reached = [c for c in range(self.n) if self.continuing[c] and self._reached(self.votes[c])]
         vacancies = self.opt.seats - len(self.stages.winners)
         if len(reached) > vacancies:
             raise CountError(f"{len(reached)} candidates reached the quota for {vacancies} seats")
@@ -239,6 +357,8 @@ class _Wigm:
     # -- transfers ------------------------------------------------------------------------------
     def _transfer_surplus(self, candidate: int, ties: list[TieBreak]) -> None:
         papers = self.papers
+        if self.rational:
+            self._rescale(self.votes[candidate])  # every v x surplus / total now whole
         total = self.votes[candidate]
         surplus = total - self.quota
         # [r.48(1)] all the papers received by the candidate, by next available preference
@@ -260,20 +380,42 @@ class _Wigm:
         self.votes[candidate] = self.quota
         self.pending.remove(candidate)
         name = self.names[candidate]
-        self.stages.add(
-            f"surplus of {name}", self.votes, self.quota, self.exhausted, self.residual, ties
-        )
-        self.stages.book(
+        self._add(f"surplus of {name}", ties)
+        self._book(
             DecisionKind.ELECTED, candidate, sent.to, exhausted=sent.exhausted, residual=lost
         )
 
     def _transfer_value(self, surplus: int, value: int, total: int) -> int:
-        if self.opt.transfer is TransferRounding.PER_PAPER:
+        if self.rational or self.opt.transfer is TransferRounding.PER_PAPER:
             # [r.48(3)] A = surplus x value, B = total; "to five decimal places (any remainder
             # being ignored)": units of both sides cancel but one, so floor(s * v / T)
             return (surplus * value) // total
+        if self.opt.transfer is TransferRounding.STEPWISE:
+            # [PRF WIGM B.3, D.4] weight x surplus, then / total vote, each truncated to d places
+            return ((value * surplus) // self.one * self.one) // total
         fraction = (surplus * self.one) // total  # floor_d(surplus / total)
         return (value * fraction) // self.one  # floor_d(value x fraction)
+
+    def _exclude_batch(self, batch: list[int]) -> None:
+        """[PRF WIGM B.2] Defeat every sure loser at once; their papers move in one stage."""
+        papers = self.papers
+        for c in batch:
+            self.continuing[c] = False
+        groups = papers.held_by_any(batch)
+        source = papers.holder[groups].copy()
+        recipient, column = papers.walk(groups, papers.pos[groups] + 1, self.continuing)
+        moved = papers.move(groups, recipient, column)  # [D.2] at their current weight
+        sent = Transfers.of(self.n, source, recipient, moved, papers.dtype)
+        for c, v in enumerate(sent.to):
+            self.votes[c] += v
+        for c in batch:
+            self.votes[c] = 0
+        self.exhausted += sent.exhausted
+        label = "exclusion of sure losers " + ", ".join(self.names[c] for c in batch)
+        self._add(label, [])
+        for c in batch:
+            row = sent.by_source.get(c, [0] * (self.n + 1))
+            self._book(DecisionKind.ELIMINATED, c, row[: self.n], exhausted=row[self.n])
 
     def _exclude(self, candidate: int, ties: list[TieBreak]) -> None:
         papers = self.papers
@@ -291,13 +433,24 @@ class _Wigm:
             raise CountError(f"{self.names[candidate]}: votes and papers disagree")
         self.exhausted += sent.exhausted
         name = self.names[candidate]
-        self.stages.add(
-            f"exclusion of {name}", self.votes, self.quota, self.exhausted, self.residual, ties
-        )
-        self.stages.book(DecisionKind.ELIMINATED, candidate, sent.to, exhausted=sent.exhausted)
+        self._add(f"exclusion of {name}", ties)
+        self._book(DecisionKind.ELIMINATED, candidate, sent.to, exhausted=sent.exhausted)
 
 
 def wigm_rule(store: BallotStore, candidates: CandidateTable, params: RuleParams) -> Count:
-    """The registry's entry: WIGM at ``params.decimal_places``, lots by its seed."""
-    opts = WigmOptions(seats=params.seats, places=params.decimal_places, lot=Lot(seed=params.seed))
+    """The registry's entry: WIGM at ``params.decimal_places`` with ``params.quota`` (default
+    the whole-vote Droop quota) and ``params.defeat_batch``; ties by the ballot file's tie order
+    when it gives one, else by look-back and lots drawn with ``params.seed``."""
+    guarded = params.arithmetic is Arithmetic.GUARDED
+    opts = WigmOptions(
+        seats=params.seats,
+        # Droop's guarded: 18 + 9 places; rational: exact, shown at --decimals
+        places=18 if guarded else params.places(),
+        quota=params.quota or QuotaRule.DROOP,
+        lot=Lot(seed=params.seed),
+        tie_order=params.tie_order or None,
+        defeat_batch=params.defeat_batch or DefeatBatch.NONE,
+        arithmetic=params.arithmetic or Arithmetic.FIXED,
+        guard=9 if guarded else 0,
+    )
     return count_wigm(store, candidates, opts)
