@@ -35,5 +35,5 @@ def test_mark_limits() -> None:
 
 
 def test_an_unknown_rule_names_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match=r"known rules: block, ers97, .*irv"):
+    with pytest.raises(ConfigError, match=r"known rules: block, cfer, ers97, .*irv"):
         get_rule("borda")
