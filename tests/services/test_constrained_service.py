@@ -36,7 +36,7 @@ timezone = "Europe/London"
 nominations_open = 2010-09-01T09:00:00+01:00
 nominations_close = 2010-09-10T17:00:00+01:00
 ballot_open = 2010-09-20T09:00:00+01:00
-ballot_close = 2010-10-07T17:00:00+01:00
+ballot_close = 2099-10-07T17:00:00+01:00
 """
 
 SHADOW = (

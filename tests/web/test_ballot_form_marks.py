@@ -15,6 +15,8 @@ class _Contest:
     rule: str
     seats: int
     candidate_names: tuple[str, ...]
+    candidate_groups: tuple[tuple[str, ...], ...] = ()
+    requirements: tuple[str, ...] = ()
 
 
 def _form(rule: str) -> list[ContestForm]:
