@@ -331,18 +331,7 @@ class _Ers97:
             running += low[k - 1]
             if running + deferred <= low[k]:
                 size = k
-        edge = low[size - 1]
-        group = [c for c in continuing if self.votes[c] < edge]
-        block = [c for c in continuing if self.votes[c] == edge]
-        while len(group) < size:
-            if len(block) == 1:
-                group.append(block.pop())
-                continue
-            chosen, record = self.ties.choose(stage, block, DecisionKind.ELIMINATED, most=False)
-            ties.append(record)
-            group.append(chosen)
-            block.remove(chosen)
-        return sorted(group, key=lambda c: (self.votes[c], group.index(c)))
+        return self.ties.lowest(stage, self.votes, continuing, size, ties)
 
     # -- transfers ------------------------------------------------------------------------------
     def _transfer_surplus(self, candidate: int, stage: int, ties: list[TieBreak]) -> None:

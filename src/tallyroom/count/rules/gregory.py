@@ -285,6 +285,30 @@ class Ties:
             how += f" (java.util.Random seed {self.lot.seed})"
         return pick, self._record(stage, purpose, names, pick, how, lot=True)
 
+    def lowest(
+        self,
+        stage: int,
+        votes: Sequence[int],
+        continuing: Sequence[int],
+        size: int,
+        ties: list[TieBreak],
+    ) -> list[int]:
+        """The ``size`` candidates of ``continuing`` with the fewest ``votes``, fewest first;
+        equal votes at the edge of the group decided as an exclusion tie (:meth:`choose`),
+        each decision appended to ``ties``."""
+        edge = sorted(votes[c] for c in continuing)[size - 1]
+        group = [c for c in continuing if votes[c] < edge]
+        block = [c for c in continuing if votes[c] == edge]
+        while len(group) < size:
+            if len(block) == 1:
+                group.append(block.pop())
+                continue
+            chosen, record = self.choose(stage, block, DecisionKind.ELIMINATED, most=False)
+            ties.append(record)
+            group.append(chosen)
+            block.remove(chosen)
+        return sorted(group, key=lambda c: (votes[c], group.index(c)))
+
     def _draw(self, stage: int, contention: list[int], purpose: DecisionKind) -> int:
         names = [self.names[c] for c in contention]
         what = "election" if purpose is DecisionKind.ELECTED else "exclusion"

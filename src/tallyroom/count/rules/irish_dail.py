@@ -254,18 +254,7 @@ class _Dail:
         """[s.122] The lowest (several together when the Act allows); equal lowest: fewer votes
         at the earliest count where they differed, then lot."""
         size = self._group_size(continuing, held, remaining)
-        edge = sorted(self.votes[c] for c in continuing)[size - 1]
-        group = [c for c in continuing if self.votes[c] < edge]
-        block = [c for c in continuing if self.votes[c] == edge]
-        while len(group) < size:
-            if len(block) == 1:
-                group.append(block.pop())
-                continue
-            chosen, record = self.ties.choose(count, block, DecisionKind.ELIMINATED, most=False)
-            ties.append(record)
-            group.append(chosen)
-            block.remove(chosen)
-        return sorted(group, key=lambda c: (self.votes[c], group.index(c)))
+        return self.ties.lowest(count, self.votes, continuing, size, ties)
 
     # -- transfers ------------------------------------------------------------------------------
     def _transfer_surplus(self, candidate: int, count: int, ties: list[TieBreak]) -> None:
