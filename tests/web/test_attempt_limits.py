@@ -260,3 +260,19 @@ def test_signing_out_ends_the_session_on_the_server(
     users.remove_user(store, "scrutineer", actor="test")
     users.create_user(store, "newcomer", PASSWORD, ConsoleRole.RETURNING_OFFICER)
     assert TestClient(app, cookies=kept).get(f"/api/elections/{SLUG}/turnout").status_code == 401
+
+
+def test_mistakes_on_the_ballot_are_not_guesses(
+    store: Store, web_settings: WebSettings, tmp_path: Path
+) -> None:
+    """A voter whose ballot is refused again and again (a name that is not a candidate) keeps
+    their budget: only a wrong credential counts."""
+    secrets = prepare(store, web_settings, tmp_path)
+    voter = TestClient(create_app(web_settings))
+    wrong = {"credential": secrets[0], "choices": {"chair": ["Nobody Atall"]}}
+    for _ in range(2 * web_settings.credential_attempts):
+        res = voter.post(f"/api/elections/{SLUG}/cast", json=wrong)
+        assert res.status_code == 422, res.text
+    right = {"credential": secrets[0], "choices": {"chair": ["Ann Ashe"]}}
+    res = voter.post(f"/api/elections/{SLUG}/cast", json=right)
+    assert res.status_code == 200, res.text

@@ -85,6 +85,14 @@ def browser_id(request: Request) -> str:
     return made
 
 
+def _a_wrong_credential(exc: BaseException) -> bool:
+    """A failure that counts against a credential budget: the credential itself was refused
+    (unknown, revoked, another election's) or could not be read as one."""
+    if isinstance(exc, CredentialRejected):
+        return True
+    return isinstance(exc, InputError) and exc.field == "credential"
+
+
 class AttemptGates:
     """The budgets of one app, and the pool that bounds password hashing in this worker."""
 
@@ -126,7 +134,8 @@ class AttemptGates:
 
     @contextmanager
     def credential(self, request: Request) -> Iterator[None]:
-        """Guard a credential check: a wrong, revoked or malformed credential counts."""
+        """Guard a credential check: a wrong, revoked or malformed credential counts; any
+        other refusal (an invalid ballot, a closed poll) gives the place back."""
         address = client_address(request)
         claims = [
             Claim(self.credential_address, address),
@@ -135,10 +144,9 @@ class AttemptGates:
         attempt = begin_attempt(self.store, claims)
         try:
             yield
-        except (CredentialRejected, InputError):
-            raise
-        except BaseException:
-            attempt_succeeded(self.store, attempt)
+        except BaseException as exc:
+            if not _a_wrong_credential(exc):  # e.g. a mistake on the ballot: not a guess
+                attempt_succeeded(self.store, attempt)
             raise
         attempt_succeeded(self.store, attempt)
 
