@@ -25,19 +25,15 @@ KEY_MAX = 128
 def take(conn: Connection, budget: str, key: str, bucket: int) -> tuple[int, int]:
     """One more attempt for ``key`` in window ``bucket``: (this window's count, the last's)."""
     key = key[:KEY_MAX]
-    values = {"budget": budget, "key": key, "bucket": bucket, "n": 1}
-    if conn.dialect.name == "postgresql":
-        pg = postgresql.insert(attempt_counts).values(values)
-        statement = pg.on_conflict_do_update(
-            index_elements=["budget", "key", "bucket"],
-            set_={"n": attempt_counts.c.n + 1},
-        ).returning(attempt_counts.c.n)
-    else:
-        lite = sqlite.insert(attempt_counts).values(values)
-        statement = lite.on_conflict_do_update(
-            index_elements=["budget", "key", "bucket"],
-            set_={"n": attempt_counts.c.n + 1},
-        ).returning(attempt_counts.c.n)
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(attempt_counts)
+        .values(budget=budget, key=key, bucket=bucket, n=1)
+        .on_conflict_do_update(
+            index_elements=["budget", "key", "bucket"], set_={"n": attempt_counts.c.n + 1}
+        )
+        .returning(attempt_counts.c.n)
+    )
     now = int(conn.execute(statement).scalar_one())
     before = conn.execute(
         sa.select(attempt_counts.c.n).where(
