@@ -38,7 +38,7 @@ def prepare(store: Store, settings: WebSettings, tmp_path: Path) -> list[str]:
     register.import_register(store, SLUG, members, actor="ro")
     register.freeze_register(store, SLUG, actor="ro")
     nominations.close_nominations(store, SLUG, actor="ro")
-    export = settings.credential_export_file(SLUG)
+    export = settings.data_dir / f"{SLUG}-credentials.csv"
     issue_credentials(
         store, SLUG, key_path=settings.credential_key_file(SLUG), export_path=export, actor="ro"
     )

@@ -74,7 +74,7 @@ def test_constraints_on_the_api_the_booth_and_the_results(
     register.import_register(store, SLUG, people, actor="ro")
     register.freeze_register(store, SLUG, actor="ro")
     nominations.close_nominations(store, SLUG, actor="ro")
-    export = web_settings.credential_export_file(SLUG)
+    export = web_settings.data_dir / f"{SLUG}-credentials.csv"
     issue_credentials(
         store, SLUG, key_path=web_settings.credential_key_file(SLUG), export_path=export, actor="ro"
     )

@@ -11,7 +11,8 @@ Files kept per election, under ``data_dir`` unless a setting names them one by o
 * ``<slug>.private-key``: the sealing key written when the console creates the election
   (encrypted under the officer's passphrase). The officer may instead upload the key file
   with the count, and move it off the server once the election exists;
-* ``<slug>-credentials.csv``: the credentials exported once, for the mail merge.
+* ``<slug>.delivery-secret``: beside the credential key while delivery runs (destroyed when
+  it ends); no credential is ever written here in plain text.
 """
 
 from __future__ import annotations
@@ -130,9 +131,6 @@ class WebSettings:
 
     def private_key_file(self, slug: str) -> Path:
         return self.private_key_files.get(slug, self.data_dir / f"{slug}.private-key")
-
-    def credential_export_file(self, slug: str) -> Path:
-        return self.data_dir / f"{slug}-credentials.csv"
 
     @classmethod
     def described(cls) -> list[tuple[str, str]]:
