@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from test_app import SLUG, prepare
 
 from tallyroom.errors import PostgresMissing
@@ -46,8 +47,21 @@ def test_a_database_outage_is_a_clean_503(tmp_path: Path, caplog: pytest.LogCapt
         page = client.get(f"/e/{SLUG}")
         assert page.status_code == 503 and "database is not answering" in page.text
         assert "Traceback" not in page.text and "SQL" not in page.text
-        logged = caplog.text
+        logged = caplog.text  # the handler's line: the error's type and the path, no values
+        assert "OperationalError on POST /api/elections/" in logged
         assert credentials[0] not in logged and "Cat Cole" not in logged
         store.close()
     finally:
         cluster.stop()
+
+
+def test_sql_parameters_never_reach_an_error_or_a_log(tmp_path: Path) -> None:
+    """A failing statement's message (what a traceback or a log line would carry) names the
+    SQL but never the values bound to it: the engine hides them."""
+    store = open_store(tmp_path / "t.db", upgrade=True)
+    secret = "sealed-ballot-bytes-and-a-credential-hash"
+    with pytest.raises(Exception) as failed, store.begin() as conn:
+        conn.execute(text("INSERT INTO no_such_table VALUES (:v)"), {"v": secret})
+    assert "no_such_table" in str(failed.value)
+    assert secret not in str(failed.value) and "hidden" in str(failed.value)
+    store.close()
