@@ -276,3 +276,14 @@ def test_mistakes_on_the_ballot_are_not_guesses(
     right = {"credential": secrets[0], "choices": {"chair": ["Ann Ashe"]}}
     res = voter.post(f"/api/elections/{SLUG}/cast", json=right)
     assert res.status_code == 200, res.text
+
+
+def test_an_expired_session_opens_nothing(store: Store, officer: str) -> None:
+    """The server's own record ends a session at ``max_age``, whatever the cookie says (the
+    signed cookie's own expiry is a second line, not the one tested here)."""
+    user = users.authenticate(store, "officer", PASSWORD)
+    token = users.start_session(store, user, max_age=1)
+    found = users.session_user(store, token)
+    assert found is not None and found.username == "officer"
+    time.sleep(1.2)
+    assert users.session_user(store, token) is None
