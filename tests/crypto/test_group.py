@@ -61,3 +61,21 @@ def test_multi_exp_is_the_product_of_powers() -> None:
     gens = group.independent_generators("m", 3)
     expected = group.mul(group.mul(group.exp(gens[0], 2), group.exp(gens[1], 3)), gens[2])
     assert group.multi_exp(gens, [2, 3, 1]) == expected
+
+
+@settings(max_examples=30, deadline=None)
+@given(scalars, st.integers(min_value=1, max_value=group.ORDER - 1), st.binary(min_size=1))
+def test_elgamal_decrypts_what_it_encrypts_and_after_reencryption(
+    x: int, r: int, label: bytes
+) -> None:
+    from tallyroom.crypto import elgamal
+
+    public = group.exp_base(x)
+    message = group.hash_to_element("test-message", label)
+    c = elgamal.encrypt(public, message, r)
+    assert elgamal.decrypt(x, c) == message
+    c2 = elgamal.reencrypt(public, c, r + 1)
+    assert c2 != c and elgamal.decrypt(x, c2) == message
+    assert elgamal.Ciphertext.from_bytes(c2.to_bytes()) == c2
+    with pytest.raises(InputError):
+        elgamal.Ciphertext.from_bytes(c2.to_bytes()[:-1])
