@@ -64,6 +64,7 @@ class Action(enum.Enum):
     DELIVERY_BATCH = "delivery_batch"
     DELIVERY_END = "delivery_end"
     CREDENTIALS_EXPORT = "credentials_export"
+    BOARD_HEAD = "board_head"
 
 
 def _check_json(value: object, path: str) -> None:

@@ -70,6 +70,7 @@ class RecordCheck(enum.Enum):
     ELIGIBILITY = "eligibility"
     DOCUMENT = "document"
     DOWNLOAD = "download"
+    BOARD = "board"
 
 
 @dataclass(frozen=True, slots=True)

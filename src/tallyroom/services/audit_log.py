@@ -24,10 +24,17 @@ from sqlalchemy.engine import Connection
 
 from tallyroom.audit.chain import ChainedEvent, Head
 from tallyroom.audit.events import AuditEvent
-from tallyroom.audit.record import RecordResult, StoredFacts, logged_facts
+from tallyroom.audit.record import (
+    RecordCheck,
+    RecordFailure,
+    RecordResult,
+    StoredFacts,
+    logged_facts,
+)
 from tallyroom.audit.record import verify_record as compare_record
 from tallyroom.audit.verify import Unreadable, VerificationResult, verify_chain
 from tallyroom.errors import InputError
+from tallyroom.services.board import check_board_in
 from tallyroom.services.elections import get_election
 from tallyroom.store import audit, ballots, declarations, elections
 from tallyroom.store.eligibility import eligibility_digest
@@ -124,7 +131,14 @@ def check_record(conn: Connection, election_id: int) -> RecordResult:
         files=files,
     )
     logged = logged_facts(chained.event for chained in audit.events(conn, election_id))
-    return compare_record(stored, logged)
+    result = compare_record(stored, logged)
+    board = check_board_in(conn, election_id)
+    if board.head.position == 0 and board.ok:
+        return result  # no board (a sealed-ballot election that never extended one)
+    return RecordResult(
+        (*result.checked, RecordCheck.BOARD),
+        (*result.failures, *(RecordFailure(RecordCheck.BOARD, str(f)) for f in board.failures)),
+    )
 
 
 def verify_record(store: Store, slug: str) -> RecordResult:

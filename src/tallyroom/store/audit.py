@@ -27,7 +27,7 @@ from tallyroom.audit.verify import (
 from tallyroom.errors import NotFound, StoreError
 from tallyroom.store.schema import audit_events, audit_heads
 
-__all__ = ["append", "events", "head", "start_chain", "verify"]
+__all__ = ["append", "events", "head", "lock_head", "start_chain", "verify"]
 
 
 def start_chain(conn: Connection, election_id: int) -> None:
@@ -48,6 +48,12 @@ def _locked_head(conn: Connection, election_id: int) -> Head:
     if row is None:
         raise NotFound("no such election (it has no audit chain)", election=election_id)
     return Head(row.sequence, bytes(row.hash))
+
+
+def lock_head(conn: Connection, election_id: int) -> Head:
+    """The tip of the election's chain, locked until the transaction ends: what a use case
+    takes first when it must not interleave with another (extending the ballot board)."""
+    return _locked_head(conn, election_id)
 
 
 def append(

@@ -45,6 +45,7 @@ __all__ = [
     "ballot_casts",
     "ballot_papers",
     "ballots",
+    "board_links",
     "console_sessions",
     "console_users",
     "credentials",
@@ -328,6 +329,26 @@ ballot_box = sa.Table(
     sa.Column("cast_count", sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint("election_id", "shard"),
     sa.CheckConstraint(f"shard >= 0 AND shard < {BOX_SHARDS}", name="shard_range"),
+)
+
+board_links = sa.Table(
+    "board_links",
+    metadata,
+    # The public ballot board (tallyroom.audit.board): each ballot's position and the chain's
+    # link there. Positions are given when the service extends the board, a batch at a time
+    # in receipt order, so they say nothing about when a ballot was cast.
+    _election_fk(),
+    sa.Column("position", sa.BigInteger(), nullable=False),
+    sa.Column(
+        "receipt",
+        sa.LargeBinary(DIGEST_SIZE),
+        sa.ForeignKey("ballots.receipt", ondelete="RESTRICT"),
+        nullable=False,
+        unique=True,
+    ),
+    sa.Column("link", sa.LargeBinary(DIGEST_SIZE), nullable=False),
+    sa.PrimaryKeyConstraint("election_id", "position"),
+    sa.CheckConstraint("position >= 1", name="position_positive"),
 )
 
 audit_events = sa.Table(

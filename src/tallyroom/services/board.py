@@ -1,0 +1,151 @@
+"""The public ballot board: extended in batches, its head in the audit log, checked whole.
+
+* :func:`extend_board` places every ballot not yet on the board after its last position (in
+  receipt order) and appends a ``board_head`` event with the new position and head, in one
+  transaction under the audit chain's lock: the head the log records is the board's.
+* :func:`board_page`, :func:`find_on_board`: the board as published, a page at a time, and
+  one receipt looked up (a voter finding their ballot).
+* :func:`export_board`: the whole board as JSON Lines (one entry a line: position, contest,
+  section, the ballot's bytes in base64, receipt and link in hex), for anybody to re-check.
+* :func:`check_board`: the board recomputed from its rows against the stored links and every
+  head the audit log recorded (:func:`tallyroom.audit.board.verify_board`).
+
+The chain, its encoding and why its order is not the order of casting are in
+:mod:`tallyroom.audit.board`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
+
+from tallyroom.audit.board import BoardFailure, BoardHead, chain_board, verify_board
+from tallyroom.audit.board import logged_heads as heads_in_log
+from tallyroom.audit.events import Action
+from tallyroom.services.elections import get_election
+from tallyroom.store import audit, board
+from tallyroom.store.board import BoardRow
+from tallyroom.store.engine import Store
+
+__all__ = [
+    "BoardCheck",
+    "board_head",
+    "board_page",
+    "check_board",
+    "check_board_in",
+    "export_board",
+    "extend_board",
+    "find_on_board",
+    "logged_heads",
+]
+
+#: Rows on one published page of the board.
+PAGE_SIZE = 500
+
+
+def extend_board(store: Store, slug: str, *, actor: str) -> BoardHead:
+    """Put every pending ballot on the board; log the new head (nothing logged if none)."""
+    election = get_election(store, slug)
+    with store.begin() as conn:
+        audit.lock_head(conn, election.id)
+        tip = board.head(conn, election.id)
+        waiting = board.pending(conn, election.id)
+        if not waiting:
+            return tip
+        links = list(chain_board(waiting, tip))
+        board.append(
+            conn,
+            election.id,
+            tip.position + 1,
+            [(entry.receipt, link) for entry, link in zip(waiting, links, strict=True)],
+        )
+        new = BoardHead(tip.position + len(waiting), links[-1])
+        audit.append(
+            conn,
+            election.id,
+            Action.BOARD_HEAD,
+            actor=actor,
+            payload={"position": new.position, "head": new.hash.hex(), "added": len(waiting)},
+        )
+    return new
+
+
+def board_head(store: Store, slug: str) -> BoardHead:
+    """The board's last position and link as stored."""
+    election = get_election(store, slug)
+    with store.read() as conn:
+        return board.head(conn, election.id)
+
+
+def board_page(
+    store: Store, slug: str, *, after: int = 0, limit: int = PAGE_SIZE
+) -> list[BoardRow]:
+    """Up to ``limit`` entries from position ``after + 1``."""
+    election = get_election(store, slug)
+    with store.read() as conn:
+        return list(board.entries(conn, election.id, after=after, limit=limit))
+
+
+def find_on_board(store: Store, slug: str, receipt: bytes) -> BoardRow | None:
+    """The board's entry for a receipt, or None if it is not on the board (yet)."""
+    election = get_election(store, slug)
+    with store.read() as conn:
+        return board.find(conn, election.id, receipt)
+
+
+def row_json(row: BoardRow) -> dict[str, object]:
+    """One published line of the board."""
+    position, entry, receipt, link = row
+    return {
+        "position": position,
+        "contest": entry.contest,
+        "section": entry.section,
+        "ballot": base64.b64encode(entry.ballot).decode("ascii"),
+        "receipt": receipt.hex(),
+        "link": link.hex(),
+    }
+
+
+def export_board(store: Store, slug: str) -> Iterator[str]:
+    """The whole board as JSON Lines, in position order, from one consistent snapshot."""
+    election = get_election(store, slug)
+    with store.read() as conn:
+        for row in board.entries(conn, election.id):
+            yield json.dumps(row_json(row), sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def logged_heads(store: Store, slug: str) -> dict[int, bytes]:
+    """position -> head, for every ``board_head`` event in the audit log."""
+    election = get_election(store, slug)
+    with store.read() as conn:
+        return heads_in_log(chained.event for chained in audit.events(conn, election.id))
+
+
+@dataclass(frozen=True, slots=True)
+class BoardCheck:
+    """The board recomputed: its head and every failure found."""
+
+    head: BoardHead
+    failures: tuple[BoardFailure, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def check_board_in(conn: Connection, election_id: int) -> BoardCheck:
+    """:func:`check_board` in the caller's transaction."""
+    heads = heads_in_log(chained.event for chained in audit.events(conn, election_id))
+    recomputed, failures = verify_board(board.entries(conn, election_id), heads)
+    return BoardCheck(recomputed, tuple(failures))
+
+
+def check_board(store: Store, slug: str) -> BoardCheck:
+    """The stored board recomputed against its links and the heads the log recorded."""
+    election = get_election(store, slug)
+    with store.read() as conn:
+        return check_board_in(conn, election.id)
