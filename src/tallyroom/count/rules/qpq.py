@@ -36,7 +36,6 @@ a candidate no longer hopeful), not votes: QPQ has no vote totals to conserve.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -83,19 +82,17 @@ class _Qpq:
         self.names = candidates.names
         self.n = n = len(candidates)
         self.scale = Scale(SHOWN)
-        rows = closed_up(store, overvotes=False).rows
-        # a ranking stops at its first overvote (no candidate named there)
-        self.rankings: list[tuple[int, ...]] = []
-        for row in rows:
-            marks: list[int] = []
-            for code in (int(x) for x in row):
-                if code < 0:
-                    break
-                marks.append(code)
-            self.rankings.append(tuple(marks))
-        self.times = [int(w) for w in store.weights]
-        self.blank = sum(t for r, t in zip(self.rankings, self.times, strict=True) if not r)
-        self.total = int(store.weights.sum())
+        rows = np.asarray(closed_up(store, overvotes=False).rows, dtype=np.int64)
+        if rows.ndim != 2 or rows.shape[1] == 0:
+            rows = np.full((rows.shape[0], 1), -1, dtype=np.int64)
+        # a ranking stops at its first overvote (no candidate named there): -1 from there on
+        stopped = np.maximum.accumulate(rows < 0, axis=1)
+        self.ranks = np.where(stopped, -1, rows)
+        self.width = self.ranks.shape[1]
+        self.times = np.asarray(store.weights, dtype=np.int64)
+        self.nonblank = self.ranks[:, 0] >= 0
+        self.blank = int(self.times[~self.nonblank].sum())
+        self.total = int(self.times.sum())
         self.hopeful = np.ones(n, dtype=bool)
         for c in candidates.excluded:
             self.hopeful[c] = False
@@ -104,24 +101,43 @@ class _Qpq:
         self.quotient = [Fraction(0)] * n
         self.ties = Ties(self.names, PriorStages.MOST_RECENT, options.lot, options.tie_order)
         self.rounds: list[Round] = []
-        # per distinct ballot: rank of its topmost hopeful candidate (None: inactive), and
-        # the fractional number of candidates it has elected
-        self.top: list[int | None] = []
-        self.share: list[Fraction] = []
+        # per distinct ballot: the rank of its topmost hopeful candidate (-1: inactive or
+        # blank) and which of ``shares`` (the fractional numbers of candidates elected) it
+        # has; ballots are summed per (candidate, share) as integers and each sum multiplied
+        # by its share once, so the fractions are exact and few
+        self.top = np.full(len(self.ranks), -1, dtype=np.int64)
+        self.share_of = np.zeros(len(self.ranks), dtype=np.int64)
+        self.shares: list[Fraction] = [Fraction(0)]
 
     def restart(self) -> None:
         """[2.2] every ballot has elected 0 candidates; the elections are undone."""
         for c in self.elected:
             self.hopeful[c] = True
         self.elected = []
-        self.share = [Fraction(0)] * len(self.rankings)
-        self.top = [self.advance(r, 0) for r in self.rankings]
+        self.shares = [Fraction(0)]
+        self.share_of[:] = 0
+        self.top = self.advance(np.arange(len(self.ranks)), np.zeros(len(self.ranks), np.int64))
 
-    def advance(self, ranking: Sequence[int], start: int) -> int | None:
-        for i in range(start, len(ranking)):
-            if self.hopeful[ranking[i]]:
-                return i
-        return None
+    def advance(self, rows: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """For each of ``rows``, the first rank at or after ``start`` naming a hopeful
+        candidate (-1 if none)."""
+        hopeful = np.append(self.hopeful, False)  # a rank of -1 names nobody
+        marks = hopeful[self.ranks[rows]] & (np.arange(self.width) >= start[:, None])
+        return np.where(marks.any(axis=1), marks.argmax(axis=1), -1)
+
+    def _sum_by(self, mask: np.ndarray, cands: np.ndarray | None) -> np.ndarray:
+        """Integer sums of ballots under ``mask`` per (candidate, share), or per share."""
+        shares = len(self.shares)
+        out = np.zeros((self.n if cands is not None else 1) * shares, dtype=np.int64)
+        key = self.share_of[mask] if cands is None else cands * shares + self.share_of[mask]
+        np.add.at(out, key, self.times[mask])
+        return out.reshape(-1, shares)
+
+    def _fractional(self, sums: np.ndarray) -> Fraction:
+        return sum(
+            (share * int(w) for share, w in zip(self.shares, sums, strict=True) if w),
+            Fraction(0),
+        )
 
     def run(self) -> Count:
         seats = self.opt.seats
@@ -131,22 +147,16 @@ class _Qpq:
             left = seats - len(self.elected)
             if left <= 0 or len(hopeful) <= left:
                 break
-            v = [0] * self.n
-            t = [Fraction(0)] * self.n
-            tx, va = Fraction(0), 0
-            for i, ranking in enumerate(self.rankings):
-                times, top = self.times[i], self.top[i]
-                if not ranking:
-                    continue  # blank: no ballot at all
-                if top is None:
-                    tx += self.share[i] * times  # [2.4] elected by inactive ballots
-                    continue
-                va += times  # [2.4] active
-                c = ranking[top]
-                v[c] += times  # [2.3] vc
-                t[c] += self.share[i] * times  # [2.3] tc
+            active = self.top >= 0
+            rows = np.flatnonzero(active)
+            cands = self.ranks[rows, self.top[rows]]
+            by_share = self._sum_by(active, cands)  # [2.3] vc and tc per candidate
+            v = by_share.sum(axis=1)
+            va = int(v.sum())  # [2.4] active
+            tx = self._fractional(self._sum_by(self.nonblank & ~active, None)[0])  # [2.4]
             for c in hopeful:
-                self.quotient[c] = v[c] / (1 + t[c])  # [2.3] qc = vc / (1 + tc)
+                tc = self._fractional(by_share[c])
+                self.quotient[c] = Fraction(int(v[c])) / (1 + tc)  # [2.3] qc = vc / (1 + tc)
             quota = Fraction(va) / (1 + seats - tx)  # [2.4] va / (1 + s - tx)
             stage = len(self.rounds) + 1
             ties: list[TieBreak] = []
@@ -157,11 +167,10 @@ class _Qpq:
                 c = self._break(stage, tied, DecisionKind.ELECTED, ties, most=True)
                 self.hopeful[c] = False
                 self.elected.append(c)
-                for i, ranking in enumerate(self.rankings):
-                    top = self.top[i]
-                    if top is not None and ranking[top] == c:
-                        self.share[i] = 1 / self.quotient[c]  # "1/qc candidates in total"
-                        self.top[i] = self.advance(ranking, top + 1)
+                mine = rows[cands == c]
+                self.shares.append(1 / self.quotient[c])  # "1/qc candidates in total"
+                self.share_of[mine] = len(self.shares) - 1
+                self.top[mine] = self.advance(mine, self.top[mine] + 1)
                 self._round(quota, f"elect {self.names[c]}", [(DecisionKind.ELECTED, c)], ties)
                 continue
             # [2.5b] no quotient over the quota: the smallest is excluded; the count restarts
@@ -231,11 +240,7 @@ class _Qpq:
         def shown(x: Fraction) -> int:
             return (x.numerator * unit) // x.denominator  # truncated to the shown places
 
-        inactive = sum(
-            t
-            for r, t, top in zip(self.rankings, self.times, self.top, strict=True)
-            if r and top is None
-        )
+        inactive = int(self.times[self.nonblank & (self.top < 0)].sum())
         self.rounds.append(
             Round(
                 number=len(self.rounds) + 1,
