@@ -1,0 +1,576 @@
+"""The trustees' key ceremony: Pedersen's distributed key generation with Feldman's VSS.
+
+``n`` trustees, numbered ``1..n``, make the election key together so that any ``t`` of them
+can decrypt and fewer learn nothing (T. Pedersen, "A threshold cryptosystem without a trusted
+party", EUROCRYPT 1991; P. Feldman, "A practical scheme for non-interactive verifiable secret
+sharing", FOCS 1987). The steps follow ElectionGuard's specification v2.0 s.3.2 ("Key
+generation") and Belenios's specification ("Election setup", threshold mode: the trustees'
+``cert``, ``polynomial``, ``vinput`` and ``voutput`` messages), with ristretto255 for the
+group and libsodium's sealed boxes for the shares in transit:
+
+1. **Communication keys** (:func:`make_communication_key`): each trustee ``i`` makes an
+   X25519 key pair and publishes :class:`CommunicationKey` (ElectionGuard s.3.2.2 uses the
+   guardian's own ElGamal key to encrypt shares; Belenios a separate ``cert`` key: this is
+   Belenios's choice). The private half stays in the trustee's file (:class:`TrusteeSecrets`).
+2. **Dealing** (:func:`deal`): trustee ``i`` draws a polynomial
+   ``P_i(x) = a_{i,0} + a_{i,1} x + ... + a_{i,t-1} x^{t-1}`` with random coefficients,
+   publishes :class:`Commitments` ``K_{i,j} = g^{a_{i,j}}`` each with a Schnorr proof of
+   knowledge of ``a_{i,j}`` (ElectionGuard s.3.2.2 "NIZK proof"; context
+   ``("coefficient", election, i, j, n, t)``), and for each other trustee ``l`` a
+   :class:`SealedShare` of ``P_i(l)`` sealed to ``l``'s communication key. The sealed bytes
+   name election, dealer and recipient, so a share cannot be replayed to another trustee.
+3. **Share verification** (:func:`open_shares`): trustee ``l`` opens each share and checks
+   ``g^{P_i(l)} = prod_j K_{i,j}^{l^j}`` (ElectionGuard s.3.2.2 "Share verification");
+   a share that does not open, is addressed to someone else or fails the equation gives a
+   :class:`Complaint` naming the dealer and the reason. The dealer answers a complaint with
+   a :class:`RevealedShare` that anyone checks against the commitments
+   (:func:`check_revealed_share`): if it holds, the complaint is dismissed and the recipient
+   uses it; otherwise the dealer is excluded and the ceremony restarts without it
+   (ElectionGuard s.3.2.2, last paragraphs).
+4. **The keys** (:func:`election_key`, :func:`finish`): the election key is
+   ``H = prod_i K_{i,0}`` (the secret ``sum_i a_{i,0}`` is never formed); trustee ``l``'s
+   secret share is ``s_l = sum_i P_i(l)`` and its verification key ``K_l = g^{s_l} =
+   prod_i prod_j K_{i,j}^{l^j}``, which anyone computes from the commitments (Belenios
+   ``voutput``'s verification keys; ElectionGuard s.3.6 checks decryption shares against it).
+
+Every message is a frozen dataclass with canonical JSON bytes (crypto/canonical.py):
+``to_json()`` and ``from_json(data)``; the election record keeps them as they were published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import nacl.exceptions
+import nacl.public
+
+from tallyroom.crypto import canonical, group, passphrase
+from tallyroom.crypto.group import ORDER, Element
+from tallyroom.crypto.proofs import SchnorrProof, prove_schnorr, verify_schnorr
+from tallyroom.errors import InputError, ProofRejected
+
+__all__ = [
+    "Ceremony",
+    "Commitments",
+    "CommunicationKey",
+    "Complaint",
+    "ElectionKey",
+    "RevealedShare",
+    "SealedShare",
+    "TrusteeSecrets",
+    "check_commitments",
+    "check_revealed_share",
+    "deal",
+    "election_key",
+    "finish",
+    "load_secrets",
+    "make_communication_key",
+    "open_shares",
+    "save_secrets",
+    "verification_key",
+]
+
+_SHARE_TAG = b"tallyroom/v1/share"
+
+
+def _u32(i: int) -> bytes:
+    return i.to_bytes(4, "big")
+
+
+@dataclass(frozen=True, slots=True)
+class Ceremony:
+    """An election's ceremony: ``trustees`` (n) and the ``threshold`` (t) who can decrypt."""
+
+    election: str
+    trustees: int
+    threshold: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.threshold <= self.trustees <= 1000:
+            raise InputError(
+                "a ceremony needs 1 <= threshold <= trustees <= 1000",
+                field="threshold",
+                value=(self.threshold, self.trustees),
+            )
+
+    def check_trustee(self, trustee: int, field: str = "trustee") -> None:
+        if not 1 <= trustee <= self.trustees:
+            raise InputError(
+                f"trustees are numbered 1..{self.trustees}", field=field, value=trustee
+            )
+
+    def coefficient_context(self, trustee: int, j: int) -> tuple[bytes, ...]:
+        """What a coefficient's Schnorr proof is bound to."""
+        return (
+            b"coefficient",
+            self.election.encode("utf-8"),
+            _u32(trustee),
+            _u32(j),
+            _u32(self.trustees),
+            _u32(self.threshold),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CommunicationKey:
+    """Step 1: a trustee's X25519 public key, to which the others seal its shares."""
+
+    election: str
+    trustee: int
+    public_key: bytes
+
+    def to_json(self) -> bytes:
+        return canonical.dumps(
+            "communication-key",
+            {
+                "election": self.election,
+                "trustee": self.trustee,
+                "public_key": self.public_key.hex(),
+            },
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes) -> CommunicationKey:
+        f = canonical.loads(data, "communication-key")
+        f.expect("election", "trustee", "public_key")
+        return cls(f.text("election"), f.integer("trustee"), f.hex("public_key", 32))
+
+
+@dataclass(frozen=True, slots=True)
+class Commitments:
+    """Step 2, public: ``K_{i,j} = g^{a_{i,j}}`` for ``j < t``, each with its Schnorr proof."""
+
+    election: str
+    trustee: int
+    coefficients: tuple[Element, ...]
+    proofs: tuple[SchnorrProof, ...]
+
+    def to_json(self) -> bytes:
+        return canonical.dumps(
+            "commitments",
+            {
+                "election": self.election,
+                "trustee": self.trustee,
+                "coefficients": [bytes(k).hex() for k in self.coefficients],
+                "proofs": [p.to_bytes().hex() for p in self.proofs],
+            },
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Commitments:
+        f = canonical.loads(data, "commitments")
+        f.expect("election", "trustee", "coefficients", "proofs")
+        try:
+            proofs = tuple(SchnorrProof.from_bytes(p) for p in f.hex_list("proofs", 64))
+        except ProofRejected as exc:
+            raise InputError(exc.problem, field="proofs") from None
+        return cls(f.text("election"), f.integer("trustee"), f.elements("coefficients"), proofs)
+
+
+@dataclass(frozen=True, slots=True)
+class SealedShare:
+    """Step 2, to one trustee: ``P_dealer(recipient)`` sealed to the recipient's key."""
+
+    election: str
+    dealer: int
+    recipient: int
+    sealed: bytes
+
+    def to_json(self) -> bytes:
+        return canonical.dumps(
+            "sealed-share",
+            {
+                "election": self.election,
+                "dealer": self.dealer,
+                "recipient": self.recipient,
+                "sealed": self.sealed.hex(),
+            },
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes) -> SealedShare:
+        f = canonical.loads(data, "sealed-share")
+        f.expect("election", "dealer", "recipient", "sealed")
+        return cls(f.text("election"), f.integer("dealer"), f.integer("recipient"), f.hex("sealed"))
+
+
+@dataclass(frozen=True, slots=True)
+class Complaint:
+    """Step 3: the recipient's share from the dealer is missing or wrong, and why."""
+
+    election: str
+    dealer: int
+    recipient: int
+    reason: str
+
+    def to_json(self) -> bytes:
+        return canonical.dumps(
+            "complaint",
+            {
+                "election": self.election,
+                "dealer": self.dealer,
+                "recipient": self.recipient,
+                "reason": self.reason,
+            },
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Complaint:
+        f = canonical.loads(data, "complaint")
+        f.expect("election", "dealer", "recipient", "reason")
+        return cls(
+            f.text("election"), f.integer("dealer"), f.integer("recipient"), f.text("reason")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RevealedShare:
+    """A dealer's public answer to a complaint: the share in the clear."""
+
+    election: str
+    dealer: int
+    recipient: int
+    share: int
+
+    def to_json(self) -> bytes:
+        return canonical.dumps(
+            "revealed-share",
+            {
+                "election": self.election,
+                "dealer": self.dealer,
+                "recipient": self.recipient,
+                "share": group.scalar_bytes(self.share).hex(),
+            },
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes) -> RevealedShare:
+        f = canonical.loads(data, "revealed-share")
+        f.expect("election", "dealer", "recipient", "share")
+        share = group.scalar_from_bytes(f.hex("share", 32), field="share")
+        return cls(f.text("election"), f.integer("dealer"), f.integer("recipient"), share)
+
+
+@dataclass(frozen=True, slots=True)
+class ElectionKey:
+    """Step 4, public: the election key and each trustee's verification key (trustee ``l``'s
+    at index ``l - 1``)."""
+
+    election: str
+    trustees: int
+    threshold: int
+    public_key: Element
+    verification_keys: tuple[Element, ...]
+
+    def to_json(self) -> bytes:
+        return canonical.dumps(
+            "election-key",
+            {
+                "election": self.election,
+                "trustees": self.trustees,
+                "threshold": self.threshold,
+                "public_key": bytes(self.public_key).hex(),
+                "verification_keys": [bytes(k).hex() for k in self.verification_keys],
+            },
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes) -> ElectionKey:
+        f = canonical.loads(data, "election-key")
+        f.expect("election", "trustees", "threshold", "public_key", "verification_keys")
+        return cls(
+            f.text("election"),
+            f.integer("trustees"),
+            f.integer("threshold"),
+            f.element("public_key"),
+            f.elements("verification_keys"),
+        )
+
+    def verification_key(self, trustee: int) -> Element:
+        if not 1 <= trustee <= self.trustees:
+            raise InputError(
+                f"trustees are numbered 1..{self.trustees}", field="trustee", value=trustee
+            )
+        return self.verification_keys[trustee - 1]
+
+
+@dataclass(frozen=True, slots=True)
+class TrusteeSecrets:
+    """What one trustee keeps in its passphrase-protected file: its communication key, its
+    polynomial while the ceremony runs (to answer complaints), and at the end its share."""
+
+    election: str
+    trustee: int
+    communication_key: bytes
+    polynomial: tuple[int, ...] = ()
+    share: int | None = None
+
+    def __repr__(self) -> str:  # never print secrets into a log or a traceback
+        return f"TrusteeSecrets(election={self.election!r}, trustee={self.trustee})"
+
+    def to_json(self) -> bytes:
+        return canonical.dumps(
+            "trustee-secrets",
+            {
+                "election": self.election,
+                "trustee": self.trustee,
+                "communication_key": self.communication_key.hex(),
+                "polynomial": [group.scalar_bytes(a).hex() for a in self.polynomial],
+                "share": None if self.share is None else group.scalar_bytes(self.share).hex(),
+            },
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes) -> TrusteeSecrets:
+        f = canonical.loads(data, "trustee-secrets")
+        f.expect("election", "trustee", "communication_key", "polynomial", "share")
+        poly = tuple(group.scalar_from_bytes(a) for a in f.hex_list("polynomial", 32))
+        raw = f.optional_hex("share", 32)
+        share = None if raw is None else group.scalar_from_bytes(raw, field="share")
+        return cls(
+            f.text("election"), f.integer("trustee"), f.hex("communication_key", 32), poly, share
+        )
+
+
+def save_secrets(path: Path, secrets: TrusteeSecrets, passphrase_text: str) -> None:
+    """The trustee's file: its secrets sealed under its passphrase (crypto/passphrase.py)."""
+    label = f"{secrets.election} trustee {secrets.trustee}"
+    passphrase.seal_file(path, label, secrets.to_json(), passphrase_text)
+
+
+def load_secrets(path: Path, passphrase_text: str) -> TrusteeSecrets:
+    """The secrets of a trustee's file; :class:`InputError` for a wrong passphrase."""
+    label, data = passphrase.open_file(path, passphrase_text)
+    try:
+        secrets = TrusteeSecrets.from_json(data)
+    except InputError as exc:
+        raise InputError(f"not a trustee's file ({exc})", path=str(path)) from None
+    if label != f"{secrets.election} trustee {secrets.trustee}":
+        raise InputError("the file's label is not its content's", path=str(path), value=label)
+    return secrets
+
+
+def make_communication_key(
+    ceremony: Ceremony, trustee: int
+) -> tuple[TrusteeSecrets, CommunicationKey]:
+    """Step 1 for ``trustee``: its secrets (to save) and its public message."""
+    ceremony.check_trustee(trustee)
+    key = nacl.public.PrivateKey.generate()
+    secrets = TrusteeSecrets(ceremony.election, trustee, bytes(key))
+    return secrets, CommunicationKey(ceremony.election, trustee, bytes(key.public_key))
+
+
+def _evaluate(polynomial: Sequence[int], x: int) -> int:
+    out = 0
+    for a in reversed(polynomial):
+        out = (out * x + a) % ORDER
+    return out
+
+
+def _share_plaintext(election: str, dealer: int, recipient: int, share: int) -> bytes:
+    name = election.encode("utf-8")
+    return (
+        _SHARE_TAG
+        + len(name).to_bytes(4, "big")
+        + name
+        + _u32(dealer)
+        + _u32(recipient)
+        + group.scalar_bytes(share)
+    )
+
+
+def _keys_by_trustee(ceremony: Ceremony, keys: Sequence[CommunicationKey]) -> dict[int, bytes]:
+    out: dict[int, bytes] = {}
+    for key in keys:
+        ceremony.check_trustee(key.trustee)
+        if key.election != ceremony.election or key.trustee in out:
+            raise InputError(
+                "one communication key per trustee of this election", value=key.trustee
+            )
+        out[key.trustee] = key.public_key
+    if len(out) != ceremony.trustees:
+        missing = sorted(set(range(1, ceremony.trustees + 1)) - set(out))
+        raise InputError("a communication key from every trustee", field="trustee", value=missing)
+    return out
+
+
+def deal(
+    ceremony: Ceremony,
+    secrets: TrusteeSecrets,
+    keys: Sequence[CommunicationKey],
+    *,
+    polynomial: Sequence[int] | None = None,
+) -> tuple[TrusteeSecrets, Commitments, tuple[SealedShare, ...]]:
+    """Step 2 for the trustee of ``secrets``: its new secrets (with the polynomial: save them),
+    its public commitments, and one sealed share for each other trustee. ``polynomial`` is
+    for tests; a real dealer lets it be drawn here."""
+    i = secrets.trustee
+    recipients = _keys_by_trustee(ceremony, keys)
+    poly = (
+        tuple(polynomial)
+        if polynomial is not None
+        else tuple(group.random_scalar() for _ in range(ceremony.threshold))
+    )
+    if len(poly) != ceremony.threshold:
+        raise InputError(f"a polynomial of {ceremony.threshold} coefficients", field="polynomial")
+    coefficients = tuple(group.exp_base(a) for a in poly)
+    proofs = tuple(prove_schnorr(a, ceremony.coefficient_context(i, j)) for j, a in enumerate(poly))
+    commitments = Commitments(ceremony.election, i, coefficients, proofs)
+    sealed = tuple(
+        SealedShare(
+            ceremony.election,
+            i,
+            r,
+            bytes(
+                nacl.public.SealedBox(nacl.public.PublicKey(recipients[r])).encrypt(
+                    _share_plaintext(ceremony.election, i, r, _evaluate(poly, r))
+                )
+            ),
+        )
+        for r in range(1, ceremony.trustees + 1)
+        if r != i
+    )
+    return replace(secrets, polynomial=poly), commitments, sealed
+
+
+def check_commitments(ceremony: Ceremony, commitments: Commitments) -> None:
+    """Nothing, or :class:`ProofRejected` naming the dealer and what is wrong."""
+    who = f"trustee {commitments.trustee}"
+    ceremony.check_trustee(commitments.trustee)
+    if commitments.election != ceremony.election:
+        raise ProofRejected("election", f"commitments for {commitments.election!r}", subject=who)
+    t = ceremony.threshold
+    if len(commitments.coefficients) != t or len(commitments.proofs) != t:
+        raise ProofRejected(
+            "coefficients", f"{t} commitments with {t} proofs expected", subject=who
+        )
+    for j, (k, proof) in enumerate(zip(commitments.coefficients, commitments.proofs, strict=True)):
+        try:
+            verify_schnorr(k, ceremony.coefficient_context(commitments.trustee, j), proof)
+        except ProofRejected as exc:
+            raise ProofRejected(
+                "coefficient-proof", f"coefficient {j}: {exc}", subject=who
+            ) from None
+
+
+def _expected_share_key(commitments: Commitments, recipient: int) -> Element:
+    """``prod_j K_{i,j}^{l^j}``: ``g`` to the share the dealer owes ``recipient``."""
+    return group.multi_exp(
+        commitments.coefficients,
+        [pow(recipient, j, ORDER) for j in range(len(commitments.coefficients))],
+    )
+
+
+def _by_trustee(ceremony: Ceremony, commitments: Sequence[Commitments]) -> dict[int, Commitments]:
+    out: dict[int, Commitments] = {}
+    for c in commitments:
+        check_commitments(ceremony, c)
+        if c.trustee in out:
+            raise ProofRejected(
+                "duplicate", "two sets of commitments", subject=f"trustee {c.trustee}"
+            )
+        out[c.trustee] = c
+    missing = sorted(set(range(1, ceremony.trustees + 1)) - set(out))
+    if missing:
+        raise ProofRejected("missing", f"no commitments from trustee(s) {missing}")
+    return out
+
+
+def open_shares(
+    ceremony: Ceremony,
+    secrets: TrusteeSecrets,
+    commitments: Sequence[Commitments],
+    sealed: Sequence[SealedShare],
+) -> tuple[dict[int, int], tuple[Complaint, ...]]:
+    """Step 3 for the trustee of ``secrets``: the shares that verify, by dealer (its own
+    included), and a complaint for each dealer whose share is missing or wrong."""
+    me = secrets.trustee
+    dealt = _by_trustee(ceremony, commitments)
+    box = nacl.public.SealedBox(nacl.public.PrivateKey(secrets.communication_key))
+    good: dict[int, int] = {}
+    complaints: list[Complaint] = []
+
+    def complain(dealer: int, reason: str) -> None:
+        complaints.append(Complaint(ceremony.election, dealer, me, reason))
+
+    if secrets.polynomial:
+        good[me] = _evaluate(secrets.polynomial, me)
+    mine = {s.dealer: s for s in sealed if s.recipient == me and s.election == ceremony.election}
+    for dealer in range(1, ceremony.trustees + 1):
+        if dealer == me:
+            continue
+        envelope = mine.get(dealer)
+        if envelope is None:
+            complain(dealer, "no share received")
+            continue
+        try:
+            plain = bytes(box.decrypt(envelope.sealed))
+        except nacl.exceptions.CryptoError:
+            complain(dealer, "the share does not open with my communication key")
+            continue
+        head = _share_plaintext(ceremony.election, dealer, me, 0)[:-32]
+        if len(plain) != len(head) + 32 or plain[: len(head)] != head:
+            complain(dealer, "the sealed share names another election, dealer or recipient")
+            continue
+        share = int.from_bytes(plain[len(head) :], "little")
+        if share >= ORDER:
+            complain(dealer, "the share is not a canonical scalar")
+            continue
+        if group.exp_base(share) != _expected_share_key(dealt[dealer], me):
+            complain(dealer, "the share does not match the dealer's commitments")
+            continue
+        good[dealer] = share
+    return good, tuple(complaints)
+
+
+def check_revealed_share(
+    ceremony: Ceremony, commitments: Commitments, revealed: RevealedShare
+) -> None:
+    """Nothing if the revealed share matches the dealer's commitments (the complaint is
+    dismissed), else :class:`ProofRejected`: the dealer is excluded."""
+    who = f"trustee {revealed.dealer}"
+    if (revealed.election, revealed.dealer) != (ceremony.election, commitments.trustee):
+        raise ProofRejected("revealed-share", "not this dealer's share", subject=who)
+    ceremony.check_trustee(revealed.recipient, "recipient")
+    if not 0 <= revealed.share < ORDER or group.exp_base(revealed.share) != _expected_share_key(
+        commitments, revealed.recipient
+    ):
+        raise ProofRejected(
+            "revealed-share",
+            f"the share for trustee {revealed.recipient} does not match the commitments",
+            subject=who,
+        )
+
+
+def finish(
+    ceremony: Ceremony, secrets: TrusteeSecrets, shares: Mapping[int, int]
+) -> TrusteeSecrets:
+    """Step 4 for a trustee: its secret share ``s_l = sum_i P_i(l)`` from every dealer's
+    verified share; the polynomial is dropped (save the result over the old file)."""
+    missing = sorted(set(range(1, ceremony.trustees + 1)) - set(shares))
+    if missing:
+        raise InputError("a verified share from every trustee", field="dealer", value=missing)
+    return replace(secrets, polynomial=(), share=sum(shares.values()) % ORDER)
+
+
+def verification_key(
+    ceremony: Ceremony, commitments: Sequence[Commitments], trustee: int
+) -> Element:
+    """``K_l = prod_i prod_j K_{i,j}^{l^j}``: ``g^{s_l}``, from public data only."""
+    ceremony.check_trustee(trustee)
+    dealt = _by_trustee(ceremony, commitments)
+    return group.product(_expected_share_key(dealt[i], trustee) for i in sorted(dealt))
+
+
+def election_key(ceremony: Ceremony, commitments: Sequence[Commitments]) -> ElectionKey:
+    """The election key ``H = prod_i K_{i,0}`` and every verification key, each commitment's
+    proofs checked first (:class:`ProofRejected` naming the trustee otherwise)."""
+    dealt = _by_trustee(ceremony, commitments)
+    public = group.product(dealt[i].coefficients[0] for i in sorted(dealt))
+    keys = tuple(
+        group.product(_expected_share_key(dealt[i], trustee) for i in sorted(dealt))
+        for trustee in range(1, ceremony.trustees + 1)
+    )
+    return ElectionKey(ceremony.election, ceremony.trustees, ceremony.threshold, public, keys)
