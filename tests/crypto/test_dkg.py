@@ -6,6 +6,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tallyroom.crypto import dkg, elgamal, group
 from tallyroom.crypto.dkg import Ceremony
@@ -181,3 +183,30 @@ def test_ceremony_parameters_are_checked() -> None:
         Ceremony("e", trustees=2, threshold=0)
     with pytest.raises(InputError, match=r"1\.\.3"):
         dkg.make_communication_key(CEREMONY, 4)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.data())
+def test_any_threshold_subset_decrypts_and_a_smaller_one_does_not(data: st.DataObject) -> None:
+    from tallyroom.crypto import threshold
+
+    n = data.draw(st.integers(1, 5), label="trustees")
+    t = data.draw(st.integers(1, n), label="threshold")
+    ceremony = Ceremony("prop", n, t)
+    secrets, _, key, complaints = run_ceremony(ceremony)
+    assert complaints == [] and len(secrets) == n
+    m = group.hash_to_element("prop", bytes([n, t]))
+    ct = elgamal.encrypt(key.public_key, m, data.draw(st.integers(1, group.ORDER - 1)))
+    chosen = data.draw(st.lists(st.integers(1, n), unique=True, min_size=t, max_size=n))
+    shares = [
+        threshold.partial_decrypt("prop", i, secrets[i - 1].share or 0, key.verification_key(i), ct)
+        for i in chosen
+    ]
+    for s in shares:
+        threshold.verify_share(key, ct, s)
+    assert threshold.combine(key, ct, shares) == m
+    if t > 1:
+        fewer = shares[: t - 1]
+        w = threshold.lagrange_at_zero([s.trustee for s in fewer])
+        guess = group.div(ct.b, group.product(group.exp(s.share, w[s.trustee]) for s in fewer))
+        assert guess != m

@@ -400,21 +400,12 @@ def deal(
     ceremony: Ceremony,
     secrets: TrusteeSecrets,
     keys: Sequence[CommunicationKey],
-    *,
-    polynomial: Sequence[int] | None = None,
 ) -> tuple[TrusteeSecrets, Commitments, tuple[SealedShare, ...]]:
     """Step 2 for the trustee of ``secrets``: its new secrets (with the polynomial: save them),
-    its public commitments, and one sealed share for each other trustee. ``polynomial`` is
-    for tests; a real dealer lets it be drawn here."""
+    its public commitments, and one sealed share for each other trustee."""
     i = secrets.trustee
     recipients = _keys_by_trustee(ceremony, keys)
-    poly = (
-        tuple(polynomial)
-        if polynomial is not None
-        else tuple(group.random_scalar() for _ in range(ceremony.threshold))
-    )
-    if len(poly) != ceremony.threshold:
-        raise InputError(f"a polynomial of {ceremony.threshold} coefficients", field="polynomial")
+    poly = tuple(group.random_scalar() for _ in range(ceremony.threshold))
     coefficients = tuple(group.exp_base(a) for a in poly)
     proofs = tuple(prove_schnorr(a, ceremony.coefficient_context(i, j)) for j, a in enumerate(poly))
     commitments = Commitments(ceremony.election, i, coefficients, proofs)

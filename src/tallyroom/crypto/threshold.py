@@ -42,6 +42,7 @@ __all__ = [
     "KeyDrill",
     "ShareRejection",
     "combine",
+    "combine_many",
     "decryption_context",
     "finish_key_drill",
     "lagrange_at_zero",
@@ -150,6 +151,29 @@ def combine(key: ElectionKey, ciphertext: Ciphertext, shares: Sequence[Decryptio
     _check_set(key, trustees)
     w = lagrange_at_zero(trustees)
     return group.div(ciphertext.b, group.product(group.exp(s.share, w[s.trustee]) for s in shares))
+
+
+def _combine_chunk(
+    chunk: Sequence[tuple[ElectionKey, Ciphertext, tuple[DecryptionShare, ...]]],
+) -> list[Element]:
+    return [combine(key, ct, shares) for key, ct, shares in chunk]
+
+
+def combine_many(
+    key: ElectionKey,
+    ciphertexts: Sequence[Ciphertext],
+    shares: Sequence[Sequence[DecryptionShare]],
+    *,
+    workers: int | None = None,
+    pool: Executor | None = None,
+) -> list[Element]:
+    """The plaintext of every ciphertext, in order, on every core: ``shares`` holds one list
+    per trustee of the decrypting set, each with one share per ciphertext (their proofs
+    checked beforehand: :func:`verify_shares_many`)."""
+    if any(len(per) != len(ciphertexts) for per in shares):
+        raise InputError("each trustee's list has one share per ciphertext", field="shares")
+    items = [(key, ct, tuple(per[i] for per in shares)) for i, ct in enumerate(ciphertexts)]
+    return parallel.map_chunks(_combine_chunk, items, workers=workers, pool=pool)
 
 
 def _decrypt_chunk(
