@@ -158,6 +158,8 @@ def test_messages_refuse_any_non_canonical_encoding() -> None:
         data.replace(b'"trustee":1', b'"trustee":1.0'),
         data.replace(b'"type":"communication-key"', b'"type":"commitments"'),
         data[:-1],
+        data.replace(b'"election":"leader-2016",', b'"election":"leader-2016","extra":1,'),
+        data.replace(b'"version":1', b'"version":2'),
     ):
         with pytest.raises(InputError):
             dkg.CommunicationKey.from_json(bad)
