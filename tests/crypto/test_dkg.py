@@ -212,3 +212,50 @@ def test_any_threshold_subset_decrypts_and_a_smaller_one_does_not(data: st.DataO
         w = threshold.lagrange_at_zero([s.trustee for s in fewer])
         guess = group.div(ct.b, group.product(group.exp(s.share, w[s.trustee]) for s in fewer))
         assert guess != m
+
+
+def test_the_verifier_checks_a_published_ceremony() -> None:
+    _, commitments, key, complaints = run_ceremony(cheat={1: 2})
+    assert [(c.dealer, c.recipient) for c in complaints] == [(1, 2)]
+    with pytest.raises(ProofRejected, match="not answered") as info:
+        dkg.verify_ceremony(CEREMONY, commitments, complaints, [], key)
+    assert info.value.subject == "trustee 1"
+    with pytest.raises(ProofRejected, match="revealed-share"):
+        dkg.verify_ceremony(
+            CEREMONY, commitments, complaints, [dkg.RevealedShare(CEREMONY.election, 1, 2, 7)], key
+        )
+    honest, commitments, key, none = run_ceremony()
+    assert none == []
+    dkg.verify_ceremony(CEREMONY, commitments, [], [], key)
+    swapped = replace(
+        key,
+        verification_keys=(
+            key.verification_keys[1],
+            key.verification_keys[0],
+            key.verification_keys[2],
+        ),
+    )
+    with pytest.raises(ProofRejected, match="election-key"):
+        dkg.verify_ceremony(CEREMONY, commitments, [], [], swapped)
+    other = replace(key, public_key=key.verification_keys[0])
+    with pytest.raises(ProofRejected, match="election-key"):
+        dkg.verify_ceremony(CEREMONY, commitments, [], [], other)
+    del honest
+
+
+_PUBLISHED = run_ceremony()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 10**6), st.integers(1, 255))
+def test_any_byte_changed_in_a_published_commitment_is_caught(pos: int, delta: int) -> None:
+    _, commitments, key, _ = _PUBLISHED
+    data = bytearray(commitments[1].to_json())
+    i = pos % len(data)
+    data[i] = (data[i] + delta) % 256
+    try:
+        changed = dkg.Commitments.from_json(bytes(data))
+    except InputError:
+        return
+    with pytest.raises(ProofRejected):
+        dkg.verify_ceremony(CEREMONY, [commitments[0], changed, commitments[2]], [], [], key)

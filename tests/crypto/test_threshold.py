@@ -159,3 +159,14 @@ def test_a_key_drill_and_its_transcript() -> None:
     with pytest.raises(ProofRejected, match="drill"):
         threshold.verify_key_drill(key, other)  # the message is the nonce's
     del secrets
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, threshold.SHARE_BYTES - 1), st.integers(1, 255))
+def test_any_byte_changed_in_a_decryption_share_is_caught(pos: int, delta: int) -> None:
+    key, _ = ceremony()
+    ct = elgamal.encrypt(key.public_key, group.hash_to_element("t", b"any"), 11)
+    data = bytearray(_shares(ct, (2,))[0].to_bytes())
+    data[pos] = (data[pos] + delta) % 256
+    with pytest.raises(ProofRejected):
+        threshold.verify_share(key, ct, threshold.DecryptionShare.from_bytes(bytes(data)))

@@ -70,6 +70,7 @@ __all__ = [
     "open_shares",
     "save_secrets",
     "verification_key",
+    "verify_ceremony",
 ]
 
 _SHARE_TAG = b"tallyroom/v1/share"
@@ -565,3 +566,35 @@ def election_key(ceremony: Ceremony, commitments: Sequence[Commitments]) -> Elec
         for trustee in range(1, ceremony.trustees + 1)
     )
     return ElectionKey(ceremony.election, ceremony.trustees, ceremony.threshold, public, keys)
+
+
+def verify_ceremony(
+    ceremony: Ceremony,
+    commitments: Sequence[Commitments],
+    complaints: Sequence[Complaint],
+    revealed: Sequence[RevealedShare],
+    key: ElectionKey,
+) -> None:
+    """The verifier's check of a published ceremony: every commitment's proofs, every
+    complaint answered by a revealed share that matches the dealer's commitments, and the
+    published election key and verification keys recomputed from the commitments.
+    :class:`ProofRejected` naming the check and the trustee otherwise."""
+    dealt = _by_trustee(ceremony, commitments)
+    answers = {(r.dealer, r.recipient): r for r in revealed}
+    for complaint in complaints:
+        who = f"trustee {complaint.dealer}"
+        if complaint.election != ceremony.election or complaint.dealer not in dealt:
+            raise ProofRejected(
+                "complaint", "a complaint about no dealer of this ceremony", subject=who
+            )
+        answer = answers.get((complaint.dealer, complaint.recipient))
+        if answer is None:
+            raise ProofRejected(
+                "complaint",
+                f"trustee {complaint.recipient}'s complaint was not answered",
+                subject=who,
+            )
+        check_revealed_share(ceremony, dealt[complaint.dealer], answer)
+    expected = election_key(ceremony, commitments)
+    if key != expected:
+        raise ProofRejected("election-key", "the published keys are not the commitments' keys")
