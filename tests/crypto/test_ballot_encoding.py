@@ -103,6 +103,25 @@ def test_invalid_selections_are_refused_naming_the_value() -> None:
         be.Ranking(3, 3).selection(be.Ranking(3, 3).size)
     with pytest.raises(InputError, match="no such candidate"):
         be.SingleChoice(3).code((True,))  # a bool is not a candidate index
+    with pytest.raises(InputError, match="no such candidate"):
+        be.Ranking(3, 3).code((0, "1"))  # type: ignore[arg-type]
+
+
+def test_numpy_integers_from_the_rank_matrix_are_candidates() -> None:
+    import numpy as np
+
+    row = np.array([2, 0, 1], dtype=np.int32)
+    assert be.Ranking(3, 3).code(row) == be.Ranking(3, 3).code((2, 0, 1))  # type: ignore[arg-type]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 59), unique=True, max_size=60),
+    st.lists(st.integers(0, 59), unique=True, max_size=60),
+)
+def test_different_rankings_have_different_codes(a: list[int], b: list[int]) -> None:
+    shape = be.Ranking(60, 60)
+    assert (shape.code(a) == shape.code(b)) == (a == b)
 
 
 def test_a_code_out_of_range_decodes_to_a_reason() -> None:

@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import enum
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -134,12 +135,15 @@ class BallotShape(Protocol):
 
 
 def _check_marks(selection: Sequence[int], n: int, k: int, noun: str) -> tuple[int, ...]:
-    marks = tuple(selection)
+    raw = tuple(selection)
+    try:  # any integer type (numpy's too, from the count's rank matrix), never a bool
+        marks = tuple(operator.index(c) for c in raw if not isinstance(c, bool))
+    except TypeError:
+        marks = ()
+    if len(marks) != len(raw) or any(not 0 <= c < n for c in marks):
+        raise InputError(f"no such {noun} (0..{n - 1})", field="selection", value=raw)
     if len(marks) > k:
         raise InputError(f"a ballot marks at most {k} {noun}s", field="selection", value=marks)
-    for c in marks:
-        if not isinstance(c, int) or isinstance(c, bool) or not 0 <= c < n:
-            raise InputError(f"no such {noun} (0..{n - 1})", field="selection", value=marks)
     if len(set(marks)) != len(marks):
         raise InputError(f"a {noun} is marked twice", field="selection", value=marks)
     return marks
