@@ -201,3 +201,16 @@ def test_shapes_follow_the_rule_registry() -> None:
     assert be.shape_for(BallotKind.SINGLE, candidates=2, seats=1) == be.SingleChoice(2)
     assert be.shape_for(BallotKind.MULTI, candidates=9, seats=4) == be.ChoiceSet(9, 4)
     assert be.shape_for(BallotKind.RANKED, candidates=9, seats=3) == be.Ranking(9, 9)
+
+
+def test_rows_laid_end_to_end_decode_in_order() -> None:
+    shape = be.Ranking(100, 100)
+    ballots = [tuple(range(99, -1, -1)), (), (5, 3)]
+    flat = [e for b in ballots for e in be.encode(shape, b)]
+    flat_bad = [*flat[:3], group.IDENTITY, *flat[4:]]
+    assert be.decode_rows(shape, flat) == ballots
+    out = be.decode_rows(shape, flat_bad)
+    assert isinstance(out[1], be.InvalidBallot) and out[1].reason is be.InvalidReason.IDENTITY
+    assert out[0] == ballots[0] and out[2] == ballots[2]
+    with pytest.raises(InputError, match="rows of 3"):
+        be.decode_rows(shape, flat[:-1])

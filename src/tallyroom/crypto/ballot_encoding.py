@@ -84,6 +84,7 @@ __all__ = [
     "code_from_elements",
     "code_to_elements",
     "decode",
+    "decode_rows",
     "element_for_limb",
     "encode",
     "limb_of_element",
@@ -390,6 +391,17 @@ def decode(shape: BallotShape, elements: Sequence[Element]) -> Selection | Inval
     if code >= shape.size:
         return InvalidBallot(InvalidReason.RANGE, f"code {code} of a contest of {shape.size}")
     return shape.selection(code)
+
+
+def decode_rows(
+    shape: BallotShape, plaintexts: Sequence[Element]
+) -> list[Selection | InvalidBallot]:
+    """The ballots of decrypted rows laid end to end (``width(shape)`` elements a ballot, as
+    threshold decryption returns a shuffled board's rows flattened), in order."""
+    w = width(shape)
+    if len(plaintexts) % w:
+        raise InputError(f"rows of {w} elements", field="plaintexts", value=len(plaintexts))
+    return [decode(shape, plaintexts[i : i + w]) for i in range(0, len(plaintexts), w)]
 
 
 if __name__ == "__main__":  # pragma: no cover - prints the limits the docstring states
