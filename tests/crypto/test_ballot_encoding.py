@@ -146,6 +146,16 @@ def test_an_element_with_a_chosen_counter_is_an_invalid_ballot() -> None:
     )
     out = be.decode(be.SingleChoice(5), (later,))
     assert isinstance(out, be.InvalidBallot) and out.reason is be.InvalidReason.COUNTER
+    beyond = next(
+        Element(data)
+        for k in range(be.COUNTER_LIMIT, 1 << 14)
+        if group_valid(
+            data := bytes([(k & 0x7F) << 1]) + limb.to_bytes(30, "little") + bytes([k >> 7])
+        )
+    )
+    out = be.decode(be.SingleChoice(5), (beyond,))
+    assert isinstance(out, be.InvalidBallot) and out.reason is be.InvalidReason.COUNTER
+    assert "above any encoder's" in out.detail
     assert be.decode(be.SingleChoice(5), (first,)) == (2,)
 
 

@@ -31,22 +31,24 @@ element; a contest's ballots all have the same number of elements, its :func:`wi
 
     byte 0        2 * (k mod 128)        the counter's low 7 bits, shifted: the byte is even
     bytes 1..30   m, 30 bytes little-endian
-    byte 31       k div 128              the counter's high 7 bits: the top bit stays clear
+    byte 31       k div 128              0 or 1: the top bit stays clear
 
-for the *smallest* counter ``k`` in ``[0, 16384)`` for which these bytes are a valid
+for the *smallest* counter ``k`` in ``[0, 256)`` for which these bytes are a valid
 ristretto255 encoding other than the identity ("try-and-increment"). RFC 9496 s.4.3.1
 decoding needs the 255-bit little-endian number ``s`` canonical (below 2^255 - 19: the top
 bit is clear, and libsodium refuses the rare larger ``s`` itself) and non-negative (even: the
 low bit of byte 0 clear), then a square root that exists for about a quarter of the ``s``
 (measured: 0.25), so the expected number of tries is 4 and the chance that no counter works
-is (3/4)^16384, about 2^-6800. The decrypted element's own encoding gives ``m`` back.
+is (3/4)^256, about 2^-106 (no larger counter is ever used, so that decoding a hostile
+plaintext costs at most 255 checks, 1.3 ms). The decrypted element's own encoding gives ``m``
+back.
 
 **Decoding** (:func:`decode`) checks, and reports an :class:`InvalidBallot` (never an
 exception) naming the first failure: the number of elements is the contest's width; no element
-is the identity; each element's counter is the *smallest* that works (every smaller counter
-gives bytes that are not an element), so that a voter cannot mark a ballot with a chosen
-counter and find it among the decrypted ballots ("the Italian attack" on a mix net); the code
-is below ``size``.
+is the identity; each element's counter is below 256 and the *smallest* that works (every
+smaller counter gives bytes that are not an element), so that a voter cannot mark a ballot
+with a chosen counter and find it among the decrypted ballots ("the Italian attack" on a mix
+net); the code is below ``size``.
 
 **Limits** (``python -m tallyroom.crypto.ballot_encoding`` prints them): one element holds
 240 bits: a full ranking of up to 54 candidates (sum of L-permutations of 54: 2^238.5; of
@@ -95,8 +97,8 @@ __all__ = [
 #: Bits of a code carried by one element (bytes 1..30 of its encoding).
 LIMB_BITS = 240
 
-#: Counters tried per element: 7 bits in byte 0, 7 bits in byte 31.
-COUNTER_LIMIT = 1 << 14
+#: Counters tried per element: byte 0 holds 7 bits of the counter, byte 31 the eighth.
+COUNTER_LIMIT = 256
 
 #: A selection: 0-based candidate (or option) indices, in preference order for a ranking,
 #: ascending for a set, one or none for a single choice.
@@ -334,7 +336,7 @@ def element_for_limb(limb: int) -> Element:
         data = _candidate(limb, counter)
         if _is_element(data):
             return Element(data)
-    raise InputError("no counter gives an element (probability 2^-6800)", value=limb)
+    raise InputError("no counter gives an element (probability 2^-106)", value=limb)
 
 
 def limb_of_element(element: Element) -> int | InvalidBallot:
@@ -345,6 +347,10 @@ def limb_of_element(element: Element) -> int | InvalidBallot:
         return InvalidBallot(InvalidReason.IDENTITY, "the identity encodes no ballot")
     counter = (element[0] >> 1) | (element[31] << 7)
     limb = int.from_bytes(element[1:31], "little")
+    if counter >= COUNTER_LIMIT:
+        return InvalidBallot(
+            InvalidReason.COUNTER, f"counter {counter}, above any encoder's ({element.hex()})"
+        )
     for smaller in range(counter):
         if _is_element(_candidate(limb, smaller)):
             return InvalidBallot(
