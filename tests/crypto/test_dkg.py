@@ -259,3 +259,13 @@ def test_any_byte_changed_in_a_published_commitment_is_caught(pos: int, delta: i
         return
     with pytest.raises(ProofRejected):
         dkg.verify_ceremony(CEREMONY, [commitments[0], changed, commitments[2]], [], [], key)
+
+
+def test_a_fingerprint_names_the_key_the_trustee_and_the_election() -> None:
+    _, key = dkg.make_communication_key(CEREMONY, 1)
+    _, other = dkg.make_communication_key(CEREMONY, 1)
+    fp = key.fingerprint()
+    assert len(fp) == 24 and fp.count("-") == 4
+    assert fp != other.fingerprint()
+    assert fp != replace(key, trustee=2).fingerprint()
+    assert fp != replace(key, election="leader-2017").fingerprint()

@@ -12,6 +12,9 @@ group and libsodium's sealed boxes for the shares in transit:
    X25519 key pair and publishes :class:`CommunicationKey` (ElectionGuard s.3.2.2 uses the
    guardian's own ElGamal key to encrypt shares; Belenios a separate ``cert`` key: this is
    Belenios's choice). The private half stays in the trustee's file (:class:`TrusteeSecrets`).
+   The messages pass through the server, which could substitute its own key and read the
+   shares sealed to it: each trustee therefore compares every other trustee's
+   :meth:`CommunicationKey.fingerprint` out of band before dealing.
 2. **Dealing** (:func:`deal`): trustee ``i`` draws a polynomial
    ``P_i(x) = a_{i,0} + a_{i,1} x + ... + a_{i,t-1} x^{t-1}`` with random coefficients,
    publishes :class:`Commitments` ``K_{i,j} = g^{a_{i,j}}`` each with a Schnorr proof of
@@ -39,6 +42,7 @@ Every message is a frozen dataclass with canonical JSON bytes (crypto/canonical.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -121,6 +125,20 @@ class CommunicationKey:
     election: str
     trustee: int
     public_key: bytes
+
+    def fingerprint(self) -> str:
+        """What the trustee reads aloud (or compares on paper) at the ceremony so that every
+        other trustee knows the key it seals to is this trustee's, not one the server
+        substituted: the first 80 bits of SHA-256 over election, trustee and key, in groups
+        of four hex digits."""
+        digest = hashlib.sha256(
+            b"tallyroom/v1/communication-key"
+            + _u32(len(self.election.encode("utf-8")))
+            + self.election.encode("utf-8")
+            + _u32(self.trustee)
+            + self.public_key
+        ).hexdigest()[:20]
+        return "-".join(digest[i : i + 4] for i in range(0, 20, 4))
 
     def to_json(self) -> bytes:
         return canonical.dumps(
