@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tallyroom.crypto import elgamal, group, proofs
-from tallyroom.crypto.ballot_encoding import Ranking, SingleChoice
+from tallyroom.crypto.ballot_encoding import Ranking, SingleChoice, encode
 from tallyroom.crypto.encrypted_ballot import (
     BallotCheck,
     EncryptedBallot,
@@ -96,6 +96,11 @@ def test_a_reencrypted_or_spliced_ballot_fails() -> None:
     bad[0:32] = b"\xff" * 32
     _rejected("encoding", check_ballot, KEY, HERE, shape, bytes(bad))
     assert elgamal.decrypt(SECRET, ballot.ciphertexts[0]) != group.IDENTITY
+    # randomness 0 proves fine but shows the vote to everyone: refused
+    (m,) = encode(shape, (1,))
+    clear = elgamal.Ciphertext(group.IDENTITY, m)
+    in_clear = EncryptedBallot((clear,), proofs.prove_ballot(KEY, HERE, [clear], [0]))
+    _rejected("encoding", check_ballot, KEY, HERE, shape, in_clear.to_bytes())
 
 
 @settings(max_examples=30, deadline=None)

@@ -35,11 +35,13 @@ bytes), reduced modulo the group order. The parts, in order, for each proof:
   parts count and parts; ``g``, ``K``, ``A``, ``B``, ``M``, ``u``, ``v``. Prover: ``u = g^w``,
   ``v = A^w``, ``z = w + c*s``; verifier: ``u = g^z / K^c``, ``v = A^z / M^c``.
 
-Every proof encodes as 32-byte little-endian scalars, the challenge first; every scalar must
-be below the order and every element of a statement canonical. Verify functions return
-``None`` or raise :class:`~tallyroom.errors.ProofRejected` naming the check: ``encoding`` (a
-scalar or element that is not canonical, a wrong length or width) or ``challenge`` (the
-recomputed challenge differs: a wrong statement, context, commitment or response).
+A ballot whose ciphertext has ``a`` the identity (randomness 0: its plaintext in the clear) is
+refused as ``encoding``. Every proof encodes as 32-byte little-endian scalars, the challenge
+first; every scalar must be below the order and every element of a statement canonical.
+Verify functions return ``None`` or raise :class:`~tallyroom.errors.ProofRejected` naming the
+check: ``encoding`` (a scalar or element that is not canonical, a wrong length or width) or
+``challenge`` (the recomputed challenge differs: a wrong statement, context, commitment or
+response).
 """
 
 from __future__ import annotations
@@ -214,6 +216,9 @@ def verify_ballot(
         )
     _check_elements([public_key], "the election key")
     _check_elements([e for ct in ciphertexts for e in (ct.a, ct.b)], "the ciphertexts")
+    if any(ct.a == group.IDENTITY for ct in ciphertexts):
+        # randomness 0: the plaintext in the clear, on a public board
+        raise ProofRejected("encoding", "a ciphertext made with randomness 0 (a = identity)")
     _check_scalars([proof.challenge, *proof.responses], "the proof")
     c = proof.challenge
     commitments = [
