@@ -185,6 +185,12 @@ def test_ceremony_parameters_are_checked() -> None:
         Ceremony("e", trustees=2, threshold=0)
     with pytest.raises(InputError, match=r"1\.\.3"):
         dkg.make_communication_key(CEREMONY, 4)
+    own, key = dkg.make_communication_key(CEREMONY, 1)
+    keys = [key, *(dkg.make_communication_key(CEREMONY, i)[1] for i in (2, 3))]
+    with pytest.raises(InputError, match="another election"):
+        dkg.deal(Ceremony("other", 3, 2), own, keys)
+    with pytest.raises(InputError, match="every trustee"):
+        dkg.deal(CEREMONY, own, keys[:2])
 
 
 @settings(max_examples=12, deadline=None)

@@ -381,6 +381,14 @@ def make_communication_key(
     return secrets, CommunicationKey(ceremony.election, trustee, bytes(key.public_key))
 
 
+def _check_secrets(ceremony: Ceremony, secrets: TrusteeSecrets) -> None:
+    if secrets.election != ceremony.election:
+        raise InputError(
+            "a trustee's file of another election", field="election", value=secrets.election
+        )
+    ceremony.check_trustee(secrets.trustee)
+
+
 def _evaluate(polynomial: Sequence[int], x: int) -> int:
     out = 0
     for a in reversed(polynomial):
@@ -422,6 +430,7 @@ def deal(
 ) -> tuple[TrusteeSecrets, Commitments, tuple[SealedShare, ...]]:
     """Step 2 for the trustee of ``secrets``: its new secrets (with the polynomial: save them),
     its public commitments, and one sealed share for each other trustee."""
+    _check_secrets(ceremony, secrets)
     i = secrets.trustee
     recipients = _keys_by_trustee(ceremony, keys)
     poly = tuple(group.random_scalar() for _ in range(ceremony.threshold))
@@ -496,6 +505,7 @@ def open_shares(
 ) -> tuple[dict[int, int], tuple[Complaint, ...]]:
     """Step 3 for the trustee of ``secrets``: the shares that verify, by dealer (its own
     included), and a complaint for each dealer whose share is missing or wrong."""
+    _check_secrets(ceremony, secrets)
     me = secrets.trustee
     dealt = _by_trustee(ceremony, commitments)
     box = nacl.public.SealedBox(nacl.public.PrivateKey(secrets.communication_key))
@@ -559,6 +569,7 @@ def finish(
 ) -> TrusteeSecrets:
     """Step 4 for a trustee: its secret share ``s_l = sum_i P_i(l)`` from every dealer's
     verified share; the polynomial is dropped (save the result over the old file)."""
+    _check_secrets(ceremony, secrets)
     missing = sorted(set(range(1, ceremony.trustees + 1)) - set(shares))
     if missing:
         raise InputError("a verified share from every trustee", field="dealer", value=missing)
