@@ -275,3 +275,19 @@ def test_a_fingerprint_names_the_key_the_trustee_and_the_election() -> None:
     assert fp != other.fingerprint()
     assert fp != replace(key, trustee=2).fingerprint()
     assert fp != replace(key, election="leader-2017").fingerprint()
+
+
+def test_a_trustee_refuses_commitments_published_in_its_name_that_it_did_not_make() -> None:
+    """A server that swaps every dealer's commitments for its own would know the secret."""
+    step1 = [dkg.make_communication_key(CEREMONY, i) for i in (1, 2, 3)]
+    keys = [k for _, k in step1]
+    dealt = [dkg.deal(CEREMONY, own, keys) for own, _ in step1]
+    commitments = [c for _, c, _ in dealt]
+    sealed = [s for _, _, shares in dealt for s in shares]
+    _, impostor, _ = dkg.deal(CEREMONY, replace(dealt[0][0], polynomial=()), keys)
+    swapped = [impostor, *commitments[1:]]
+    with pytest.raises(ProofRejected) as info:
+        dkg.open_shares(CEREMONY, dealt[0][0], swapped, sealed)
+    assert (info.value.check, info.value.subject) == ("own-commitments", "trustee 1")
+    with pytest.raises(InputError, match="not dealt"):
+        dkg.open_shares(CEREMONY, step1[0][0], commitments, sealed)

@@ -504,10 +504,23 @@ def open_shares(
     sealed: Sequence[SealedShare],
 ) -> tuple[dict[int, int], tuple[Complaint, ...]]:
     """Step 3 for the trustee of ``secrets``: the shares that verify, by dealer (its own
-    included), and a complaint for each dealer whose share is missing or wrong."""
+    included), and a complaint for each dealer whose share is missing or wrong.
+
+    First the trustee checks that the commitments published under its number are the ones
+    it made (:class:`ProofRejected`, check ``own-commitments``, otherwise): a server that
+    replaced every dealer's commitments and shares with its own would know the election
+    secret, and only the dealers can tell their commitments from the server's."""
     _check_secrets(ceremony, secrets)
     me = secrets.trustee
     dealt = _by_trustee(ceremony, commitments)
+    if not secrets.polynomial:
+        raise InputError("this trustee has not dealt yet", field="polynomial", value=me)
+    if dealt[me].coefficients != tuple(group.exp_base(a) for a in secrets.polynomial):
+        raise ProofRejected(
+            "own-commitments",
+            "the commitments published under my number are not the ones I made",
+            subject=f"trustee {me}",
+        )
     box = nacl.public.SealedBox(nacl.public.PrivateKey(secrets.communication_key))
     good: dict[int, int] = {}
     complaints: list[Complaint] = []
@@ -515,8 +528,7 @@ def open_shares(
     def complain(dealer: int, reason: str) -> None:
         complaints.append(Complaint(ceremony.election, dealer, me, reason))
 
-    if secrets.polynomial:
-        good[me] = _evaluate(secrets.polynomial, me)
+    good[me] = _evaluate(secrets.polynomial, me)
     mine = {s.dealer: s for s in sealed if s.recipient == me and s.election == ceremony.election}
     for dealer in range(1, ceremony.trustees + 1):
         if dealer == me:
