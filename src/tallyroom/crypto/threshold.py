@@ -28,7 +28,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 
 from tallyroom.crypto import canonical, elgamal, group, parallel
-from tallyroom.crypto.dkg import ElectionKey
+from tallyroom.crypto.ceremony_messages import ElectionKey
 from tallyroom.crypto.elgamal import Ciphertext
 from tallyroom.crypto.group import ORDER, Element
 from tallyroom.crypto.proofs import EqualLogsProof, prove_equal_logs, verify_equal_logs
