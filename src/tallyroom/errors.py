@@ -11,6 +11,7 @@ CLI, the web app) catches one class and prints one line::
     ├── CountError                  the count cannot proceed (e.g. an unresolvable tie)
     │   └── TieUnresolved           a tie that needs an operator's decision and none was given
     ├── FormatError                 a result cannot be written in the requested format
+    ├── ProofRejected               a proof or a ceremony step fails a named check
     ├── StoreError                  the database refuses: where (election, field) and what
     │   ├── NotFound                no such election, entry, credential or batch
     │   ├── LifecycleError          the election is not in a state that allows this
@@ -51,6 +52,7 @@ __all__ = [
     "NotInContest",
     "NotSignedIn",
     "PostgresMissing",
+    "ProofRejected",
     "SignInRefused",
     "StoreError",
     "TallyroomError",
@@ -149,6 +151,27 @@ class TieUnresolved(CountError):
 
 class FormatError(TallyroomError):
     """A result cannot be written in the requested format."""
+
+
+class ProofRejected(TallyroomError):
+    """A zero-knowledge proof, a share or a ceremony message fails a check of the verifiable
+    ballot's cryptography; ``check`` names the check (``"challenge"``, ``"encoding"``,
+    ``"share"``...) and ``subject`` what was checked (a ballot, a trustee, a dealer)."""
+
+    def __init__(self, check: str, problem: str, *, subject: str | None = None) -> None:
+        self.check = check
+        self.problem = problem
+        self.subject = subject
+        where = f"{subject}: " if subject else ""
+        super().__init__(f"{where}{check}: {problem}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # keep the fields when the error crosses a process boundary (batch verification)
+        return (_rebuild_proof_rejected, (self.check, self.problem, self.subject))
+
+
+def _rebuild_proof_rejected(check: str, problem: str, subject: str | None) -> ProofRejected:
+    return ProofRejected(check, problem, subject=subject)
 
 
 class StoreError(TallyroomError):
