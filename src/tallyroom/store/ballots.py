@@ -49,6 +49,7 @@ from tallyroom.errors import (
     StoreError,
 )
 from tallyroom.store.elections import require_state
+from tallyroom.store.eligibility import entry_weight
 from tallyroom.store.schema import (
     BALLOT_ID_SIZE,
     BOX_SHARDS,
@@ -127,15 +128,6 @@ class CastItem:
 _LOOKUP_CHUNK = 500
 
 
-def _entry_weight(conn: Connection) -> sa.ColumnElement[str]:
-    """The register entry's ``weight`` field (``NULL`` in an unweighted election): the
-    voter's weight, stored with their ballot as their section is."""
-    fields = register_entries.c.fields
-    if conn.dialect.name == "postgresql":
-        return sa.func.json_extract_path_text(sa.cast(fields, postgresql.JSON), "weight")
-    return sa.func.json_extract(fields, "$.weight")
-
-
 def _live_credentials(
     conn: Connection, election_id: int, hashes: Sequence[bytes]
 ) -> dict[bytes, tuple[int, int, str, str | None]]:
@@ -150,7 +142,7 @@ def _live_credentials(
                 credentials.c.id,
                 credentials.c.entry_id,
                 register_entries.c.section,
-                _entry_weight(conn),
+                entry_weight(conn),
             )
             .join(register_entries, register_entries.c.id == credentials.c.entry_id)
             .where(credentials.c.election_id == election_id)
@@ -190,7 +182,7 @@ def cast_many(
     or the error that refused it (:class:`CredentialRejected`, :class:`AlreadyCast`,
     :class:`NotInContest` when ``sections`` (contest -> the sections that vote in it) leaves
     out the voter's section); a refused voter leaves nothing behind. Each ballot is stored
-    with its voter's section.
+    with its voter's section and, in a weighted election, their weight.
     """
     if (channel is CastChannel.POSTAL) != (postal_batch_id is not None):
         raise InputError(
