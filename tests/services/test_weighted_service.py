@@ -233,3 +233,20 @@ def test_a_rule_that_cannot_take_decimal_weights_is_refused_at_creation(
         _create(store, tmp_path, meek)
     whole = meek.replace("decimal_places = 2", "decimal_places = 0")
     assert _create(store, tmp_path, whole).id > 0
+
+
+def test_an_amended_weight_is_checked_and_recorded(store: Store, tmp_path: Path) -> None:
+    poll = _create(store, tmp_path)
+    rows = [f"{p},branches,{p},active,{w}" for p, w in WEIGHTS.items()]
+    register_service.import_register(
+        store, poll.slug, _register(tmp_path, rows, HEADER), actor="ro"
+    )
+    with pytest.raises(InputError, match="more than 2 decimal place") as caught:
+        register_service.amend_entry(
+            store, poll.slug, "branches/B1", {"weight": "0.505"}, actor="ro", reason="typo"
+        )
+    assert (caught.value.field, caught.value.value) == ("weight", "0.505")
+    entry = register_service.amend_entry(
+        store, poll.slug, "branches/B1", {"weight": "0.60"}, actor="ro", reason="recounted"
+    )
+    assert entry.fields["weight"] == "0.6"

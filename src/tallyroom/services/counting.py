@@ -199,16 +199,23 @@ def _unattributed_spoilt(conn: Connection, election_id: int) -> Counter[str]:
 def _contest(
     definition: ElectionDefinition,
     contest: Contest,
-    weighed: list[tuple[tuple[int, ...], str | None, str | None]],
+    opened: list[tuple[tuple[int, ...], str | None]],
     electorate_by_section: Counter[str],
     spoilt: int,
+    weights: Sequence[str | None] | None = None,
 ) -> ContestDeclaration:
-    secrets.SystemRandom().shuffle(weighed)
-    opened = [(codes, tag) for codes, tag, _ in weighed]
+    """One contest counted and declared from its opened ballots (codes, section tag) and,
+    in a weighted election, each ballot's stored weight (``weights``, in the same order)."""
+    order = list(range(len(opened)))
+    secrets.SystemRandom().shuffle(order)
+    opened = [opened[k] for k in order]
     rankings = [codes for codes, _ in opened]
     names = contest.candidate_names
     places = definition.weight_places(contest)
-    units = None if places is None else _units(contest, [w for _, _, w in weighed], places)
+    units = None
+    if places is not None:
+        stored = [None] * len(order) if weights is None else [weights[k] for k in order]
+        units = _units(contest, stored, places)
     candidates = _results(contest, rankings, units, places)
     sections = []
     own_of = {s: [codes for codes, tag in opened if tag == s] for s in contest.sections}
@@ -396,7 +403,8 @@ def count_election(
         spoilt = _unattributed_spoilt(conn, election_id)
         contests = []
         for contest in definition.contests:
-            opened: list[tuple[tuple[int, ...], str | None, str | None]] = []
+            opened: list[tuple[tuple[int, ...], str | None]] = []
+            weights: list[str | None] = []
             box = list(ballots.iter_sealed_weighted(conn, election_id, contest.name))
             plaintexts = opener.open_many([sealed for sealed, _, _ in box])
             for plaintext, (_, section, weight) in zip(plaintexts, box, strict=True):
@@ -404,8 +412,11 @@ def count_election(
                 if isinstance(ballot, str):
                     spoilt[contest.name] += 1
                 else:
-                    opened.append((ballot, section, weight))
-            contests.append(_contest(definition, contest, opened, electorate, spoilt[contest.name]))
+                    opened.append((ballot, section))
+                    weights.append(weight)
+            contests.append(
+                _contest(definition, contest, opened, electorate, spoilt[contest.name], weights)
+            )
         decl = Declaration(election_id, record.slug, definition.name, tuple(contests))
         if advance and record.state is ElectionState.CLOSED:
             _counted(conn, election_id, decl, actor)

@@ -46,7 +46,12 @@ from tallyroom.election import RegisterEntry as VoterEntry
 from tallyroom.errors import InputError
 from tallyroom.services.contact_columns import read_contact
 from tallyroom.services.elections import definition_of, get_election
-from tallyroom.services.register_weights import WEIGHT_FIELD, weight_column, weight_of
+from tallyroom.services.register_weights import (
+    WEIGHT_FIELD,
+    amended_weight,
+    weight_column,
+    weight_of,
+)
 from tallyroom.store import ElectionState, NotFound, Store, elections, register
 from tallyroom.store.contacts import Contact, put_contacts
 from tallyroom.store.register import RegisterEntry as StoreEntry
@@ -747,6 +752,8 @@ def amend_entry(
     for name in changes:
         if name in ("section", "number"):
             raise InputError("the section and number key an entry", field=name, value=name)
+    if WEIGHT_FIELD in changes:
+        changes = {**changes, WEIGHT_FIELD: amended_weight(definition_of(record), changes)}
     with store.begin() as conn:
         if entry.eligible:
             _one_vote(

@@ -20,8 +20,9 @@ from decimal import Decimal
 
 from tallyroom.count.weighting import parse_weight
 from tallyroom.election import ElectionDefinition
+from tallyroom.errors import InputError
 
-__all__ = ["WEIGHT_FIELD", "canonical_weight", "weight_column", "weight_of"]
+__all__ = ["WEIGHT_FIELD", "amended_weight", "canonical_weight", "weight_column", "weight_of"]
 
 WEIGHT_FIELD = "weight"
 """The key of the weight in an entry's stored fields."""
@@ -73,3 +74,17 @@ def weight_of(cell: str, definition: ElectionDefinition, line: int, problem: Rep
     except ValueError as exc:
         problem(line, WEIGHT_FIELD, str(exc), cell.strip())
         return None
+
+
+def amended_weight(definition: ElectionDefinition, changes: Mapping[str, str]) -> str:
+    """The weight an amendment gives an entry, checked as an imported one is (canonical
+    text), or :class:`InputError` naming the field and value."""
+    given = changes[WEIGHT_FIELD]
+    if definition.weights is None:
+        raise InputError(
+            "the election's definition declares no [weights]", field=WEIGHT_FIELD, value=given
+        )
+    try:
+        return canonical_weight(parse_weight(given, definition.weights.decimal_places))
+    except ValueError as exc:
+        raise InputError(str(exc), field=WEIGHT_FIELD, value=given) from None

@@ -86,6 +86,7 @@ __all__ = [
     "receipts_after",
     "totals",
     "voter_sections",
+    "voter_weights",
 ]
 
 _AFTER_CLOSE = (ElectionState.CLOSED, ElectionState.COUNTED, ElectionState.DECLARED)
@@ -163,6 +164,14 @@ def _live_credentials(
 def voter_sections(conn: Connection, election_id: int, hashes: Sequence[bytes]) -> dict[bytes, str]:
     """hash -> the voter's section, for the live credentials among ``hashes``."""
     return {h: found[2] for h, found in _live_credentials(conn, election_id, hashes).items()}
+
+
+def voter_weights(
+    conn: Connection, election_id: int, hashes: Sequence[bytes]
+) -> dict[bytes, str | None]:
+    """hash -> the voter's weight (``None`` in an unweighted election), for the live
+    credentials among ``hashes``."""
+    return {h: found[3] for h, found in _live_credentials(conn, election_id, hashes).items()}
 
 
 def cast_many(
