@@ -9,8 +9,8 @@ per-candidate cell of ``results.csv`` (``constraint``) and of each candidate in
   fewer votes than someone passed over;
 * STV and IRV under Hill's method (``count/rules/constrained_stv.py``): ``doomed, excluded
   in round N`` for a candidate the constraints doomed (``options["doomed"]``, excluded in the
-  round that excludes them), ``guarded in rounds ...`` for one a minimum kept from exclusion
-  (``options["guarded"]``).
+  round that excludes them), ``guarded from exclusion in rounds ...`` for one a minimum kept in the
+  count (``options["guarded"]``).
 """
 
 from __future__ import annotations
@@ -59,5 +59,5 @@ def constraint_notes(count: Count) -> tuple[str, ...]:
             guarded.setdefault(str(name), []).append(int(number))
     for name, numbers in guarded.items():
         if name in notes:
-            notes[name].append(f"guarded in {_rounds(numbers)}")
+            notes[name].append(f"guarded from exclusion in {_rounds(numbers)}")
     return tuple("; ".join(notes[name]) for name in count.candidates)
