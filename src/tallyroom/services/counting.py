@@ -13,7 +13,9 @@
   order of casting), runs the contest's rule from the registry with the contest's seat
   constraints and ballot rules (``RuleParams``; a rule that cannot honour them was refused
   when the election was created), or, for a contest with ``[contests.college]``, counts the
-  electoral college with each ballot in its voter's section, and builds the
+  electoral college with each ballot in its voter's section (in a weighted contest, each
+  ballot counts the weight stored with it: :mod:`tallyroom.count.weighting`; a ballot
+  without one, or with one the definition does not allow, stops the count), and builds the
   :class:`~tallyroom.report.declaration.Declaration`. The first count moves the election
   ``closed -> counted``, recording the SHA-256 of the declaration's JSON; counting again
   later (a recount) gives the same figures and changes nothing.
