@@ -7,6 +7,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tallyroom.count.ballots import BallotStore, CandidateTable
 from tallyroom.count.record import Count
@@ -157,3 +159,39 @@ def test_a_malformed_weight_is_refused(text: str, problem: str) -> None:
 )
 def test_a_weight_is_read_exactly(text: str, value: str) -> None:
     assert parse_weight(text, 3) == Decimal(value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rule=st.sampled_from(["plurality", "block", "irv"]),
+    ballots=st.lists(
+        st.tuples(
+            st.permutations(range(4)).flatmap(
+                lambda p: st.integers(1, 4).map(lambda k: tuple(p[:k]))
+            ),
+            st.integers(1, 5000),
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+    factor=st.sampled_from([10, 1000]),
+)
+def test_rules_that_take_decimal_weights_do_not_see_the_scale(
+    rule: str, ballots: list[tuple[tuple[int, ...], int]], factor: int
+) -> None:
+    """Why plurality, the block vote and IRV count decimal weights exactly: multiplying every
+    ballot's weight by the same number changes no decision, only the units of the tallies."""
+    table = CandidateTable(("A", "B", "C", "D"))
+    seats = 1 if rule == "irv" else 2
+    limit = get_rule(rule).mark_limit(seats, 4)
+    rankings = [r[:limit] for r, _ in ballots]
+    units = [u for _, u in ballots]
+    params = RuleParams(seats=seats)
+    small = get_rule(rule).count(weighted_store(rankings, units), table, params)
+    large = get_rule(rule).count(
+        weighted_store(rankings, [u * factor for u in units]), table, params
+    )
+    assert large.winners == small.winners
+    assert [r.decisions for r in large.rounds] == [r.decisions for r in small.rounds]
+    for a, b in zip(small.rounds, large.rounds, strict=True):
+        assert [v * factor for _, v in a.tally] == [v for _, v in b.tally]
