@@ -155,3 +155,22 @@ def test_eligibility_is_not_judged_after_an_unlogged_register_change() -> None:
     )
     result = verify_record(_facts(eligibility_sha256="x" * 64), logged)
     assert RecordCheck.ELIGIBILITY not in result.checked and result.ok
+
+
+def test_a_ballot_element_holds_its_weight_and_an_unweighted_one_is_as_before() -> None:
+    receipt = bytes(range(32))
+    plain = BallotElement("motion", "branches", receipt)
+    # the encoding every unweighted box was built with: its digests stay valid
+    assert (
+        plain.encode()
+        == json.dumps(
+            ["ballot", "motion", "branches", receipt.hex()], separators=(",", ":")
+        ).encode()
+    )
+    weighted = BallotElement("motion", "branches", receipt, "2.5")
+    assert weighted.encode().endswith(b',{"weight":"2.5"}]')
+    digests = {
+        box.multiply(box.EMPTY, [e])
+        for e in (plain, weighted, BallotElement("motion", "branches", receipt, "2.50"))
+    }
+    assert len(digests) == 3  # a weight added, or changed even in its writing, shows

@@ -6,6 +6,7 @@ winners of ``tallyroom count`` on the service's own published BLT (the reviewer'
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
@@ -145,6 +146,22 @@ def test_the_women_minimum_decides_the_service_count(store: Store, tmp_path: Pat
     assert download["contests"][0]["constraint_rounds"] == entry["constraint_rounds"]
     text = declaration_text(decl)
     assert "Constraints: at least 2 must be women" in text and "Round 1: block vote" in text
+    # per candidate, in results.csv and results.json: their groups and what the constraint
+    # did to them (Al 7, Bob 6, Cy 6, Di 3, Eve 3 votes: Bob and Cy passed over)
+    table = declaring.declaration_file(store, "party", "results.csv").content.decode()
+    rows = {r["candidate"]: r for r in csv.DictReader(io.StringIO(table)) if not r["section"]}
+    assert {n: (r["groups"], r["constraint"]) for n, r in rows.items()} == {
+        "Al": ("", ""),
+        "Bob": ("", "passed over in round 1"),
+        "Cy": ("", "passed over in round 1"),
+        "Di": ("women", "elected by a constraint in round 1"),
+        "Eve": ("women", "elected by a constraint in round 1"),
+    }
+    assert [(c["name"], c["groups"], c["constraint"]) for c in entry["candidates"]][3] == (
+        "Di",
+        ["women"],
+        "elected by a constraint in round 1",
+    )
 
 
 NEC = (
@@ -191,6 +208,13 @@ def test_stv_constraints_and_ballot_rules_through_the_service(store: Store, tmp_
         "a valid ballot marks at least 1 women",
     )
     assert nec.constraint_rounds  # the round in which Cal (or Bob) was doomed is named
+    table = declaring.declaration_file(store, "party", "results.csv").content.decode()
+    rows = {r["candidate"]: r for r in csv.DictReader(io.StringIO(table)) if not r["section"]}
+    assert rows["Ann"]["groups"] == "women" and rows["Cal"]["groups"] == "men"
+    # Cal is doomed in round 2 (the round the declaration names), excluded there
+    notes = {n: r["constraint"] for n, r in rows.items()}
+    assert notes == {"Ann": "", "Bob": "", "Cal": "doomed, excluded in round 2", "Dee": ""}
+    assert nec.constraint_rounds[0][0] == 2
     # the ballot rule: a ballot marking no woman is refused at casting, naming the rule
     election = election_service.get_election(store, "party")
     with pytest.raises(InputError, match="marks at least 1 women; it marks 0"):

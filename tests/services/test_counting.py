@@ -149,8 +149,10 @@ def test_exports(voted: Poll) -> None:
     assert leader["turnout_percent"] == "80.0"
 
     rows = declaration_csv(decl).splitlines()
-    assert rows[0] == "contest,section,candidate,votes,percent"
-    assert "leader,,Bob,3,50.0" in rows
+    assert rows[0] == (
+        "contest,section,candidate,votes,percent,weight,weight_percent,groups,constraint"
+    )
+    assert "leader,,Bob,3,50.0,,,," in rows  # unweighted, no groups, no constraint
     assert not any(r.startswith(("leader,affiliated,", "leader,members,")) for r in rows)
 
     out = io.StringIO()

@@ -1,6 +1,7 @@
 """The ballot box's digest: a multiset hash of the ballots and the casts, kept as they are cast.
 
-The box is two multisets, the ballots (each its receipt, contest and section tag) and the
+The box is two multisets, the ballots (each its receipt, contest, section tag and, in a
+weighted election, its voter's weight) and the
 casts (each its credential, entry, contest, channel and postal batch). Each is committed to
 by MuHash (Bellare and Micciancio, *A New Paradigm for Collision-free Hashing: Incrementality
 at Reduced Cost*, EUROCRYPT 1997; the multiset form of Clarke et al., *Incremental Multiset
@@ -66,9 +67,14 @@ class BallotElement:
     contest: str
     section: str | None
     receipt: bytes
+    weight: str | None = None  # the voter's weight (weighted elections), as stored
 
     def encode(self) -> bytes:
-        return _encode(["ballot", self.contest, self.section, self.receipt.hex()])
+        fields: list[JsonValue] = ["ballot", self.contest, self.section, self.receipt.hex()]
+        if self.weight is not None:
+            # only a weighted ballot carries it, so an unweighted box's digest is unchanged
+            fields.append({"weight": self.weight})
+        return _encode(fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +100,7 @@ class CastElement:
 
 
 def _encode(fields: list[JsonValue]) -> bytes:
-    """Canonical JSON of a flat list of text, integers and nulls (the same bytes as
+    """Canonical JSON of a flat list of text, integers, nulls and one-key objects (the same bytes as
     :func:`~tallyroom.audit.events.canonical_json`, without its walk over the value: this
     runs twice per ballot inside the casting transaction)."""
     return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

@@ -169,6 +169,9 @@ class LoggedFacts:
     close_counts: Mapping[str, object] | None = None
     document_sha256: str | None = None
     files: Mapping[str, str] | None = None
+    # two digests of the register's eligibility logged one after the other that differ with
+    # no register change logged between them (what changed it was not the register service)
+    eligibility_drift: str | None = None
 
 
 def logged_facts(events: Iterable[AuditEvent]) -> LoggedFacts:
@@ -178,6 +181,7 @@ def logged_facts(events: Iterable[AuditEvent]) -> LoggedFacts:
     changed = False
     close_counts: Mapping[str, object] | None = None
     files: Mapping[str, str] | None = None
+    drift: str | None = None
     for event in events:
         data = json.loads(event.payload)
         if not isinstance(data, dict):
@@ -189,7 +193,14 @@ def logged_facts(events: Iterable[AuditEvent]) -> LoggedFacts:
         if event.action is Action.REGISTER_CHANGE:
             changed = True
         if "eligibility_sha256" in data:
-            eligibility = str(data["eligibility_sha256"])
+            now = str(data["eligibility_sha256"])
+            if eligibility is not None and now != eligibility and not changed and drift is None:
+                drift = (
+                    f"the register's eligibility hashed to {_short(eligibility)} and then to "
+                    f"{_short(now)} at event {event.sequence} ({event.action.value}) with no "
+                    "register change logged between"
+                )
+            eligibility = now
             changed = False
         if event.action is Action.POLL_CLOSE and isinstance(data.get("box"), dict):
             close_box = str(data["box"].get("sha256"))
@@ -208,6 +219,7 @@ def logged_facts(events: Iterable[AuditEvent]) -> LoggedFacts:
         close_counts=close_counts,
         document_sha256=document,
         files=files,
+        eligibility_drift=drift,
     )
 
 
@@ -335,8 +347,12 @@ def verify_record(stored: StoredFacts, logged: LoggedFacts) -> RecordResult:
                 f" {_short(logged.definition_sha256)}",
             )
         )
-    if logged.eligibility_sha256 is not None and not logged.register_changed_since:
+    if logged.eligibility_drift is not None:
         checked.append(RecordCheck.ELIGIBILITY)
+        failures.append(RecordFailure(RecordCheck.ELIGIBILITY, logged.eligibility_drift))
+    if logged.eligibility_sha256 is not None and not logged.register_changed_since:
+        if RecordCheck.ELIGIBILITY not in checked:
+            checked.append(RecordCheck.ELIGIBILITY)
         if stored.eligibility_sha256 != logged.eligibility_sha256:
             failures.append(
                 RecordFailure(

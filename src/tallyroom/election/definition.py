@@ -20,7 +20,9 @@ Tables of the file and the records they become:
 * ``[nominations]`` -> the nomination rule of each contest that does not give its own;
 * ``[eligibility]`` -> :class:`~tallyroom.election.eligibility.EligibilityRules`; a calendar
   date there means the whole day in the election's time zone;
-* ``[turnout]`` -> :class:`Turnout`.
+* ``[turnout]`` -> :class:`Turnout`;
+* ``[weights]`` -> :class:`~tallyroom.election.weights.Weights` (the register's weight
+  column; each contest's ``weighted``).
 
 The records check themselves on construction, so one built in code is as sound as one read
 from a file; the reader runs the same checks first, so that it can report them all at once.
@@ -51,6 +53,7 @@ from tallyroom.election.nominations import (
     NominatorId,
     open_nominations,
 )
+from tallyroom.election.weights import Weights, weight_problems
 from tallyroom.errors import ConfigError
 
 __all__ = [
@@ -313,6 +316,7 @@ def _check_contest(
     previous: PreviousContest | None,
     ballot_rules: tuple[BallotRequirement, ...] = (),
     college: College | None = None,
+    weighted: bool | None = None,  # checked with the election's [weights] (.weights)
 ) -> list[Problem]:
     out = []
     if not name.strip():
@@ -443,6 +447,7 @@ class Contest:
     previous: PreviousContest | None = None
     ballot_rules: tuple[BallotRequirement, ...] = ()
     college: College | None = None
+    weighted: bool | None = None  # None: weighted when the election declares [weights]
 
     def __post_init__(self) -> None:
         _guard(self, _check_contest)
@@ -567,9 +572,11 @@ class ElectionDefinition:
     eligibility: EligibilityRules
     turnout: Turnout = Turnout()
     source: Path | None = None
+    weights: Weights | None = None
 
     def __post_init__(self) -> None:
         found = _cross_problems([s.name for s in self.sections], self.contests)
+        found += [Problem(*p) for p in weight_problems(self.weights, self.contests)]
         for key, present in (("sections", self.sections), ("contests", self.contests)):
             if not present:
                 found.append(Problem(key, "at least one is needed"))
@@ -594,6 +601,13 @@ class ElectionDefinition:
             if c.name == name:
                 return c
         raise ConfigError("no such contest", field="contest", value=name)
+
+    def weight_places(self, contest: Contest) -> int | None:
+        """The decimal places of the weights ``contest`` is counted with; ``None`` when it
+        is counted one ballot, one vote (no ``[weights]``, or ``weighted = false``)."""
+        if self.weights is None or contest.weighted is False:
+            return None
+        return self.weights.decimal_places
 
     def open_nominations(
         self, contest: str, roster: Collection[NominatorId] | None = None

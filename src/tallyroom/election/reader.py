@@ -52,6 +52,7 @@ from tallyroom.election.nominations import (
     Rounding,
     ShareThreshold,
 )
+from tallyroom.election.weights import Weights, weight_problems
 from tallyroom.errors import ConfigError
 
 __all__ = ["load_definition", "parse_definition", "read_exclusion_list"]
@@ -434,6 +435,10 @@ def _read_contest(
         if br is not None:
             ballot_rules.append(br)
     college = _read_college(t.table("college"))
+    weighted = t.raw("weighted")
+    if weighted is not None and not isinstance(weighted, bool):
+        t.fail("weighted", "must be true or false", weighted)
+        weighted = None
     own = t.table("nominations")
     nominations = _read_nominations(own) if own is not None else default_rule
     previous = _read_previous(t.table("previous"))
@@ -455,6 +460,7 @@ def _read_contest(
         previous=previous,
         ballot_rules=tuple(ballot_rules),
         college=college,
+        weighted=weighted,
     )
 
 
@@ -488,6 +494,16 @@ def _read_college(t: _Table | None) -> College | None:
     if len(weights) != len(raw or {}):
         return None
     return _build(t, None, College, weights=tuple(weights), display_places=places)
+
+
+def _read_weights(t: _Table | None) -> Weights | None:
+    """``[weights]``: the register's weight ``column`` and the weights' ``decimal_places``."""
+    if t is None:
+        return None
+    column = t.text("column", default="weight")
+    places = t.integer("decimal_places", 0)
+    t.finish()
+    return _build(t, None, Weights, column=column, decimal_places=places)
 
 
 def _nfc(value: Any) -> Any:
@@ -567,10 +583,16 @@ def parse_definition(text: str, *, path: Path | None = None) -> ElectionDefiniti
     places = tu.integer("decimal_places", 1)
     tu.finish()
     turnout = _build(tu, None, Turnout, basis=basis, decimal_places=places)
+    weights = _read_weights(top.table("weights"))
     top.finish()
 
     # contests that failed their own checks are left out here; their problems are recorded
     problems += _cross_problems(declared, tuple(c for c in contests if c is not None))
+    if weights is not None or "weights" not in data:
+        problems += [
+            Problem(*p)
+            for p in weight_problems(weights, tuple(c for c in contests if c is not None))
+        ]
     definition = None
     if not problems:
         definition = _build(
@@ -586,6 +608,7 @@ def parse_definition(text: str, *, path: Path | None = None) -> ElectionDefiniti
             eligibility=eligibility,
             turnout=turnout,
             source=path,
+            weights=weights,
         )
     if definition is None:
         raise _error(problems, path)

@@ -21,7 +21,14 @@ once, half up, to one decimal place, as results are published ("61.8%").
   weight and its count round by round: votes and shares of the continuing candidates' votes
   (halves rounded up to the college's places), for each section whose figures may be
   published, and that section's ballots as a BLT download (``<contest>-<section>-cvr.blt``);
-  the contest's own count is then the college's, in shares.
+  the contest's own count is then the college's, in shares;
+* a **weighted** contest (the definition's ``[weights]``) gives each candidate's votes
+  (ballots, people) and **weight** (their ballots' weights added, exactly) with its share,
+  the contest's total weight, and counts by weight; valid, spoilt and turnout stay counts of
+  ballots. Its published ``<contest>-cvr.blt`` holds each ranking once with its ballots'
+  weights added up, in units of the weights' last decimal place: no ballot's own weight;
+* ``results.csv`` gives per candidate their **groups** and, in a contest with seat
+  constraints, what a constraint did to them (:mod:`.constraint_notes`).
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from typing import Any, TextIO
 from tallyroom.count.ballots import BallotStore, CandidateTable
 from tallyroom.count.record import Count
 from tallyroom.count.rules.college_shares import display_percent
+from tallyroom.count.weighting import weighted_store
 from tallyroom.formats.blt import write_blt
 from tallyroom.report.rctab_csv import count_to_csv
 from tallyroom.report.rctab_json import ReportLabels, count_to_json
@@ -107,9 +115,15 @@ def withheld_sections(ballots: Sequence[int], minimums: Sequence[int]) -> tuple[
 
 @dataclass(frozen=True, slots=True)
 class CandidateResult:
+    """A candidate's votes (ballots: first preferences or marks) and their share; in a
+    weighted contest also their weight (those ballots' weights added, exactly) and its
+    share."""
+
     name: str
     votes: int
     percent: Decimal
+    weight: Decimal | None = None
+    weight_percent: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,10 +205,34 @@ class ContestDeclaration:
     constraints: tuple[str, ...] = ()  # in words, as on the ballot paper
     constraint_rounds: tuple[tuple[int, str], ...] = ()  # (round, what a constraint did)
     college: tuple[CollegeSectionResult, ...] = ()
+    # each candidate's groups (as declared), and what a constraint did to them (in words)
+    candidate_groups: tuple[tuple[str, ...], ...] = ()
+    constraint_notes: tuple[str, ...] = ()
+    # a weighted contest: the weights' decimal places, and each CVR's weight in units of
+    # 10**-weight_places (parallel to ``cvrs``; published only added up by ranking)
+    weight_places: int | None = None
+    cvr_weights: tuple[int, ...] = ()
 
     @property
     def ballots_returned(self) -> int:
         return self.valid + self.spoilt
+
+    @property
+    def weighted(self) -> bool:
+        return self.weight_places is not None
+
+    @property
+    def total_weight(self) -> Decimal | None:
+        """The valid ballots' weights added up (``None`` unweighted)."""
+        if self.weight_places is None:
+            return None
+        return Decimal(sum(self.cvr_weights)).scaleb(-self.weight_places)
+
+    def groups_of(self, k: int) -> tuple[str, ...]:
+        return self.candidate_groups[k] if k < len(self.candidate_groups) else ()
+
+    def note_of(self, k: int) -> str:
+        return self.constraint_notes[k] if k < len(self.constraint_notes) else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,8 +249,30 @@ class Declaration:
         raise KeyError(name)
 
 
+def _decimal(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
 def _candidates_json(results: Sequence[CandidateResult]) -> list[dict[str, Any]]:
-    return [{"name": r.name, "votes": r.votes, "percent": str(r.percent)} for r in results]
+    out = []
+    for r in results:
+        entry: dict[str, Any] = {"name": r.name, "votes": r.votes, "percent": str(r.percent)}
+        if r.weight is not None:
+            entry["weight"] = _decimal(r.weight)
+            entry["weight_percent"] = _decimal(r.weight_percent)
+        out.append(entry)
+    return out
+
+
+def _contest_candidates_json(c: ContestDeclaration) -> list[dict[str, Any]]:
+    """The contest's candidates, each with their groups and what a constraint did to them
+    when the contest has constraints."""
+    out = _candidates_json(c.candidates)
+    if c.constraints:
+        for k, entry in enumerate(out):
+            entry["groups"] = list(c.groups_of(k))
+            entry["constraint"] = c.note_of(k)
+    return out
 
 
 def contest_json(c: ContestDeclaration) -> dict[str, Any]:
@@ -228,7 +288,7 @@ def contest_json(c: ContestDeclaration) -> dict[str, Any]:
         "valid": c.valid,
         "spoilt": c.spoilt,
         "turnout_percent": str(c.turnout_percent),
-        "candidates": _candidates_json(c.candidates),
+        "candidates": _contest_candidates_json(c),
         "sections": [
             {
                 "name": s.name,
@@ -240,6 +300,7 @@ def contest_json(c: ContestDeclaration) -> dict[str, Any]:
             for s in c.sections
         ],
         "rounds": len(c.count.rounds),
+        **_weights_json(c),
         "constraints": list(c.constraints),
         "constraint_rounds": [{"round": n, "note": note} for n, note in c.constraint_rounds],
         "college": None
@@ -276,6 +337,16 @@ def contest_json(c: ContestDeclaration) -> dict[str, Any]:
     }
 
 
+def _weights_json(c: ContestDeclaration) -> dict[str, Any]:
+    """A weighted contest's ``weights``: the places and the valid ballots' total weight
+    (an unweighted contest has no such key, so its JSON is as before weights existed)."""
+    if c.weight_places is None:
+        return {}
+    return {
+        "weights": {"decimal_places": c.weight_places, "total": _decimal(c.total_weight)},
+    }
+
+
 def declaration_json(decl: Declaration) -> dict[str, Any]:
     """The declaration as JSON: the election, and one object per contest (:func:`contest_json`).
 
@@ -289,18 +360,44 @@ def declaration_json(decl: Declaration) -> dict[str, Any]:
     }
 
 
+CSV_COLUMNS = (
+    "contest",
+    "section",
+    "candidate",
+    "votes",
+    "percent",
+    "weight",
+    "weight_percent",
+    "groups",
+    "constraint",
+)
+
+
 def declaration_csv(decl: Declaration) -> str:
-    """One row per contest x (whole contest or published section) x candidate."""
+    """One row per contest x (whole contest or published section) x candidate
+    (:data:`CSV_COLUMNS`): votes (ballots) and percent; in a weighted contest the weight and
+    its percent (empty otherwise); the candidate's groups (``;``-separated) and what a
+    constraint did to them (the contest's rows only; empty without constraints)."""
     out = io.StringIO()
     writer = csv_writer(out)  # names that open like formulas are neutralised
-    writer.writerow(["contest", "section", "candidate", "votes", "percent"])
+    writer.writerow(CSV_COLUMNS)
     for c in decl.contests:
-        for r in c.candidates:
-            writer.writerow([c.contest, "", r.name, r.votes, r.percent])
+        for k, r in enumerate(c.candidates):
+            writer.writerow([c.contest, "", *_row(r), ";".join(c.groups_of(k)), c.note_of(k)])
         for s in c.sections:
-            for r in s.candidates:
-                writer.writerow([c.contest, s.name, r.name, r.votes, r.percent])
+            for k, r in enumerate(s.candidates):
+                writer.writerow([c.contest, s.name, *_row(r), ";".join(c.groups_of(k)), ""])
     return out.getvalue()
+
+
+def _row(r: CandidateResult) -> list[object]:
+    return [
+        r.name,
+        r.votes,
+        r.percent,
+        _decimal(r.weight) or "",
+        _decimal(r.weight_percent) or "",
+    ]
 
 
 def write_cvrs_blt(
@@ -312,7 +409,13 @@ def write_cvrs_blt(
     of one section of its electoral college."""
     cvrs = c.cvrs if section is None else section.cvrs
     title = c.title if section is None else f"{c.title}: {section.label}"
-    ballots = BallotStore.from_rankings(list(cvrs))
+    if section is None and c.weight_places is not None:
+        # weighted: each ranking once, its ballots' weights added up, in units of
+        # 10**-places (a whole number, as BLT weights are); no ballot's own weight is shown
+        ballots = weighted_store(list(cvrs), c.cvr_weights)
+        title = f"{title} (weights in units of 10^-{c.weight_places})"
+    else:
+        ballots = BallotStore.from_rankings(list(cvrs))
     write_blt(target, ballots, CandidateTable(c.candidate_names), c.seats, title)
 
 

@@ -1,5 +1,6 @@
 """A declaration as text, the way a returning officer reads it out: per contest the
-candidates' votes and shares, the headline figures, the section table, the comparison with the
+candidates' votes and shares (in a weighted contest their votes and their weight, each with
+its share), the headline figures, the section table, the comparison with the
 previous contest, the constraints and the rounds they acted in, then the round-by-round
 table (and an electoral college's sections, each round by round with its shares)."""
 
@@ -22,13 +23,18 @@ def contest_text(c: ContestDeclaration) -> str:
     title = f"{c.title} ({c.rule}, {seats})"
     lines = [title, "-" * len(title)]
     width = max(len(r.name) for r in c.candidates) if c.candidates else 10
-    for r in sorted(c.candidates, key=lambda r: (-r.votes, r.name)):
-        mark = "  elected" if r.name in c.winners else ""
-        lines.append(f"  {r.name:<{width}}  {r.votes:>11,}  {r.percent:>5}%{mark}")
+    if c.weighted:
+        lines += _weighted_lines(c, width)
+    else:
+        for r in sorted(c.candidates, key=lambda r: (-r.votes, r.name)):
+            mark = "  elected" if r.name in c.winners else ""
+            lines.append(f"  {r.name:<{width}}  {r.votes:>11,}  {r.percent:>5}%{mark}")
     lines.append(
         f"  electorate {c.electorate:,}; ballots returned {c.ballots_returned:,}; "
         f"valid {c.valid:,}; spoilt {c.spoilt:,}; turnout {c.turnout_percent}%"
     )
+    if c.weighted:
+        lines.append(f"  total weight of the valid ballots {c.total_weight}")
     published = [s for s in c.sections if s.published]
     if published:
         names = [r.name for r in c.candidates]
@@ -67,6 +73,24 @@ def contest_text(c: ContestDeclaration) -> str:
             shares = ", ".join(f"{n} {p}%" for n, p in by_round["percent"].items())
             lines.append(f"  shares in round {by_round['round']}: {shares}")
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _weighted_lines(c: ContestDeclaration, width: int) -> list[str]:
+    """A weighted contest's candidates: votes (ballots) and weight, each with its share,
+    heaviest first."""
+    shown = [format(r.weight, "f") if r.weight is not None else "" for r in c.candidates]
+    wide = max([len("weight"), *(len(w) for w in shown)])
+    out = [f"  {'':<{width}}  {'votes':>11}  {'':>6}  {'weight':>{wide}}"]
+    order = sorted(
+        zip(c.candidates, shown, strict=True), key=lambda p: (-(p[0].weight or 0), p[0].name)
+    )
+    for r, w in order:
+        mark = "  elected" if r.name in c.winners else ""
+        out.append(
+            f"  {r.name:<{width}}  {r.votes:>11,}  {r.percent:>5}%  {w:>{wide}}"
+            f"  {r.weight_percent:>5}%{mark}"
+        )
+    return out
 
 
 def declaration_text(decl: Declaration) -> str:

@@ -13,7 +13,9 @@
   order of casting), runs the contest's rule from the registry with the contest's seat
   constraints and ballot rules (``RuleParams``; a rule that cannot honour them was refused
   when the election was created), or, for a contest with ``[contests.college]``, counts the
-  electoral college with each ballot in its voter's section, and builds the
+  electoral college with each ballot in its voter's section (in a weighted contest, each
+  ballot counts the weight stored with it: :mod:`tallyroom.count.weighting`; a ballot
+  without one, or with one the definition does not allow, stops the count), and builds the
   :class:`~tallyroom.report.declaration.Declaration`. The first count moves the election
   ``closed -> counted``, recording the SHA-256 of the declaration's JSON; counting again
   later (a recount) gives the same figures and changes nothing.
@@ -29,6 +31,7 @@ import json
 import secrets
 from collections import Counter
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy.engine import Connection
@@ -38,10 +41,12 @@ from tallyroom.count.ballots import BallotStore, CandidateTable
 from tallyroom.count.record import Count
 from tallyroom.count.rules.college import CollegeOptions, CollegeSection, count_college
 from tallyroom.count.rules.registry import BallotKind, RuleParams, get_rule
+from tallyroom.count.weighting import parse_weight, weight_units, weighted_count, weighted_store
 from tallyroom.crypto.sealing import BallotOpener, load_private_key
 from tallyroom.election.definition import Contest, ElectionDefinition
 from tallyroom.election.lifecycle import ElectionState
 from tallyroom.errors import CountError, InputError
+from tallyroom.report.constraint_notes import constraint_notes
 from tallyroom.report.declaration import (
     CandidateResult,
     CollegeSectionResult,
@@ -122,21 +127,60 @@ def _read(contest: Contest, plaintext: bytes) -> tuple[int, ...] | str:
     return codes
 
 
-def _votes(contest: Contest, rankings: Sequence[tuple[int, ...]]) -> list[int]:
-    """First preferences per candidate, or every mark under the block vote."""
+def _votes(
+    contest: Contest, rankings: Sequence[tuple[int, ...]], units: Sequence[int] | None = None
+) -> list[int]:
+    """First preferences per candidate, or every mark under the block vote; with ``units``
+    (each ballot's weight in units), the weights of those ballots added up instead."""
     tally = [0] * len(contest.candidate_names)
-    for ranking in rankings:
-        for code in ranking if get_rule(contest.rule).ballot is BallotKind.MULTI else ranking[:1]:
-            tally[code] += 1
+    every = get_rule(contest.rule).ballot is BallotKind.MULTI
+    for k, ranking in enumerate(rankings):
+        for code in ranking if every else ranking[:1]:
+            tally[code] += 1 if units is None else units[k]
     return tally
 
 
-def _results(contest: Contest, tally: Sequence[int]) -> tuple[CandidateResult, ...]:
+def _results(
+    contest: Contest,
+    rankings: Sequence[tuple[int, ...]],
+    units: Sequence[int] | None = None,
+    places: int | None = None,
+) -> tuple[CandidateResult, ...]:
+    """Each candidate's votes (ballots) and share; in a weighted contest (``units`` and
+    ``places`` given) also their weight (the ballots' weights added, exactly) and its share."""
+    tally = _votes(contest, rankings)
     total = sum(tally)
+    if units is None or places is None:
+        return tuple(
+            CandidateResult(name, votes, percent(votes, total))
+            for name, votes in zip(contest.candidate_names, tally, strict=True)
+        )
+    weighed = _votes(contest, rankings, units)
+    whole = sum(weighed)
     return tuple(
-        CandidateResult(name, votes, percent(votes, total))
-        for name, votes in zip(contest.candidate_names, tally, strict=True)
+        CandidateResult(
+            name,
+            votes,
+            percent(votes, total),
+            weight=Decimal(w).scaleb(-places),
+            weight_percent=percent(w, whole),
+        )
+        for name, votes, w in zip(contest.candidate_names, tally, weighed, strict=True)
     )
+
+
+def _units(contest: Contest, weights: Sequence[str | None], places: int) -> list[int]:
+    """Each ballot's stored weight in units of ``10**-places``; a ballot without a weight,
+    or with one the definition does not allow, stops the count (it was not cast so)."""
+    out = []
+    for text in weights:
+        if text is None:
+            raise _refuse(contest.name, "weight", "a ballot of a weighted contest has no weight")
+        try:
+            out.append(weight_units(parse_weight(text, places), places))
+        except ValueError as exc:
+            raise _refuse(contest.name, "weight", f"weight {text!r}: {exc}") from None
+    return out
 
 
 def _unattributed_spoilt(conn: Connection, election_id: int) -> Counter[str]:
@@ -160,11 +204,21 @@ def _contest(
     opened: list[tuple[tuple[int, ...], str | None]],
     electorate_by_section: Counter[str],
     spoilt: int,
+    weights: Sequence[str | None] | None = None,
 ) -> ContestDeclaration:
-    secrets.SystemRandom().shuffle(opened)
+    """One contest counted and declared from its opened ballots (codes, section tag) and,
+    in a weighted election, each ballot's stored weight (``weights``, in the same order)."""
+    order = list(range(len(opened)))
+    secrets.SystemRandom().shuffle(order)
+    opened = [opened[k] for k in order]
     rankings = [codes for codes, _ in opened]
     names = contest.candidate_names
-    candidates = _results(contest, _votes(contest, rankings))
+    places = definition.weight_places(contest)
+    units = None
+    if places is not None:
+        stored = [None] * len(order) if weights is None else [weights[k] for k in order]
+        units = _units(contest, stored, places)
+    candidates = _results(contest, rankings, units, places)
     sections = []
     own_of = {s: [codes for codes, tag in opened if tag == s] for s in contest.sections}
     withheld = withheld_sections(
@@ -182,20 +236,32 @@ def _contest(
             constraints=contest.seat_constraints(),
             ballot_rules=contest.count_ballot_rules(),
         )
-        count = get_rule(contest.rule).count(
-            BallotStore.from_rankings(rankings), CandidateTable(names), params
-        )
+        rule = get_rule(contest.rule)
+        if units is None or places is None:
+            count = rule.count(BallotStore.from_rankings(rankings), CandidateTable(names), params)
+        else:
+            # each ballot counts its weight in units: the rule's own count of scaled ballots,
+            # read back in votes (count.weighting; the definition refused a rule that cannot)
+            store = weighted_store(rankings, units)
+            count = weighted_count(
+                rule.count(store, CandidateTable(names), params), places, len(rankings)
+            )
     for section_name, hidden in zip(contest.sections, withheld, strict=True):
         section = definition.section(section_name)
         own = own_of[section_name]
         if not hidden:
+            own_units = (
+                None
+                if units is None
+                else [u for u, (_, tag) in zip(units, opened, strict=True) if tag == section_name]
+            )
             sections.append(
                 SectionResult(
                     section.name,
                     section.label,
                     True,
                     len(own),
-                    _results(contest, _votes(contest, own)),
+                    _results(contest, own, own_units, places),
                 )
             )
         else:
@@ -235,6 +301,10 @@ def _contest(
         constraints=contest.requirements,
         constraint_rounds=_constraint_rounds(contest, count),
         college=college,
+        candidate_groups=tuple(c.groups for c in contest.candidates),
+        constraint_notes=constraint_notes(count) if contest.constraints else (),
+        weight_places=places,
+        cvr_weights=() if units is None else tuple(units),
     )
 
 
@@ -336,15 +406,19 @@ def count_election(
         contests = []
         for contest in definition.contests:
             opened: list[tuple[tuple[int, ...], str | None]] = []
-            box = list(ballots.iter_sealed_sections(conn, election_id, contest.name))
-            plaintexts = opener.open_many([sealed for sealed, _ in box])
-            for plaintext, (_, section) in zip(plaintexts, box, strict=True):
+            weights: list[str | None] = []
+            box = list(ballots.iter_sealed_weighted(conn, election_id, contest.name))
+            plaintexts = opener.open_many([sealed for sealed, _, _ in box])
+            for plaintext, (_, section, weight) in zip(plaintexts, box, strict=True):
                 ballot = _read(contest, plaintext)
                 if isinstance(ballot, str):
                     spoilt[contest.name] += 1
                 else:
                     opened.append((ballot, section))
-            contests.append(_contest(definition, contest, opened, electorate, spoilt[contest.name]))
+                    weights.append(weight)
+            contests.append(
+                _contest(definition, contest, opened, electorate, spoilt[contest.name], weights)
+            )
         decl = Declaration(election_id, record.slug, definition.name, tuple(contests))
         if advance and record.state is ElectionState.CLOSED:
             _counted(conn, election_id, decl, actor)

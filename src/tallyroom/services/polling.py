@@ -123,6 +123,8 @@ class VoterBallot:
     section: str
     contests: tuple[Contest, ...]
     voted: tuple[str, ...]
+    weight: str | None = None  # the voter's weight, in a weighted election
+    weighted: tuple[str, ...] = ()  # the contests (of ``contests``) counted by weight
 
 
 def voter_ballot(
@@ -137,13 +139,17 @@ def voter_ballot(
         record = credentials.authenticate(conn, election.id, credential_key, text)
         digest = credential_key.digest(text)
         section = ballots.voter_sections(conn, election.id, [digest])[digest]
+        weight = ballots.voter_weights(conn, election.id, [digest])[digest]
         done = credentials.contests_cast(conn, record.id)
         definition = ballot_definition(conn, election)
     mine = [c for c in definition.contests if section in c.sections]
+    still = tuple(c for c in mine if c.name not in done)
     return VoterBallot(
         section=section,
-        contests=tuple(c for c in mine if c.name not in done),
+        contests=still,
         voted=tuple(c.name for c in mine if c.name in done),
+        weight=weight,
+        weighted=tuple(c.name for c in still if definition.weight_places(c) is not None),
     )
 
 

@@ -46,6 +46,12 @@ from tallyroom.election import RegisterEntry as VoterEntry
 from tallyroom.errors import InputError
 from tallyroom.services.contact_columns import read_contact
 from tallyroom.services.elections import definition_of, get_election
+from tallyroom.services.register_weights import (
+    WEIGHT_FIELD,
+    amended_weight,
+    weight_column,
+    weight_of,
+)
 from tallyroom.store import ElectionState, NotFound, Store, elections, register
 from tallyroom.store.contacts import Contact, put_contacts
 from tallyroom.store.register import RegisterEntry as StoreEntry
@@ -236,6 +242,7 @@ def read_register(
             problem(header_line, name, "column appears twice in the header", name)
         index[name] = k
     mapping = _dates_needed(mapping, index, definition)
+    i_weight = weight_column(definition, index, header_line, problem)
     wanted = mapping.required()
     for field, column in wanted.items():
         if column not in index:
@@ -246,7 +253,7 @@ def read_register(
 
     sections = {s.name for s in definition.sections}
     dates = _Dates(ZoneInfo(definition.timezone))
-    width = max(index[c] for c in wanted.values()) + 1
+    width = max([index[c] for c in wanted.values()] + [i_weight or 0]) + 1
     i_person, i_section = index[mapping.person], index[mapping.section]
     i_number, i_status = index[mapping.number], index[mapping.status]
     i_joined = index[mapping.joined] if mapping.joined else None
@@ -296,6 +303,10 @@ def read_register(
                 when[field] = dates(text)
             except ValueError:
                 problem(n, field, "not an ISO 8601 date or date and time", text)
+        if i_weight is not None:
+            weight = weight_of(cells[i_weight], definition, n, problem)
+            if weight is not None:
+                raw[WEIGHT_FIELD] = weight
         contact = None
         if with_contacts:
             name, email, address, channel = (
@@ -741,6 +752,8 @@ def amend_entry(
     for name in changes:
         if name in ("section", "number"):
             raise InputError("the section and number key an entry", field=name, value=name)
+    if WEIGHT_FIELD in changes:
+        changes = {**changes, WEIGHT_FIELD: amended_weight(definition_of(record), changes)}
     with store.begin() as conn:
         if entry.eligible:
             _one_vote(

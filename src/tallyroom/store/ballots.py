@@ -49,6 +49,7 @@ from tallyroom.errors import (
     StoreError,
 )
 from tallyroom.store.elections import require_state
+from tallyroom.store.eligibility import entry_weight
 from tallyroom.store.schema import (
     BALLOT_ID_SIZE,
     BOX_SHARDS,
@@ -79,11 +80,13 @@ __all__ = [
     "find_receipt",
     "iter_sealed",
     "iter_sealed_sections",
+    "iter_sealed_weighted",
     "list_receipts",
     "receipt_for",
     "receipts_after",
     "totals",
     "voter_sections",
+    "voter_weights",
 ]
 
 _AFTER_CLOSE = (ElectionState.CLOSED, ElectionState.COUNTED, ElectionState.DECLARED)
@@ -128,10 +131,10 @@ _LOOKUP_CHUNK = 500
 
 def _live_credentials(
     conn: Connection, election_id: int, hashes: Sequence[bytes]
-) -> dict[bytes, tuple[int, int, str]]:
-    """hash -> (credential id, entry id, section) for the live credentials among ``hashes``,
-    share-locked against a concurrent revocation."""
-    found: dict[bytes, tuple[int, int, str]] = {}
+) -> dict[bytes, tuple[int, int, str, str | None]]:
+    """hash -> (credential id, entry id, section, weight) for the live credentials among
+    ``hashes``, share-locked against a concurrent revocation."""
+    found: dict[bytes, tuple[int, int, str, str | None]] = {}
     for start in range(0, len(hashes), _LOOKUP_CHUNK):
         chunk = list(hashes[start : start + _LOOKUP_CHUNK])
         rows = conn.execute(
@@ -140,6 +143,7 @@ def _live_credentials(
                 credentials.c.id,
                 credentials.c.entry_id,
                 register_entries.c.section,
+                entry_weight(conn),
             )
             .join(register_entries, register_entries.c.id == credentials.c.entry_id)
             .where(credentials.c.election_id == election_id)
@@ -147,14 +151,27 @@ def _live_credentials(
             .where(credentials.c.status == CredentialStatus.ISSUED)
             .with_for_update(read=True, of=credentials)
         )
-        for digest, cid, entry, section in rows:
-            found[bytes(digest)] = (int(cid), int(entry), str(section))
+        for digest, cid, entry, section, weight in rows:
+            found[bytes(digest)] = (
+                int(cid),
+                int(entry),
+                str(section),
+                None if weight is None else str(weight),
+            )
     return found
 
 
 def voter_sections(conn: Connection, election_id: int, hashes: Sequence[bytes]) -> dict[bytes, str]:
     """hash -> the voter's section, for the live credentials among ``hashes``."""
     return {h: found[2] for h, found in _live_credentials(conn, election_id, hashes).items()}
+
+
+def voter_weights(
+    conn: Connection, election_id: int, hashes: Sequence[bytes]
+) -> dict[bytes, str | None]:
+    """hash -> the voter's weight (``None`` in an unweighted election), for the live
+    credentials among ``hashes``."""
+    return {h: found[3] for h, found in _live_credentials(conn, election_id, hashes).items()}
 
 
 def cast_many(
@@ -174,7 +191,7 @@ def cast_many(
     or the error that refused it (:class:`CredentialRejected`, :class:`AlreadyCast`,
     :class:`NotInContest` when ``sections`` (contest -> the sections that vote in it) leaves
     out the voter's section); a refused voter leaves nothing behind. Each ballot is stored
-    with its voter's section.
+    with its voter's section and, in a weighted election, their weight.
     """
     if (channel is CastChannel.POSTAL) != (postal_batch_id is not None):
         raise InputError(
@@ -240,7 +257,7 @@ def cast_many(
     for k, item in enumerate(items):
         if outcomes[k] is not None:
             continue
-        cid, entry, section = live[item.credential_hash]
+        cid, entry, section, weight = live[item.credential_hash]
         missing = [c for c in sorted(item.sealed) if (cid, c) not in inserted]
         if missing:
             undo += [(cid, c) for c in item.sealed if (cid, c) in inserted]
@@ -259,10 +276,11 @@ def cast_many(
                     "sealed": sealed,
                     "receipt": digest,
                     "section": section,
+                    "weight": weight,
                 }
             )
             receipts.append(Receipt(contest, digest))
-            kept_ballots.append(BallotElement(contest, section, digest))
+            kept_ballots.append(BallotElement(contest, section, digest, weight))
         outcomes[k] = receipts
     for cid, contest in undo:
         conn.execute(
@@ -373,12 +391,18 @@ def box_rows(
     figures: dict[tuple[str, str], list[int]] = {}
     receipts: dict[tuple[str, str], set[bytes]] = {}
     query = (
-        sa.select(ballots.c.contest, ballots.c.section, ballots.c.receipt, ballots.c.sealed)
+        sa.select(
+            ballots.c.contest,
+            ballots.c.section,
+            ballots.c.receipt,
+            ballots.c.sealed,
+            ballots.c.weight,
+        )
         .where(ballots.c.election_id == election_id)
         .execution_options(yield_per=batch)
     )
     elements: list[BallotElement] = []
-    for contest, section, receipt, sealed in conn.execute(query):
+    for contest, section, receipt, sealed, weight in conn.execute(query):
         digest = bytes(receipt)
         if receipt_for(bytes(sealed)) != digest:
             bad += 1
@@ -386,7 +410,12 @@ def box_rows(
         figures.setdefault(where, [0, 0])[1] += 1
         receipts.setdefault(where, set()).add(digest)
         elements.append(
-            BallotElement(str(contest), None if section is None else str(section), digest)
+            BallotElement(
+                str(contest),
+                None if section is None else str(section),
+                digest,
+                None if weight is None else str(weight),
+            )
         )
         nb += 1
         if len(elements) >= batch:
@@ -561,6 +590,26 @@ def iter_sealed_sections(
     )
     for sealed, section in conn.execute(query.execution_options(yield_per=batch)):
         yield bytes(sealed), None if section is None else str(section)
+
+
+def iter_sealed_weighted(
+    conn: Connection, election_id: int, contest: str, *, batch: int = 10_000
+) -> Iterator[tuple[bytes, str | None, str | None]]:
+    """Like :func:`iter_sealed_sections`, each sealed ballot with its section and its voter's
+    weight as stored (``None`` in an unweighted election)."""
+    require_state(conn, election_id, *_AFTER_CLOSE, doing="read the ballots")
+    query = (
+        sa.select(ballots.c.sealed, ballots.c.section, ballots.c.weight)
+        .where(ballots.c.election_id == election_id)
+        .where(ballots.c.contest == contest)
+        .order_by(ballots.c.id)
+    )
+    for sealed, section, weight in conn.execute(query.execution_options(yield_per=batch)):
+        yield (
+            bytes(sealed),
+            None if section is None else str(section),
+            None if weight is None else str(weight),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,7 @@ __all__ = [
 PERSON_ID_MAX = 64
 SECTION_MAX = 64
 CONTEST_MAX = 64
+WEIGHT_MAX = 32  # a weight as decimal text (at most 10**12, six places)
 SLUG_MAX = 100
 ACTOR_MAX = 200
 LABEL_MAX = 100
@@ -308,6 +309,9 @@ ballots = sa.Table(
     sa.Column("receipt", sa.LargeBinary(DIGEST_SIZE), nullable=False, unique=True),
     # The voter's section, for results by section (published only above a minimum size).
     sa.Column("section", sa.String(SECTION_MAX), nullable=True),
+    # The voter's weight in a weighted election (exact decimal text, as the register gives
+    # it), like the section a property of the voter's delegation; NULL: one ballot, one vote.
+    sa.Column("weight", sa.String(WEIGHT_MAX), nullable=True),
     sa.Index("ix_ballots_election_id_contest", "election_id", "contest"),
     # The public receipts a page at a time, in receipt order (keyset pagination).
     sa.Index("ix_ballots_election_id_receipt", "election_id", "receipt"),

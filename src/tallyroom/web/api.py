@@ -96,12 +96,19 @@ class ContestBallot(BaseModel):
         default_factory=list,
         description='Both, in words, as the ballot paper states them ("at least 2 must be women").',
     )
+    weighted: bool = Field(
+        default=False, description="Whether the contest counts each ballot by its voter's weight."
+    )
 
 
 class VoterBallotOut(BaseModel):
     section: str
     contests: list[ContestBallot]
     voted: list[str]
+    weight: str | None = Field(
+        default=None,
+        description="The voter's weight (exact decimal text) in a weighted election, else null.",
+    )
 
 
 class CastIn(BaseModel):
@@ -279,10 +286,12 @@ def voter_ballot(slug: str, body: Credential, request: Request, web: Web) -> Vot
                     for r in c.ballot_rules
                 ],
                 requirements=list(c.requirements),
+                weighted=c.name in found.weighted,
             )
             for c in found.contests
         ],
         voted=list(found.voted),
+        weight=found.weight,
     )
 
 

@@ -131,6 +131,8 @@ def _ballot_page(
         voted=voter.voted,
         chosen=chosen,
         problems=problems,
+        weight=voter.weight,
+        weighted=[c.title or c.name for c in voter.contests if c.name in voter.weighted],
     )
 
 

@@ -20,6 +20,7 @@ from functools import cache
 from tallyroom.count.ballots import BallotStore, CandidateTable
 from tallyroom.count.record import Count
 from tallyroom.count.rules.params import Arithmetic, DefeatBatch, QuotaRule, RuleParams
+from tallyroom.count.weighting import WeightSupport
 from tallyroom.errors import ConfigError
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Rule",
     "RuleEntry",
     "RuleParams",
+    "WeightSupport",
     "get_rule",
 ]
 
@@ -69,6 +71,8 @@ class Rule:
     ``arithmetics`` and ``batches`` are the choices of :class:`RuleParams`' ``quota``,
     ``arithmetic`` and ``defeat_batch`` the rule takes (empty: it takes none; the first is
     its default); :meth:`count` refuses any other, naming the rule and the option.
+    ``weights`` says whether the rule counts decimal weights exactly
+    (:mod:`tallyroom.count.weighting`) or whole-number weights only.
     """
 
     name: str
@@ -82,6 +86,8 @@ class Rule:
     arithmetics: tuple[Arithmetic, ...] = ()
     batches: tuple[DefeatBatch, ...] = ()
     max_marks: int | None = None  # a paper with fewer places than candidates (two: SV)
+    # weighted votes: decimal weights (counted on scaled ballots) or whole ones only
+    weights: WeightSupport = WeightSupport.WHOLE
 
     def mark_limit(self, seats: int, candidates: int) -> int:
         """How many candidates one ballot of this rule may mark."""
@@ -153,6 +159,7 @@ RULES: dict[str, Rule] = {
             constrainable=True,
             entry=_RULES + "rctab_rules:irv_rule",
             decimals=True,
+            weights=WeightSupport.DECIMAL,
         ),
         Rule(
             "stv",
@@ -162,6 +169,7 @@ RULES: dict[str, Rule] = {
             constrainable=True,
             entry=_RULES + "rctab_rules:stv_rule",
             decimals=True,
+            weights=WeightSupport.DECIMAL,
         ),
         Rule(
             "plurality",
@@ -170,6 +178,7 @@ RULES: dict[str, Rule] = {
             multi_seat=True,
             constrainable=False,
             entry=_RULES + "plurality:plurality_rule",
+            weights=WeightSupport.DECIMAL,
         ),
         Rule(
             "block",
@@ -178,6 +187,7 @@ RULES: dict[str, Rule] = {
             multi_seat=True,
             constrainable=True,
             entry=_RULES + "constrained_block:block_rule",
+            weights=WeightSupport.DECIMAL,
         ),
         Rule(
             "scottish-stv",
