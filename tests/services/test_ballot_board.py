@@ -104,7 +104,12 @@ def test_a_voter_finds_their_receipt_and_anyone_can_recompute_the_export(
     entries = [
         (
             line["position"],
-            BoardEntry(line["contest"], line["section"], base64.b64decode(line["ballot"])),
+            BoardEntry(
+                line["contest"],
+                line["section"],
+                base64.b64decode(line["ballot"]),
+                line["weight"],
+            ),
             bytes.fromhex(line["receipt"]),
             bytes.fromhex(line["link"]),
         )
@@ -225,3 +230,21 @@ def test_concurrent_extenders_never_fork_the_board(
     assert sorted(r[2] for r in rows) == sorted(receipts)
     assert check_board(store, poll.slug).ok
     assert sorted(logged_heads(store, poll.slug)) == [len(receipts)]
+
+
+def test_a_weighted_ballot_s_weight_is_chained() -> None:
+    plain = BoardEntry("leader", "members", b"ballot")
+    assert plain.encode() == BoardEntry("leader", "members", b"ballot", None).encode()
+    heavy = BoardEntry("leader", "members", b"ballot", "2.5")
+    assert (
+        len(
+            {
+                plain.encode(),
+                heavy.encode(),
+                BoardEntry("leader", "members", b"ballot", "25").encode(),
+            }
+        )
+        == 3
+    )
+    # a weight cannot be smuggled into the ballot's bytes: the ballot's length is encoded
+    assert BoardEntry("leader", "members", b"ballotw").encode() != heavy.encode()

@@ -21,6 +21,9 @@ Encoding of an entry (all integers big-endian)::
 
     u32 len(contest) || contest (UTF-8) || u32 len(section) || section (UTF-8, empty if none)
     || u64 len(ballot) || ballot bytes
+    [ || "w" || u32 len(weight) || weight (ASCII decimal text) ]   only for a weighted ballot
+
+(the ballot's length is given, so the optional weight cannot be confused with its bytes).
 
 The receipt is not encoded: it is derived, ``SHA-256(ballot bytes)``, and a verifier checks it.
 """
@@ -57,6 +60,7 @@ class BoardEntry:
     contest: str
     section: str | None
     ballot: bytes
+    weight: str | None = None  # the voter's weight in a weighted election (decimal text)
 
     @property
     def receipt(self) -> bytes:
@@ -66,16 +70,18 @@ class BoardEntry:
     def encode(self) -> bytes:
         contest = self.contest.encode("utf-8")
         section = (self.section or "").encode("utf-8")
-        return b"".join(
-            (
-                len(contest).to_bytes(4, "big"),
-                contest,
-                len(section).to_bytes(4, "big"),
-                section,
-                len(self.ballot).to_bytes(8, "big"),
-                self.ballot,
-            )
-        )
+        parts = [
+            len(contest).to_bytes(4, "big"),
+            contest,
+            len(section).to_bytes(4, "big"),
+            section,
+            len(self.ballot).to_bytes(8, "big"),
+            self.ballot,
+        ]
+        if self.weight is not None:
+            weight = self.weight.encode("ascii")
+            parts += [b"w", len(weight).to_bytes(4, "big"), weight]
+        return b"".join(parts)
 
 
 @dataclass(frozen=True, slots=True)

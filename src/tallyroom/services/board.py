@@ -107,6 +107,7 @@ def row_json(row: BoardRow) -> dict[str, object]:
         "ballot": base64.b64encode(entry.ballot).decode("ascii"),
         "receipt": receipt.hex(),
         "link": link.hex(),
+        "weight": entry.weight,
     }
 
 

@@ -40,14 +40,19 @@ def head(conn: Connection, election_id: int) -> BoardHead:
 def pending(conn: Connection, election_id: int) -> list[BoardEntry]:
     """The election's ballots not yet on the board, in receipt order."""
     query = (
-        sa.select(ballots.c.contest, ballots.c.section, ballots.c.sealed)
+        sa.select(ballots.c.contest, ballots.c.section, ballots.c.sealed, ballots.c.weight)
         .select_from(ballots.outerjoin(board_links, board_links.c.receipt == ballots.c.receipt))
         .where(ballots.c.election_id == election_id, board_links.c.receipt.is_(None))
         .order_by(ballots.c.receipt)
     )
     return [
-        BoardEntry(str(contest), None if section is None else str(section), bytes(sealed))
-        for contest, section, sealed in conn.execute(query)
+        BoardEntry(
+            str(contest),
+            None if section is None else str(section),
+            bytes(sealed),
+            None if weight is None else str(weight),
+        )
+        for contest, section, sealed, weight in conn.execute(query)
     ]
 
 
@@ -72,6 +77,7 @@ def _rows(where: sa.ColumnElement[bool]) -> sa.Select[tuple[object, ...]]:
             ballots.c.contest,
             ballots.c.section,
             ballots.c.sealed,
+            ballots.c.weight,
             board_links.c.receipt,
             board_links.c.link,
         )
@@ -83,8 +89,12 @@ def _rows(where: sa.ColumnElement[bool]) -> sa.Select[tuple[object, ...]]:
 def _row(row: sa.Row[tuple[object, ...]]) -> BoardRow:
     m = row._mapping
     section = m["section"]
+    weight = m["weight"]
     entry = BoardEntry(
-        str(m["contest"]), None if section is None else str(section), bytes(m["sealed"])
+        str(m["contest"]),
+        None if section is None else str(section),
+        bytes(m["sealed"]),
+        None if weight is None else str(weight),
     )
     return int(m["position"]), entry, bytes(m["receipt"]), bytes(m["link"])
 

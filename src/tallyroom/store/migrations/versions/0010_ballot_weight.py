@@ -1,7 +1,7 @@
 """Ballots carry their voter's weight (nullable), for weighted votes.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0015
 Create Date: 2026-12-05
 
 In an election whose definition declares ``[weights]``, each register entry's ``weight``
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0006"
+down_revision: str | None = "0015"
 branch_labels: str | None = None
 depends_on: str | None = None
 
