@@ -32,8 +32,10 @@ __all__ = [
     "ContestForm",
     "ContestLike",
     "FormProblem",
+    "Requirement",
     "contest_forms",
     "read_ballot",
+    "requirement_bounds",
 ]
 
 
@@ -57,6 +59,32 @@ class ContestLike(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Requirement:
+    """A seat constraint (``ballot`` false: "at least 2 must be women") or a ballot rule
+    (``ballot`` true: "a valid ballot marks at least 1 women") as data, so that a page can
+    word it in its own language (``templates/_requirements.html``)."""
+
+    ballot: bool
+    group: str
+    low: int
+    high: int | None
+
+
+def requirement_bounds(contest: object) -> tuple[Requirement, ...]:
+    """A contest's constraints, then its ballot rules (an election definition's ``Contest``:
+    ``constraints`` with minimum/maximum, ``ballot_rules`` with at_least/at_most)."""
+    seat = tuple(
+        Requirement(False, c.group, c.minimum, c.maximum)
+        for c in getattr(contest, "constraints", ())
+    )
+    ballot = tuple(
+        Requirement(True, r.group, r.at_least, r.at_most)
+        for r in getattr(contest, "ballot_rules", ())
+    )
+    return seat + ballot
+
+
+@dataclass(frozen=True, slots=True)
 class ContestForm:
     """One contest as the booth shows it."""
 
@@ -69,6 +97,7 @@ class ContestForm:
     candidates: tuple[str, ...]
     groups: tuple[tuple[str, ...], ...] = ()  # each candidate's constrained groups
     requirements: tuple[str, ...] = ()  # the constraints and ballot rules in words
+    bounds: tuple[Requirement, ...] = ()  # the same as data, for the page's language
 
     @property
     def summary(self) -> str:
@@ -84,6 +113,16 @@ class ContestForm:
         groups = self.groups[candidate] if candidate < len(self.groups) else ()
         name = self.candidates[candidate]
         return f"{name} ({', '.join(groups)})" if groups else name
+
+    @property
+    def how(self) -> dict[str, object]:
+        """What ``templates/_how_to_vote.html`` needs to say how to mark this paper."""
+        return {
+            "kind": self.kind.value,
+            "seats": self.seats,
+            "max_marks": get_rule(self.rule).max_marks,
+            "js": True,
+        }
 
     @property
     def field(self) -> str:
@@ -132,6 +171,7 @@ def contest_forms(contests: Sequence[ContestLike]) -> list[ContestForm]:
             tuple(c.candidate_names),
             tuple(c.candidate_groups),
             tuple(c.requirements),
+            requirement_bounds(c),
         )
         for k, c in enumerate(contests)
     ]
