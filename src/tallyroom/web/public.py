@@ -20,11 +20,13 @@ from tallyroom.errors import InputError, NotFound
 from tallyroom.services import declaring, polling
 from tallyroom.services.elections import definition_of, get_election, list_elections
 from tallyroom.web import i18n
+from tallyroom.web.ballot_form import requirement_bounds
 from tallyroom.web.charts import ChartText, rounds_figure, transfers_figure
 from tallyroom.web.guards import MaybeUser, Web
 from tallyroom.web.i18n import gettext as _
 from tallyroom.web.pages import render
 from tallyroom.web.results_view import declared_when, exhausted_by_round, quota_of, rule_facts
+from tallyroom.web.timetable_view import poll_status, timetable_steps
 
 __all__ = ["STATE_TEXT", "router", "script_json"]
 
@@ -73,18 +75,30 @@ def home(request: Request, web: Web, user: MaybeUser) -> HTMLResponse:
 def election_page(request: Request, slug: str, web: Web, user: MaybeUser) -> HTMLResponse:
     record = get_election(web.store, slug)
     definition = definition_of(record)
+    ballot = {c.name: c for c in polling.election_ballot(web.store, slug).contests}
+    language = i18n.current()
     return render(
         request,
         "election.html",
         user=user,
         slug=slug,
         name=definition.name,
+        timezone=definition.timezone,
+        timetable=timetable_steps(definition, language),
+        poll=poll_status(definition, record.state, language),
         # what each contest elects, under which constraints, and a college's weights
         contests=[
             {
                 "title": c.title,
                 "seats": c.seats,
                 "requirements": c.requirements,
+                "bounds": requirement_bounds(c),
+                "rule": rule_facts(c.rule),
+                # the candidates on the ballot paper (fixed when nominations closed)
+                "candidates": [
+                    {"name": k.name, "groups": k.groups}
+                    for k in ballot.get(c.name, c).candidates
+                ],
                 "college": [(definition.section(s).label, str(w)) for s, w in c.college.weights]
                 if c.college is not None
                 else [],
