@@ -96,8 +96,7 @@ def election_page(request: Request, slug: str, web: Web, user: MaybeUser) -> HTM
                 "rule": rule_facts(c.rule),
                 # the candidates on the ballot paper (fixed when nominations closed)
                 "candidates": [
-                    {"name": k.name, "groups": k.groups}
-                    for k in ballot.get(c.name, c).candidates
+                    {"name": k.name, "groups": k.groups} for k in ballot.get(c.name, c).candidates
                 ],
                 "college": [(definition.section(s).label, str(w)) for s, w in c.college.weights]
                 if c.college is not None

@@ -48,9 +48,7 @@ def timetable_steps(
         )
     ]
     if tt.declaration is not None:
-        steps.append(
-            Step("declaration", day(tt.declaration, locale), tt.declaration < at.date())
-        )
+        steps.append(Step("declaration", day(tt.declaration, locale), tt.declaration < at.date()))
     return steps
 
 
