@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tallyroom.count.rules.registry import BallotKind, get_rule
+from tallyroom.web.i18n import gettext as _
+from tallyroom.web.i18n import ngettext
 
 __all__ = [
     "BallotKind",
@@ -190,20 +192,21 @@ def _read_ranked(
         if not values:
             continue
         if not values[0].isdigit() or not 1 <= int(values[0]) <= len(form.candidates):
-            return [], f"{values[0]!r} is not a preference number from 1 to {len(form.candidates)}"
+            return [], _("{value!r} is not a preference number from 1 to {n}").format(
+                value=values[0], n=len(form.candidates)
+            )
         numbered.append((int(values[0]), name))
     numbers = [n for n, _ in numbered]
     repeated = sorted({n for n in numbers if numbers.count(n) > 1})
     if repeated:
-        return [], (
-            f"preference {', '.join(map(str, repeated))} is given to more than one candidate: "
-            "give each number once"
-        )
+        return [], _(
+            "preference {numbers} is given to more than one candidate: give each number once"
+        ).format(numbers=", ".join(map(str, repeated)))
     if numbered and sorted(numbers) != list(range(1, len(numbers) + 1)):
-        return [], "number your preferences 1, 2, 3... without gaps"
+        return [], _("number your preferences 1, 2, 3... without gaps")
     limit = get_rule(form.rule).max_marks
     if limit is not None and len(numbered) > limit:
-        return [], f"number at most {limit} candidates"
+        return [], _("number at most {n} candidates").format(n=limit)
     return [name for _, name in sorted(numbered)], None
 
 
@@ -221,15 +224,19 @@ def read_ballot(
             picked = [_index(v, n) for v in data.get(form.field, ())]
             problem = None
             if any(p is None for p in picked):
-                problem = "that is not a candidate on this ballot"
+                problem = _("that is not a candidate on this ballot")
             limit = 1 if form.kind is BallotKind.SINGLE else form.seats
             if problem is None and len(set(picked)) > limit:
-                problem = f"choose at most {limit} candidate{'s' if limit > 1 else ''}"
+                problem = ngettext(
+                    "choose at most {n} candidate", "choose at most {n} candidates", limit
+                ).format(n=limit)
             names = [form.candidates[p] for p in sorted({p for p in picked if p is not None})]
         if problem is not None:
             problems.append(FormProblem(form.title, problem))
         elif names:
             ballot[form.name] = names
     if not ballot and not problems:
-        problems.append(FormProblem("", "mark at least one contest before you review your ballot"))
+        problems.append(
+            FormProblem("", _("mark at least one contest before you review your ballot"))
+        )
     return ballot, problems

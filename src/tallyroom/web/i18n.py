@@ -24,9 +24,10 @@ from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from babel.support import Translations
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from jinja2 import Environment
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -41,6 +42,7 @@ __all__ = [
     "current",
     "gettext",
     "install",
+    "language_href",
     "ngettext",
     "rendering",
     "router",
@@ -163,7 +165,24 @@ def install(env: Environment) -> None:
         gettext, ngettext, newstyle=True
     )
     env.globals["languages"] = LANGUAGES
-    env.globals["current_language"] = current
+    env.globals["language_href"] = language_href
+    # a message chosen in Python (N_) translated where it is shown; no %-formatting, so a
+    # message holding "%" (an error's text) is shown as it is
+    env.filters["translated"] = lambda text: gettext(str(text))
+
+
+def language_href(request: Request, language: str) -> str:
+    """The link that switches to ``language`` and comes back to this page: the same address
+    for a page one can go back to (GET); the booth's start for a step reached by a form (a
+    ballot is never put in an address)."""
+    path = request.url.path
+    if request.method == "GET":
+        back = path + (f"?{request.url.query}" if request.url.query else "")
+    elif "/vote" in path:
+        back = path[: path.index("/vote") + len("/vote")]
+    else:
+        back = "/"
+    return f"/language?{urlencode({'to': language, 'next': back})}"
 
 
 def _local(path: str) -> str:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
-__all__ = ["CLDR_LOCALES", "day", "moment", "number", "parse_instant", "votes"]
+__all__ = ["CLDR_LOCALES", "day", "moment", "number", "parse_instant", "percent", "votes"]
 
 CLDR_LOCALES = {"en": "en_GB", "cy": "cy_GB"}
 DAY = "EEEE d MMMM y"
@@ -49,6 +49,11 @@ def votes(value: object, locale: str) -> str:
     places = max(0, -int(exact.as_tuple().exponent))
     pattern = "#,##0" + ("." + "0" * places if places else "")
     return format_decimal(exact, format=pattern, locale=_cldr(locale), decimal_quantization=True)
+
+
+def percent(value: object, locale: str) -> str:
+    """A published percentage (``"61.8"``) as the locale writes it, every place kept."""
+    return votes(value, locale) + "%"
 
 
 def moment(when: datetime, zone: str, locale: str) -> str:

@@ -32,6 +32,7 @@ def environment() -> Environment:
     # numbers in the language being rendered (grouping, decimal mark: Babel's CLDR data)
     env.filters["thousands"] = lambda value: locale_format.number(int(value), i18n.current())
     env.filters["votes"] = lambda value: locale_format.votes(value, i18n.current())
+    env.filters["percent"] = lambda value: locale_format.percent(value, i18n.current())
     i18n.install(env)
     return env
 
@@ -62,6 +63,11 @@ def render(
     web: WebContext = request.app.state.web
     with i18n.rendering(template) as language:
         page = web.templates.get_template(template).render(
-            request=request, user=user, csrf_token=csrf_token(request), lang=language, **values
+            request=request,
+            user=user,
+            csrf_token=csrf_token(request),
+            lang=language,
+            lang_links=not template.startswith("console_"),
+            **values,
         )
     return HTMLResponse(page, status_code=status_code)

@@ -23,6 +23,7 @@ from tallyroom.web import i18n
 from tallyroom.web.ballot_form import requirement_bounds
 from tallyroom.web.charts import ChartText, rounds_figure, transfers_figure
 from tallyroom.web.guards import MaybeUser, Web
+from tallyroom.web.i18n import N_
 from tallyroom.web.i18n import gettext as _
 from tallyroom.web.pages import render
 from tallyroom.web.results_view import declared_when, exhausted_by_round, quota_of, rule_facts
@@ -33,14 +34,14 @@ __all__ = ["STATE_TEXT", "router", "script_json"]
 router = APIRouter(include_in_schema=False)
 
 STATE_TEXT = {
-    ElectionState.DRAFT: "Being prepared: the register is not final yet.",
-    ElectionState.REGISTER_FROZEN: "The register is final; nominations are open.",
-    ElectionState.NOMINATIONS_CLOSED: "Nominations have closed; credentials come next.",
-    ElectionState.CREDENTIALS_ISSUED: "Credentials have been sent; voting opens soon.",
-    ElectionState.OPEN: "Voting is open.",
-    ElectionState.CLOSED: "Voting has closed; the count comes next.",
-    ElectionState.COUNTED: "The votes have been counted; the result will be declared soon.",
-    ElectionState.DECLARED: "The result has been declared.",
+    ElectionState.DRAFT: N_("Being prepared: the register is not final yet."),
+    ElectionState.REGISTER_FROZEN: N_("The register is final; nominations are open."),
+    ElectionState.NOMINATIONS_CLOSED: N_("Nominations have closed; credentials come next."),
+    ElectionState.CREDENTIALS_ISSUED: N_("Credentials have been sent; voting opens soon."),
+    ElectionState.OPEN: N_("Voting is open."),
+    ElectionState.CLOSED: N_("Voting has closed; the count comes next."),
+    ElectionState.COUNTED: N_("The votes have been counted; the result will be declared soon."),
+    ElectionState.DECLARED: N_("The result has been declared."),
 }
 RECEIPTS_FROM = (
     ElectionState.OPEN,
