@@ -193,9 +193,10 @@ def _local(path: str) -> str:
 
 
 @router.get("/language")
-def set_language(to: str, next: str = "/") -> Any:
+def set_language(request: Request, to: str, next: str = "/") -> Any:
     """Remember the voter's language in a cookie, and go back to the page."""
     response = RedirectResponse(_local(next), status_code=303)
     if to in LANGUAGES:
-        response.set_cookie(COOKIE, to, max_age=YEAR, samesite="lax", httponly=True)
+        secure = bool(request.app.state.web.settings.https_only)
+        response.set_cookie(COOKIE, to, max_age=YEAR, samesite="lax", httponly=True, secure=secure)
     return response

@@ -75,8 +75,8 @@ def home(request: Request, web: Web, user: MaybeUser) -> HTMLResponse:
 @router.get("/e/{slug}", response_class=HTMLResponse)
 def election_page(request: Request, slug: str, web: Web, user: MaybeUser) -> HTMLResponse:
     record = get_election(web.store, slug)
-    definition = definition_of(record)
-    ballot = {c.name: c for c in polling.election_ballot(web.store, slug).contests}
+    # the definition as voted on: the contests with the candidates nominations fixed
+    definition = polling.election_ballot(web.store, slug)
     language = i18n.current()
     return render(
         request,
@@ -96,9 +96,7 @@ def election_page(request: Request, slug: str, web: Web, user: MaybeUser) -> HTM
                 "bounds": requirement_bounds(c),
                 "rule": rule_facts(c.rule),
                 # the candidates on the ballot paper (fixed when nominations closed)
-                "candidates": [
-                    {"name": k.name, "groups": k.groups} for k in ballot.get(c.name, c).candidates
-                ],
+                "candidates": [{"name": k.name, "groups": k.groups} for k in c.candidates],
                 "college": [(definition.section(s).label, str(w)) for s, w in c.college.weights]
                 if c.college is not None
                 else [],
