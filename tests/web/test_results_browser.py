@@ -83,6 +83,17 @@ def test_transfer_charts_are_readable_at_any_size(
                 assert result.violations_count == 0, result.generate_report()
         context.close()
 
+    # in Welsh (the browser's language): the page, its charts' words, and axe again
+    welsh = browser.new_context(viewport=DESKTOP, locale="cy-GB").new_page()
+    welsh.goto(f"{live_server}/e/c8/results")
+    expect(welsh.locator(SANKEY + "[data-drawn='true']")).to_be_visible()
+    assert welsh.locator("html").get_attribute("lang") == "cy"
+    expect(welsh.get_by_role("heading", name="Canlyniadau", exact=True)).to_be_visible()
+    expect(welsh.locator(".plot").first).to_contain_text("Y rownd gyntaf")
+    assert welsh.evaluate(OVERLAPS)["met"] == []
+    result = axe.run(welsh, options=WCAG)
+    assert result.violations_count == 0, result.generate_report()
+
     # without JavaScript: the tables, with every round's tallies, quota and exhausted ballots
     plain = browser.new_context(java_script_enabled=False).new_page()
     plain.goto(f"{live_server}/e/c8/results")
