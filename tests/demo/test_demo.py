@@ -86,6 +86,9 @@ def test_the_demo_store_serves_the_declaration(demo: tuple[dict[str, object], st
     for text in ("313,209", "193,229", "61.8%", "77.6%", "1,042", "Registered supporters",
                  "59.5%", 'class="plot"'):  # fmt: skip
         assert text in page.text, text
+    # the demo's own declaration day, not the day the demo ran; and the majority needed
+    assert "Declared on Saturday 24 September 2016 (the declaration day" in page.text
+    assert "To win: 253,220 = floor(506,438 / 2) + 1" in page.text
     files = client.get("/api/elections/labour-leader-2016/results/files").json()
     assert {"results.json", "results.csv", "leader-cvr.blt"} <= {f["name"] for f in files}
     assert "/api/elections/{slug}/cast" in client.get("/openapi.json").json()["paths"]

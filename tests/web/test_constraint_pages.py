@@ -85,7 +85,7 @@ def test_constraints_on_the_api_the_booth_and_the_results(
 
     # the public election page says what is elected, under which constraints
     public = client.get(f"/e/{SLUG}")
-    assert "elect 3; at least 2 must be women; a valid ballot marks at least 1 women." in (
+    assert "Elect 3; at least 2 must be women; a valid ballot marks at least 1 women." in (
         public.text
     )
 

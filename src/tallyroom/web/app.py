@@ -35,7 +35,7 @@ from tallyroom.errors import (
 )
 from tallyroom.services.casting_queue import CastingQueue
 from tallyroom.store.engine import is_unavailable, open_store
-from tallyroom.web import api, booth, console, public
+from tallyroom.web import api, booth, console, i18n, public, rule_pages
 from tallyroom.web.attempts import AttemptGates
 from tallyroom.web.guards import WebContext
 from tallyroom.web.pages import environment, render
@@ -136,6 +136,7 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
         casting=casting,
     )
     app.add_middleware(SecurityHeaders, https_only=settings.https_only)
+    app.add_middleware(i18n.LanguageMiddleware)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.session_secret,
@@ -162,7 +163,7 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
-    for module in (public, booth, console, api):
+    for module in (public, booth, console, api, i18n, rule_pages):
         app.include_router(module.router)
 
     return app

@@ -26,14 +26,18 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tallyroom.count.rules.registry import BallotKind, get_rule
+from tallyroom.web.i18n import gettext as _
+from tallyroom.web.i18n import ngettext
 
 __all__ = [
     "BallotKind",
     "ContestForm",
     "ContestLike",
     "FormProblem",
+    "Requirement",
     "contest_forms",
     "read_ballot",
+    "requirement_bounds",
 ]
 
 
@@ -57,6 +61,32 @@ class ContestLike(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Requirement:
+    """A seat constraint (``ballot`` false: "at least 2 must be women") or a ballot rule
+    (``ballot`` true: "a valid ballot marks at least 1 women") as data, so that a page can
+    word it in its own language (``templates/_requirements.html``)."""
+
+    ballot: bool
+    group: str
+    low: int
+    high: int | None
+
+
+def requirement_bounds(contest: object) -> tuple[Requirement, ...]:
+    """A contest's constraints, then its ballot rules (an election definition's ``Contest``:
+    ``constraints`` with minimum/maximum, ``ballot_rules`` with at_least/at_most)."""
+    seat = tuple(
+        Requirement(False, c.group, c.minimum, c.maximum)
+        for c in getattr(contest, "constraints", ())
+    )
+    ballot = tuple(
+        Requirement(True, r.group, r.at_least, r.at_most)
+        for r in getattr(contest, "ballot_rules", ())
+    )
+    return seat + ballot
+
+
+@dataclass(frozen=True, slots=True)
 class ContestForm:
     """One contest as the booth shows it."""
 
@@ -69,6 +99,7 @@ class ContestForm:
     candidates: tuple[str, ...]
     groups: tuple[tuple[str, ...], ...] = ()  # each candidate's constrained groups
     requirements: tuple[str, ...] = ()  # the constraints and ballot rules in words
+    bounds: tuple[Requirement, ...] = ()  # the same as data, for the page's language
 
     @property
     def summary(self) -> str:
@@ -84,6 +115,16 @@ class ContestForm:
         groups = self.groups[candidate] if candidate < len(self.groups) else ()
         name = self.candidates[candidate]
         return f"{name} ({', '.join(groups)})" if groups else name
+
+    @property
+    def how(self) -> dict[str, object]:
+        """What ``templates/_how_to_vote.html`` needs to say how to mark this paper."""
+        return {
+            "kind": self.kind.value,
+            "seats": self.seats,
+            "max_marks": get_rule(self.rule).max_marks,
+            "js": True,
+        }
 
     @property
     def field(self) -> str:
@@ -132,6 +173,7 @@ def contest_forms(contests: Sequence[ContestLike]) -> list[ContestForm]:
             tuple(c.candidate_names),
             tuple(c.candidate_groups),
             tuple(c.requirements),
+            requirement_bounds(c),
         )
         for k, c in enumerate(contests)
     ]
@@ -150,20 +192,21 @@ def _read_ranked(
         if not values:
             continue
         if not values[0].isdigit() or not 1 <= int(values[0]) <= len(form.candidates):
-            return [], f"{values[0]!r} is not a preference number from 1 to {len(form.candidates)}"
+            return [], _("{value!r} is not a preference number from 1 to {n}").format(
+                value=values[0], n=len(form.candidates)
+            )
         numbered.append((int(values[0]), name))
     numbers = [n for n, _ in numbered]
     repeated = sorted({n for n in numbers if numbers.count(n) > 1})
     if repeated:
-        return [], (
-            f"preference {', '.join(map(str, repeated))} is given to more than one candidate: "
-            "give each number once"
-        )
+        return [], _(
+            "preference {numbers} is given to more than one candidate: give each number once"
+        ).format(numbers=", ".join(map(str, repeated)))
     if numbered and sorted(numbers) != list(range(1, len(numbers) + 1)):
-        return [], "number your preferences 1, 2, 3... without gaps"
+        return [], _("number your preferences 1, 2, 3... without gaps")
     limit = get_rule(form.rule).max_marks
     if limit is not None and len(numbered) > limit:
-        return [], f"number at most {limit} candidates"
+        return [], _("number at most {n} candidates").format(n=limit)
     return [name for _, name in sorted(numbered)], None
 
 
@@ -181,15 +224,19 @@ def read_ballot(
             picked = [_index(v, n) for v in data.get(form.field, ())]
             problem = None
             if any(p is None for p in picked):
-                problem = "that is not a candidate on this ballot"
+                problem = _("that is not a candidate on this ballot")
             limit = 1 if form.kind is BallotKind.SINGLE else form.seats
             if problem is None and len(set(picked)) > limit:
-                problem = f"choose at most {limit} candidate{'s' if limit > 1 else ''}"
+                problem = ngettext(
+                    "choose at most {n} candidate", "choose at most {n} candidates", limit
+                ).format(n=limit)
             names = [form.candidates[p] for p in sorted({p for p in picked if p is not None})]
         if problem is not None:
             problems.append(FormProblem(form.title, problem))
         elif names:
             ballot[form.name] = names
     if not ballot and not problems:
-        problems.append(FormProblem("", "mark at least one contest before you review your ballot"))
+        problems.append(
+            FormProblem("", _("mark at least one contest before you review your ballot"))
+        )
     return ballot, problems

@@ -26,6 +26,7 @@ from tallyroom.services.voting import CastRequest, ballot_rule_broken
 from tallyroom.web.attempts import browser_id
 from tallyroom.web.ballot_form import ContestForm, FormProblem, contest_forms, read_ballot
 from tallyroom.web.guards import Web, WebContext
+from tallyroom.web.i18n import gettext as _
 from tallyroom.web.pages import render
 from tallyroom.web.security import check_csrf
 
@@ -53,26 +54,30 @@ def credential_key(web: WebContext, slug: str) -> CredentialKey:
 def _refusal(exc: Exception) -> _Refusal:
     if isinstance(exc, CredentialRejected):
         return _Refusal(
-            "This credential is not valid",
-            "We do not recognise this credential. It may be mistyped, or it may have been "
-            "replaced by a new one (a replaced credential no longer works). Check it against "
-            "your ballot letter, or ask the returning officer for a new one.",
+            _("This credential is not valid"),
+            _(
+                "We do not recognise this credential. It may be mistyped, or it may have been "
+                "replaced by a new one (a replaced credential no longer works). Check it "
+                "against your ballot letter, or ask the returning officer for a new one."
+            ),
             403,
         )
     if isinstance(exc, AlreadyCast):
         return _Refusal(
-            "This credential has already been used",
-            "A ballot has already been cast with this credential, so it cannot vote again. "
-            "If you did not cast it, contact the returning officer.",
+            _("This credential has already been used"),
+            _(
+                "A ballot has already been cast with this credential, so it cannot vote "
+                "again. If you did not cast it, contact the returning officer."
+            ),
             409,
         )
     if isinstance(exc, LifecycleError):
         return _Refusal(
-            "The ballot is closed",
-            "Voting is not open: ballots are accepted only while the poll is open.",
+            _("The ballot is closed"),
+            _("Voting is not open: ballots are accepted only while the poll is open."),
             409,
         )
-    return _Refusal("Please check your credential", str(exc), 422)
+    return _Refusal(_("Please check your credential"), str(exc), 422)
 
 
 def _name(web: WebContext, slug: str) -> str:
@@ -175,7 +180,8 @@ async def review(request: Request, slug: str, web: Web) -> Response:
             codes = [contest.candidate_names.index(n) for n in marked]
             broken = ballot_rule_broken(contest, codes)
             if broken is not None:
-                problems.append(FormProblem(contest.title, f"the ballot is not valid: {broken}"))
+                invalid = _("the ballot is not valid: {rule}").format(rule=broken)
+                problems.append(FormProblem(contest.title, invalid))
     if problems:
         return _ballot_page(request, slug, web, credential, voter, ballot, problems)
     return render(

@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from tallyroom import __version__
 from tallyroom.services.users import ConsoleUser
+from tallyroom.web import i18n, locale_format
 from tallyroom.web.guards import WebContext
 from tallyroom.web.security import csrf_token
 
@@ -28,8 +29,11 @@ def environment() -> Environment:
     )
     env.globals["version"] = __version__
     env.filters["label"] = lambda value: str(value).replace("_", " ")
-    env.filters["thousands"] = lambda value: f"{int(value):,}"
-    env.filters["votes"] = votes
+    # numbers in the language being rendered (grouping, decimal mark: Babel's CLDR data)
+    env.filters["thousands"] = lambda value: locale_format.number(int(value), i18n.current())
+    env.filters["votes"] = lambda value: locale_format.votes(value, i18n.current())
+    env.filters["percent"] = lambda value: locale_format.percent(value, i18n.current())
+    i18n.install(env)
     return env
 
 
@@ -54,9 +58,16 @@ def render(
     status_code: int = 200,
     **values: Any,
 ) -> HTMLResponse:
-    """Render ``template`` with the request, the user and the session's CSRF token."""
+    """Render ``template`` with the request, the user, the session's CSRF token and the
+    language (``lang``: the request's, :mod:`tallyroom.web.i18n`; the console's is English)."""
     web: WebContext = request.app.state.web
-    page = web.templates.get_template(template).render(
-        request=request, user=user, csrf_token=csrf_token(request), **values
-    )
+    with i18n.rendering(template) as language:
+        page = web.templates.get_template(template).render(
+            request=request,
+            user=user,
+            csrf_token=csrf_token(request),
+            lang=language,
+            lang_links=not template.startswith("console_"),
+            **values,
+        )
     return HTMLResponse(page, status_code=status_code)

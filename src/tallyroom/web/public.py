@@ -19,23 +19,29 @@ from tallyroom.election.lifecycle import ElectionState
 from tallyroom.errors import InputError, NotFound
 from tallyroom.services import declaring, polling
 from tallyroom.services.elections import definition_of, get_election, list_elections
-from tallyroom.web.charts import rounds_figure, transfers_figure
+from tallyroom.web import i18n
+from tallyroom.web.ballot_form import requirement_bounds
+from tallyroom.web.charts import ChartText, rounds_figure, transfers_figure
 from tallyroom.web.guards import MaybeUser, Web
+from tallyroom.web.i18n import N_
+from tallyroom.web.i18n import gettext as _
 from tallyroom.web.pages import render
+from tallyroom.web.results_view import declared_when, exhausted_by_round, quota_of, rule_facts
+from tallyroom.web.timetable_view import poll_status, timetable_steps
 
 __all__ = ["STATE_TEXT", "router", "script_json"]
 
 router = APIRouter(include_in_schema=False)
 
 STATE_TEXT = {
-    ElectionState.DRAFT: "Being prepared: the register is not final yet.",
-    ElectionState.REGISTER_FROZEN: "The register is final; nominations are open.",
-    ElectionState.NOMINATIONS_CLOSED: "Nominations have closed; credentials come next.",
-    ElectionState.CREDENTIALS_ISSUED: "Credentials have been sent; voting opens soon.",
-    ElectionState.OPEN: "Voting is open.",
-    ElectionState.CLOSED: "Voting has closed; the count comes next.",
-    ElectionState.COUNTED: "The votes have been counted; the result will be declared soon.",
-    ElectionState.DECLARED: "The result has been declared.",
+    ElectionState.DRAFT: N_("Being prepared: the register is not final yet."),
+    ElectionState.REGISTER_FROZEN: N_("The register is final; nominations are open."),
+    ElectionState.NOMINATIONS_CLOSED: N_("Nominations have closed; credentials come next."),
+    ElectionState.CREDENTIALS_ISSUED: N_("Credentials have been sent; voting opens soon."),
+    ElectionState.OPEN: N_("Voting is open."),
+    ElectionState.CLOSED: N_("Voting has closed; the count comes next."),
+    ElectionState.COUNTED: N_("The votes have been counted; the result will be declared soon."),
+    ElectionState.DECLARED: N_("The result has been declared."),
 }
 RECEIPTS_FROM = (
     ElectionState.OPEN,
@@ -69,19 +75,28 @@ def home(request: Request, web: Web, user: MaybeUser) -> HTMLResponse:
 @router.get("/e/{slug}", response_class=HTMLResponse)
 def election_page(request: Request, slug: str, web: Web, user: MaybeUser) -> HTMLResponse:
     record = get_election(web.store, slug)
-    definition = definition_of(record)
+    # the definition as voted on: the contests with the candidates nominations fixed
+    definition = polling.election_ballot(web.store, slug)
+    language = i18n.current()
     return render(
         request,
         "election.html",
         user=user,
         slug=slug,
         name=definition.name,
+        timezone=definition.timezone,
+        timetable=timetable_steps(definition, language),
+        poll=poll_status(definition, record.state, language),
         # what each contest elects, under which constraints, and a college's weights
         contests=[
             {
                 "title": c.title,
                 "seats": c.seats,
                 "requirements": c.requirements,
+                "bounds": requirement_bounds(c),
+                "rule": rule_facts(c.rule),
+                # the candidates on the ballot paper (fixed when nominations closed)
+                "candidates": [{"name": k.name, "groups": k.groups} for k in c.candidates],
                 "college": [(definition.section(s).label, str(w)) for s, w in c.college.weights]
                 if c.college is not None
                 else [],
@@ -148,8 +163,19 @@ def receipts_download(slug: str, web: Web) -> StreamingResponse:
     )
 
 
+def _chart_text() -> ChartText:
+    return ChartText(
+        round=_("Round {n}"),
+        votes=_("votes"),
+        first_round=_("First round"),
+        last_round=_("Last round counted"),
+        exhausted=_("exhausted"),
+    )
+
+
 def _contest_view(contest: dict[str, Any]) -> dict[str, Any]:
     report = contest.get("report") or {}
+    exhausted = exhausted_by_round(report)
     names = [c["name"] for c in contest.get("candidates", [])]
     rounds = list(report.get("results", []))
     in_rounds = [n for n in names if any(n in r.get("tally", {}) for r in rounds)]
@@ -169,6 +195,12 @@ def _contest_view(contest: dict[str, Any]) -> dict[str, Any]:
             for name in order
         ],
         "round_numbers": [r["round"] for r in rounds],
+        # what observers look for: the rule, the quota and the ballots that count for nobody
+        "rule_facts": rule_facts(str(contest.get("rule", ""))),
+        "quota": quota_of(str(contest.get("rule", "")), int(contest.get("seats", 1)), report),
+        "thresholds": [str(r.get("threshold", "")) for r in rounds],
+        "exhausted": exhausted,
+        "exhausted_total": exhausted[-1] if exhausted else "0",
         "round_events": [
             [
                 {
@@ -179,8 +211,10 @@ def _contest_view(contest: dict[str, Any]) -> dict[str, Any]:
             ]
             for r in rounds
         ],
-        "rounds_chart": script_json(rounds_figure(report, order)) if rounds else None,
-        "transfers_chart": script_json(transfers_figure(report, order))
+        "rounds_chart": script_json(rounds_figure(report, order, _chart_text()))
+        if rounds
+        else None,
+        "transfers_chart": script_json(transfers_figure(report, order, _chart_text()))
         if len(rounds) > 1
         else None,
     }
@@ -190,7 +224,8 @@ def _contest_view(contest: dict[str, Any]) -> dict[str, Any]:
 def results_page(request: Request, slug: str, web: Web, user: MaybeUser) -> HTMLResponse:
     record = get_election(web.store, slug)
     doc = declaring.published_declaration(web.store, slug)
-    name = definition_of(record).name
+    definition = definition_of(record)
+    name = definition.name
     if doc is None:
         return render(
             request,
@@ -210,6 +245,7 @@ def results_page(request: Request, slug: str, web: Web, user: MaybeUser) -> HTML
         name=name,
         declared=True,
         doc=doc,
+        declared_when=declared_when(str(doc["declared_at"]), definition, i18n.current()),
         contests=[_contest_view(c) for c in doc.get("contests", [])],
         files=declaring.declaration_files(web.store, slug),
     )

@@ -2,9 +2,19 @@
 // with or without this script: it hides the number fields and shows the candidates as two
 // lists, "your ranking" and "not ranked", with buttons to add, remove and move candidates.
 // Every change is announced in a live region and written back into the number fields.
+// Its words come from the page (#booth-text, in the page's language), English otherwise.
 "use strict";
 (function () {
+  var words = {};
+  function t(text, values) {
+    var out = words[text] || text;
+    Object.keys(values || {}).forEach(function (k) { out = out.split("{" + k + "}").join(values[k]); });
+    return out;
+  }
   function enhance(fieldset) {
+    // the instructions describe these controls, not the numbers they replace
+    fieldset.querySelectorAll(".how-numbered").forEach(function (el) { el.hidden = true; });
+    fieldset.querySelectorAll(".how-js").forEach(function (el) { el.hidden = false; });
     var rows = Array.prototype.slice.call(fieldset.querySelectorAll(".rank-row"));
     var numbers = fieldset.querySelector(".ranking-numbers");
     var title = fieldset.querySelector(".contest-title").textContent;
@@ -24,15 +34,15 @@
     var wrap = document.createElement("div");
     wrap.className = "ranker";
     var rankedHeading = document.createElement("h3");
-    rankedHeading.textContent = "Your ranking";
+    rankedHeading.textContent = t("Your ranking");
     var rankedList = document.createElement("ol");
     rankedList.className = "ranked";
-    rankedList.setAttribute("aria-label", "Your ranking for " + title);
+    rankedList.setAttribute("aria-label", t("Your ranking for {title}", {title: title}));
     var restHeading = document.createElement("h3");
-    restHeading.textContent = "Not ranked";
+    restHeading.textContent = t("Not ranked");
     var restList = document.createElement("ul");
     restList.className = "unranked";
-    restList.setAttribute("aria-label", "Candidates not ranked for " + title);
+    restList.setAttribute("aria-label", t("Candidates not ranked for {title}", {title: title}));
     wrap.append(rankedHeading, rankedList, restHeading, restList, live);
     numbers.hidden = true;
     numbers.after(wrap);
@@ -69,21 +79,21 @@
         label.className = "candidate-name";
         label.textContent = c.name;
         li.append(label);
-        var up = button("Move " + c.name + " up", "Up", function () {
+        var up = button(t("Move {name} up", {name: c.name}), t("Up"), function () {
           ranked.splice(i, 1); ranked.splice(i - 1, 0, c);
-          sync(c.name + " moved to preference " + i, c.name, "up");
+          sync(t("{name} moved to preference {n}", {name: c.name, n: i}), c.name, "up");
         });
         up.setAttribute("data-act", "up");
         up.disabled = i === 0;
-        var down = button("Move " + c.name + " down", "Down", function () {
+        var down = button(t("Move {name} down", {name: c.name}), t("Down"), function () {
           ranked.splice(i, 1); ranked.splice(i + 1, 0, c);
-          sync(c.name + " moved to preference " + (i + 2), c.name, "down");
+          sync(t("{name} moved to preference {n}", {name: c.name, n: i + 2}), c.name, "down");
         });
         down.setAttribute("data-act", "down");
         down.disabled = i === ranked.length - 1;
-        var remove = button("Remove " + c.name + " from your ranking", "Remove", function () {
+        var remove = button(t("Remove {name} from your ranking", {name: c.name}), t("Remove"), function () {
           ranked.splice(i, 1);
-          sync(c.name + " removed from your ranking", c.name, "add");
+          sync(t("{name} removed from your ranking", {name: c.name}), c.name, "add");
         });
         remove.setAttribute("data-act", "remove");
         var tools = document.createElement("span");
@@ -98,9 +108,9 @@
         var label = document.createElement("span");
         label.className = "candidate-name";
         label.textContent = c.name;
-        var add = button("Add " + c.name + " as preference " + (ranked.length + 1), "Add", function () {
+        var add = button(t("Add {name} as preference {n}", {name: c.name, n: ranked.length + 1}), t("Add"), function () {
           ranked.push(c);
-          sync(c.name + " added as preference " + ranked.length, c.name, "remove");
+          sync(t("{name} added as preference {n}", {name: c.name, n: ranked.length}), c.name, "remove");
         });
         add.setAttribute("data-act", "add");
         li.append(label, add);
@@ -109,13 +119,15 @@
       if (!ranked.length) {
         var empty = document.createElement("li");
         empty.className = "empty";
-        empty.textContent = "No candidates ranked yet: use Add.";
+        empty.textContent = t("No candidates ranked yet: use Add.");
         rankedList.append(empty);
       }
     }
     draw();
   }
   document.addEventListener("DOMContentLoaded", function () {
+    var given = document.getElementById("booth-text");
+    if (given) { words = JSON.parse(given.textContent); }
     document.querySelectorAll('fieldset.contest[data-kind="ranked"]').forEach(enhance);
   });
 })();
