@@ -66,9 +66,13 @@ class BallotElement:
     contest: str
     section: str | None
     receipt: bytes
+    unit: str | None = None  # a contest counted by unit only; absent from the encoding if None
 
     def encode(self) -> bytes:
-        return _encode(["ballot", self.contest, self.section, self.receipt.hex()])
+        fields: list[JsonValue] = ["ballot", self.contest, self.section, self.receipt.hex()]
+        if self.unit is not None:
+            fields.append(self.unit)
+        return _encode(fields)
 
 
 @dataclass(frozen=True, slots=True)

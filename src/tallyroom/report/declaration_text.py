@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tallyroom.report.declaration import ContestDeclaration, Declaration
+from tallyroom.report.motion_declaration import motion_text
 from tallyroom.report.text import count_to_text
 
 __all__ = ["contest_text", "declaration_text"]
@@ -21,6 +22,8 @@ def contest_text(c: ContestDeclaration) -> str:
     seats = f"{c.seats} seat" + ("s" if c.seats != 1 else "")
     title = f"{c.title} ({c.rule}, {seats})"
     lines = [title, "-" * len(title)]
+    if c.motion is not None:
+        lines += [*motion_text(c.motion), ""]
     width = max(len(r.name) for r in c.candidates) if c.candidates else 10
     for r in sorted(c.candidates, key=lambda r: (-r.votes, r.name)):
         mark = "  elected" if r.name in c.winners else ""

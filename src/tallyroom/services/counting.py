@@ -56,6 +56,7 @@ from tallyroom.report.declaration import (
     withheld_sections,
 )
 from tallyroom.services.audit_log import check_record
+from tallyroom.services.counting_motion import UnitBallots, motion_declaration, motion_params
 from tallyroom.services.elections import ballot_definition
 from tallyroom.services.voting import (
     BALLOT_FORMAT_VERSION,
@@ -177,10 +178,15 @@ def _contest(
     else:
         # the contest's seat constraints and ballot rules go to the rule; the registry
         # refuses them for a rule that cannot honour them (the definition already did)
-        params = RuleParams(
-            seats=contest.seats,
-            constraints=contest.seat_constraints(),
-            ballot_rules=contest.count_ballot_rules(),
+        params = motion_params(
+            contest,
+            RuleParams(
+                seats=contest.seats,
+                constraints=contest.seat_constraints(),
+                ballot_rules=contest.count_ballot_rules(),
+            ),
+            electorate_by_section,
+            spoilt,
         )
         count = get_rule(contest.rule).count(
             BallotStore.from_rankings(rankings), CandidateTable(names), params
@@ -336,15 +342,26 @@ def count_election(
         contests = []
         for contest in definition.contests:
             opened: list[tuple[tuple[int, ...], str | None]] = []
-            box = list(ballots.iter_sealed_sections(conn, election_id, contest.name))
-            plaintexts = opener.open_many([sealed for sealed, _ in box])
-            for plaintext, (_, section) in zip(plaintexts, box, strict=True):
+            by_unit = contest.motion is not None and contest.motion.units is not None
+            box = list(ballots.iter_sealed_units(conn, election_id, contest.name))
+            plaintexts = opener.open_many([sealed for sealed, _, _ in box])
+            units = UnitBallots()
+            for plaintext, (_, section, unit) in zip(plaintexts, box, strict=True):
                 ballot = _read(contest, plaintext)
+                if by_unit:
+                    units.add(section, unit, ballot)
                 if isinstance(ballot, str):
                     spoilt[contest.name] += 1
                 else:
                     opened.append((ballot, section))
-            contests.append(_contest(definition, contest, opened, electorate, spoilt[contest.name]))
+            declared = _contest(definition, contest, opened, electorate, spoilt[contest.name])
+            if contest.motion is not None:
+                unit_electorate = None
+                if by_unit:
+                    sections = [s for g in contest.motion.units_groups() for s in g.sections]
+                    unit_electorate = register.eligible_by_unit(conn, election_id, sections)
+                declared = motion_declaration(definition, contest, declared, units, unit_electorate)
+            contests.append(declared)
         decl = Declaration(election_id, record.slug, definition.name, tuple(contests))
         if advance and record.state is ElectionState.CLOSED:
             _counted(conn, election_id, decl, actor)

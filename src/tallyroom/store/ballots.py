@@ -25,6 +25,7 @@ The cast row says nothing about the ballot and the ballot nothing about the vote
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -79,6 +80,7 @@ __all__ = [
     "find_receipt",
     "iter_sealed",
     "iter_sealed_sections",
+    "iter_sealed_units",
     "list_receipts",
     "receipt_for",
     "receipts_after",
@@ -165,6 +167,7 @@ def cast_many(
     channel: CastChannel = CastChannel.ONLINE,
     postal_batch_id: int | None = None,
     sections: Mapping[str, frozenset[str]] | None = None,
+    units: frozenset[str] = frozenset(),
 ) -> list[list[Receipt] | StoreError]:
     """Cast many voters' ballots in the caller's transaction, each voter all or nothing.
 
@@ -174,7 +177,8 @@ def cast_many(
     or the error that refused it (:class:`CredentialRejected`, :class:`AlreadyCast`,
     :class:`NotInContest` when ``sections`` (contest -> the sections that vote in it) leaves
     out the voter's section); a refused voter leaves nothing behind. Each ballot is stored
-    with its voter's section.
+    with its voter's section, and a ballot of a contest in ``units`` (counted by unit) with
+    its voter's unit too (:func:`_entry_units`).
     """
     if (channel is CastChannel.POSTAL) != (postal_batch_id is not None):
         raise InputError(
@@ -233,6 +237,9 @@ def cast_many(
             wanted,
         )
         inserted = {(int(cid), str(contest)) for cid, contest in rows}
+    unit_of = _entry_units(
+        conn, [live[i.credential_hash][1] for i in items if units.intersection(i.sealed)]
+    )
     undo: list[tuple[int, str]] = []
     new_ballots: list[dict[str, object]] = []
     kept_casts: list[CastElement] = []
@@ -251,6 +258,7 @@ def cast_many(
             kept_casts.append(CastElement(cid, entry, contest, channel.value, postal_batch_id))
             sealed = item.sealed[contest]
             digest = receipt_for(sealed)
+            unit = unit_of.get(entry) if contest in units else None
             new_ballots.append(
                 {
                     "id": secrets.token_bytes(BALLOT_ID_SIZE),
@@ -259,10 +267,11 @@ def cast_many(
                     "sealed": sealed,
                     "receipt": digest,
                     "section": section,
+                    "unit": unit,
                 }
             )
             receipts.append(Receipt(contest, digest))
-            kept_ballots.append(BallotElement(contest, section, digest))
+            kept_ballots.append(BallotElement(contest, section, digest, unit))
         outcomes[k] = receipts
     for cid, contest in undo:
         conn.execute(
@@ -282,6 +291,24 @@ def cast_many(
             ) from None
         _extend_box(conn, election_id, kept_ballots, kept_casts)
     return [o for o in outcomes if o is not None]
+
+
+def _entry_units(conn: Connection, entry_ids: Sequence[int]) -> dict[int, str]:
+    """entry id -> the register entry's unit (its ``unit`` field), for the entries that have
+    one; read only for voters casting in a contest counted by unit."""
+    found: dict[int, str] = {}
+    wanted = sorted(set(entry_ids))
+    for start in range(0, len(wanted), _LOOKUP_CHUNK):
+        rows = conn.execute(
+            sa.select(register_entries.c.id, register_entries.c.fields).where(
+                register_entries.c.id.in_(wanted[start : start + _LOOKUP_CHUNK])
+            )
+        )
+        for entry, fields in rows:
+            unit = json.loads(fields).get("unit")
+            if isinstance(unit, str) and unit:
+                found[int(entry)] = unit
+    return found
 
 
 # Built once: this runs in every casting transaction, and building SQLAlchemy constructs each
@@ -373,12 +400,18 @@ def box_rows(
     figures: dict[tuple[str, str], list[int]] = {}
     receipts: dict[tuple[str, str], set[bytes]] = {}
     query = (
-        sa.select(ballots.c.contest, ballots.c.section, ballots.c.receipt, ballots.c.sealed)
+        sa.select(
+            ballots.c.contest,
+            ballots.c.section,
+            ballots.c.receipt,
+            ballots.c.sealed,
+            ballots.c.unit,
+        )
         .where(ballots.c.election_id == election_id)
         .execution_options(yield_per=batch)
     )
     elements: list[BallotElement] = []
-    for contest, section, receipt, sealed in conn.execute(query):
+    for contest, section, receipt, sealed, unit in conn.execute(query):
         digest = bytes(receipt)
         if receipt_for(bytes(sealed)) != digest:
             bad += 1
@@ -386,7 +419,12 @@ def box_rows(
         figures.setdefault(where, [0, 0])[1] += 1
         receipts.setdefault(where, set()).add(digest)
         elements.append(
-            BallotElement(str(contest), None if section is None else str(section), digest)
+            BallotElement(
+                str(contest),
+                None if section is None else str(section),
+                digest,
+                None if unit is None else str(unit),
+            )
         )
         nb += 1
         if len(elements) >= batch:
@@ -561,6 +599,26 @@ def iter_sealed_sections(
     )
     for sealed, section in conn.execute(query.execution_options(yield_per=batch)):
         yield bytes(sealed), None if section is None else str(section)
+
+
+def iter_sealed_units(
+    conn: Connection, election_id: int, contest: str, *, batch: int = 10_000
+) -> Iterator[tuple[bytes, str | None, str | None]]:
+    """Like :func:`iter_sealed_sections`, each sealed ballot with its section and its unit
+    (``None`` if untagged): a contest counted by unit."""
+    require_state(conn, election_id, *_AFTER_CLOSE, doing="read the ballots")
+    query = (
+        sa.select(ballots.c.sealed, ballots.c.section, ballots.c.unit)
+        .where(ballots.c.election_id == election_id)
+        .where(ballots.c.contest == contest)
+        .order_by(ballots.c.id)
+    )
+    for sealed, section, unit in conn.execute(query.execution_options(yield_per=batch)):
+        yield (
+            bytes(sealed),
+            None if section is None else str(section),
+            None if unit is None else str(unit),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,7 @@ __all__ = [
 
 PERSON_ID_MAX = 64
 SECTION_MAX = 64
+UNIT_MAX = 64
 CONTEST_MAX = 64
 SLUG_MAX = 100
 ACTOR_MAX = 200
@@ -307,6 +308,8 @@ ballots = sa.Table(
     sa.Column("receipt", sa.LargeBinary(DIGEST_SIZE), nullable=False, unique=True),
     # The voter's section, for results by section (published only above a minimum size).
     sa.Column("section", sa.String(SECTION_MAX), nullable=True),
+    # The voter's unit (a branch, an affiliate), only for a contest counted by unit.
+    sa.Column("unit", sa.String(UNIT_MAX), nullable=True),
     sa.Index("ix_ballots_election_id_contest", "election_id", "contest"),
     # The public receipts a page at a time, in receipt order (keyset pagination).
     sa.Index("ix_ballots_election_id_receipt", "election_id", "receipt"),

@@ -80,6 +80,14 @@ class BallotRuleOut(BaseModel):
     members: list[str]
 
 
+class MotionOut(BaseModel):
+    """A motion as its ballot paper puts it."""
+
+    question: str
+    choices: list[str]
+    decided_by: str
+
+
 class ContestBallot(BaseModel):
     name: str
     title: str
@@ -96,6 +104,11 @@ class ContestBallot(BaseModel):
         default_factory=list,
         description='Both, in words, as the ballot paper states them ("at least 2 must be women").',
     )
+    motion: MotionOut | None = Field(
+        default=None,
+        description="A motion's question, its answers (cast exactly one, by name) and how it "
+        "is decided; null for any other contest.",
+    )
 
 
 class VoterBallotOut(BaseModel):
@@ -107,7 +120,8 @@ class VoterBallotOut(BaseModel):
 class CastIn(BaseModel):
     credential: str
     choices: dict[str, list[str]] = Field(
-        description="Contest name -> candidate names, best first (one name for plurality)."
+        description="Contest name -> candidate names, best first (one name for plurality; "
+        'one answer for a motion: ["Yes"]).',
     )
 
 
@@ -279,6 +293,13 @@ def voter_ballot(slug: str, body: Credential, request: Request, web: Web) -> Vot
                     for r in c.ballot_rules
                 ],
                 requirements=list(c.requirements),
+                motion=None
+                if c.motion is None
+                else MotionOut(
+                    question=c.motion.question,
+                    choices=list(c.motion.answers),
+                    decided_by=c.motion.describe(),
+                ),
             )
             for c in found.contests
         ],
