@@ -134,10 +134,11 @@ def test_the_registry_counts_a_motion() -> None:
         RuleParams(motion=TWO_THIRDS, electorate=1000),
     )
     assert lost.winners == ()
-    with pytest.raises(CountError, match="motion rule"):
-        get_rule("motion").count(
-            BallotStore.from_rankings([(0,)]), CandidateTable(("Yes", "No")), RuleParams()
-        )
+    # without a motion rule (tallyroom count --rule motion): a simple majority
+    tie = BallotStore.from_rankings([(0,), (1,)])
+    assert get_rule("motion").count(tie, CandidateTable(("Yes", "No")), RuleParams()).winners == ()
+    with pytest.raises(CountError, match="two or three choices"):
+        get_rule("motion").count(tie, CandidateTable(("A", "B", "C", "D")), RuleParams())
 
 
 @settings(max_examples=60, deadline=None)
@@ -159,7 +160,8 @@ def test_the_order_of_the_ballots_never_matters(
     # and the decision is the arithmetic one
     votes_for, against = papers.count(0), papers.count(1)
     expected = (
-        len(papers) >= quorum and votes_for + against > 0 and 3 * votes_for * share.denominator
-        >= 3 * share.numerator * (votes_for + against)
+        len(papers) >= quorum
+        and votes_for + against > 0
+        and 3 * votes_for * share.denominator >= 3 * share.numerator * (votes_for + against)
     )
     assert (first.winners == ("For",)) == expected  # type: ignore[attr-defined]

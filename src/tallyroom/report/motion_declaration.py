@@ -139,14 +139,13 @@ def motion_text(m: MotionResult) -> list[str]:
     """The lines a returning officer reads out for a motion."""
     lines = [f"  Question: {m.question}", f"  Rule: {m.rule}", f"  {m.outcome}: {m.reason}"]
     if m.units:
-        width = max(len(u.unit) for u in m.units)
+        width = max(len(f"{u.group}: {u.unit}") for u in m.units)
         lines.append("")
         for u in m.units:
+            where = f"{u.group}: {u.unit}"
             if not u.published or not u.answers:
-                lines.append(f"  {u.group}: {u.unit:<{width}}  {u.outcome}")
+                lines.append(f"  {where:<{width}}  {u.outcome}")
                 continue
             figures = ", ".join(f"{a.name} {a.votes:,}" for a in u.answers)
-            lines.append(
-                f"  {u.group}: {u.unit:<{width}}  {u.ballots:,} ballots ({figures}): {u.outcome}"
-            )
+            lines.append(f"  {where:<{width}}  {u.ballots:,} ballots ({figures}): {u.outcome}")
     return lines

@@ -203,11 +203,11 @@ def count_decision(
 
 def motion_rule(store: BallotStore, candidates: CandidateTable, params: RuleParams) -> Count:
     """The registry's entry: the choices tallied (one mark a paper), the motion decided by
-    ``params.motion`` over ``params.electorate`` (with ``params.spoilt`` papers spoilt
-    outside the ballots given, which a quorum counts); the choice for wins when carried."""
-    rule = params.motion
-    if not isinstance(rule, MotionRule):
-        raise CountError("a motion is counted under its motion rule (RuleParams.motion)")
+    ``params.motion`` (by default a simple majority of the votes for and against: ``tallyroom
+    count --rule motion`` on a published ballot file) over ``params.electorate`` (with
+    ``params.spoilt`` papers spoilt outside the ballots given, which a quorum counts); the
+    choice for wins when carried."""
+    rule = params.motion or MotionRule(Threshold.majority())
     tallied = count_plurality(store, candidates, seats=1)
     decision = count_decision(tallied, rule, params.electorate, params.spoilt)
     names = candidates.names
