@@ -123,10 +123,10 @@ def validate_ranking(contest: Contest, ranking: Sequence[str]) -> tuple[int, ...
         # Names are stored in NFC: a device that sends "Seán" decomposed means the same name.
         name = unicodedata.normalize("NFC", given) if isinstance(given, str) else given
         if name not in names:
-            what = (
-                "candidate in this contest" if contest.motion is None else "answer to this motion"
-            )
-            raise InputError(f"not a {what}", field=f"{where}[{k}]", value=name)
+            what = "a candidate in this contest"
+            if contest.motion is not None:
+                what = "an answer to this motion"
+            raise InputError(f"not {what}", field=f"{where}[{k}]", value=name)
         code = names.index(name)
         if code in codes:
             raise InputError("the candidate is marked twice", field=f"{where}[{k}]", value=name)

@@ -85,6 +85,8 @@ def election_page(request: Request, slug: str, web: Web, user: MaybeUser) -> HTM
                 "college": [(definition.section(s).label, str(w)) for s, w in c.college.weights]
                 if c.college is not None
                 else [],
+                "question": c.question,
+                "decided_by": c.decided_by,
             }
             for c in definition.contests
         ],
