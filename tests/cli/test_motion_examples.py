@@ -160,8 +160,11 @@ def test_a_trigger_ballot_counted_by_unit_from_create_to_declare(
     assert units["Millbrook"]["outcome"] == "no ballots: did not vote yes"
     # the small units are suppressed, and with each the smallest other unit that voted, so
     # that neither can be worked out by subtraction
-    for small, partner in (("Tanners Green", "Castle Ward"),
-                           ("Fabian Society Riverside", "Co-operative Party Riverside")):  # fmt: skip
+    pairs = (
+        ("Tanners Green", "Castle Ward"),
+        ("Fabian Society Riverside", "Co-operative Party Riverside"),
+    )
+    for small, partner in pairs:
         for name in (small, partner):
             assert units[name]["outcome"] == "suppressed" and units[name]["published"] is False
             assert units[name]["ballots"] is None and units[name]["answers"] == []
