@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from conftest import PASSPHRASE, PASSWORD
-from tallyroom.services import declaring, elections, nominations, polling, register
+from tallyroom.services import audit_log, declaring, elections, nominations, polling, register
 from tallyroom.services.credentials import issue_credentials, load_or_create_key
 from tallyroom.services.voting import import_postal_batch
 from tallyroom.store import Store
@@ -180,12 +180,38 @@ def test_motions_through_the_api_the_booth_the_post_and_the_results(
     with store.engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT contest, unit FROM ballots")).all()
     assert {u for c, u in rows if c == "rule-change"} == {None}
+    with store.engine.connect() as conn:
+        restore = [
+            u
+            for (u,) in conn.execute(
+                sa.text("SELECT unit FROM ballots WHERE contest = 'trigger' ORDER BY receipt")
+            )
+        ]
     # (P8's spoilt trigger paper is a sealed spoilt ballot in the box, with its unit)
     assert sorted(u for c, u in rows if c == "trigger") == sorted(
         ["North"] * 5 + ["South"] * 4 + ["East"] * 2
     )
 
     polling.close_voting(store, SLUG, actor="ro")
+    # a database writer who moves South's ballots to East (to flip a unit's outcome) is
+    # caught: the unit is part of what the ballot box's digest commits to
+    assert audit_log.verify_record(store, SLUG).ok
+    with store.begin() as conn:
+        conn.execute(sa.text("UPDATE ballots SET unit = 'East' WHERE unit = 'South'"))
+    assert "box-ballots" in {c.value for c in audit_log.verify_record(store, SLUG).failed_checks}
+    with store.begin() as conn:
+        conn.execute(sa.text("UPDATE ballots SET unit = NULL WHERE contest = 'trigger'"))
+    assert not audit_log.verify_record(store, SLUG).ok  # untagging is caught too
+    with store.begin() as conn:  # restore every ballot's unit from the test's own record
+        rows = conn.execute(
+            sa.text("SELECT receipt FROM ballots WHERE contest = 'trigger' ORDER BY receipt")
+        ).all()
+        for (receipt,), unit in zip(rows, restore, strict=True):
+            conn.execute(
+                sa.text("UPDATE ballots SET unit = :u WHERE receipt = :r"),
+                {"u": unit, "r": receipt},
+            )
+    assert audit_log.verify_record(store, SLUG).ok
     decl = declaring.declare(
         store, SLUG, private_key_file=key_file, passphrase=PASSPHRASE, actor="ro"
     )
