@@ -109,8 +109,8 @@ def test_thresholds_out_of_range_are_refused() -> None:
         Quorum()
     with pytest.raises(CountError):
         MotionTally(-1, 0)
-    with pytest.raises(CountError, match="more papers returned"):
-        MotionTally(5, 5, electorate=9)
+    with pytest.raises(CountError, match="electorate cannot be negative"):
+        MotionTally(5, 5, electorate=-1)
 
 
 def _count(papers: list[int], rule: MotionRule, electorate: int, answers: int = 3) -> object:

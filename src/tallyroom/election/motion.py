@@ -2,8 +2,9 @@
 optionally how it is counted by unit (a branch, an affiliate).
 
 A motion contest (``rule = "motion"`` with a ``[contests.motion]`` table) has no declared
-candidates: its "candidates" are the answers of its :class:`~tallyroom.count.rules.motion.
-ChoiceSet` (``Yes``, ``No`` or ``For``, ``Against``, ``Abstain``), the answer for first, so
+candidates: its "candidates" are the answers of its
+:class:`~tallyroom.count.rules.motion_options.ChoiceSet` (``Yes``, ``No`` or ``For``,
+``Against``, ``Abstain``), the answer for first, so
 that casting, the ballot box and the published ballot files treat an answer as they treat a
 candidate. The decision is :mod:`tallyroom.count.rules.motion`'s and, with
 ``[contests.units]``, :mod:`tallyroom.count.rules.units`'.

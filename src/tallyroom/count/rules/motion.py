@@ -27,7 +27,8 @@ vote), under a :class:`MotionRule`:
   "at least 40% of those who were entitled to vote in the ballot".
 * ``quorum`` (:class:`Quorum`): optionally, a minimum turnout, as a share of the electorate
   or a number of papers. Turnout for a quorum counts every paper returned, spoilt ones and
-  abstentions included: those people voted. [Trade Union Act 2016, s.2, amending TULRCA
+  abstentions included: those people voted (as the declaration's turnout does, postal papers
+  spoilt before they could be tied to a voter included). [Trade Union Act 2016, s.2, amending TULRCA
   1992 s.226(2)(a)] industrial action is supported only if "at least 50% of those who were
   entitled to vote in the ballot did so". Below the quorum the motion is not carried,
   whatever the votes.
@@ -91,10 +92,8 @@ class MotionTally:
         figures = (self.votes_for, self.against, self.abstain, self.spoilt)
         if any(f < 0 for f in figures):
             raise CountError(f"a motion's figures cannot be negative ({figures})")
-        if self.electorate is not None and self.electorate < self.returned:
-            raise CountError(
-                f"more papers returned ({self.returned}) than electors ({self.electorate})"
-            )
+        if self.electorate is not None and self.electorate < 0:
+            raise CountError(f"an electorate cannot be negative ({self.electorate})")
 
     @property
     def returned(self) -> int:
