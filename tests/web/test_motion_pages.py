@@ -126,6 +126,12 @@ def test_motions_through_the_api_the_booth_the_post_and_the_results(
             f"/api/elections/{SLUG}/cast", json={"credential": secret["P0"], "choices": choices}
         )
         assert bad.status_code == 422 and said in bad.text, (choices, bad.text)
+    # an unknown credential casting in the contest counted by unit is refused as anywhere
+    stranger = client.post(
+        f"/api/elections/{SLUG}/cast",
+        json={"credential": "ABCD-EFGH-JKMN-PQRS-TVWX-YZ", "choices": {"trigger": ["Yes"]}},
+    )
+    assert stranger.status_code in (401, 403, 422), stranger.text
     assert polling.turnout(store, SLUG)[0].total_cast == 0  # nothing was stored
 
     # the booth: the question, the rule, one radio button per answer
@@ -165,7 +171,8 @@ def test_motions_through_the_api_the_booth_the_post_and_the_results(
         "credential,rule-change,trigger\n"
         f"{secret['P4']},For>Against,Yes\n"
         f"{secret['P8']},Maybe,Yes>No\n"
-        f"{secret['P10']},For,Yes\n",
+        f"{secret['P10']},For,Yes\n"
+        "ABCD-EFGH-JKMN-PQRS-TVWX-YZ,For,Yes\n",  # no such credential: spoilt in both
         encoding="utf-8",
     )
     key = load_or_create_key(cred_key, create=False)
@@ -173,8 +180,11 @@ def test_motions_through_the_api_the_booth_the_post_and_the_results(
     result = import_postal_batch(
         store, election.id, papers, label="post", credential_key=key, actor="ro"
     )
-    assert (result.papers, result.cast) == (3, 3)
-    assert result.spoilt == {"rule-change": {"invalid_marks": 2}, "trigger": {"invalid_marks": 1}}
+    assert (result.papers, result.cast) == (4, 3)
+    assert result.spoilt == {
+        "rule-change": {"invalid_marks": 2, "unreadable_credential": 1},
+        "trigger": {"invalid_marks": 1, "unreadable_credential": 1},
+    }
 
     # the unit is stored with the ballots of the contest counted by unit, and only those
     with store.engine.connect() as conn:
@@ -215,10 +225,10 @@ def test_motions_through_the_api_the_booth_the_post_and_the_results(
     decl = declaring.declare(
         store, SLUG, private_key_file=key_file, passphrase=PASSPHRASE, actor="ro"
     )
-    # rule change: for 6, against 2, abstain 1 (+2 spoilt): 6 of 8 >= two thirds: carried
+    # rule change: for 6, against 2, abstain 1 (+3 spoilt): 6 of 8 >= two thirds: carried
     rule_change = decl.contest("rule-change")
     assert rule_change.motion is not None and rule_change.motion.carried
-    assert rule_change.spoilt == 2 and rule_change.winners == ("For",)
+    assert rule_change.spoilt == 3 and rule_change.winners == ("For",)
     # trigger: North yes (5 yes), South no (1 yes, 2 no, P8's paper spoilt), East yes (2
     # yes): 2 of 3 units, at least a half: carried. East has fewer than 3 ballots, and with
     # it the smallest other unit is suppressed (so that East's cannot be worked out)

@@ -238,7 +238,12 @@ def cast_many(
         )
         inserted = {(int(cid), str(contest)) for cid, contest in rows}
     unit_of = _entry_units(
-        conn, [live[i.credential_hash][1] for i in items if units.intersection(i.sealed)]
+        conn,
+        [
+            live[i.credential_hash][1]
+            for i in items
+            if i.credential_hash in live and units.intersection(i.sealed)
+        ],
     )
     undo: list[tuple[int, str]] = []
     new_ballots: list[dict[str, object]] = []
