@@ -20,7 +20,12 @@ def test_every_entry_resolves_to_its_rule_module(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(RULES))
 def test_a_ballot_marking_the_kind_s_limit_is_counted(name: str) -> None:
     rule = RULES[name]
-    names = ("Ann", "Bob", "Cy", "Di")
+    # a motion's "candidates" are its two or three answers
+    names = (
+        ("For", "Against", "Abstain")
+        if rule.ballot is BallotKind.CHOICE
+        else ("Ann", "Bob", "Cy", "Di")
+    )
     seats = 2 if rule.multi_seat else 1
     limit = rule.mark_limit(seats, len(names))
     ballots = [tuple(range(limit))] * 5 + [tuple(reversed(range(limit)))] * 3
@@ -32,6 +37,7 @@ def test_mark_limits() -> None:
     assert BallotKind.SINGLE.mark_limit(3, 7) == 1
     assert BallotKind.MULTI.mark_limit(3, 7) == 3
     assert BallotKind.RANKED.mark_limit(3, 7) == 7
+    assert BallotKind.CHOICE.mark_limit(1, 3) == 1
 
 
 def test_an_unknown_rule_names_the_known_ones() -> None:

@@ -109,6 +109,7 @@ def test_a_voter_finds_their_receipt_and_anyone_can_recompute_the_export(
                 line["section"],
                 base64.b64decode(line["ballot"]),
                 line["weight"],
+                line["unit"],
             ),
             bytes.fromhex(line["receipt"]),
             bytes.fromhex(line["link"]),

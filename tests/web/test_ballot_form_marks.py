@@ -17,6 +17,8 @@ class _Contest:
     candidate_names: tuple[str, ...]
     candidate_groups: tuple[tuple[str, ...], ...] = ()
     requirements: tuple[str, ...] = ()
+    question: str = ""
+    decided_by: str = ""
 
 
 def _form(rule: str) -> list[ContestForm]:

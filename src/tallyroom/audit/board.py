@@ -22,6 +22,7 @@ Encoding of an entry (all integers big-endian)::
     u32 len(contest) || contest (UTF-8) || u32 len(section) || section (UTF-8, empty if none)
     || u64 len(ballot) || ballot bytes
     [ || "w" || u32 len(weight) || weight (ASCII decimal text) ]   only for a weighted ballot
+    [ || "u" || u32 len(unit) || unit (UTF-8) ]   only for a contest counted by unit
 
 (the ballot's length is given, so the optional weight cannot be confused with its bytes).
 
@@ -61,6 +62,7 @@ class BoardEntry:
     section: str | None
     ballot: bytes
     weight: str | None = None  # the voter's weight in a weighted election (decimal text)
+    unit: str | None = None  # the voter's unit, for a contest counted by unit
 
     @property
     def receipt(self) -> bytes:
@@ -81,6 +83,9 @@ class BoardEntry:
         if self.weight is not None:
             weight = self.weight.encode("ascii")
             parts += [b"w", len(weight).to_bytes(4, "big"), weight]
+        if self.unit is not None:
+            unit = self.unit.encode("utf-8")
+            parts += [b"u", len(unit).to_bytes(4, "big"), unit]
         return b"".join(parts)
 
 

@@ -68,9 +68,12 @@ class BallotElement:
     section: str | None
     receipt: bytes
     weight: str | None = None  # the voter's weight (weighted elections), as stored
+    unit: str | None = None  # a contest counted by unit only; absent from the encoding if None
 
     def encode(self) -> bytes:
         fields: list[JsonValue] = ["ballot", self.contest, self.section, self.receipt.hex()]
+        if self.unit is not None:
+            fields.append(self.unit)
         if self.weight is not None:
             # only a weighted ballot carries it, so an unweighted box's digest is unchanged
             fields.append({"weight": self.weight})

@@ -206,8 +206,9 @@ def _decisions_from_file(path: Path) -> Callable[[int, bool, Any], str]:
     show_default=True,
     help="Counting rule: irv, stv, plurality, block, scottish-stv, wigm, wigm-prf, ers97, meek, "
     "meek-prf, warren, wright, minneapolis, cfer, qpq, irish-dail, supplementary-vote; "
-    "college (the electoral college, with --section). docs/rules/ describes each and the "
-    "options it takes.",
+    "motion (a yes/no question, the answer for listed first: a simple majority of the votes "
+    "for and against); college (the electoral college, with --section). docs/rules/ "
+    "describes each and the options it takes.",
 )
 @click.option(
     "--quota",

@@ -14,7 +14,8 @@ Tables of the file and the records they become:
 * ``[[sections]]`` -> :class:`Section`;
 * ``[[contests]]`` -> :class:`Contest`: candidates, seat constraints
   (:class:`GroupConstraint`), ballot rules (:class:`BallotRequirement`), an electoral
-  college (:class:`College`), the nomination rule
+  college (:class:`College`), a motion (:class:`~tallyroom.election.motion.Motion`: the
+  question, its answers, its threshold and quorum, and its unit groups), the nomination rule
   (:class:`~tallyroom.election.nominations.NominationRule`) and a previous contest to compare
   with. These sit inside their contest so that a leader and a deputy can each have their own;
 * ``[nominations]`` -> the nomination rule of each contest that does not give its own;
@@ -46,6 +47,7 @@ from tallyroom.count.ballots import CandidateTable
 from tallyroom.count.constraints import BallotRule, Group, SeatConstraint, SeatPlan
 from tallyroom.count.rules.registry import RULES, BallotKind, Rule
 from tallyroom.election.eligibility import EligibilityRules
+from tallyroom.election.motion import Motion, motion_problems
 from tallyroom.election.names import look_alikes, name_problem
 from tallyroom.election.nominations import (
     NominationBook,
@@ -317,8 +319,21 @@ def _check_contest(
     ballot_rules: tuple[BallotRequirement, ...] = (),
     college: College | None = None,
     weighted: bool | None = None,  # checked with the election's [weights] (.weights)
+    motion: Motion | None = None,
 ) -> list[Problem]:
     out = []
+    given = (("constraints", constraints), ("ballot_rules", ballot_rules), ("college", college))
+    out += [
+        Problem(key, problem, value)
+        for key, problem, value in motion_problems(
+            motion,
+            rule,
+            tuple(c.name for c in candidates),
+            sections,
+            others=tuple(k for k, v in given if v)
+            + (("nominations",) if nominations is not None else ()),
+        )
+    ]
     if not name.strip():
         out.append(Problem("name", "must not be empty", name))
     elif (bad := name_problem(name)) is not None:
@@ -448,6 +463,7 @@ class Contest:
     ballot_rules: tuple[BallotRequirement, ...] = ()
     college: College | None = None
     weighted: bool | None = None  # None: weighted when the election declares [weights]
+    motion: Motion | None = None  # the contest is a motion (rule "motion")
 
     def __post_init__(self) -> None:
         _guard(self, _check_contest)
@@ -470,6 +486,16 @@ class Contest:
     @property
     def candidate_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.candidates)
+
+    @property
+    def question(self) -> str:
+        """A motion's question ("" for any other contest)."""
+        return "" if self.motion is None else self.motion.question
+
+    @property
+    def decided_by(self) -> str:
+        """How a motion is decided, in words ("" for any other contest)."""
+        return "" if self.motion is None else self.motion.describe()
 
     @property
     def incumbents(self) -> tuple[str, ...]:

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tallyroom.count.rules.motion import ChoiceSet, MotionRule, Quorum, Threshold, ThresholdBase
+from tallyroom.count.rules.units import Combine, UnitBase, UnitGroup, UnitsRule
 from tallyroom.election.definition import (
     DEFAULT_MIN_PUBLISHED_SIZE,
     DEFAULT_STATUSES,
@@ -45,6 +47,7 @@ from tallyroom.election.definition import (
     _zone,
 )
 from tallyroom.election.eligibility import Cutoff, EligibilityRules, PersonId, SectionRule, Window
+from tallyroom.election.motion import Motion
 from tallyroom.election.names import name_problem
 from tallyroom.election.nominations import (
     AbsoluteThreshold,
@@ -406,7 +409,7 @@ def _read_contest(
 ) -> Contest | None:
     name = t.text("name")
     title = t.text("title", default=name or "")
-    rule = t.text("rule")
+    rule = t.text("rule", default="motion" if "motion" in t.data else None)
     seats = t.integer("seats", 1, low=None)  # below 1: reported by the contest's own check
     voters = t.strings("sections")
     candidates = []
@@ -416,7 +419,13 @@ def _read_contest(
         ct.finish()
         if cname is not None:
             candidates.append(Candidate(cname, incumbent, groups))
-    if "candidates" not in t.data:
+    motion = _read_motion(t.table("motion"), t.table("units"))
+    if motion is not None or "motion" in t.data:
+        if "candidates" in t.data:
+            t.fail("candidates", "a motion's answers are its choices; it takes no candidates")
+        candidates = [Candidate(a) for a in motion.answers] if motion is not None else []
+        default_rule = None  # a motion has no nominations
+    elif "candidates" not in t.data:
         t.fail("candidates", "at least one candidate is needed")
     constraints = []
     for gt in t.tables("constraints"):
@@ -461,6 +470,7 @@ def _read_contest(
         ballot_rules=tuple(ballot_rules),
         college=college,
         weighted=weighted,
+        motion=motion,
     )
 
 
@@ -504,6 +514,107 @@ def _read_weights(t: _Table | None) -> Weights | None:
     places = t.integer("decimal_places", 0)
     t.finish()
     return _build(t, None, Weights, column=column, decimal_places=places)
+
+
+_SHARE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+_NAMED_SHARES = {"two-thirds": Fraction(2, 3), "three-quarters": Fraction(3, 4)}
+
+
+def _share(t: _Table, key: str, *, named: bool = False) -> Fraction | None:
+    """A share written as text: "2/3" or "40%" (exact), or with ``named`` "two-thirds" or
+    "three-quarters"; above 0 and at most 1. ``None`` when absent or wrong (reported)."""
+    v = t.raw(key)
+    if v is None:
+        return None
+    share: Fraction | None = None
+    if isinstance(v, str):
+        text = v.strip()
+        m = _SHARE.match(text)
+        if named and text in _NAMED_SHARES:
+            share = _NAMED_SHARES[text]
+        elif m is not None and int(m.group(2)) > 0:
+            share = Fraction(int(m.group(1)), int(m.group(2)))
+        elif text.endswith("%"):
+            pct = t.percent(key)
+            share = None if pct is None else Fraction(pct) / 100
+            if pct is None:
+                return None
+    if share is None or not 0 < share <= 1:
+        names = '"two-thirds", "three-quarters", ' if named else ""
+        t.fail(key, f'must be a share above 0 and at most 1: {names}"2/3" or "40%"', v)
+        return None
+    return share
+
+
+def _read_motion(t: _Table | None, units: _Table | None) -> Motion | None:
+    """``[contests.motion]``: ``question``, ``choices``, ``threshold``, ``threshold_of``,
+    ``quorum``, ``electorate_support``; and ``[contests.units]`` with it."""
+    if t is None:
+        if units is not None:
+            units.fail("", "only a motion ([contests.motion]) is counted by unit")
+        return None
+    question = t.text("question")
+    choices = t.choice("choices", ChoiceSet, ChoiceSet.YES_NO)
+    base = t.choice("threshold_of", ThresholdBase, ThresholdBase.VOTES)
+    raw = t.raw("threshold")
+    threshold: Threshold | None = None
+    if raw == "majority":
+        threshold = Threshold.majority()
+    elif raw is None:
+        t.fail("threshold", 'is required: "majority", "two-thirds", "2/3" or "40%"')
+    else:
+        share = _share(t, "threshold", named=True)
+        threshold = None if share is None else Threshold(share)
+    quorum: Quorum | None = None
+    q = t.raw("quorum")
+    if isinstance(q, int) and not isinstance(q, bool):
+        quorum = Quorum(ballots=q) if q >= 1 else None
+        if q < 1:
+            t.fail("quorum", "a number of papers must be at least 1", q)
+    elif q is not None:
+        share = _share(t, "quorum")
+        quorum = None if share is None else Quorum(share=share)
+    support = _share(t, "electorate_support")
+    t.finish()
+    unit_rule = _read_units(units)
+    if question is None or choices is None or base is None or threshold is None:
+        return None
+    if (q is not None and quorum is None) or (units is not None and unit_rule is None):
+        return None
+    rule = MotionRule(threshold, base, quorum, support)
+    return _build(t, None, Motion, question=question, choices=choices, rule=rule, units=unit_rule)
+
+
+def _read_units(t: _Table | None) -> UnitsRule | None:
+    """``[contests.units]``: ``combine`` and ``[[contests.units.groups]]``, each ``name``,
+    ``label``, ``sections``, ``share`` and ``of``."""
+    if t is None:
+        return None
+    combine = t.choice("combine", Combine, Combine.ANY)
+    groups: list[UnitGroup] = []
+    tables = t.tables("groups")
+    if not tables:
+        t.fail("groups", "at least one unit group is needed ([[contests.units.groups]])")
+    for gt in tables:
+        name = gt.text("name")
+        label = gt.text("label", default=name or "")
+        sections = gt.strings("sections")
+        if sections is None and "sections" not in gt.data:
+            gt.fail("sections", "is required: the sections whose voters' units these are")
+        share = _share(gt, "share")
+        if share is None and "share" not in gt.data:
+            gt.fail("share", 'is required: the share of units that must vote yes ("1/3")')
+        of = gt.choice("of", UnitBase, UnitBase.ALL)
+        gt.finish()
+        group = _build(
+            gt, None, UnitGroup, name=name, label=label, sections=sections, share=share, base=of
+        )
+        if group is not None:
+            groups.append(group)
+    t.finish()
+    if combine is None or len(groups) != len(tables) or not groups:
+        return None
+    return _build(t, None, UnitsRule, groups=tuple(groups), combine=combine)
 
 
 def _nfc(value: Any) -> Any:

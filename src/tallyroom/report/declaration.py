@@ -38,7 +38,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any, TextIO
 
@@ -47,15 +47,18 @@ from tallyroom.count.record import Count
 from tallyroom.count.rules.college_shares import display_percent
 from tallyroom.count.weighting import weighted_store
 from tallyroom.formats.blt import write_blt
+from tallyroom.report.motion_declaration import MotionResult, motion_json
 from tallyroom.report.rctab_csv import count_to_csv
 from tallyroom.report.rctab_json import ReportLabels, count_to_json
 from tallyroom.report.spreadsheet import csv_writer
+from tallyroom.report.suppression import percent, withheld_sections
 
 __all__ = [
     "CandidateResult",
     "CollegeSectionResult",
     "ContestDeclaration",
     "Declaration",
+    "MotionResult",
     "PreviousComparison",
     "SectionResult",
     "declaration_csv",
@@ -66,51 +69,6 @@ __all__ = [
     "withheld_sections",
     "write_cvrs_blt",
 ]
-
-
-def percent(part: int, whole: int, places: int = 1) -> Decimal:
-    """``part / whole`` as a percentage, exact, then rounded half up to ``places``."""
-    if whole == 0:
-        return Decimal(0).quantize(Decimal(1).scaleb(-places))
-    f = Fraction(part * 100, whole)
-    exact = Decimal(f.numerator) / Decimal(f.denominator)
-    return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
-
-def withheld_sections(ballots: Sequence[int], minimums: Sequence[int]) -> tuple[bool, ...]:
-    """Which sections' figures are withheld, given each section's ballots and its
-    ``min_published_size`` (in the same order); ``True`` means withheld.
-
-    The contest's own figures are always published, so the withheld sections' figures, added
-    together, are the contest's less the published sections': whatever is withheld is
-    recoverable as a sum. So:
-
-    1. a section with fewer ballots than its ``min_published_size`` is withheld (primary);
-    2. while the withheld sections, together, are one section with ballots, or fewer ballots
-       than the largest ``min_published_size`` among them, the published section with the
-       fewest ballots (the first declared, on a tie) is withheld too (complementary);
-    3. at worst every section is withheld: the contest's totals only.
-
-    Sections with no ballots reveal nothing and are left aside in step 2's "one section".
-    After this, the one figure subtraction gives is the sum over at least two sections with
-    ballots and at least as many ballots as any of them needed alone.
-    """
-    if len(ballots) != len(minimums):
-        raise ValueError("one minimum per section")
-    withheld = [b < m for b, m in zip(ballots, minimums, strict=True)]
-
-    def exposed() -> bool:
-        held = [k for k, w in enumerate(withheld) if w]
-        total = sum(ballots[k] for k in held)
-        if not held or total == 0:
-            return False
-        voiced = sum(1 for k in held if ballots[k] > 0)
-        return voiced == 1 or total < max(minimums[k] for k in held)
-
-    while exposed() and not all(withheld):
-        published = [k for k, w in enumerate(withheld) if not w]
-        withheld[min(published, key=lambda k: (ballots[k], k))] = True
-    return tuple(withheld)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +170,7 @@ class ContestDeclaration:
     # 10**-weight_places (parallel to ``cvrs``; published only added up by ranking)
     weight_places: int | None = None
     cvr_weights: tuple[int, ...] = ()
+    motion: MotionResult | None = None  # a motion: carried or not and why; its units
 
     @property
     def ballots_returned(self) -> int:
@@ -276,7 +235,15 @@ def _contest_candidates_json(c: ContestDeclaration) -> list[dict[str, Any]]:
 
 
 def contest_json(c: ContestDeclaration) -> dict[str, Any]:
-    """One contest's declaration as JSON (percentages as strings: no floats)."""
+    """One contest's declaration as JSON (percentages as strings: no floats); a motion's
+    adds ``motion`` (:func:`~tallyroom.report.motion_declaration.motion_json`)."""
+    doc = _contest_json(c)
+    if c.motion is not None:
+        doc["motion"] = motion_json(c.motion)
+    return doc
+
+
+def _contest_json(c: ContestDeclaration) -> dict[str, Any]:
     return {
         "contest": c.contest,
         "title": c.title,
@@ -387,6 +354,18 @@ def declaration_csv(decl: Declaration) -> str:
         for s in c.sections:
             for k, r in enumerate(s.candidates):
                 writer.writerow([c.contest, s.name, *_row(r), ";".join(c.groups_of(k)), ""])
+    units = [(c.contest, u) for c in decl.contests if c.motion is not None for u in c.motion.units]
+    if units:  # a contest counted by unit: one row per unit and answer (or its outcome alone)
+        writer.writerow([])
+        writer.writerow(["contest", "group", "unit", "ballots", "answer", "votes", "percent",
+                         "outcome"])  # fmt: skip
+        for contest, u in units:
+            for a in u.answers or [None]:
+                writer.writerow(
+                    [contest, u.group, u.unit, "" if u.ballots is None else u.ballots]
+                    + (["", "", ""] if a is None else [a.name, a.votes, a.percent])
+                    + [u.outcome]
+                )
     return out.getvalue()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tallyroom.report.declaration import ContestDeclaration, Declaration
+from tallyroom.report.motion_declaration import motion_text
 from tallyroom.report.text import count_to_text
 
 __all__ = ["contest_text", "declaration_text"]
@@ -20,14 +21,17 @@ def _signed(change: Decimal) -> str:
 
 def contest_text(c: ContestDeclaration) -> str:
     seats = f"{c.seats} seat" + ("s" if c.seats != 1 else "")
-    title = f"{c.title} ({c.rule}, {seats})"
+    title = f"{c.title} ({c.rule}, {seats})" if c.motion is None else f"{c.title} (motion)"
     lines = [title, "-" * len(title)]
+    if c.motion is not None:
+        lines += [*motion_text(c.motion), ""]
     width = max(len(r.name) for r in c.candidates) if c.candidates else 10
     if c.weighted:
         lines += _weighted_lines(c, width)
     else:
-        for r in sorted(c.candidates, key=lambda r: (-r.votes, r.name)):
-            mark = "  elected" if r.name in c.winners else ""
+        by_votes = sorted(c.candidates, key=lambda r: (-r.votes, r.name))
+        for r in by_votes if c.motion is None else c.candidates:  # a motion's answers in order
+            mark = "  elected" if r.name in c.winners and c.motion is None else ""
             lines.append(f"  {r.name:<{width}}  {r.votes:>11,}  {r.percent:>5}%{mark}")
     lines.append(
         f"  electorate {c.electorate:,}; ballots returned {c.ballots_returned:,}; "
@@ -62,7 +66,8 @@ def contest_text(c: ContestDeclaration) -> str:
         lines += [f"  Round {n}: {note}" for n, note in c.constraint_rounds]
         if not c.constraint_rounds:
             lines.append("  (no constraint changed who was elected)")
-    lines += ["", count_to_text(c.count, title="Round by round")]
+    if c.motion is None:  # a motion's one round is its answers' votes, above
+        lines += ["", count_to_text(c.count, title="Round by round")]
     for part in c.college:
         head = f"Section {part.label} (weight {part.weight})"
         if part.count is None:

@@ -108,6 +108,7 @@ def row_json(row: BoardRow) -> dict[str, object]:
         "receipt": receipt.hex(),
         "link": link.hex(),
         "weight": entry.weight,
+        "unit": entry.unit,
     }
 
 

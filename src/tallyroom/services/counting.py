@@ -61,6 +61,7 @@ from tallyroom.report.declaration import (
     withheld_sections,
 )
 from tallyroom.services.audit_log import check_record
+from tallyroom.services.counting_motion import UnitBallots, motion_declaration, motion_params
 from tallyroom.services.elections import ballot_definition
 from tallyroom.services.voting import (
     BALLOT_FORMAT_VERSION,
@@ -231,10 +232,15 @@ def _contest(
     else:
         # the contest's seat constraints and ballot rules go to the rule; the registry
         # refuses them for a rule that cannot honour them (the definition already did)
-        params = RuleParams(
-            seats=contest.seats,
-            constraints=contest.seat_constraints(),
-            ballot_rules=contest.count_ballot_rules(),
+        params = motion_params(
+            contest,
+            RuleParams(
+                seats=contest.seats,
+                constraints=contest.seat_constraints(),
+                ballot_rules=contest.count_ballot_rules(),
+            ),
+            electorate_by_section,
+            spoilt,
         )
         rule = get_rule(contest.rule)
         if units is None or places is None:
@@ -407,18 +413,29 @@ def count_election(
         for contest in definition.contests:
             opened: list[tuple[tuple[int, ...], str | None]] = []
             weights: list[str | None] = []
-            box = list(ballots.iter_sealed_weighted(conn, election_id, contest.name))
-            plaintexts = opener.open_many([sealed for sealed, _, _ in box])
-            for plaintext, (_, section, weight) in zip(plaintexts, box, strict=True):
+            by_unit = contest.motion is not None and contest.motion.units is not None
+            box = list(ballots.iter_sealed_tagged(conn, election_id, contest.name))
+            plaintexts = opener.open_many([sealed for sealed, _, _, _ in box])
+            units = UnitBallots()
+            for plaintext, (_, section, weight, unit) in zip(plaintexts, box, strict=True):
                 ballot = _read(contest, plaintext)
+                if by_unit:
+                    units.add(section, unit, ballot)
                 if isinstance(ballot, str):
                     spoilt[contest.name] += 1
                 else:
                     opened.append((ballot, section))
                     weights.append(weight)
-            contests.append(
-                _contest(definition, contest, opened, electorate, spoilt[contest.name], weights)
+            declared = _contest(
+                definition, contest, opened, electorate, spoilt[contest.name], weights
             )
+            if contest.motion is not None:
+                unit_electorate = None
+                if by_unit:
+                    sections = [s for g in contest.motion.units_groups() for s in g.sections]
+                    unit_electorate = register.eligible_by_unit(conn, election_id, sections)
+                declared = motion_declaration(definition, contest, declared, units, unit_electorate)
+            contests.append(declared)
         decl = Declaration(election_id, record.slug, definition.name, tuple(contests))
         if advance and record.state is ElectionState.CLOSED:
             _counted(conn, election_id, decl, actor)

@@ -43,6 +43,7 @@ from tallyroom.election import (
     read_exclusion_list,
 )
 from tallyroom.election import RegisterEntry as VoterEntry
+from tallyroom.election.names import name_problem
 from tallyroom.errors import InputError
 from tallyroom.services.contact_columns import read_contact
 from tallyroom.services.elections import definition_of, get_election
@@ -99,6 +100,8 @@ class ColumnMapping:
     email: str | None = None
     address: str | None = None
     channel: str | None = None
+    # the voter's unit (a branch, an affiliate) for contests counted by unit (_unit_needed)
+    unit: str | None = "unit"
 
     def required(self) -> dict[str, str]:
         """Field name -> column name, for every column the mapping names."""
@@ -241,7 +244,7 @@ def read_register(
         if name in index:
             problem(header_line, name, "column appears twice in the header", name)
         index[name] = k
-    mapping = _dates_needed(mapping, index, definition)
+    mapping = _unit_needed(_dates_needed(mapping, index, definition), index, definition)
     i_weight = weight_column(definition, index, header_line, problem)
     wanted = mapping.required()
     for field, column in wanted.items():
@@ -267,6 +270,8 @@ def read_register(
         for column in (mapping.name, mapping.email, mapping.address, mapping.channel)
     ]
     with_contacts = any(k is not None for k in contact_cols)
+    i_unit = index[mapping.unit] if mapping.unit else None
+    unit_sections = _unit_sections(definition)
     for n, cells in rows:
         if len(cells) < width:
             if not any(c.strip() for c in cells):
@@ -313,6 +318,8 @@ def read_register(
                 cells[k].strip() if k is not None else "" for k in contact_cols
             )
             contact = read_contact(name, email, address, channel, functools.partial(problem, n))
+        if i_unit is not None:
+            _read_unit(raw, cells[i_unit], section in unit_sections, functools.partial(problem, n))
         if len(problems) != bad:
             continue
         entry = VoterEntry(
@@ -328,6 +335,7 @@ _NEEDED_BY = {
     "joined": " (a section's rule has a joining cut-off: joined_on_or_before or joined_before)",
     "registered": " (a section's rule has a registration window: registered_from, "
     "registered_on_or_before or registered_before)",
+    "unit": " (a contest is counted by unit: [contests.units])",
 }
 
 
@@ -346,6 +354,47 @@ def _dates_needed(
     if lacks["registered"] and all(r.registration is None for r in rules):
         drop["registered"] = None
     return dataclasses.replace(mapping, **drop) if drop else mapping
+
+
+def _unit_sections(definition: ElectionDefinition) -> frozenset[str]:
+    """The sections whose voters' units a contest counted by unit needs."""
+    return frozenset(
+        s
+        for c in definition.contests
+        if c.motion is not None and c.motion.units is not None
+        for g in c.motion.units.groups
+        for s in g.sections
+    )
+
+
+def _unit_needed(
+    mapping: ColumnMapping, index: Mapping[str, int], definition: ElectionDefinition
+) -> ColumnMapping:
+    """The mapping without the ``unit`` column when the file lacks it and no contest is
+    counted by unit; a contest that is keeps it, so that its absence is reported."""
+    if mapping.unit is not None and mapping.unit not in index and not _unit_sections(definition):
+        return dataclasses.replace(mapping, unit=None)
+    return mapping
+
+
+UNIT_MAX = 64
+
+
+def _read_unit(
+    raw: dict[str, str],
+    cell: str,
+    needed: bool,
+    problem: Callable[[str | None, str, object], None],
+) -> None:
+    """The line's unit into its fields (kept with the entry, so the register's fingerprint
+    covers it); empty is refused where a contest counts the line's section by unit."""
+    unit = cell.strip()
+    if unit and (len(unit) > UNIT_MAX or name_problem(unit) is not None):
+        problem("unit", name_problem(unit) or f"a unit is at most {UNIT_MAX} characters", unit)
+    elif not unit and needed:
+        problem("unit", "is empty: a contest is counted by unit in this section", "")
+    elif unit:
+        raw["unit"] = unit
 
 
 def _combined(problems: Sequence[InputError], where: str) -> InputError:

@@ -20,7 +20,10 @@ Validation by rule (``Contest.rule``):
   at most as many as there are candidates;
 * ``plurality``: exactly one candidate (the rule reads only the first preference, so more
   marks would be silently ignored: refused instead);
-* ``block``: distinct candidates, at most ``seats`` of them.
+* ``block``: distinct candidates, at most ``seats`` of them;
+* ``motion``: exactly one of the motion's answers (``Yes``/``No``, or ``For``/``Against``/
+  ``Abstain``); two answers, or an answer the paper does not offer, is refused online and
+  spoilt (``invalid_marks``) on a postal paper.
 
 A contest's ballot rules (``[[contests.ballot_rules]]``: "a valid ballot marks at least 6
 women") are checked here too: online such a ballot is refused with the rule in words, so the
@@ -104,6 +107,11 @@ def validate_ranking(contest: Contest, ranking: Sequence[str]) -> tuple[int, ...
     if not ranking:
         raise InputError("the ballot marks no candidate", field=where, value=[])
     limit = mark_limit(contest)
+    if contest.motion is not None and len(ranking) > 1:
+        answers = ", ".join(contest.motion.answers)
+        raise InputError(
+            f"a motion takes exactly one answer ({answers})", field=where, value=list(ranking)
+        )
     if len(ranking) > limit:
         raise InputError(
             f"at most {limit} candidate(s) may be marked under rule {contest.rule!r}",
@@ -115,7 +123,10 @@ def validate_ranking(contest: Contest, ranking: Sequence[str]) -> tuple[int, ...
         # Names are stored in NFC: a device that sends "Seán" decomposed means the same name.
         name = unicodedata.normalize("NFC", given) if isinstance(given, str) else given
         if name not in names:
-            raise InputError("not a candidate in this contest", field=f"{where}[{k}]", value=name)
+            what = "a candidate in this contest"
+            if contest.motion is not None:
+                what = "an answer to this motion"
+            raise InputError(f"not {what}", field=f"{where}[{k}]", value=name)
         code = names.index(name)
         if code in codes:
             raise InputError("the candidate is marked twice", field=f"{where}[{k}]", value=name)
@@ -204,6 +215,13 @@ class _Poll:
         """contest -> the sections whose voters vote in it."""
         return {c.name: frozenset(c.sections) for c in self.definition.contests}
 
+    @property
+    def units(self) -> frozenset[str]:
+        """The contests counted by unit, whose ballots are stored with the voter's unit."""
+        return frozenset(
+            c.name for c in self.definition.contests if c.motion is not None and c.motion.units
+        )
+
 
 def _poll(store: Store, election_id: int) -> _Poll:
     """What casting needs from the election, read once per batch (fixed while the poll is
@@ -255,7 +273,9 @@ def cast_ballots(
         placed.append(k)
     if items:
         with store.begin() as conn:
-            results = ballots.cast_many(conn, election_id, items, sections=poll.sections)
+            results = ballots.cast_many(
+                conn, election_id, items, sections=poll.sections, units=poll.units
+            )
         for k, result in zip(placed, results, strict=True):
             outcomes[k] = result
     return [o for o in outcomes if o is not None]
@@ -377,6 +397,7 @@ def import_postal_batch(
             channel=CastChannel.POSTAL,
             postal_batch_id=batch.id,
             sections=poll.sections,
+            units=poll.units,
         )
         for result, why in zip(results, reasons, strict=True):
             if isinstance(result, CredentialRejected):

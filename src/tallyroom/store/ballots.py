@@ -25,6 +25,7 @@ The cast row says nothing about the ballot and the ballot nothing about the vote
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -80,7 +81,7 @@ __all__ = [
     "find_receipt",
     "iter_sealed",
     "iter_sealed_sections",
-    "iter_sealed_weighted",
+    "iter_sealed_tagged",
     "list_receipts",
     "receipt_for",
     "receipts_after",
@@ -182,6 +183,7 @@ def cast_many(
     channel: CastChannel = CastChannel.ONLINE,
     postal_batch_id: int | None = None,
     sections: Mapping[str, frozenset[str]] | None = None,
+    units: frozenset[str] = frozenset(),
 ) -> list[list[Receipt] | StoreError]:
     """Cast many voters' ballots in the caller's transaction, each voter all or nothing.
 
@@ -191,7 +193,8 @@ def cast_many(
     or the error that refused it (:class:`CredentialRejected`, :class:`AlreadyCast`,
     :class:`NotInContest` when ``sections`` (contest -> the sections that vote in it) leaves
     out the voter's section); a refused voter leaves nothing behind. Each ballot is stored
-    with its voter's section and, in a weighted election, their weight.
+    with its voter's section and, in a weighted election, their weight; a ballot of a contest
+    in ``units`` (counted by unit) with its voter's unit too (:func:`_entry_units`).
     """
     if (channel is CastChannel.POSTAL) != (postal_batch_id is not None):
         raise InputError(
@@ -250,6 +253,14 @@ def cast_many(
             wanted,
         )
         inserted = {(int(cid), str(contest)) for cid, contest in rows}
+    unit_of = _entry_units(
+        conn,
+        [
+            live[i.credential_hash][1]
+            for i in items
+            if i.credential_hash in live and units.intersection(i.sealed)
+        ],
+    )
     undo: list[tuple[int, str]] = []
     new_ballots: list[dict[str, object]] = []
     kept_casts: list[CastElement] = []
@@ -268,6 +279,7 @@ def cast_many(
             kept_casts.append(CastElement(cid, entry, contest, channel.value, postal_batch_id))
             sealed = item.sealed[contest]
             digest = receipt_for(sealed)
+            unit = unit_of.get(entry) if contest in units else None
             new_ballots.append(
                 {
                     "id": secrets.token_bytes(BALLOT_ID_SIZE),
@@ -277,10 +289,11 @@ def cast_many(
                     "receipt": digest,
                     "section": section,
                     "weight": weight,
+                    "unit": unit,
                 }
             )
             receipts.append(Receipt(contest, digest))
-            kept_ballots.append(BallotElement(contest, section, digest, weight))
+            kept_ballots.append(BallotElement(contest, section, digest, weight=weight, unit=unit))
         outcomes[k] = receipts
     for cid, contest in undo:
         conn.execute(
@@ -300,6 +313,24 @@ def cast_many(
             ) from None
         _extend_box(conn, election_id, kept_ballots, kept_casts)
     return [o for o in outcomes if o is not None]
+
+
+def _entry_units(conn: Connection, entry_ids: Sequence[int]) -> dict[int, str]:
+    """entry id -> the register entry's unit (its ``unit`` field), for the entries that have
+    one; read only for voters casting in a contest counted by unit."""
+    found: dict[int, str] = {}
+    wanted = sorted(set(entry_ids))
+    for start in range(0, len(wanted), _LOOKUP_CHUNK):
+        rows = conn.execute(
+            sa.select(register_entries.c.id, register_entries.c.fields).where(
+                register_entries.c.id.in_(wanted[start : start + _LOOKUP_CHUNK])
+            )
+        )
+        for entry, fields in rows:
+            unit = json.loads(fields).get("unit")
+            if isinstance(unit, str) and unit:
+                found[int(entry)] = unit
+    return found
 
 
 # Built once: this runs in every casting transaction, and building SQLAlchemy constructs each
@@ -397,12 +428,13 @@ def box_rows(
             ballots.c.receipt,
             ballots.c.sealed,
             ballots.c.weight,
+            ballots.c.unit,
         )
         .where(ballots.c.election_id == election_id)
         .execution_options(yield_per=batch)
     )
     elements: list[BallotElement] = []
-    for contest, section, receipt, sealed, weight in conn.execute(query):
+    for contest, section, receipt, sealed, weight, unit in conn.execute(query):
         digest = bytes(receipt)
         if receipt_for(bytes(sealed)) != digest:
             bad += 1
@@ -414,7 +446,8 @@ def box_rows(
                 str(contest),
                 None if section is None else str(section),
                 digest,
-                None if weight is None else str(weight),
+                weight=None if weight is None else str(weight),
+                unit=None if unit is None else str(unit),
             )
         )
         nb += 1
@@ -592,23 +625,25 @@ def iter_sealed_sections(
         yield bytes(sealed), None if section is None else str(section)
 
 
-def iter_sealed_weighted(
+def iter_sealed_tagged(
     conn: Connection, election_id: int, contest: str, *, batch: int = 10_000
-) -> Iterator[tuple[bytes, str | None, str | None]]:
-    """Like :func:`iter_sealed_sections`, each sealed ballot with its section and its voter's
-    weight as stored (``None`` in an unweighted election)."""
+) -> Iterator[tuple[bytes, str | None, str | None, str | None]]:
+    """Like :func:`iter_sealed_sections`, each sealed ballot with its section, its voter's
+    weight as stored (``None`` in an unweighted election) and its unit (``None`` unless the
+    contest is counted by unit)."""
     require_state(conn, election_id, *_AFTER_CLOSE, doing="read the ballots")
     query = (
-        sa.select(ballots.c.sealed, ballots.c.section, ballots.c.weight)
+        sa.select(ballots.c.sealed, ballots.c.section, ballots.c.weight, ballots.c.unit)
         .where(ballots.c.election_id == election_id)
         .where(ballots.c.contest == contest)
         .order_by(ballots.c.id)
     )
-    for sealed, section, weight in conn.execute(query.execution_options(yield_per=batch)):
+    for sealed, section, weight, unit in conn.execute(query.execution_options(yield_per=batch)):
         yield (
             bytes(sealed),
             None if section is None else str(section),
             None if weight is None else str(weight),
+            None if unit is None else str(unit),
         )
 
 

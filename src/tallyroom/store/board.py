@@ -40,7 +40,9 @@ def head(conn: Connection, election_id: int) -> BoardHead:
 def pending(conn: Connection, election_id: int) -> list[BoardEntry]:
     """The election's ballots not yet on the board, in receipt order."""
     query = (
-        sa.select(ballots.c.contest, ballots.c.section, ballots.c.sealed, ballots.c.weight)
+        sa.select(
+            ballots.c.contest, ballots.c.section, ballots.c.sealed, ballots.c.weight, ballots.c.unit
+        )
         .select_from(ballots.outerjoin(board_links, board_links.c.receipt == ballots.c.receipt))
         .where(ballots.c.election_id == election_id, board_links.c.receipt.is_(None))
         .order_by(ballots.c.receipt)
@@ -51,8 +53,9 @@ def pending(conn: Connection, election_id: int) -> list[BoardEntry]:
             None if section is None else str(section),
             bytes(sealed),
             None if weight is None else str(weight),
+            None if unit is None else str(unit),
         )
-        for contest, section, sealed, weight in conn.execute(query)
+        for contest, section, sealed, weight, unit in conn.execute(query)
     ]
 
 
@@ -78,6 +81,7 @@ def _rows(where: sa.ColumnElement[bool]) -> sa.Select[tuple[object, ...]]:
             ballots.c.section,
             ballots.c.sealed,
             ballots.c.weight,
+            ballots.c.unit,
             board_links.c.receipt,
             board_links.c.link,
         )
@@ -89,12 +93,13 @@ def _rows(where: sa.ColumnElement[bool]) -> sa.Select[tuple[object, ...]]:
 def _row(row: sa.Row[tuple[object, ...]]) -> BoardRow:
     m = row._mapping
     section = m["section"]
-    weight = m["weight"]
+    weight, unit = m["weight"], m["unit"]
     entry = BoardEntry(
         str(m["contest"]),
         None if section is None else str(section),
         bytes(m["sealed"]),
         None if weight is None else str(weight),
+        None if unit is None else str(unit),
     )
     return int(m["position"]), entry, bytes(m["receipt"]), bytes(m["link"])
 

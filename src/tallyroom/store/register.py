@@ -59,6 +59,7 @@ __all__ = [
     "decide_eligibility",
     "decided_by_hand",
     "eligible_by_section",
+    "eligible_by_unit",
     "eligible_entries_of",
     "eligible_twice",
     "eligible_voters",
@@ -462,6 +463,27 @@ def eligible_by_section(conn: Connection, election_id: int) -> dict[str, int]:
         .group_by(register_entries.c.section)
     )
     return {str(section): int(n) for section, n in rows}
+
+
+def eligible_by_unit(
+    conn: Connection, election_id: int, sections: Sequence[str]
+) -> dict[tuple[str, str], int]:
+    """(section, unit) -> eligible entries, for the entries of ``sections`` with a unit (the
+    ``unit`` field of a register line): the electorate of each unit of a contest counted by
+    unit."""
+    out: dict[tuple[str, str], int] = {}
+    rows = conn.execute(
+        sa.select(register_entries.c.section, register_entries.c.fields)
+        .where(register_entries.c.election_id == election_id)
+        .where(register_entries.c.eligible.is_(True))
+        .where(register_entries.c.section.in_(list(sections)))
+    )
+    for section, fields in rows:
+        unit = json.loads(fields).get("unit")
+        if isinstance(unit, str) and unit:
+            key = (str(section), unit)
+            out[key] = out.get(key, 0) + 1
+    return out
 
 
 def iter_snapshots(

@@ -64,6 +64,7 @@ __all__ = [
 
 PERSON_ID_MAX = 64
 SECTION_MAX = 64
+UNIT_MAX = 64
 CONTEST_MAX = 64
 WEIGHT_MAX = 32  # a weight as decimal text (at most 10**12, six places)
 SLUG_MAX = 100
@@ -312,6 +313,8 @@ ballots = sa.Table(
     # The voter's weight in a weighted election (exact decimal text, as the register gives
     # it), like the section a property of the voter's delegation; NULL: one ballot, one vote.
     sa.Column("weight", sa.String(WEIGHT_MAX), nullable=True),
+    # The voter's unit (a branch, an affiliate), only for a contest counted by unit.
+    sa.Column("unit", sa.String(UNIT_MAX), nullable=True),
     sa.Index("ix_ballots_election_id_contest", "election_id", "contest"),
     # The public receipts a page at a time, in receipt order (keyset pagination).
     sa.Index("ix_ballots_election_id_receipt", "election_id", "receipt"),

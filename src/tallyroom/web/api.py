@@ -80,6 +80,14 @@ class BallotRuleOut(BaseModel):
     members: list[str]
 
 
+class MotionOut(BaseModel):
+    """A motion as its ballot paper puts it."""
+
+    question: str
+    choices: list[str]
+    decided_by: str
+
+
 class ContestBallot(BaseModel):
     name: str
     title: str
@@ -99,6 +107,11 @@ class ContestBallot(BaseModel):
     weighted: bool = Field(
         default=False, description="Whether the contest counts each ballot by its voter's weight."
     )
+    motion: MotionOut | None = Field(
+        default=None,
+        description="A motion's question, its answers (cast exactly one, by name) and how it "
+        "is decided; null for any other contest.",
+    )
 
 
 class VoterBallotOut(BaseModel):
@@ -114,7 +127,8 @@ class VoterBallotOut(BaseModel):
 class CastIn(BaseModel):
     credential: str
     choices: dict[str, list[str]] = Field(
-        description="Contest name -> candidate names, best first (one name for plurality)."
+        description="Contest name -> candidate names, best first (one name for plurality; "
+        'one answer for a motion: ["Yes"]).',
     )
 
 
@@ -287,6 +301,13 @@ def voter_ballot(slug: str, body: Credential, request: Request, web: Web) -> Vot
                 ],
                 requirements=list(c.requirements),
                 weighted=c.name in found.weighted,
+                motion=None
+                if c.motion is None
+                else MotionOut(
+                    question=c.motion.question,
+                    choices=list(c.motion.answers),
+                    decided_by=c.motion.describe(),
+                ),
             )
             for c in found.contests
         ],

@@ -3,6 +3,8 @@
 Field names use indexes, never candidate names (a name may hold any character):
 
 * a single choice (``plurality``): radio buttons ``c<k>`` whose value is the candidate's index;
+* a motion (``motion``): its question, how it is decided, and radio buttons ``c<k>`` whose
+  value is the answer's index (``Yes``/``No`` or ``For``/``Against``/``Abstain``);
 * a multi-seat choice (``block``, up to ``seats`` marks): checkboxes ``c<k>``;
 * a ranked ballot (IRV and every STV rule): one number field ``c<k>r<j>`` per candidate
   ``j`` (1 = first preference). Without JavaScript these are plain numbered choices; the
@@ -58,6 +60,10 @@ class ContestLike(Protocol):
     def candidate_groups(self) -> tuple[tuple[str, ...], ...]: ...
     @property
     def requirements(self) -> tuple[str, ...]: ...
+    @property
+    def question(self) -> str: ...
+    @property
+    def decided_by(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +106,8 @@ class ContestForm:
     groups: tuple[tuple[str, ...], ...] = ()  # each candidate's constrained groups
     requirements: tuple[str, ...] = ()  # the constraints and ballot rules in words
     bounds: tuple[Requirement, ...] = ()  # the same as data, for the page's language
+    question: str = ""  # a motion's question
+    decided_by: str = ""  # how a motion is decided, in words
 
     @property
     def summary(self) -> str:
@@ -137,6 +145,8 @@ class ContestForm:
     def instruction(self) -> str:
         if self.kind is BallotKind.SINGLE:
             return "Choose one candidate."
+        if self.kind is BallotKind.CHOICE:
+            return "Choose one answer."
         if self.kind is BallotKind.MULTI:
             return f"Choose up to {self.seats} candidates."
         limit = get_rule(self.rule).max_marks
@@ -174,6 +184,8 @@ def contest_forms(contests: Sequence[ContestLike]) -> list[ContestForm]:
             tuple(c.candidate_groups),
             tuple(c.requirements),
             requirement_bounds(c),
+            c.question,
+            c.decided_by,
         )
         for k, c in enumerate(contests)
     ]
@@ -223,13 +235,23 @@ def read_ballot(
         else:
             picked = [_index(v, n) for v in data.get(form.field, ())]
             problem = None
+            what = "answer" if form.kind is BallotKind.CHOICE else "candidate"
             if any(p is None for p in picked):
-                problem = _("that is not a candidate on this ballot")
-            limit = 1 if form.kind is BallotKind.SINGLE else form.seats
+                problem = (
+                    _("that is not an answer on this ballot")
+                    if what == "answer"
+                    else _("that is not a candidate on this ballot")
+                )
+            limit = form.seats if form.kind is BallotKind.MULTI else 1
             if problem is None and len(set(picked)) > limit:
-                problem = ngettext(
-                    "choose at most {n} candidate", "choose at most {n} candidates", limit
-                ).format(n=limit)
+                if what == "answer":
+                    problem = ngettext(
+                        "choose at most {n} answer", "choose at most {n} answers", limit
+                    ).format(n=limit)
+                else:
+                    problem = ngettext(
+                        "choose at most {n} candidate", "choose at most {n} candidates", limit
+                    ).format(n=limit)
             names = [form.candidates[p] for p in sorted({p for p in picked if p is not None})]
         if problem is not None:
             problems.append(FormProblem(form.title, problem))

@@ -203,6 +203,16 @@ def _election_view(web: WebContext, slug: str) -> dict[str, Any]:
         "state": state.value,
         "state_text": STATE_TEXT[state],
         "contests": [c.name for c in definition.contests],
+        # each contest as the ballot paper has it: what is elected, or a motion's question
+        "contest_rows": [
+            {
+                "title": c.title,
+                "what": f"a motion: {c.question} Decided by {c.decided_by}."
+                if c.motion is not None
+                else f"elect {c.seats} by {c.rule}",
+            }
+            for c in definition.contests
+        ],
         "summary": register_service.register_summary(web.store, slug),
         "standings": nominations.nomination_standings(web.store, slug),
         "turnout": polling.turnout(web.store, slug)

@@ -100,6 +100,8 @@ def election_page(request: Request, slug: str, web: Web, user: MaybeUser) -> HTM
                 "college": [(definition.section(s).label, str(w)) for s, w in c.college.weights]
                 if c.college is not None
                 else [],
+                "question": c.question,
+                "decided_by": c.decided_by,
             }
             for c in definition.contests
         ],
@@ -181,8 +183,11 @@ def _contest_view(contest: dict[str, Any]) -> dict[str, Any]:
     in_rounds = [n for n in names if any(n in r.get("tally", {}) for r in rounds)]
     extra = sorted({n for r in rounds for n in r.get("tally", {})} - set(in_rounds))
     order = in_rounds + extra
+    if contest.get("motion"):  # a motion's one round is its answers' votes: no round table
+        rounds = []
     return {
         **contest,
+        "motion": contest.get("motion"),
         # documents declared before constraints and colleges were published lack these keys
         "constraints": contest.get("constraints") or [],
         "constraint_rounds": contest.get("constraint_rounds") or [],

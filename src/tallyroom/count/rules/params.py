@@ -16,6 +16,7 @@ from tallyroom.errors import ConfigError
 
 if TYPE_CHECKING:  # a count without constraints does not load them
     from tallyroom.count.constraints import BallotRule, SeatConstraint
+    from tallyroom.count.rules.motion_options import MotionRule
 
 __all__ = ["Arithmetic", "DefeatBatch", "QuotaRule", "RuleParams"]
 
@@ -40,6 +41,9 @@ class RuleParams:
     arithmetic: Arithmetic | None = None
     defeat_batch: DefeatBatch | None = None
     tie_order: tuple[int, ...] = ()
+    motion: MotionRule | None = None  # how a motion is decided (the motion rule only)
+    electorate: int | None = None  # everyone entitled to vote (a motion's base or quorum)
+    spoilt: int = 0  # papers spoilt outside the ballots counted (a motion's quorum counts them)
 
     def __post_init__(self) -> None:
         if len(set(self.tie_order)) != len(self.tie_order):

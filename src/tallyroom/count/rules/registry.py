@@ -45,10 +45,11 @@ class BallotKind(enum.Enum):
     SINGLE = "single"  # one candidate
     MULTI = "multi"  # up to one candidate per seat, unordered (block vote)
     RANKED = "ranked"  # candidates in order of preference
+    CHOICE = "choice"  # one answer to a motion's question (yes/no, for/against/abstain)
 
     def mark_limit(self, seats: int, candidates: int) -> int:
         """How many candidates one ballot may mark."""
-        if self is BallotKind.SINGLE:
+        if self in (BallotKind.SINGLE, BallotKind.CHOICE):
             return 1
         if self is BallotKind.MULTI:
             return seats
@@ -304,6 +305,14 @@ RULES: dict[str, Rule] = {
             constrainable=False,
             entry=_RULES + "supplementary_vote:supplementary_vote_rule",
             max_marks=2,
+        ),
+        Rule(
+            "motion",
+            "a motion: yes/no or for/against/abstain, carried by a declared threshold",
+            BallotKind.CHOICE,
+            multi_seat=False,
+            constrainable=False,
+            entry=_RULES + "motion:motion_rule",
         ),
     )
 }
