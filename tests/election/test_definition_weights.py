@@ -103,3 +103,20 @@ def test_the_bundled_example() -> None:
         ("board", 3),
         ("standing-orders", None),
     ]
+
+
+def test_a_motion_is_not_weighted() -> None:
+    """A motion's quorum and threshold count papers: a weighted election's motion must say
+    weighted = false (card votes on motions are not built yet)."""
+    text = (
+        HEAD
+        + "[weights]\n"
+        + '\n[[contests]]\nname = "rule-change"\nrule = "motion"\n'
+        + '[contests.motion]\nquestion = "Adopt the new rule?"\nthreshold = "two-thirds"\n'
+    )
+    with pytest.raises(ConfigError, match=r"contests\[0\]\.motion: a motion's quorum"):
+        parse_definition(text)
+    fine = parse_definition(
+        text.replace('rule = "motion"\n', 'rule = "motion"\nweighted = false\n')
+    )
+    assert fine.weight_places(fine.contests[0]) is None

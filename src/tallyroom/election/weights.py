@@ -38,6 +38,8 @@ class _Weighable(Protocol):
     def weighted(self) -> bool | None: ...
     @property
     def college(self) -> object | None: ...
+    @property
+    def motion(self) -> object | None: ...
 
 
 __all__ = ["Weights", "weight_problems", "weighted_rules"]
@@ -91,6 +93,15 @@ def weight_problems(
                     f"contests[{k}].college",
                     "an electoral college weighs its sections, not its voters: "
                     "say weighted = false for this contest",
+                    c.name,
+                )
+            )
+        if c.motion is not None:
+            out.append(
+                (
+                    f"contests[{k}].motion",
+                    "a motion's quorum and threshold count papers, and weighted motions (card "
+                    "votes) are not supported yet: say weighted = false for this contest",
                     c.name,
                 )
             )
