@@ -259,7 +259,10 @@ def test_motions_through_the_api_the_booth_the_post_and_the_results(
     assert "Branches: 2 of 3 units voted yes; 2 needed (at least 1/2): reached" in results.text
     assert '<th scope="row">North</th>' in results.text and "suppressed" in results.text
     public = client.get(f"/e/{SLUG}")
-    assert "a motion. Should rule 4.2 be amended? Decided by at least two thirds" in public.text
+    assert (
+        "A motion: <strong>Should rule 4.2 be amended?</strong> Decided by at least two thirds"
+        in (public.text)
+    )
 
     # the console's election page lists the motions as contests
     signed = client.post("/api/session", json={"username": officer, "password": PASSWORD})
