@@ -54,7 +54,7 @@ from tallyroom.election.nominations import (
 )
 from tallyroom.errors import ConfigError
 
-__all__ = ["load_definition", "parse_definition", "read_exclusion_list"]
+__all__ = ["definition_problems", "load_definition", "parse_definition", "read_exclusion_list"]
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
@@ -505,6 +505,19 @@ def _nfc(value: Any) -> Any:
 def parse_definition(text: str, *, path: Path | None = None) -> ElectionDefinition:
     """Read a definition from TOML ``text``. ``path`` names it in messages and anchors the
     file names inside it (default: the current directory)."""
+    definition, problems = _read(text, path)
+    if definition is None:
+        raise _error(problems, path)
+    return definition
+
+
+def definition_problems(text: str, *, path: Path | None = None) -> list[Problem]:
+    """Every problem :func:`parse_definition` would report, one record each (key path,
+    problem, value): what a form shows beside each field. Empty when the text is sound."""
+    return _read(text, path)[1]
+
+
+def _read(text: str, path: Path | None) -> tuple[ElectionDefinition | None, list[Problem]]:
     where = str(path) if path is not None else None
     try:
         data = tomllib.loads(text)
@@ -587,9 +600,7 @@ def parse_definition(text: str, *, path: Path | None = None) -> ElectionDefiniti
             turnout=turnout,
             source=path,
         )
-    if definition is None:
-        raise _error(problems, path)
-    return definition
+    return definition, problems
 
 
 def load_definition(path: str | Path) -> ElectionDefinition:

@@ -32,6 +32,7 @@ from tallyroom.store.schema import BOX_SHARDS, ElectionState, ballot_box, electi
 __all__ = [
     "ElectionRecord",
     "advance",
+    "amend_definition",
     "create_election",
     "delete_draft",
     "find_election",
@@ -314,3 +315,36 @@ def advance(
     return audit.append(
         conn, election_id, STEP_ACTIONS[to], actor=actor, reason=reason, payload=facts, at=at
     )
+
+
+def amend_definition(
+    conn: Connection,
+    election_id: int,
+    definition: str,
+    *allowed: ElectionState,
+    doing: str,
+    actor: str,
+    reason: str,
+    payload: Mapping[str, JsonValue],
+    at: datetime | None = None,
+) -> ElectionRecord:
+    """Replace the definition in one of the ``allowed`` states (a timetable extension while
+    the poll runs, say); the audit event records the new digest, ``payload`` (what changed,
+    old and new) and the reason."""
+    require_state(conn, election_id, *allowed, doing=doing, exclusive=True)
+    digest = _sha256(definition)
+    conn.execute(
+        elections.update()
+        .where(elections.c.id == election_id)
+        .values(definition=definition, definition_sha256=digest)
+    )
+    audit.append(
+        conn,
+        election_id,
+        Action.DEFINITION,
+        actor=actor,
+        reason=reason,
+        payload={**payload, "definition_sha256": digest},
+        at=at,
+    )
+    return get_election(conn, election_id)

@@ -10,6 +10,7 @@ credentials count against the client's attempt limit.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -18,10 +19,17 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from tallyroom.crypto.credential_key import CredentialKey
-from tallyroom.errors import AlreadyCast, CredentialRejected, InputError, LifecycleError
+from tallyroom.errors import (
+    AlreadyCast,
+    CredentialRejected,
+    InputError,
+    KeyMissing,
+    LifecycleError,
+)
 from tallyroom.services import polling
 from tallyroom.services.credentials import load_or_create_key
 from tallyroom.services.elections import definition_of, get_election
+from tallyroom.services.key_files import KEY_NEEDED
 from tallyroom.services.voting import CastRequest, ballot_rule_broken
 from tallyroom.web.attempts import browser_id
 from tallyroom.web.ballot_form import ContestForm, FormProblem, contest_forms, read_ballot
@@ -34,6 +42,7 @@ __all__ = ["credential_key", "router"]
 router = APIRouter(include_in_schema=False)
 
 Text = Annotated[str, Form()]
+log = logging.getLogger("tallyroom.web")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +55,10 @@ class _Refusal:
 def credential_key(web: WebContext, slug: str) -> CredentialKey:
     path = web.settings.credential_key_file(slug)
     if not path.exists():
+        if get_election(web.store, slug).state in KEY_NEEDED:
+            # the officer's mistake, not the voter's: a 503 and an error in the server's log
+            log.error("election %s: the credential key is missing (expected at %s)", slug, path)
+            raise KeyMissing("the credential key is missing", election=slug, path=str(path))
         raise LifecycleError("voting has not started: no credentials exist yet", election=slug)
     return load_or_create_key(path, create=False)
 
@@ -65,6 +78,13 @@ def _refusal(exc: Exception) -> _Refusal:
             "A ballot has already been cast with this credential, so it cannot vote again. "
             "If you did not cast it, contact the returning officer.",
             409,
+        )
+    if isinstance(exc, KeyMissing):
+        return _Refusal(
+            "This ballot cannot take votes now",
+            "This ballot cannot take votes now: the returning officer has been told. "
+            "Please try again later; your credential is still good.",
+            503,
         )
     if isinstance(exc, LifecycleError):
         return _Refusal(
@@ -104,7 +124,7 @@ def _voter(
             ballot = polling.voter_ballot(
                 web.store, slug, credential, credential_key=credential_key(web, slug)
             )
-    except (CredentialRejected, InputError, LifecycleError) as exc:
+    except (CredentialRejected, InputError, LifecycleError, KeyMissing) as exc:
         return _credential_page(request, web, slug, credential, exc)
     if not ballot.contests:
         return _credential_page(request, web, slug, "", AlreadyCast("already voted", election=slug))
@@ -229,7 +249,7 @@ def cast(
         receipts = web.casting.cast(
             election.id, CastRequest(credential, choices), credential_key=credential_key(web, slug)
         )
-    except (CredentialRejected, AlreadyCast, LifecycleError) as exc:
+    except (CredentialRejected, AlreadyCast, LifecycleError, KeyMissing) as exc:
         return _credential_page(request, web, slug, "", exc)
     titles = {f.name: f.title for f in forms}
     return render(

@@ -32,6 +32,7 @@ from tallyroom.services.elections import (
     get_election,
     list_elections,
 )
+from tallyroom.web.console_setup import CONFIRM, key_warning
 from tallyroom.web.guards import (
     SESSION_TOKEN,
     MaybeUser,
@@ -52,11 +53,18 @@ router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form()]
 OptionalText = Annotated[str, Form()]
 Upload = Annotated[UploadFile, File()]
+Confirm = Annotated[str, Form()]
 _FLASH = "flash"
 
 
 def _flash(request: Request, message: str, kind: str = "success") -> None:
     request.session[_FLASH] = {"message": message, "kind": kind}
+
+
+def _unconfirmed(request: Request, slug: str, what: str, anchor: str) -> RedirectResponse:
+    """An irreversible step posted without its ticked confirmation: nothing done."""
+    _flash(request, f"{what}: tick “{CONFIRM}” to go ahead.", "error")
+    return _back(slug, anchor)
 
 
 def _back(slug: str, anchor: str = "") -> RedirectResponse:
@@ -210,6 +218,10 @@ def _election_view(web: WebContext, slug: str) -> dict[str, Any]:
         else None,
         "declared": state is ElectionState.DECLARED,
         "sections": {s.name: s.label for s in definition.sections},
+        "key_warning": key_warning(web, slug, state),
+        "timetable": definition.timetable,
+        "timezone": definition.timezone,
+        "confirm_text": CONFIRM,
     }
     return view
 
@@ -293,8 +305,12 @@ def change_eligibility(
 
 
 @router.post("/console/e/{slug}/freeze")
-def freeze(request: Request, slug: str, web: Web, user: Officer, csrf_token: Text) -> Response:
+def freeze(
+    request: Request, slug: str, web: Web, user: Officer, csrf_token: Text, confirm: Confirm = ""
+) -> Response:
     check_csrf(request, csrf_token)
+    if confirm != "yes":
+        return _unconfirmed(request, slug, "The register was not frozen", "register")
     fingerprint = register_service.freeze_register(web.store, slug, actor=user.username)
     _flash(request, f"Register frozen; its SHA-256 is {fingerprint}.")
     return _back(slug, "register")
@@ -430,8 +446,12 @@ def open_poll(request: Request, slug: str, web: Web, user: Officer, csrf_token: 
 
 
 @router.post("/console/e/{slug}/close")
-def close_poll(request: Request, slug: str, web: Web, user: Officer, csrf_token: Text) -> Response:
+def close_poll(
+    request: Request, slug: str, web: Web, user: Officer, csrf_token: Text, confirm: Confirm = ""
+) -> Response:
     check_csrf(request, csrf_token)
+    if confirm != "yes":
+        return _unconfirmed(request, slug, "The poll was not closed", "credentials")
     polling.close_voting(web.store, slug, actor=user.username)
     _flash(request, "The poll is closed.")
     return _back(slug)
@@ -456,8 +476,11 @@ async def run_count(
     csrf_token: Text,
     declare: Annotated[str, Form()] = "",
     key_file: Annotated[UploadFile | None, File()] = None,
+    confirm: Confirm = "",
 ) -> Response:
     check_csrf(request, csrf_token)
+    if declare == "yes" and confirm != "yes":
+        return _unconfirmed(request, slug, "Nothing was counted or declared", "count")
     web.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=web.settings.data_dir) as folder:
         key = await _key_file(web, slug, key_file, Path(folder))

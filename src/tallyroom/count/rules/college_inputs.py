@@ -21,7 +21,6 @@ __all__ = [
 ]
 
 
-
 @dataclass(frozen=True, slots=True)
 class CollegeSection:
     """One section of the college: its ballots and its weight (the weights add up to 1)."""
