@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
 from tallyroom.election.definition import Problem
 from tallyroom.election.lifecycle import ElectionState
@@ -78,6 +79,22 @@ def key_warning(web: WebContext, slug: str, state: ElectionState) -> str | None:
     )
 
 
+_FORM_LIMIT = 16 << 20  # a field past it stops the parser; below it, setup_forms names it
+
+
+async def _form(request: Request) -> FormData:
+    """The posted form, its CSRF token checked; one too large to read is refused in words."""
+    try:
+        form = await request.form(max_part_size=_FORM_LIMIT)
+    except HTTPException:
+        raise InputError(
+            "a field of the form is far too large (over 16 MiB): nothing was stored",
+            field="form",
+        ) from None
+    check_csrf(request, str(form.get("csrf_token", "")))
+    return form
+
+
 def _texts(form: FormData) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
@@ -120,9 +137,7 @@ def _new_page(
 
 @router.post("/console/setup/new", response_class=HTMLResponse)
 async def create(request: Request, web: Web, user: Officer) -> Response:
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf_token", "")))
-    values = _texts(form)
+    values = _texts(await _form(request))
     values.pop("csrf_token", None)
     passphrase = values.pop("passphrase", "")
     long = too_long(values)
@@ -214,9 +229,7 @@ def draft(request: Request, slug: str, web: Web, user: User) -> HTMLResponse:
 
 
 async def _posted(request: Request) -> dict[str, str]:
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf_token", "")))
-    values = _texts(form)
+    values = _texts(await _form(request))
     values.pop("csrf_token", None)
     return values
 
@@ -406,8 +419,7 @@ async def extend(request: Request, slug: str, web: Web, user: Officer) -> Respon
 
 @router.post("/console/e/{slug}/delete")
 async def delete(request: Request, slug: str, web: Web, user: Officer) -> Response:
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf_token", "")))
+    form = await _form(request)
     if not confirmed(form):
         _flash(request, f"Nothing deleted: tick “{CONFIRM}” to delete the draft.", "error")
         return RedirectResponse(f"/console/e/{slug}/setup", status_code=303)

@@ -313,8 +313,12 @@ def place(problems: list[Problem], contest: int | None = None) -> FieldProblems:
     """Each problem beside its field: the election form's, or (``contest`` given) the
     fields of that contest's form; the rest in ``other``."""
     out = FieldProblems()
+    direct = {*ELECTION_FIELDS, *(name for _, name in _CONTEST_KEYS), "slug", "passphrase"}
     for p in problems:
         text = words(p)
+        if p.key in direct:  # a form field's own name (too_long)
+            out.add(p.key, text)
+            continue
         if contest is not None:
             prefix = f"contests[{contest}]"
             if p.key == prefix or p.key.startswith(prefix + "."):
