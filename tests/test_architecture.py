@@ -43,9 +43,7 @@ def test_every_room_of_the_contract_is_a_package() -> None:
     contracts = config["tool"]["importlinter"]["contracts"]
     layers = next(c for c in contracts if c["type"] == "layers")["layers"]
     rooms = {name.strip() for layer in layers for name in layer.split("|")}
-    top = {f"tallyroom.{p.name}" for p in _packages() if p.parent == PACKAGE} | {
-        "tallyroom.errors"
-    }
+    top = {f"tallyroom.{p.name}" for p in _packages() if p.parent == PACKAGE} | {"tallyroom.errors"}
     assert rooms == top
     for contract in contracts:
         assert "ignore_imports" not in contract, contract["name"]

@@ -389,7 +389,7 @@ def test_writer_refuses_what_blt_cannot_say() -> None:
     quoted = CandidateTable(names=('A "the ace"', "B"))
     out = io.StringIO()
     write_blt(out, BallotStore.from_rankings([[0]]), quoted, 1, 'The "T"')
-    assert out.getvalue().endswith('"A \'\'the ace\'\'"\n"B"\n"The \'\'T\'\'"\n')
+    assert out.getvalue().endswith("\"A ''the ace''\"\n\"B\"\n\"The ''T''\"\n")
     back = parse_blt(out.getvalue().encode(), path="q.blt")
     assert back.candidates.names == ("A ''the ace''", "B")
 

@@ -109,6 +109,12 @@ def extend(
     if until.utcoffset() is None:
         raise InputError("the new time needs a UTC offset", field="until", value=until.isoformat())
     record = get_election(store, slug)
+    allowed = states_before(moment.until_state)
+    if record.state not in allowed:  # said first: the period is over, whatever the time
+        raise LifecycleError(
+            f"cannot extend {moment.value} while the election is {record.state.words}",
+            election=slug,
+        )
     old: datetime = getattr(definition_of(record).timetable, moment.value)
     when = now or datetime.now(UTC)
     if until <= old:
@@ -130,7 +136,6 @@ def extend(
         parse_definition(text, path=Path(f"{slug}.toml"))
     except ConfigError as exc:  # a declaration day before the new close, say
         raise InputError(f"the timetable would not hold: {exc}", field="until") from None
-    allowed = states_before(moment.until_state)
     with store.begin() as conn:
         elections.amend_definition(
             conn,
