@@ -302,3 +302,38 @@ def test_an_observer_reads_the_setup_page_without_forms_to_act(
     assert res.status_code == 200
     page = c.get(f"/console/e/{NEW}/setup").text
     assert "Save this contest" not in page and "Add the contest" not in page
+
+
+def test_a_nomination_paper_has_its_received_time_and_a_late_one_never_blocks(
+    client: TestClient, store: Store, tmp_path: Path
+) -> None:
+    status, text = _create(
+        client, nominating_body="Branch members", body_size="40", absolute="2", constraints=""
+    )
+    assert status == 200, text[:500]
+    members = tmp_path / "register.csv"
+    members.write_text(
+        "person_id,section,membership_number,status,joined,registered\n"
+        "P1,branch,M1,active,2015-01-01,\n"
+    )
+    register.import_register(store, NEW, members, actor="ro")
+    register.freeze_register(store, NEW, actor="ro")
+    page = client.get(f"/console/e/{NEW}").text
+    assert "Nominations are closed: the period ended at 2026-01-20T17:00:00+00:00" in page
+    assert 'name="received_at" type="datetime-local" value="' in page
+    token = _token(client, f"/console/e/{NEW}")
+
+    def paper(candidate: str, nominator: str, at: str) -> str:
+        return client.post(
+            f"/console/e/{NEW}/nominations",
+            data={
+                "csrf_token": token,
+                "contest": "committee",
+                "candidate": candidate,
+                "nominator": nominator,
+                "received_at": at,
+            },
+        ).text
+
+    assert "kept but refused" in paper("Ann Lee", "N1", "2026-01-21T09:00")  # late
+    assert "Nomination of Ann Lee by N2 recorded" in paper("Ann Lee", "N2", "2026-01-10T09:00")

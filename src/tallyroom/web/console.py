@@ -12,8 +12,10 @@ from __future__ import annotations
 import secrets
 import shutil
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -32,6 +34,7 @@ from tallyroom.services.elections import (
     get_election,
     list_elections,
 )
+from tallyroom.services.timetable import instant_in
 from tallyroom.web.console_setup import CONFIRM, key_warning
 from tallyroom.web.guards import (
     SESSION_TOKEN,
@@ -219,6 +222,8 @@ def _election_view(web: WebContext, slug: str) -> dict[str, Any]:
         "declared": state is ElectionState.DECLARED,
         "sections": {s.name: s.label for s in definition.sections},
         "key_warning": key_warning(web, slug, state),
+        "now_local": datetime.now(ZoneInfo(definition.timezone)).strftime("%Y-%m-%dT%H:%M"),
+        "nominations_over": datetime.now(UTC) > definition.timetable.nominations_close,
         "timetable": definition.timetable,
         "timezone": definition.timezone,
         "confirm_text": CONFIRM,
@@ -329,10 +334,14 @@ def nominate(
     candidate: Text,
     nominator: Text,
     csrf_token: Text,
+    received_at: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
+    # the time the paper was received, on the election's clock (default: now)
+    zone = definition_of(get_election(web.store, slug)).timezone
+    at = instant_in(received_at, zone, field="received_at") if received_at.strip() else None
     table = nominations.record_nomination(
-        web.store, slug, contest, candidate.strip(), nominator.strip(), actor=user.username
+        web.store, slug, contest, candidate.strip(), nominator.strip(), actor=user.username, at=at
     )
     if table.refused is not None:
         _flash(
