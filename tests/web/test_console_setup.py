@@ -123,6 +123,7 @@ def test_an_election_built_with_forms_is_the_file_the_reader_reads(
     # every change is in the audit log as a new definition
     events = [c.event for c in audit_log.audit_events(store, NEW)]
     assert sum(e.action.value == "definition" for e in events) == 4
+    assert audit_log.verify_record(store, NEW).ok
 
 
 @pytest.mark.parametrize(

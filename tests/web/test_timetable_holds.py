@@ -133,6 +133,7 @@ def test_an_extension_is_later_logged_with_its_reason_and_shown(
     public = client.get(f"/e/{SLUG}").text
     assert "22 January 2099, 17:00" in public
     assert audit_log.verify_log(store, SLUG).ok
+    assert audit_log.verify_record(store, SLUG).ok  # the stored definition is the logged one
 
     close_voting(store, SLUG, actor="ro")
     res = client.post(

@@ -107,6 +107,7 @@ def passwd(username: str, password: str, db: str) -> None:
     default=30,
     show_default=True,
     type=click.IntRange(0, 3600),
+    metavar="SECONDS",
     help="Seconds between checks of the timetables: polls open at ballot_open and close at "
     "ballot_close (0: only the officer's commands).",
 )
