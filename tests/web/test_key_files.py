@@ -19,7 +19,11 @@ from conftest import DEFINITION, PASSPHRASE, REGISTER
 from tallyroom.cli.main import main
 from tallyroom.errors import InputError
 from tallyroom.services import elections, nominations, register
-from tallyroom.services.key_files import SESSION_SECRET_ENV, KeyFolder
+from tallyroom.services.key_files import (
+    SESSION_SECRET_ENV,
+    KeyFolder,
+    remember_credential_key,
+)
 from tallyroom.services.polling import open_voting
 from tallyroom.store import Store
 from tallyroom.web.app import create_app
@@ -102,26 +106,34 @@ def test_a_cli_issued_key_is_found_by_serve_in_the_data_folder(
 
 
 def test_a_key_file_elsewhere_is_recorded_where_serve_looks(
-    store: Store, web_settings: WebSettings, officer: str, tmp_path: Path
+    store: Store,
+    web_settings: WebSettings,
+    officer: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The reviewer's trap: ``credentials issue --key-file cred26.key`` then ``serve
-    --data-dir data``."""
+    """The reviewer's trap: ``credentials issue --key-file cred26.key`` (no data folder
+    given) then ``serve --data-dir data``."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TALLYROOM_DATA_DIR", raising=False)
     data = web_settings.data_dir
+    secrets = _cli_election(store, _url(store), tmp_path, "--key-file", "cred26.key")
     key = tmp_path / "cred26.key"
-    secrets = _cli_election(
-        store, _url(store), tmp_path, "--key-file", str(key), "--data-dir", str(data)
-    )
     assert key.is_file() and not (data / f"{SLUG}.credential-key").exists()  # never copied
-    pointer = data / f"{SLUG}.credential-key.where"
-    assert pointer.read_text(encoding="utf-8").strip() == str(key.absolute())
+    assert elections.get_election(store, SLUG).credential_key_path == str(key)
     assert _check(_url(store), data)[0] == 0
     status, _ = _booth(web_settings, secrets[0])
     assert status == 200
+    # moved away: serve names both places it looked
+    key.rename(tmp_path / "moved.key")
+    code, output = _check(_url(store), data)
+    assert code == 1 and f"(or at {key}, where it was issued)" in output
+    (tmp_path / "moved.key").rename(key)
     # a second, different key for the same election is refused, not silently switched
     other = tmp_path / "other.key"
     other.write_text("00" * 32 + "\n")
-    with pytest.raises(InputError, match="already names another credential key"):
-        KeyFolder(data).remember_credential_key(SLUG, other)
+    with pytest.raises(InputError, match="already has its credential key in"):
+        remember_credential_key(store, SLUG, other)
 
 
 def test_a_console_issued_key_lands_in_the_data_folder(

@@ -8,6 +8,7 @@ exit with status 2. Register them on the main group with :func:`register_groups`
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,6 +23,9 @@ from tallyroom.cli.common import (
     open_cli_store,
 )
 from tallyroom.cli.progress import Progress
+
+if TYPE_CHECKING:
+    from tallyroom.store.engine import Store
 
 __all__ = ["credentials", "election", "register", "register_groups"]
 
@@ -238,15 +242,17 @@ def credentials() -> None:
 _KEY = click.option(
     "--key-file",
     type=FILE,
-    help="The election's credential key (0600); default: the one the data folder names "
-    "(DATA_DIR/SLUG.credential-key, or where SLUG.credential-key.where points).",
+    help="The election's credential key (0600); default: DATA_DIR/SLUG.credential-key, "
+    "else the file recorded when the credentials were issued.",
 )
 
 
-def _key_path(data_dir: Path, slug: str, key_file: Path | None) -> Path:
-    from tallyroom.services.key_files import KeyFolder
+def _key_path(store: Store, data_dir: Path, slug: str, key_file: Path | None) -> Path:
+    from tallyroom.services.key_files import KeyFolder, find_credential_key
 
-    return key_file if key_file is not None else KeyFolder(data_dir).credential_key(slug)
+    if key_file is not None:
+        return key_file
+    return find_credential_key(store, KeyFolder(data_dir), slug)
 
 
 @credentials.command("issue")
@@ -265,19 +271,16 @@ def issue(
     """Issue one credential per eligible voter, derived from a new delivery secret kept
     beside the key until delivery ends (see ``credentials send``, ``letters``).
 
-    The key is written to the data folder (DATA_DIR/SLUG.credential-key), where ``serve``
-    looks; a ``--key-file`` elsewhere is recorded in DATA_DIR/SLUG.credential-key.where so
-    that ``serve`` finds it there (the key itself is never copied)."""
+    The key is written to the data folder (DATA_DIR/SLUG.credential-key), or to
+    ``--key-file``; either way its path is recorded with the election, so that ``serve`` and
+    the later commands find it whatever data folder they are given (the key itself is never
+    copied, nor stored in the database)."""
     from tallyroom.services.credentials import issue_credentials
-    from tallyroom.services.key_files import KeyFolder
+    from tallyroom.services.key_files import remember_credential_key
 
-    folder = KeyFolder(data_dir)
-    key_path = _key_path(data_dir, slug, key_file)
-    if key_file is None:
-        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    else:  # recorded first: a refused pointer (another key named already) stops the issue
-        folder.remember_credential_key(slug, key_file)
     with open_cli_store(db) as store, Progress("credentials") as progress:
+        key_path = _key_path(store, data_dir, slug, key_file)
+        key_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         count = issue_credentials(
             store,
             slug,
@@ -286,6 +289,7 @@ def issue(
             actor=actor,
             progress=progress.update,
         )
+        remember_credential_key(store, slug, key_path)
     exported = f"; exported to {export}" if export is not None else ""
     click.echo(f"issued {count:,} credentials{exported}; credential key in {key_path}")
 
@@ -303,8 +307,8 @@ def reissue(
     """Revoke WHO's credential and issue a new one (printed once)."""
     from tallyroom.services.credentials import reissue_credential
 
-    key = _key_path(data_dir, slug, key_file)
     with open_cli_store(db) as store:
+        key = _key_path(store, data_dir, slug, key_file)
         new = reissue_credential(store, slug, who, key_path=key, actor=actor, reason=reason)
     click.echo(f"{new.person_id},{new.section},{new.credential}")
 
@@ -328,8 +332,8 @@ def revoke(
     """Revoke CREDENTIAL: it casts nothing more."""
     from tallyroom.services.credentials import revoke_credential
 
-    key = _key_path(data_dir, slug, key_file)
     with open_cli_store(db) as store:
+        key = _key_path(store, data_dir, slug, key_file)
         revoke_credential(store, slug, credential, key_path=key, actor=actor, reason=reason)
     click.echo("credential revoked")
 

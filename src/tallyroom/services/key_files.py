@@ -4,11 +4,12 @@ Every key the server needs is found through **one** setting, the data folder (``
 or the ``TALLYROOM_DATA_DIR`` environment variable; ``tallyroom-data`` by default):
 
 * ``<slug>.credential-key``: the HMAC key credentials are checked with. ``credentials issue``
-  (CLI or console) writes it there by default. When the officer gives ``--key-file`` elsewhere
-  (an encrypted volume, say), the key stays in that one file and the data folder gets
-  ``<slug>.credential-key.where``: one line holding the key file's absolute path, so that
-  ``serve`` and every later command find it. A secret is never copied: a second copy is a
-  second thing to guard and to destroy;
+  (CLI or console) writes it there by default. Wherever it was written (``--key-file``
+  elsewhere: an encrypted volume, say), issuing records the file's absolute path in the
+  election's row (:func:`remember_credential_key`; the key itself never enters the
+  database), so that ``serve``, whatever data folder it was started with, and every later
+  command find it (:func:`find_credential_key`). A secret is never copied: a second copy is
+  a second thing to guard and to destroy;
 * ``<slug>.private-key``: the sealing key the console writes at creation (the CLI writes it
   where ``--private-key`` says; the count takes it as a file or an upload);
 * ``session-secret``: the key signing console session cookies, created (0600) at the first
@@ -30,18 +31,21 @@ from pathlib import Path
 
 from tallyroom.election.lifecycle import ElectionState
 from tallyroom.errors import InputError
+from tallyroom.services.elections import get_election
 from tallyroom.store import Store, elections
+from tallyroom.store.elections import ElectionRecord
 
 __all__ = [
     "KEY_NEEDED",
     "SESSION_SECRET_ENV",
     "KeyFolder",
     "MissingKey",
+    "find_credential_key",
     "missing_keys",
+    "remember_credential_key",
 ]
 
 SESSION_SECRET_ENV = "TALLYROOM_SESSION_SECRET"
-_WHERE = ".where"
 
 # states in which the booth, revocation and reissue need the credential key
 KEY_NEEDED = (ElectionState.CREDENTIALS_ISSUED, ElectionState.OPEN)
@@ -54,11 +58,13 @@ class MissingKey:
     slug: str
     state: ElectionState
     expected: Path
+    recorded: Path | None = None
 
     def render(self) -> str:
+        also = f" (or at {self.recorded}, where it was issued)" if self.recorded else ""
         return (
             f"election {self.slug} is {self.state.words} but its credential key is missing: "
-            f"expected at {self.expected}; voters cannot vote until it is back"
+            f"expected at {self.expected}{also}; voters cannot vote until it is back"
         )
 
 
@@ -68,38 +74,9 @@ class KeyFolder:
 
     root: Path
 
-    def _pointer(self, slug: str) -> Path:
-        return self.root / f"{slug}.credential-key{_WHERE}"
-
     def credential_key(self, slug: str) -> Path:
-        """Where ``slug``'s credential key is: the path a ``.where`` file names, else
-        ``<root>/<slug>.credential-key``."""
-        pointer = self._pointer(slug)
-        if pointer.is_file():
-            named = pointer.read_text(encoding="utf-8").strip()
-            if named:
-                return Path(named)
+        """The folder's own file for ``slug``'s credential key."""
         return self.root / f"{slug}.credential-key"
-
-    def remember_credential_key(self, slug: str, key_file: Path) -> Path:
-        """Record that ``slug``'s credential key is ``key_file`` (outside the folder): the
-        pointer file the server reads. Nothing is written when it is the folder's own file."""
-        own = self.root / f"{slug}.credential-key"
-        target = key_file.absolute()
-        if target == own.absolute():
-            return own
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        pointer = self._pointer(slug)
-        current = self.credential_key(slug)
-        if pointer.is_file() and current.absolute() != target and current.exists():
-            raise InputError(
-                f"the data folder already names another credential key for {slug} ({current})",
-                field="key_file",
-                value=str(key_file),
-            )
-        pointer.write_text(f"{target}\n", encoding="utf-8")
-        pointer.chmod(0o600)
-        return target
 
     def private_key(self, slug: str) -> Path:
         return self.root / f"{slug}.private-key"
@@ -130,6 +107,42 @@ class KeyFolder:
         return text
 
 
+def _found(record: ElectionRecord, folder: KeyFolder, overrides: dict[str, Path]) -> Path:
+    named = overrides.get(record.slug)
+    if named is not None:
+        return named
+    own = folder.credential_key(record.slug)
+    if own.is_file() or record.credential_key_path is None:
+        return own
+    return Path(record.credential_key_path)
+
+
+def find_credential_key(
+    store: Store, folder: KeyFolder, slug: str, overrides: dict[str, Path] | None = None
+) -> Path:
+    """Where ``slug``'s credential key is: a file named in ``overrides`` (the web settings'
+    one-by-one files), else the data folder's own file if it is there, else the path
+    recorded at issue, else the data folder's file (where a new key goes)."""
+    return _found(get_election(store, slug), folder, overrides or {})
+
+
+def remember_credential_key(store: Store, slug: str, key_file: Path) -> Path:
+    """Record where ``slug``'s credential key was written (after ``credentials issue``);
+    refused when the election already records another key file that still exists."""
+    record = get_election(store, slug)
+    target = key_file.absolute()
+    known = record.credential_key_path
+    if known is not None and Path(known) != target and Path(known).is_file():
+        raise InputError(
+            f"election {slug} already has its credential key in {known}",
+            field="key_file",
+            value=str(key_file),
+        )
+    with store.begin() as conn:
+        elections.set_credential_key_path(conn, record.id, str(target))
+    return target
+
+
 def missing_keys(store: Store, folder: KeyFolder, overrides: dict[str, Path]) -> list[MissingKey]:
     """The elections needing their credential key now whose key file does not exist
     (``overrides``: slug -> key file named one by one, as the web settings allow)."""
@@ -139,7 +152,14 @@ def missing_keys(store: Store, folder: KeyFolder, overrides: dict[str, Path]) ->
     for record in records:
         if record.state not in KEY_NEEDED:
             continue
-        path = overrides.get(record.slug) or folder.credential_key(record.slug)
-        if not path.is_file():
-            out.append(MissingKey(record.slug, record.state, path))
+        if not _found(record, folder, overrides).is_file():
+            recorded = record.credential_key_path
+            out.append(
+                MissingKey(
+                    record.slug,
+                    record.state,
+                    overrides.get(record.slug) or folder.credential_key(record.slug),
+                    Path(recorded) if recorded else None,
+                )
+            )
     return out

@@ -41,6 +41,7 @@ __all__ = [
     "replace_definition",
     "require_state",
     "set_ballot_public_key",
+    "set_credential_key_path",
     "states_before",
 ]
 
@@ -64,6 +65,7 @@ class ElectionRecord:
     definition_sha256: str
     state: ElectionState
     ballot_public_key: bytes | None
+    credential_key_path: str | None = None
 
 
 def _sha256(definition: str) -> str:
@@ -80,6 +82,7 @@ def _record(row: sa.Row[tuple[object, ...]]) -> ElectionRecord:
         definition_sha256=m["definition_sha256"],
         state=m["state"],
         ballot_public_key=bytes(key) if key is not None else None,
+        credential_key_path=m["credential_key_path"],
     )
 
 
@@ -348,3 +351,11 @@ def amend_definition(
         at=at,
     )
     return get_election(conn, election_id)
+
+
+def set_credential_key_path(conn: Connection, election_id: int, path: str) -> None:
+    """Record where the election's credential key file is (an absolute path; the key itself
+    never enters the database)."""
+    conn.execute(
+        elections.update().where(elections.c.id == election_id).values(credential_key_path=path)
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -29,7 +30,7 @@ from tallyroom.errors import (
 from tallyroom.services import polling
 from tallyroom.services.credentials import load_or_create_key
 from tallyroom.services.elections import definition_of, get_election
-from tallyroom.services.key_files import KEY_NEEDED
+from tallyroom.services.key_files import KEY_NEEDED, find_credential_key
 from tallyroom.services.voting import CastRequest, ballot_rule_broken
 from tallyroom.web.attempts import browser_id
 from tallyroom.web.ballot_form import ContestForm, FormProblem, contest_forms, read_ballot
@@ -37,7 +38,7 @@ from tallyroom.web.guards import Web, WebContext
 from tallyroom.web.pages import render
 from tallyroom.web.security import check_csrf
 
-__all__ = ["credential_key", "router"]
+__all__ = ["credential_key", "key_file", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,8 +53,16 @@ class _Refusal:
     status: int
 
 
+def key_file(web: WebContext, slug: str) -> Path:
+    """Where ``slug``'s credential key is (:func:`find_credential_key`): the data folder's
+    file, else the one recorded when the credentials were issued."""
+    return find_credential_key(
+        web.store, web.settings.keys, slug, web.settings.credential_key_files
+    )
+
+
 def credential_key(web: WebContext, slug: str) -> CredentialKey:
-    path = web.settings.credential_key_file(slug)
+    path = key_file(web, slug)
     if not path.exists():
         if get_election(web.store, slug).state in KEY_NEEDED:
             # the officer's mistake, not the voter's: a 503 and an error in the server's log

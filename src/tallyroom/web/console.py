@@ -34,7 +34,9 @@ from tallyroom.services.elections import (
     get_election,
     list_elections,
 )
+from tallyroom.services.key_files import remember_credential_key
 from tallyroom.services.timetable import instant_in
+from tallyroom.web.booth import key_file
 from tallyroom.web.console_setup import CONFIRM, key_warning
 from tallyroom.web.guards import (
     SESSION_TOKEN,
@@ -390,9 +392,9 @@ def issue(request: Request, slug: str, web: Web, user: Officer, csrf_token: Text
     web.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     # no plain-text export from the web: the credentials are derived again to be sent
     # (tallyroom credentials send | letters) until delivery ends
-    count = issue_credentials(
-        web.store, slug, key_path=web.settings.credential_key_file(slug), actor=user.username
-    )
+    key_path = key_file(web, slug)
+    count = issue_credentials(web.store, slug, key_path=key_path, actor=user.username)
+    remember_credential_key(web.store, slug, key_path)
     _flash(
         request,
         f"{count:,} credentials issued, kept only as keyed hashes: deliver them with "
@@ -416,7 +418,7 @@ def revoke(
         web.store,
         slug,
         credential,
-        key_path=web.settings.credential_key_file(slug),
+        key_path=key_file(web, slug),
         actor=user.username,
         reason=reason,
     )
@@ -439,7 +441,7 @@ def reissue(
         web.store,
         slug,
         who.strip(),
-        key_path=web.settings.credential_key_file(slug),
+        key_path=key_file(web, slug),
         actor=user.username,
         reason=reason,
     )

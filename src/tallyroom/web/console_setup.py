@@ -29,6 +29,7 @@ from tallyroom.errors import InputError
 from tallyroom.services import setup, timetable
 from tallyroom.services.elections import definition_of, delete_election, get_election
 from tallyroom.services.key_files import KEY_NEEDED
+from tallyroom.web.booth import key_file
 from tallyroom.web.guards import Officer, User, Web, WebContext
 from tallyroom.web.pages import render
 from tallyroom.web.security import check_csrf
@@ -69,7 +70,7 @@ def key_warning(web: WebContext, slug: str, state: ElectionState) -> str | None:
     folder does not have it."""
     if state not in KEY_NEEDED:
         return None
-    path = web.settings.credential_key_file(slug)
+    path = key_file(web, slug)
     if path.is_file():
         return None
     return (
