@@ -21,6 +21,7 @@ CLI, the web app) catches one class and prints one line::
     │   ├── CredentialKeyMismatch   not the key this election's credentials were issued under
     │   └── NotInContest            the voter's section does not vote in this contest
     ├── PostgresMissing             no PostgreSQL server binaries for a throwaway cluster
+    ├── KeyMissing                  a key the server needs is not where the data folder says
     ├── NotSignedIn                 the console needs a signed-in user
     ├── Forbidden                   the signed-in user's role does not allow this
     ├── CsrfRejected                a form or API call without the session's CSRF token
@@ -47,6 +48,7 @@ __all__ = [
     "Forbidden",
     "FormatError",
     "InputError",
+    "KeyMissing",
     "LifecycleError",
     "NotFound",
     "NotInContest",
@@ -237,6 +239,18 @@ class DuplicateBallot(AlreadyCast):
 
 class PostgresMissing(TallyroomError):
     """No PostgreSQL server binaries (initdb, pg_ctl) on this machine."""
+
+
+class KeyMissing(TallyroomError):
+    """A key the server needs now (an election's credential key) is not where the data
+    folder says it is: the election and the expected path are named; voters are told the
+    ballot cannot take votes now (503), never that it is closed."""
+
+    def __init__(self, problem: str, *, election: str, path: str) -> None:
+        self.problem = problem
+        self.election = election
+        self.path = path
+        super().__init__(f"election {election}: {problem} (expected at {path})")
 
 
 class NotSignedIn(TallyroomError):

@@ -59,7 +59,7 @@ def test_the_register_and_credential_commands(empty_url: str, tmp_path: Path) ->
         record = elections.find_election(conn, "leader")
         assert record is not None
         elections.advance(conn, record.id, ElectionState.NOMINATIONS_CLOSED, actor="ro")
-    cred = ["--key-file", str(tmp_path / "cred.key")]
+    cred = ["--key-file", str(tmp_path / "cred.key"), "--data-dir", str(tmp_path / "data")]
     export = tmp_path / "out.csv"
     done = runner.invoke(main, ["credentials", "issue", *cred, "--export", str(export), *sel])
     assert done.exit_code == 0, done.output

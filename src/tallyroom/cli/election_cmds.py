@@ -8,10 +8,12 @@ exit with status 2. Register them on the main group with :func:`register_groups`
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from tallyroom.cli.common import (
+    DATA_DIR_OPTION,
     EXISTING,
     FILE,
     YES,
@@ -21,6 +23,9 @@ from tallyroom.cli.common import (
     open_cli_store,
 )
 from tallyroom.cli.progress import Progress
+
+if TYPE_CHECKING:
+    from tallyroom.store.engine import Store
 
 __all__ = ["credentials", "election", "register", "register_groups"]
 
@@ -98,6 +103,36 @@ def delete(slug: str, yes: bool, db: str, actor: str) -> None:
     confirm(yes, f"Delete the draft election {slug} and its register? This cannot be undone.")
     with open_cli_store(db) as store:
         done = delete_election(store, slug, actor=actor)
+    click.echo(done.render())
+
+
+@election.command("extend")
+@election_option
+@click.option(
+    "--until",
+    required=True,
+    help="The new time, ISO 8601 (2026-03-01T17:00; without an offset, the election's time zone).",
+)
+@click.option(
+    "--what",
+    type=click.Choice(["ballot_close", "nominations_close"]),
+    default="ballot_close",
+    show_default=True,
+    help="Which close to move.",
+)
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+@command()
+def extend(slug: str, until: str, what: str, reason: str, db: str, actor: str) -> None:
+    """Move the close of the poll (or of nominations) later, with a reason: logged in the
+    audit log with the old and new time; refused once that period has ended."""
+    from tallyroom.services.elections import definition_of, get_election
+    from tallyroom.services.timetable import Moment, extend, instant_in
+
+    with open_cli_store(db) as store:
+        zone = definition_of(get_election(store, slug)).timezone
+        done = extend(
+            store, slug, Moment(what), instant_in(until, zone), reason=reason, actor=actor
+        )
     click.echo(done.render())
 
 
@@ -205,49 +240,76 @@ def credentials() -> None:
 
 
 _KEY = click.option(
-    "--key-file", type=FILE, required=True, help="The election's credential key (0600)."
+    "--key-file",
+    type=FILE,
+    help="The election's credential key (0600); default: DATA_DIR/SLUG.credential-key, "
+    "else the file recorded when the credentials were issued.",
 )
+
+
+def _key_path(store: Store, data_dir: Path, slug: str, key_file: Path | None) -> Path:
+    from tallyroom.services.key_files import KeyFolder, find_credential_key
+
+    if key_file is not None:
+        return key_file
+    return find_credential_key(store, KeyFolder(data_dir), slug)
 
 
 @credentials.command("issue")
 @election_option
 @_KEY
+@DATA_DIR_OPTION
 @click.option(
     "--export",
     type=FILE,
     help="Also write the credentials once to this CSV, for an external mail house (logged).",
 )
 @command()
-def issue(slug: str, key_file: Path, export: Path | None, db: str, actor: str) -> None:
+def issue(
+    slug: str, key_file: Path | None, data_dir: Path, export: Path | None, db: str, actor: str
+) -> None:
     """Issue one credential per eligible voter, derived from a new delivery secret kept
-    beside the key until delivery ends (see ``credentials send``, ``letters``)."""
+    beside the key until delivery ends (see ``credentials send``, ``letters``).
+
+    The key is written to the data folder (DATA_DIR/SLUG.credential-key), or to
+    ``--key-file``; either way its path is recorded with the election, so that ``serve`` and
+    the later commands find it whatever data folder they are given (the key itself is never
+    copied, nor stored in the database)."""
     from tallyroom.services.credentials import issue_credentials
+    from tallyroom.services.key_files import remember_credential_key
 
     with open_cli_store(db) as store, Progress("credentials") as progress:
+        key_path = _key_path(store, data_dir, slug, key_file)
+        key_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         count = issue_credentials(
             store,
             slug,
-            key_path=key_file,
+            key_path=key_path,
             export_path=export,
             actor=actor,
             progress=progress.update,
         )
+        remember_credential_key(store, slug, key_path)
     exported = f"; exported to {export}" if export is not None else ""
-    click.echo(f"issued {count:,} credentials{exported}")
+    click.echo(f"issued {count:,} credentials{exported}; credential key in {key_path}")
 
 
 @credentials.command("reissue")
 @click.argument("who")
 @election_option
 @_KEY
+@DATA_DIR_OPTION
 @click.option("--reason", required=True)
 @command()
-def reissue(who: str, slug: str, key_file: Path, reason: str, db: str, actor: str) -> None:
+def reissue(
+    who: str, slug: str, key_file: Path | None, data_dir: Path, reason: str, db: str, actor: str
+) -> None:
     """Revoke WHO's credential and issue a new one (printed once)."""
     from tallyroom.services.credentials import reissue_credential
 
     with open_cli_store(db) as store:
-        new = reissue_credential(store, slug, who, key_path=key_file, actor=actor, reason=reason)
+        key = _key_path(store, data_dir, slug, key_file)
+        new = reissue_credential(store, slug, who, key_path=key, actor=actor, reason=reason)
     click.echo(f"{new.person_id},{new.section},{new.credential}")
 
 
@@ -255,14 +317,24 @@ def reissue(who: str, slug: str, key_file: Path, reason: str, db: str, actor: st
 @click.argument("credential")
 @election_option
 @_KEY
+@DATA_DIR_OPTION
 @click.option("--reason", required=True)
 @command()
-def revoke(credential: str, slug: str, key_file: Path, reason: str, db: str, actor: str) -> None:
+def revoke(
+    credential: str,
+    slug: str,
+    key_file: Path | None,
+    data_dir: Path,
+    reason: str,
+    db: str,
+    actor: str,
+) -> None:
     """Revoke CREDENTIAL: it casts nothing more."""
     from tallyroom.services.credentials import revoke_credential
 
     with open_cli_store(db) as store:
-        revoke_credential(store, slug, credential, key_path=key_file, actor=actor, reason=reason)
+        key = _key_path(store, data_dir, slug, key_file)
+        revoke_credential(store, slug, credential, key_path=key, actor=actor, reason=reason)
     click.echo("credential revoked")
 
 

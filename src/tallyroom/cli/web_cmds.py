@@ -98,9 +98,25 @@ def passwd(username: str, password: str, db: str) -> None:
 @click.option(
     "--session-secret-file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="File holding the session signing key (default: a new random key each start).",
+    help="File holding the session signing key (default: TALLYROOM_SESSION_SECRET, else "
+    "DATA_DIR/session-secret, created at the first start).",
 )
 @click.option("--https-only", is_flag=True, help="Secure cookies and HSTS (behind TLS).")
+@click.option(
+    "--schedule-interval",
+    default=30,
+    show_default=True,
+    type=click.IntRange(0, 3600),
+    metavar="SECONDS",
+    help="Seconds between checks of the timetables: polls open at ballot_open and close at "
+    "ballot_close (0: only the officer's commands).",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Check that every election needing its credential key finds it, then exit "
+    "(status 1 if one is missing) without serving.",
+)
 @click.option(
     "--trusted-proxy",
     "trusted_proxies",
@@ -117,23 +133,39 @@ def serve(
     data_dir: Path,
     session_secret_file: Path | None,
     https_only: bool,
+    schedule_interval: int,
+    check: bool,
     trusted_proxies: tuple[str, ...],
     db: str,
 ) -> None:
-    """Serve the booth, the console, the results and the JSON API (uvicorn)."""
+    """Serve the booth, the console, the results and the JSON API (uvicorn).
+
+    Every key is found through DATA_DIR (see docs/web.md): an election whose poll is open
+    or whose credentials are issued but whose credential key is missing is named on stderr."""
+    from tallyroom.services.key_files import KeyFolder
+    from tallyroom.web.server import check_keys
     from tallyroom.web.server import serve as run
     from tallyroom.web.settings import WebSettings
 
     extra: dict[str, Any] = {}
     if session_secret_file is not None:
         extra["session_secret"] = session_secret_file.read_text(encoding="utf-8").strip()
+    else:
+        extra["session_secret"] = KeyFolder(data_dir).session_secret()
     settings = WebSettings(
         database=db,
         data_dir=data_dir,
         https_only=https_only,
         trusted_proxies=trusted_proxies,
+        schedule_interval=schedule_interval,
         **extra,
     )
+    if check:
+        found = check_keys(settings)
+        for missing in found:
+            click.echo(f"tallyroom: error: {missing.render()}", err=True)
+        click.echo(f"{len(found)} election(s) missing a credential key", err=bool(found))
+        raise SystemExit(1 if found else 0)
     run(settings, host=host, port=port, workers=workers)
 
 

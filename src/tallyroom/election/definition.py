@@ -348,6 +348,11 @@ def _check_contest(
     names = [c.name for c in candidates]
     if not names:
         out.append(Problem("candidates", "at least one candidate is needed"))
+    elif seats > len(names) and nominations is None:
+        # with nominations, the declared list may shrink below the seats: the close decides
+        out.append(
+            Problem("seats", f"more seats than candidates ({len(names)} candidate(s))", seats)
+        )
     out += _same_names(names, "candidates[{}].name", "candidate")
     if not sections:
         out.append(Problem("sections", "at least one section must vote"))

@@ -58,7 +58,7 @@ from tallyroom.election.nominations import (
 from tallyroom.election.weights import Weights, weight_problems
 from tallyroom.errors import ConfigError
 
-__all__ = ["load_definition", "parse_definition", "read_exclusion_list"]
+__all__ = ["definition_problems", "load_definition", "parse_definition", "read_exclusion_list"]
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
@@ -632,6 +632,19 @@ def _nfc(value: Any) -> Any:
 def parse_definition(text: str, *, path: Path | None = None) -> ElectionDefinition:
     """Read a definition from TOML ``text``. ``path`` names it in messages and anchors the
     file names inside it (default: the current directory)."""
+    definition, problems = _read(text, path)
+    if definition is None:
+        raise _error(problems, path)
+    return definition
+
+
+def definition_problems(text: str, *, path: Path | None = None) -> list[Problem]:
+    """Every problem :func:`parse_definition` would report, one record each (key path,
+    problem, value): what a form shows beside each field. Empty when the text is sound."""
+    return _read(text, path)[1]
+
+
+def _read(text: str, path: Path | None) -> tuple[ElectionDefinition | None, list[Problem]]:
     where = str(path) if path is not None else None
     try:
         data = tomllib.loads(text)
@@ -721,9 +734,7 @@ def parse_definition(text: str, *, path: Path | None = None) -> ElectionDefiniti
             source=path,
             weights=weights,
         )
-    if definition is None:
-        raise _error(problems, path)
-    return definition
+    return definition, problems
 
 
 def load_definition(path: str | Path) -> ElectionDefinition:

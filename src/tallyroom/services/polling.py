@@ -60,14 +60,24 @@ def open_voting(
 ) -> None:
     """Open the poll: credentials must have been issued; ballots are accepted from now.
 
-    Refused once the timetable's ``ballot_close`` has passed (the message gives the time):
+    Refused before the timetable's ``ballot_open`` and once its ``ballot_close`` has passed
+    (the message gives the time):
     a poll opened after its own close would take ballots the timetable says are too late.
     ``now`` is the clock (default: the current time); a replay of a past election (the demo,
     the tests) passes a time inside its timetable.
     """
     election = get_election(store, slug)
-    closes = definition_of(election).timetable.ballot_close
+    timetable = definition_of(election).timetable
+    closes = timetable.ballot_close
     when = now or datetime.now(UTC)
+    if when < timetable.ballot_open:
+        opens = timetable.ballot_open
+        raise LifecycleError(
+            f"cannot open the poll before the timetable's ballot_open {opens.isoformat()} "
+            f"(it is now {when.astimezone(opens.tzinfo).isoformat(timespec='minutes')}); "
+            "the server opens it then",
+            election=slug,
+        )
     if when > closes:
         raise LifecycleError(
             f"cannot open the poll: the timetable closed the ballot at {closes.isoformat()} "

@@ -71,6 +71,7 @@ __all__ = [
     "import_register",
     "read_register",
     "register_fingerprint",
+    "register_problems",
     "register_summary",
     "to_store_entry",
 ]
@@ -226,6 +227,17 @@ def read_register(
     path: str | Path, mapping: ColumnMapping, definition: ElectionDefinition
 ) -> list[Line]:
     """Every line of the register file, checked; one InputError listing every problem."""
+    lines, problems = register_problems(path, mapping, definition)
+    if problems:
+        raise _combined(problems, str(path))
+    return lines
+
+
+def register_problems(
+    path: str | Path, mapping: ColumnMapping, definition: ElectionDefinition
+) -> tuple[list[Line], list[InputError]]:
+    """The lines read and every problem of the file, one error each (line, field, value):
+    what the console's preview lists before anything is imported."""
     source = Path(path)
     where = str(source)
     problems: list[InputError] = []
@@ -252,7 +264,7 @@ def read_register(
             need = _NEEDED_BY.get(field, "")
             problem(header_line, field, f"no such column in the header{need}", column)
     if problems:
-        raise _combined(problems, where)
+        return [], problems
 
     sections = {s.name for s in definition.sections}
     dates = _Dates(ZoneInfo(definition.timezone))
@@ -326,9 +338,7 @@ def read_register(
             PersonId(person), section, number, status, when["joined"], when["registered"]
         )
         lines.append(Line(n, entry, raw, contact))
-    if problems:
-        raise _combined(problems, where)
-    return lines
+    return (lines if not problems else []), problems
 
 
 _NEEDED_BY = {

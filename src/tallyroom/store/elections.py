@@ -32,6 +32,7 @@ from tallyroom.store.schema import BOX_SHARDS, ElectionState, ballot_box, electi
 __all__ = [
     "ElectionRecord",
     "advance",
+    "amend_definition",
     "create_election",
     "delete_draft",
     "find_election",
@@ -40,6 +41,7 @@ __all__ = [
     "replace_definition",
     "require_state",
     "set_ballot_public_key",
+    "set_credential_key_path",
     "states_before",
 ]
 
@@ -63,6 +65,7 @@ class ElectionRecord:
     definition_sha256: str
     state: ElectionState
     ballot_public_key: bytes | None
+    credential_key_path: str | None = None
 
 
 def _sha256(definition: str) -> str:
@@ -79,6 +82,7 @@ def _record(row: sa.Row[tuple[object, ...]]) -> ElectionRecord:
         definition_sha256=m["definition_sha256"],
         state=m["state"],
         ballot_public_key=bytes(key) if key is not None else None,
+        credential_key_path=m["credential_key_path"],
     )
 
 
@@ -313,4 +317,45 @@ def advance(
     facts.update(payload or {})
     return audit.append(
         conn, election_id, STEP_ACTIONS[to], actor=actor, reason=reason, payload=facts, at=at
+    )
+
+
+def amend_definition(
+    conn: Connection,
+    election_id: int,
+    definition: str,
+    *allowed: ElectionState,
+    doing: str,
+    actor: str,
+    reason: str,
+    payload: Mapping[str, JsonValue],
+    at: datetime | None = None,
+) -> ElectionRecord:
+    """Replace the definition in one of the ``allowed`` states (a timetable extension while
+    the poll runs, say); the audit event records the new digest, ``payload`` (what changed,
+    old and new) and the reason."""
+    require_state(conn, election_id, *allowed, doing=doing, exclusive=True)
+    digest = _sha256(definition)
+    conn.execute(
+        elections.update()
+        .where(elections.c.id == election_id)
+        .values(definition=definition, definition_sha256=digest)
+    )
+    audit.append(
+        conn,
+        election_id,
+        Action.DEFINITION,
+        actor=actor,
+        reason=reason,
+        payload={**payload, "definition_sha256": digest},
+        at=at,
+    )
+    return get_election(conn, election_id)
+
+
+def set_credential_key_path(conn: Connection, election_id: int, path: str) -> None:
+    """Record where the election's credential key file is (an absolute path; the key itself
+    never enters the database)."""
+    conn.execute(
+        elections.update().where(elections.c.id == election_id).values(credential_key_path=path)
     )

@@ -184,6 +184,8 @@ elections = sa.Table(
     sa.Column("state", _enum(ElectionState, "state"), nullable=False),
     # HMAC(key, CHECK_MESSAGE) of the election's credential key, so a wrong key is refused.
     sa.Column("credential_key_check", sa.LargeBinary(DIGEST_SIZE), nullable=True),
+    # Where the credential key file was written at issue (absolute): never the key itself.
+    sa.Column("credential_key_path", sa.Text(), nullable=True),
     # The public key ballots are sealed to (NaCl sealed boxes); set once, before the poll.
     sa.Column("ballot_public_key", sa.LargeBinary(32), nullable=True),
     sa.CheckConstraint("length(definition_sha256) = 64", name="definition_sha256_hex"),

@@ -27,7 +27,7 @@ from tallyroom.services.audit_log import event_json, format_head
 from tallyroom.services.credentials import reissue_credential, revoke_credential
 from tallyroom.services.elections import definition_of, get_election, list_elections
 from tallyroom.services.voting import CastRequest
-from tallyroom.web.booth import credential_key
+from tallyroom.web.booth import credential_key, key_file
 from tallyroom.web.guards import SESSION_TOKEN, Officer, User, Web, sign_out_session
 from tallyroom.web.jobs import read_job
 from tallyroom.web.public import RECEIPTS_FROM
@@ -461,7 +461,7 @@ def revoke(
         web.store,
         slug,
         body.credential,
-        key_path=web.settings.credential_key_file(slug),
+        key_path=key_file(web, slug),
         actor=user.username,
         reason=body.reason,
     )
@@ -477,7 +477,7 @@ def reissue(
         web.store,
         slug,
         body.who,
-        key_path=web.settings.credential_key_file(slug),
+        key_path=key_file(web, slug),
         actor=user.username,
         reason=body.reason,
     )

@@ -27,6 +27,7 @@ from tallyroom.errors import (
     CredentialRejected,
     Forbidden,
     InputError,
+    KeyMissing,
     LifecycleError,
     NotFound,
     NotSignedIn,
@@ -35,10 +36,20 @@ from tallyroom.errors import (
 )
 from tallyroom.services.casting_queue import CastingQueue
 from tallyroom.store.engine import is_unavailable, open_store
-from tallyroom.web import api, booth, console, i18n, public, rule_pages
+from tallyroom.web import (
+    api,
+    booth,
+    console,
+    console_setup,
+    i18n,
+    public,
+    register_mapping,
+    rule_pages,
+)
 from tallyroom.web.attempts import AttemptGates
 from tallyroom.web.guards import WebContext
 from tallyroom.web.pages import environment, render
+from tallyroom.web.schedule import ScheduleThread
 from tallyroom.web.security import CsrfRejected, SecurityHeaders, TooManyAttempts
 from tallyroom.web.settings import WebSettings
 
@@ -53,6 +64,7 @@ _STATUS: tuple[tuple[type[TallyroomError], int], ...] = (
     (SignInRefused, 401),
     (Forbidden, 403),
     (CsrfRejected, 403),
+    (KeyMissing, 503),
     (CredentialRejected, 403),
     (CredentialKeyMismatch, 409),
     (NotFound, 404),
@@ -115,7 +127,13 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        schedule = None
+        if settings.schedule_interval > 0:
+            schedule = ScheduleThread(store, settings.schedule_interval)
+            schedule.start()
         yield
+        if schedule is not None:
+            schedule.stop()
         casting.close()
         store.close()
 
@@ -163,7 +181,7 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
-    for module in (public, booth, console, api, i18n, rule_pages):
+    for module in (public, booth, console, console_setup, register_mapping, api, i18n, rule_pages):
         app.include_router(module.router)
 
     return app

@@ -10,7 +10,9 @@ credentials count against the client's attempt limit.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -18,10 +20,17 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from tallyroom.crypto.credential_key import CredentialKey
-from tallyroom.errors import AlreadyCast, CredentialRejected, InputError, LifecycleError
+from tallyroom.errors import (
+    AlreadyCast,
+    CredentialRejected,
+    InputError,
+    KeyMissing,
+    LifecycleError,
+)
 from tallyroom.services import polling
 from tallyroom.services.credentials import load_or_create_key
 from tallyroom.services.elections import definition_of, get_election
+from tallyroom.services.key_files import KEY_NEEDED, find_credential_key
 from tallyroom.services.voting import CastRequest, ballot_rule_broken
 from tallyroom.web.attempts import browser_id
 from tallyroom.web.ballot_form import ContestForm, FormProblem, contest_forms, read_ballot
@@ -30,11 +39,12 @@ from tallyroom.web.i18n import gettext as _
 from tallyroom.web.pages import render
 from tallyroom.web.security import check_csrf
 
-__all__ = ["credential_key", "router"]
+__all__ = ["credential_key", "key_file", "router"]
 
 router = APIRouter(include_in_schema=False)
 
 Text = Annotated[str, Form()]
+log = logging.getLogger("tallyroom.web")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +54,21 @@ class _Refusal:
     status: int
 
 
+def key_file(web: WebContext, slug: str) -> Path:
+    """Where ``slug``'s credential key is (:func:`find_credential_key`): the data folder's
+    file, else the one recorded when the credentials were issued."""
+    return find_credential_key(
+        web.store, web.settings.keys, slug, web.settings.credential_key_files
+    )
+
+
 def credential_key(web: WebContext, slug: str) -> CredentialKey:
-    path = web.settings.credential_key_file(slug)
+    path = key_file(web, slug)
     if not path.exists():
+        if get_election(web.store, slug).state in KEY_NEEDED:
+            # the officer's mistake, not the voter's: a 503 and an error in the server's log
+            log.error("election %s: the credential key is missing (expected at %s)", slug, path)
+            raise KeyMissing("the credential key is missing", election=slug, path=str(path))
         raise LifecycleError("voting has not started: no credentials exist yet", election=slug)
     return load_or_create_key(path, create=False)
 
@@ -70,6 +92,13 @@ def _refusal(exc: Exception) -> _Refusal:
                 "again. If you did not cast it, contact the returning officer."
             ),
             409,
+        )
+    if isinstance(exc, KeyMissing):
+        return _Refusal(
+            "This ballot cannot take votes now",
+            "This ballot cannot take votes now: the returning officer has been told. "
+            "Please try again later; your credential is still good.",
+            503,
         )
     if isinstance(exc, LifecycleError):
         return _Refusal(
@@ -109,7 +138,7 @@ def _voter(
             ballot = polling.voter_ballot(
                 web.store, slug, credential, credential_key=credential_key(web, slug)
             )
-    except (CredentialRejected, InputError, LifecycleError) as exc:
+    except (CredentialRejected, InputError, LifecycleError, KeyMissing) as exc:
         return _credential_page(request, web, slug, credential, exc)
     if not ballot.contests:
         return _credential_page(request, web, slug, "", AlreadyCast("already voted", election=slug))
@@ -237,7 +266,7 @@ def cast(
         receipts = web.casting.cast(
             election.id, CastRequest(credential, choices), credential_key=credential_key(web, slug)
         )
-    except (CredentialRejected, AlreadyCast, LifecycleError) as exc:
+    except (CredentialRejected, AlreadyCast, LifecycleError, KeyMissing) as exc:
         return _credential_page(request, web, slug, "", exc)
     titles = {f.name: f.title for f in forms}
     return render(

@@ -12,8 +12,10 @@ from __future__ import annotations
 import secrets
 import shutil
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -32,6 +34,10 @@ from tallyroom.services.elections import (
     get_election,
     list_elections,
 )
+from tallyroom.services.key_files import remember_credential_key
+from tallyroom.services.timetable import instant_in
+from tallyroom.web.booth import key_file
+from tallyroom.web.console_setup import CONFIRM, key_warning
 from tallyroom.web.guards import (
     SESSION_TOKEN,
     MaybeUser,
@@ -52,11 +58,18 @@ router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form()]
 OptionalText = Annotated[str, Form()]
 Upload = Annotated[UploadFile, File()]
+Confirm = Annotated[str, Form()]
 _FLASH = "flash"
 
 
 def _flash(request: Request, message: str, kind: str = "success") -> None:
     request.session[_FLASH] = {"message": message, "kind": kind}
+
+
+def _unconfirmed(request: Request, slug: str, what: str, anchor: str) -> RedirectResponse:
+    """An irreversible step posted without its ticked confirmation: nothing done."""
+    _flash(request, f"{what}: tick “{CONFIRM}” to go ahead.", "error")
+    return _back(slug, anchor)
 
 
 def _back(slug: str, anchor: str = "") -> RedirectResponse:
@@ -220,6 +233,12 @@ def _election_view(web: WebContext, slug: str) -> dict[str, Any]:
         else None,
         "declared": state is ElectionState.DECLARED,
         "sections": {s.name: s.label for s in definition.sections},
+        "key_warning": key_warning(web, slug, state),
+        "now_local": datetime.now(ZoneInfo(definition.timezone)).strftime("%Y-%m-%dT%H:%M"),
+        "nominations_over": datetime.now(UTC) > definition.timetable.nominations_close,
+        "timetable": definition.timetable,
+        "timezone": definition.timezone,
+        "confirm_text": CONFIRM,
     }
     return view
 
@@ -303,8 +322,12 @@ def change_eligibility(
 
 
 @router.post("/console/e/{slug}/freeze")
-def freeze(request: Request, slug: str, web: Web, user: Officer, csrf_token: Text) -> Response:
+def freeze(
+    request: Request, slug: str, web: Web, user: Officer, csrf_token: Text, confirm: Confirm = ""
+) -> Response:
     check_csrf(request, csrf_token)
+    if confirm != "yes":
+        return _unconfirmed(request, slug, "The register was not frozen", "register")
     fingerprint = register_service.freeze_register(web.store, slug, actor=user.username)
     _flash(request, f"Register frozen; its SHA-256 is {fingerprint}.")
     return _back(slug, "register")
@@ -323,10 +346,14 @@ def nominate(
     candidate: Text,
     nominator: Text,
     csrf_token: Text,
+    received_at: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
+    # the time the paper was received, on the election's clock (default: now)
+    zone = definition_of(get_election(web.store, slug)).timezone
+    at = instant_in(received_at, zone, field="received_at") if received_at.strip() else None
     table = nominations.record_nomination(
-        web.store, slug, contest, candidate.strip(), nominator.strip(), actor=user.username
+        web.store, slug, contest, candidate.strip(), nominator.strip(), actor=user.username, at=at
     )
     if table.refused is not None:
         _flash(
@@ -375,9 +402,9 @@ def issue(request: Request, slug: str, web: Web, user: Officer, csrf_token: Text
     web.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     # no plain-text export from the web: the credentials are derived again to be sent
     # (tallyroom credentials send | letters) until delivery ends
-    count = issue_credentials(
-        web.store, slug, key_path=web.settings.credential_key_file(slug), actor=user.username
-    )
+    key_path = key_file(web, slug)
+    count = issue_credentials(web.store, slug, key_path=key_path, actor=user.username)
+    remember_credential_key(web.store, slug, key_path)
     _flash(
         request,
         f"{count:,} credentials issued, kept only as keyed hashes: deliver them with "
@@ -401,7 +428,7 @@ def revoke(
         web.store,
         slug,
         credential,
-        key_path=web.settings.credential_key_file(slug),
+        key_path=key_file(web, slug),
         actor=user.username,
         reason=reason,
     )
@@ -424,7 +451,7 @@ def reissue(
         web.store,
         slug,
         who.strip(),
-        key_path=web.settings.credential_key_file(slug),
+        key_path=key_file(web, slug),
         actor=user.username,
         reason=reason,
     )
@@ -440,8 +467,12 @@ def open_poll(request: Request, slug: str, web: Web, user: Officer, csrf_token: 
 
 
 @router.post("/console/e/{slug}/close")
-def close_poll(request: Request, slug: str, web: Web, user: Officer, csrf_token: Text) -> Response:
+def close_poll(
+    request: Request, slug: str, web: Web, user: Officer, csrf_token: Text, confirm: Confirm = ""
+) -> Response:
     check_csrf(request, csrf_token)
+    if confirm != "yes":
+        return _unconfirmed(request, slug, "The poll was not closed", "credentials")
     polling.close_voting(web.store, slug, actor=user.username)
     _flash(request, "The poll is closed.")
     return _back(slug)
@@ -466,8 +497,11 @@ async def run_count(
     csrf_token: Text,
     declare: Annotated[str, Form()] = "",
     key_file: Annotated[UploadFile | None, File()] = None,
+    confirm: Confirm = "",
 ) -> Response:
     check_csrf(request, csrf_token)
+    if declare == "yes" and confirm != "yes":
+        return _unconfirmed(request, slug, "Nothing was counted or declared", "count")
     web.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=web.settings.data_dir) as folder:
         key = await _key_file(web, slug, key_file, Path(folder))

@@ -8,7 +8,9 @@ is public from the opening of the poll (receipts say nothing about the votes).
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
@@ -108,7 +110,17 @@ def election_page(request: Request, slug: str, web: Web, user: MaybeUser) -> HTM
         state=record.state.value,
         state_text=STATE_TEXT[record.state],
         receipts_public=record.state in RECEIPTS_FROM,
+        # the timetable as it stands (an extension shows at once), on the election's clock
+        voting=(
+            _on_clock(definition.timetable.ballot_open, definition.timezone),
+            _on_clock(definition.timetable.ballot_close, definition.timezone),
+            definition.timezone,
+        ),
     )
+
+
+def _on_clock(moment: datetime, timezone: str) -> str:
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%d %B %Y, %H:%M")
 
 
 @router.get("/e/{slug}/receipts", response_class=HTMLResponse)

@@ -9,15 +9,19 @@ workers want PostgreSQL: SQLite serialises writers, which is correct but slower.
 
 from __future__ import annotations
 
+import logging
 import os
 
 from fastapi import FastAPI
 
 from tallyroom.errors import ConfigError
+from tallyroom.services.key_files import MissingKey, missing_keys
 from tallyroom.store.engine import open_store
 from tallyroom.web.settings import WebSettings
 
-__all__ = ["ENV_SETTINGS", "app_from_environment", "serve"]
+__all__ = ["ENV_SETTINGS", "app_from_environment", "check_keys", "serve"]
+
+log = logging.getLogger("tallyroom.web")
 
 ENV_SETTINGS = "TALLYROOM_WEB_SETTINGS"
 
@@ -32,6 +36,20 @@ def app_from_environment() -> FastAPI:
     return create_app(WebSettings.from_json(text), upgrade=False)
 
 
+def check_keys(settings: WebSettings) -> list[MissingKey]:
+    """The elections that need their credential key now and cannot find it, each logged as
+    an error naming the election and the path expected (the server still starts: other
+    elections may be running, and the officer can put the key back without a restart)."""
+    store = open_store(settings.database, upgrade=True)
+    try:
+        found = missing_keys(store, settings.keys, settings.credential_key_files)
+    finally:
+        store.close()
+    for missing in found:
+        log.error("%s", missing.render())
+    return found
+
+
 def serve(
     settings: WebSettings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1
 ) -> None:
@@ -41,6 +59,7 @@ def serve(
     from tallyroom.web.app import create_app
 
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    check_keys(settings)
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False)
         return

@@ -7,7 +7,8 @@ them to uvicorn's worker processes.
 
 Files kept per election, under ``data_dir`` unless a setting names them one by one:
 
-* ``<slug>.credential-key``: the HMAC key credentials are checked with (created at issue);
+* ``<slug>.credential-key``: the HMAC key credentials are checked with (created at issue),
+  or wherever ``<slug>.credential-key.where`` points (:mod:`tallyroom.services.key_files`);
 * ``<slug>.private-key``: the sealing key written when the console creates the election
   (encrypted under the officer's passphrase). The officer may instead upload the key file
   with the count, and move it off the server once the election exists;
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tallyroom.errors import ConfigError
+from tallyroom.services.key_files import KeyFolder
 
 __all__ = ["WebSettings"]
 
@@ -99,6 +101,13 @@ class WebSettings:
     upload_limit: int = field(
         default=200 * 1024 * 1024, metadata=_help("Largest upload accepted, in bytes.")
     )
+    schedule_interval: int = field(
+        default=0,
+        metadata=_help(
+            "Seconds between checks of the timetables, opening and closing polls on time "
+            "(serve: 30; 0, the app's default, turns the schedule off)."
+        ),
+    )
 
     def __post_init__(self) -> None:
         for name in (
@@ -114,6 +123,10 @@ class WebSettings:
         ):
             if getattr(self, name) < 1:
                 raise ConfigError("must be at least 1", field=name, value=getattr(self, name))
+        if self.schedule_interval < 0:
+            raise ConfigError(
+                "must not be negative", field="schedule_interval", value=self.schedule_interval
+            )
         for proxy in self.trusted_proxies:
             try:
                 ipaddress.ip_network(proxy, strict=False)
@@ -126,11 +139,15 @@ class WebSettings:
                 "the session secret needs 16 characters or more", field="session_secret"
             )
 
+    @property
+    def keys(self) -> KeyFolder:
+        return KeyFolder(self.data_dir)
+
     def credential_key_file(self, slug: str) -> Path:
-        return self.credential_key_files.get(slug, self.data_dir / f"{slug}.credential-key")
+        return self.credential_key_files.get(slug) or self.keys.credential_key(slug)
 
     def private_key_file(self, slug: str) -> Path:
-        return self.private_key_files.get(slug, self.data_dir / f"{slug}.private-key")
+        return self.private_key_files.get(slug) or self.keys.private_key(slug)
 
     @classmethod
     def described(cls) -> list[tuple[str, str]]:
