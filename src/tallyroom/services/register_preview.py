@@ -50,6 +50,7 @@ _ALIASES = {
     "email": ("email", "e_mail", "email_address", "mail"),
     "address": ("address", "postal_address", "home_address"),
     "channel": ("channel", "delivery", "delivery_channel", "contact_by"),
+    "unit": ("unit", "unit_name", "affiliate", "voting_unit"),
 }
 MAX_PROBLEMS = 200
 

@@ -48,6 +48,7 @@ _LABELS = {
     "email": "Email",
     "address": "Postal address",
     "channel": "Delivery channel (email or post)",
+    "unit": "Unit (a branch or affiliate, for a contest counted by unit)",
 }
 
 
