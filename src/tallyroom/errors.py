@@ -23,7 +23,8 @@ CLI, the web app) catches one class and prints one line::
     ├── NotSignedIn                 the console needs a signed-in user
     ├── Forbidden                   the signed-in user's role does not allow this
     ├── CsrfRejected                a form or API call without the session's CSRF token
-    └── TooManyAttempts             too many attempts (or the server is busy): wait
+    ├── TooManyAttempts             too many attempts (or the server is busy): wait
+    └── ProofRejected               a zero-knowledge proof or a record's check does not verify
 
 Messages name the offending value; :class:`InputError` also carries its location so that the
 one-line message reads ``path:line: field: problem (value)``, and :class:`StoreError` its
@@ -51,6 +52,7 @@ __all__ = [
     "NotInContest",
     "NotSignedIn",
     "PostgresMissing",
+    "ProofRejected",
     "SignInRefused",
     "StoreError",
     "TallyroomError",
@@ -240,3 +242,7 @@ class TooManyAttempts(TallyroomError):
             else f"{(self.retry_after + 59) // 60} minutes"
         )
         super().__init__(f"{problem}; try again in {wait}")
+
+
+class ProofRejected(TallyroomError):
+    """a zero-knowledge proof or a record's check does not verify"""
