@@ -15,7 +15,7 @@ when a sender dies may have been sent: it is sent again, with the same credentia
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,6 +39,7 @@ __all__ = [
     "QueueItem",
     "Round",
     "channels_by_section",
+    "contests_cast",
     "drop",
     "due",
     "end_round",
@@ -51,7 +52,6 @@ __all__ = [
     "round_open",
     "set_credentials",
     "state_counts",
-    "voted",
 ]
 
 
@@ -158,13 +158,15 @@ def enqueue(
     channels: Iterable[ContactChannel],
     *,
     only: Sequence[int] | None = None,
-    not_voted: bool = False,
+    still_to_vote: Mapping[str, int] | None = None,
     at: datetime | None = None,
 ) -> int:
     """Queue every eligible voter with a live credential whose channel is in ``channels``
-    and who is not queued in ``campaign`` yet (only the entries ``only`` when given; with
-    ``not_voted``, only those who have cast no ballot); each row carries the voter's live
-    issue number. Returns how many were queued."""
+    and who is not queued in ``campaign`` yet (only the entries ``only`` when given); each
+    row carries the voter's live issue number. With ``still_to_vote`` (section -> how many
+    contests that section votes in), only the voters who have voted in fewer contests than
+    their section has: those with a contest still open to them. Returns how many were
+    queued."""
     e, c, k, d = register_entries.c, credentials.c, register_contacts.c, deliveries.c
     wanted = [ch.value for ch in channels]
     query = (
@@ -193,8 +195,18 @@ def enqueue(
     )
     if only is not None:
         query = query.where(e.id.in_(list(only)))
-    if not_voted:
-        query = query.where(~sa.exists().where(ballot_casts.c.entry_id == e.id))
+    if still_to_vote is not None:
+        # one row per (voter, contest) in ballot_casts: the count is the contests voted in
+        cast = (
+            sa.select(sa.func.count())
+            .where(ballot_casts.c.entry_id == e.id)
+            .correlate(register_entries)
+            .scalar_subquery()
+        )
+        contests = sa.case(
+            {section: n for section, n in still_to_vote.items()}, value=e.section, else_=0
+        )
+        query = query.where(cast < contests)
     result = conn.execute(
         deliveries.insert().from_select(
             [
@@ -347,17 +359,18 @@ def reissues_by_section(conn: Connection, election_id: int) -> dict[str, int]:
     return {str(s): int(n) for s, n in rows}
 
 
-def voted(conn: Connection, entry_ids: Iterable[int]) -> set[int]:
-    """Which of these entries have cast a ballot (in any contest): that they voted, never how."""
+def contests_cast(conn: Connection, entry_ids: Iterable[int]) -> dict[int, set[str]]:
+    """The contests each of these entries has cast a ballot in (entries with none are left
+    out): that they voted, never how."""
     ids = list(entry_ids)
-    found: set[int] = set()
+    found: dict[int, set[str]] = {}
+    b = ballot_casts.c
     for start in range(0, len(ids), 5_000):
         rows = conn.execute(
-            sa.select(ballot_casts.c.entry_id)
-            .where(ballot_casts.c.entry_id.in_(ids[start : start + 5_000]))
-            .distinct()
+            sa.select(b.entry_id, b.contest).where(b.entry_id.in_(ids[start : start + 5_000]))
         )
-        found.update(int(i) for i in rows.scalars())
+        for entry_id, contest in rows:
+            found.setdefault(int(entry_id), set()).add(str(contest))
     return found
 
 
