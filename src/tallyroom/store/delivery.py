@@ -38,8 +38,10 @@ from tallyroom.store.schema import (
 __all__ = [
     "QueueItem",
     "Round",
+    "campaign_counts",
     "channels_by_section",
     "contests_cast",
+    "count_due",
     "drop",
     "due",
     "end_round",
@@ -253,8 +255,11 @@ def due(
     states: Iterable[DeliveryState],
     *,
     channel: ContactChannel | None = None,
+    after: int = 0,
+    limit: int | None = None,
 ) -> list[QueueItem]:
-    """The queued messages in ``states``, in entry order, with their contact details."""
+    """The queued messages in ``states``, in entry order, with their contact details (only
+    entries after the entry id ``after``, at most ``limit`` of them, when given)."""
     d, e, k = deliveries.c, register_entries.c, register_contacts.c
     query = (
         sa.select(
@@ -280,7 +285,33 @@ def due(
     )
     if channel is not None:
         query = query.where(d.channel == channel.value)
+    if after:
+        query = query.where(d.entry_id > after)
+    if limit is not None:
+        query = query.limit(limit)
     return [QueueItem(*row) for row in conn.execute(query)]
+
+
+def count_due(
+    conn: Connection,
+    election_id: int,
+    campaign: str,
+    states: Iterable[DeliveryState],
+    *,
+    channel: ContactChannel | None = None,
+) -> int:
+    """How many queued messages are in ``states`` (of ``channel`` when given)."""
+    d = deliveries.c
+    query = (
+        sa.select(sa.func.count())
+        .select_from(deliveries)
+        .where(d.election_id == election_id)
+        .where(d.campaign == campaign)
+        .where(d.state.in_([s.value for s in states]))
+    )
+    if channel is not None:
+        query = query.where(d.channel == channel.value)
+    return int(conn.execute(query).scalar_one())
 
 
 def mark(
@@ -329,6 +360,18 @@ def state_counts(
         .order_by(e.section, d.channel, d.state, d.answer)
     )
     return [(str(s), ch, st, a, int(n)) for s, ch, st, a, n in conn.execute(query)]
+
+
+def campaign_counts(conn: Connection, election_id: int) -> list[tuple[str, DeliveryState, int]]:
+    """(campaign, state, how many) over every campaign of the election's queue."""
+    d = deliveries.c
+    query = (
+        sa.select(d.campaign, d.state, sa.func.count())
+        .where(d.election_id == election_id)
+        .group_by(d.campaign, d.state)
+        .order_by(d.campaign, d.state)
+    )
+    return [(str(c), st, int(n)) for c, st, n in conn.execute(query)]
 
 
 def channels_by_section(conn: Connection, election_id: int) -> dict[tuple[str, str], int]:

@@ -35,7 +35,7 @@ from tallyroom.errors import (
 )
 from tallyroom.services.casting_queue import CastingQueue
 from tallyroom.store.engine import is_unavailable, open_store
-from tallyroom.web import api, booth, console, public
+from tallyroom.web import api, booth, console, console_delivery, public
 from tallyroom.web.attempts import AttemptGates
 from tallyroom.web.guards import WebContext
 from tallyroom.web.pages import environment, render
@@ -162,7 +162,7 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
-    for module in (public, booth, console, api):
+    for module in (public, booth, console, console_delivery, api):
         app.include_router(module.router)
 
     return app

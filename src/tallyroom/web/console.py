@@ -370,8 +370,8 @@ def issue(request: Request, slug: str, web: Web, user: Officer, csrf_token: Text
     )
     _flash(
         request,
-        f"{count:,} credentials issued, kept only as keyed hashes: deliver them with "
-        "'tallyroom credentials send' and 'credentials letters'.",
+        f"{count:,} credentials issued, kept only as keyed hashes: deliver them from the "
+        "Delivery page (or with 'tallyroom credentials send' and 'credentials letters').",
     )
     return _back(slug, "credentials")
 
