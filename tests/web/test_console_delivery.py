@@ -374,3 +374,33 @@ def test_one_delivery_job_at_a_time(
     assert "a delivery job of this election is running" in page
     assert _job(client, first)["state"] == "done"
     assert os.path.exists(settings.data_dir / "jobs")
+
+
+def test_a_job_whose_process_ended_is_shown_as_stopped(
+    store: Store, web_settings: WebSettings, officer: str
+) -> None:
+    """A job file left 'running' by a server that was restarted: its page says it stopped
+    (no delivery job holds the election's lock), instead of following it for ever."""
+    import json
+
+    _prepared(store, web_settings, 2)
+    client, _ = _signed_in(web_settings)
+    jobs = web_settings.data_dir / "jobs"
+    jobs.mkdir(parents=True, exist_ok=True)
+    job_id = "A" * 22
+    (jobs / f"{job_id}.json").write_text(
+        json.dumps(
+            {
+                "id": job_id,
+                "kind": "credentials",
+                "election": SLUG,
+                "state": "running",
+                "done": 7,
+                "started": 0,
+            }
+        ),
+        encoding="utf-8",
+    )
+    page = client.get(f"/console/e/{SLUG}/delivery/jobs/{job_id}").text
+    assert "this job stopped without finishing (was the server restarted?)" in page
+    assert "The sending stopped" in page

@@ -27,6 +27,7 @@ import fcntl
 import logging
 import math
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -160,9 +161,17 @@ class _Lock:
     def release(self) -> None:
         os.close(self.fd)  # closing the file releases the lock
 
+    @classmethod
+    def held(cls, data_dir: Path, slug: str) -> bool:
+        """Whether a delivery job of the election holds the lock now."""
+        try:
+            cls(data_dir, slug).release()
+        except LifecycleError:
+            return True
+        return False
+
 
 def _start(
-    request: Request,
     web: WebContext,
     slug: str,
     kind: str,
@@ -227,6 +236,13 @@ def delivery_page(request: Request, slug: str, web: Web, user: User) -> HTMLResp
 @router.get("/console/e/{slug}/delivery/jobs/{job_id}", response_class=HTMLResponse)
 def delivery_job(request: Request, slug: str, job_id: str, web: Web, user: User) -> HTMLResponse:
     job = read_job(web.settings.data_dir, slug, job_id)
+    if job["state"] == "running" and not _Lock.held(web.settings.data_dir, slug):
+        # the lock is let go just before the job's last write: look again after a moment
+        time.sleep(1.0)
+        job = read_job(web.settings.data_dir, slug, job_id)
+        if job["state"] == "running":  # its process ended (a restart): the queue knows more
+            job = {**job, "state": "failed", "problems": [
+                "this job stopped without finishing (was the server restarted?)"]}  # fmt: skip
     return render(request, "console_delivery_job.html", user=user, slug=slug, job=job)
 
 
@@ -260,7 +276,7 @@ def send_credentials(
                     "pending": result.pending, "ended": result.ended}  # fmt: skip
 
         kind = "credentials (retry)" if retry == "yes" else "credentials"
-        return _start(request, web, slug, kind, work)
+        return _start(web, slug, kind, work)
     except (InputError, StoreError) as exc:
         return _refused(request, slug, exc)
 
@@ -290,7 +306,7 @@ def send_reminders(
             )  # fmt: skip
             return {"sent": result.sent, "failed": result.failed, "skipped": result.skipped}
 
-        return _start(request, web, slug, f"reminder-{label}", work)
+        return _start(web, slug, f"reminder-{label}", work)
     except (InputError, StoreError) as exc:
         return _refused(request, slug, exc)
 
@@ -321,7 +337,7 @@ def send_notices(
             )  # fmt: skip
             return {"sent": result.sent, "failed": result.failed}
 
-        return _start(request, web, slug, "notice", work)
+        return _start(web, slug, "notice", work)
     except (InputError, StoreError) as exc:
         return _refused(request, slug, exc)
 
