@@ -5,7 +5,8 @@
   recorded in the queue (SQLite); unthrottled, ``--connections`` SMTP connections (goal:
   >= 500 messages/s on 2 cores);
 * ``letters``: ``credentials letters`` for ``--voters`` voters by post (one A4 page each with
-  its QR code, DejaVu Sans embedded).
+  its QR code, DejaVu Sans embedded) in volumes of ``--per-file`` pages, with Python's peak
+  (tracemalloc) beside the resident peak.
 
 Each phase runs in a fresh process (its store prepared by another) and reports its peak
 resident memory (ru_maxrss) and the part of it the phase itself added.
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 
@@ -136,27 +138,37 @@ def phase_render(voters: int) -> dict[str, float]:
     return {"messages": voters, "per_second": round(voters / seconds)}
 
 
-def phase_letters(folder: Path, voters: int) -> dict[str, float]:
+def phase_letters(folder: Path, voters: int, per_file: int, trace: bool) -> dict[str, float]:
+    """Letters in volumes of ``per_file`` pages. With ``trace``, Python's own peak
+    (tracemalloc: what the code holds, where the resident peak is also what the allocator
+    kept); tracing makes the run about ten times slower, and its own tables show in the
+    resident peak."""
     from tallyroom.services.letters import print_letters
     from tallyroom.store import open_store
 
     db, key = folder / "bench.db", folder / "coop.credential-key"
     out = folder / "letters.pdf"
     before = _rss_mib()
+    if trace:
+        tracemalloc.start()
     with open_store(f"sqlite:///{db}") as store:
         start = time.perf_counter()
         run = print_letters(
             store, "coop", key_path=key, out=out, booth_url="https://vote.riverside.example",
-            actor="bench",
+            actor="bench", per_file=per_file,
         )  # fmt: skip
         seconds = time.perf_counter() - start
+    traced_peak = tracemalloc.get_traced_memory()[1] if trace else 0
+    tracemalloc.stop()
     assert run.printed == voters
     return {
         "pages": voters,
         "seconds": round(seconds, 2),
         "per_second": round(voters / seconds),
         "files": len(run.files),
+        "per_file": per_file,
         "pdf_mib": round(sum(f.stat().st_size for f in run.files) / 2**20, 1),
+        **({"traced_peak_mib": round(traced_peak / 2**20, 1)} if trace else {}),
         "peak_rss_mib": round(_rss_mib()),
         "added_mib": round(_rss_mib() - before),
     }
@@ -169,6 +181,8 @@ def main() -> None:
     parser.add_argument("--phase", choices=["prepare", "send", "render", "letters"])
     parser.add_argument("--channel", choices=["email", "post"], default="email")
     parser.add_argument("--folder", type=Path)
+    parser.add_argument("--per-file", type=int, default=2_000, help="Letters a volume.")
+    parser.add_argument("--trace", action="store_true", help="Letters: tracemalloc's peak.")
     args = parser.parse_args()
     if args.phase is not None:
         if args.phase == "prepare":
@@ -179,10 +193,11 @@ def main() -> None:
         elif args.phase == "render":
             found = phase_render(args.voters)
         else:
-            found = phase_letters(args.folder, args.voters)
+            found = phase_letters(args.folder, args.voters, args.per_file, args.trace)
         print(json.dumps(found))
         return
-    common = ["--voters", str(args.voters), "--connections", str(args.connections)]
+    common = ["--voters", str(args.voters), "--connections", str(args.connections),
+              "--per-file", str(args.per_file), *(["--trace"] if args.trace else [])]  # fmt: skip
     for phase, channel in (("render", ""), ("send", "email"), ("letters", "post")):
         # each phase in a fresh process, its store prepared by another: ru_maxrss is its own
         with tempfile.TemporaryDirectory() as tmp:

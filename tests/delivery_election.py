@@ -48,6 +48,24 @@ name = "Ann Ashe"
 [[contests.candidates]]
 name = "Bob Birch"
 """
+# a second contest for the members only: staff vote in one contest, members in two
+TWO_CONTESTS = (
+    DEFINITION
+    + """
+[[contests]]
+name = "treasurer"
+title = "Treasurer"
+rule = "plurality"
+seats = 1
+sections = ["members"]
+
+[[contests.candidates]]
+name = "Cy Cole"
+
+[[contests.candidates]]
+name = "Di Dale"
+"""
+)
 MAPPING = register_service.ColumnMapping.parse(
     ["name=name", "email=email", "address=address", "channel=channel"]
 )
@@ -75,11 +93,19 @@ def register_text(emails: int, letters: int = 0) -> str:
     return head + "".join(lines)
 
 
-def issued(store: Store, folder: Path, emails: int, letters: int = 0) -> Path:
+def issued(
+    store: Store,
+    folder: Path,
+    emails: int,
+    letters: int = 0,
+    *,
+    definition_text: str = DEFINITION,
+    register_csv: str | None = None,
+) -> Path:
     """The election created, its register imported and frozen, nominations closed and
     credentials issued; the credential key file's path."""
     definition = folder / "coop.toml"
-    definition.write_text(DEFINITION, encoding="utf-8")
+    definition.write_text(definition_text, encoding="utf-8")
     elections.create_election(
         store,
         definition,
@@ -89,7 +115,7 @@ def issued(store: Store, folder: Path, emails: int, letters: int = 0) -> Path:
         slug=SLUG,
     )
     members = folder / "register.csv"
-    members.write_text(register_text(emails, letters), encoding="utf-8")
+    members.write_text(register_csv or register_text(emails, letters), encoding="utf-8")
     register_service.import_register(store, SLUG, members, actor="ro", mapping=MAPPING)
     register_service.freeze_register(store, SLUG, actor="ro")
     nominations.close_nominations(store, SLUG, actor="ro")

@@ -112,7 +112,7 @@ def smtp_sink(
             server: Any, session: Any, envelope: Any, mechanism: str, data: Any
         ) -> AuthResult:
             ok = isinstance(data, LoginPassword) and data == (b"ro", password.encode())
-            return AuthResult(success=ok)
+            return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535
 
         kwargs.update(authenticator=authenticate, auth_required=True)
     controller = Controller(sink, hostname="127.0.0.1", port=port, **kwargs)

@@ -3,6 +3,7 @@ that votes, the same credential when printed again; delivery ends when every vot
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pypdf
@@ -134,3 +135,34 @@ def test_without_a_unicode_font_a_name_outside_latin1_is_an_error_naming_the_vot
     with pytest.raises(InputError, match="--font") as caught:
         letters.page(item, "7KQ2-M9XD-4HRT-0ZPB-WC6N-AF", f"{BOOTH}/e/x/vote#credential=7", BOOTH)
     assert caught.value.value == "staff/T1"
+
+
+def test_a_downloaded_volume_counts_as_printed_only_once_recorded(
+    store: Store, tmp_path: Path
+) -> None:
+    """The console's letters: the next volume in memory; until it is recorded (the whole
+    download handed over) the letters stay due and print again with the same credentials;
+    volumes follow each other; a volume of an ended round cannot be recorded."""
+    from tallyroom.errors import LifecycleError
+    from tallyroom.services.letters import letters_due, next_volume, record_volume
+
+    key = issued(store, tmp_path, emails=1, letters=5)
+    first = next_volume(store, SLUG, key_path=key, booth_url=BOOTH, actor="ro", size=3)
+    assert first is not None and len(first.entries) == 3
+    assert letters_due(store, SLUG) == 5  # nothing recorded yet: a broken download
+    again = next_volume(store, SLUG, key_path=key, booth_url=BOOTH, actor="ro", size=3)
+    assert again is not None and again.entries == first.entries
+    text = [p.extract_text() for p in pypdf.PdfReader(io.BytesIO(first.pdf)).pages]
+    text_again = [p.extract_text() for p in pypdf.PdfReader(io.BytesIO(again.pdf)).pages]
+    assert text == text_again  # the same credentials
+    assert record_volume(store, SLUG, first, key_path=key, actor="ro") is False
+    assert letters_due(store, SLUG) == 2
+    rest = next_volume(store, SLUG, key_path=key, booth_url=BOOTH, actor="ro", size=3)
+    assert rest is not None and len(rest.entries) == 2
+    assert not set(rest.entries) & set(first.entries)
+    delivery.end_delivery(store, SLUG, key_path=key, actor="ro")
+    with pytest.raises(LifecycleError, match="has ended: print them again"):
+        record_volume(store, SLUG, rest, key_path=key, actor="ro")
+    assert letters_due(store, SLUG) == 2
+    with pytest.raises(InputError, match="give a reason"):
+        next_volume(store, SLUG, key_path=key, booth_url=BOOTH, actor="ro")

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from delivery_election import PASSPHRASE, SLUG, email_of, issued, mail_settings
+from delivery_election import (
+    PASSPHRASE,
+    SLUG,
+    TWO_CONTESTS,
+    email_of,
+    issued,
+    mail_settings,
+    register_text,
+)
 from smtp_sink import Sink, smtp_sink
 from tallyroom.errors import InputError, LifecycleError
 from tallyroom.services import declaring, delivery, polling
@@ -38,12 +46,14 @@ def _open_with_credentials(
     return key, creds
 
 
-def _vote(store: Store, key: Path, credential: str) -> None:
+def _vote(
+    store: Store, key: Path, credential: str, choices: dict[str, list[str]] | None = None
+) -> None:
     cast_ballot(
         store,
         get_election(store, SLUG).id,
         credential,
-        {"chair": ["Ann Ashe"]},
+        choices or {"chair": ["Ann Ashe"]},
         credential_key=load_or_create_key(key, create=False),
     )
 
@@ -118,3 +128,75 @@ def test_notices_after_the_declaration(
     assert body is not None
     assert "Chair: elected Ann Ashe" in body.get_content()
     assert "https://r.example/coop" in body.get_content()
+
+
+def _plain(msg: object) -> str:
+    body = msg.get_body(("plain",))  # type: ignore[attr-defined]
+    assert body is not None
+    text: str = body.get_content()
+    return " ".join(text.split())
+
+
+def test_a_reminder_names_only_the_contests_not_voted_in(
+    store: Store, tmp_path: Path, sink: tuple[Sink, int]
+) -> None:
+    """Members vote in two contests, staff in one. Voted in both, or in staff's only one: no
+    reminder. Voted in one of two: reminded once, of the other only. A voter who votes in
+    their last contest after being queued is dropped as the batch leaves."""
+    server, port = sink
+    staff = "".join(
+        f"S{i},staff,T{i},active,2015-03-01,,Staff {i},staff{i}@example.org,,\n" for i in (1, 2)
+    )
+    key = issued(
+        store, tmp_path, 6, definition_text=TWO_CONTESTS, register_csv=register_text(6) + staff
+    )
+    delivery.send_credentials(store, SLUG, key_path=key, mail=mail_settings(port), actor="ro")
+    creds = {rcpt: c[0] for rcpt, c in server.credentials().items()}
+    server.received.clear()
+    polling.open_voting(store, SLUG, actor="ro")
+    both = {"chair": ["Ann Ashe"], "treasurer": ["Cy Cole"]}
+    _vote(store, key, creds[email_of(1)], both)
+    _vote(store, key, creds[email_of(2)], {"chair": ["Bob Birch"]})
+    _vote(store, key, creds[email_of(3)], {"treasurer": ["Di Dale"]})
+    _vote(store, key, creds["staff1@example.org"], {"chair": ["Ann Ashe"]})
+    result = send_reminders(store, SLUG, mail=mail_settings(port, batch=50), actor="ro")
+    got = {rcpt: _plain(msg) for rcpt, msg in server.messages()}
+    assert sorted(got) == sorted(
+        [email_of(2), email_of(3), email_of(4), email_of(5), email_of(6), "staff2@example.org"]
+    )
+    assert result.sent == 6 and len(server.received) == 6  # one message each
+    assert "not voted yet in Treasurer" in got[email_of(2)] and "Chair" not in got[email_of(2)]
+    assert "not voted yet in Chair (" in got[email_of(3)] and "Treasurer" not in got[email_of(3)]
+    assert "Chair, Treasurer" in got[email_of(4)]
+    assert "Chair" in got["staff2@example.org"] and "Treasurer" not in got["staff2@example.org"]
+    # a second reminder, with voter 2 finishing between queueing and the batch leaving
+    server.received.clear()
+    _vote(store, key, creds[email_of(2)], {"treasurer": ["Cy Cole"]})
+    _vote(store, key, creds[email_of(4)], {"chair": ["Ann Ashe"]})
+    second = send_reminders(store, SLUG, mail=mail_settings(port), actor="ro", label="2")
+    got = {rcpt: _plain(msg) for rcpt, msg in server.messages()}
+    assert email_of(2) not in got and email_of(1) not in got
+    assert "not voted yet in Treasurer" in got[email_of(4)] and "Chair" not in got[email_of(4)]
+    assert second.sent == 5
+
+
+def test_the_queue_skips_voters_with_nothing_left_as_the_batch_leaves(
+    store: Store, tmp_path: Path, sink: tuple[Sink, int]
+) -> None:
+    """Queued while a contest was open to them, then voted in it: dropped, not reminded."""
+    from tallyroom.store import delivery as queue
+    from tallyroom.store.schema import ContactChannel, DeliveryState
+
+    server, port = sink
+    key, creds = _open_with_credentials(store, tmp_path, server, port)
+    election_id = get_election(store, SLUG).id
+    with store.begin() as conn:
+        queue.enqueue(
+            conn, election_id, "reminder-1", [ContactChannel.EMAIL], still_to_vote={"members": 1}
+        )
+        queued = queue.due(conn, election_id, "reminder-1", [DeliveryState.PENDING])
+    assert len(queued) == VOTERS
+    _vote(store, key, creds[email_of(3)])
+    result = send_reminders(store, SLUG, mail=mail_settings(port), actor="ro")
+    assert (result.sent, result.skipped) == (VOTERS - 1, 1)
+    assert email_of(3) not in _reminded(server)

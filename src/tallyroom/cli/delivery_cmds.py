@@ -244,7 +244,8 @@ def remind(
     db: str,
     actor: str,
 ) -> None:
-    """Remind each email voter who has not voted yet (never one who has)."""
+    """Remind each email voter of the contests they have not voted in yet (one message
+    naming them; never a contest they have voted in)."""
     from tallyroom.cli.progress import Progress
     from tallyroom.services.reminders import send_reminders
 
@@ -256,7 +257,7 @@ def remind(
         )  # fmt: skip
     click.echo(
         f"reminded {result.sent:,}, failed {result.failed:,}, "
-        f"voted before their reminder left {result.skipped:,}"
+        f"voted in every contest before their reminder left {result.skipped:,}"
     )
 
 

@@ -125,6 +125,32 @@ def passwd(username: str, password: str, db: str) -> None:
     help="A reverse proxy (address or network) whose X-Forwarded-For is believed; repeat "
     "for several. Without it the header is ignored.",
 )
+@click.option(
+    "--smtp",
+    default="",
+    envvar="TALLYROOM_SMTP",
+    help="SMTP server for the console's delivery: smtp://[user@]host[:port][?starttls=...] "
+    "or smtps://... (the password in TALLYROOM_SMTP_PASSWORD or --smtp-password-file).",
+)
+@click.option(
+    "--smtp-password-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="File (0600) holding the SMTP password.",
+)
+@click.option(
+    "--mail-from", default="", envvar="TALLYROOM_MAIL_FROM", help="Sender of the messages."
+)
+@click.option(
+    "--public-url",
+    default="",
+    envvar="TALLYROOM_PUBLIC_URL",
+    help="The site's public address (https://...), for the links in messages.",
+)
+@click.option(
+    "--mail-templates",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="A folder of edited message templates (searched first).",
+)
 @command(actor=False)
 def serve(
     host: str,
@@ -136,6 +162,11 @@ def serve(
     schedule_interval: int,
     check: bool,
     trusted_proxies: tuple[str, ...],
+    smtp: str,
+    smtp_password_file: Path | None,
+    mail_from: str,
+    public_url: str,
+    mail_templates: Path | None,
     db: str,
 ) -> None:
     """Serve the booth, the console, the results and the JSON API (uvicorn).
@@ -158,6 +189,11 @@ def serve(
         https_only=https_only,
         trusted_proxies=trusted_proxies,
         schedule_interval=schedule_interval,
+        smtp=smtp,
+        smtp_password_file=smtp_password_file,
+        mail_from=mail_from,
+        public_url=public_url,
+        mail_templates=mail_templates,
         **extra,
     )
     if check:

@@ -92,8 +92,7 @@ def send_campaign(
         if run.stopped is not None:
             raise InputError(
                 f"the SMTP server stopped the run after {sent:,} sent: {run.stopped}; "
-                "run the same command again to send the rest",
+                "what was sent is recorded: send again to send the rest",
                 field="smtp",
-                value=server.where(),
             )
     return CampaignRun(sent, failed)

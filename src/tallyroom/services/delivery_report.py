@@ -5,6 +5,15 @@ server's answer), are queued and not yet sent, or not queued yet; by post, the l
 printed and not yet printed; the voters with no contact details at all; the reissues. And
 whether a delivery round is open (its secret still exists). Counts only: no address, no
 name, no credential.
+
+A failure is *bounced* when the server refused the address for good (a 5xx answer, RFC 5321
+s4.2.1: "permanent negative completion"; sending again will not help: the voter needs
+another address or a letter), *deferred* when it may pass later (4xx: retry). tallyroom
+reads no bounce messages that arrive later in the sender's mailbox: a message accepted by
+the server counts as sent.
+
+:func:`campaign_summary` gives the same for the reminders and the result notices, per
+campaign: sent, failed, not yet sent.
 """
 
 from __future__ import annotations
@@ -17,7 +26,13 @@ from tallyroom.store import Store, register
 from tallyroom.store import delivery as queue
 from tallyroom.store.schema import ContactChannel, DeliveryState
 
-__all__ = ["DeliveryReport", "SectionDelivery", "delivery_report"]
+__all__ = [
+    "CampaignSummary",
+    "DeliveryReport",
+    "SectionDelivery",
+    "campaign_summary",
+    "delivery_report",
+]
 
 CREDENTIALS = "credentials"
 
@@ -34,6 +49,26 @@ class SectionDelivery:
     letters_to_print: int
     no_contact: int
     reissues: int
+
+    @property
+    def bounced(self) -> int:
+        """Refused for good (5xx): sending again will not help."""
+        return sum(n for answer, n in self.failed.items() if answer.startswith("5"))
+
+    @property
+    def deferred(self) -> int:
+        """Refused for now (4xx, or no answer): worth sending again."""
+        return sum(self.failed.values()) - self.bounced
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSummary:
+    """One campaign of reminders or notices: its name, and how many sent, failed, due."""
+
+    campaign: str
+    sent: int
+    failed: int
+    pending: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +89,9 @@ class DeliveryReport:
             out.append(f"{s.section}: {s.eligible:,} eligible")
             out.append(f"  email: {s.sent:,} sent, {failed:,} failed, {s.pending:,} not yet sent"
                        f", {s.not_queued:,} not queued yet")  # fmt: skip
+            if failed:
+                out.append(f"    bounced (refused for good, 5xx): {s.bounced:,}; "
+                           f"deferred (4xx, send again): {s.deferred:,}")  # fmt: skip
             for reason, n in sorted(s.failed.items()):
                 out.append(f"    failed ({reason}): {n:,}")
             out.append(f"  letters: {s.letters_printed:,} printed, {s.letters_to_print:,} to print")
@@ -101,3 +139,23 @@ def delivery_report(store: Store, slug: str) -> DeliveryReport:
             )
         )
     return DeliveryReport(tuple(sections), None if found is None else found.number)
+
+
+def campaign_summary(store: Store, slug: str) -> list[CampaignSummary]:
+    """Each campaign other than the credentials (reminders, notices), in name order."""
+    record = get_election(store, slug)
+    with store.read() as conn:
+        counts = queue.campaign_counts(conn, record.id)
+    found: dict[str, dict[DeliveryState, int]] = {}
+    for campaign, state, n in counts:
+        if campaign != CREDENTIALS:
+            found.setdefault(campaign, {})[state] = n
+    return [
+        CampaignSummary(
+            name,
+            by.get(DeliveryState.SENT, 0),
+            by.get(DeliveryState.FAILED, 0),
+            by.get(DeliveryState.PENDING, 0),
+        )
+        for name, by in sorted(found.items())
+    ]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +34,9 @@ import segno
 from fpdf import FPDF
 
 from tallyroom.audit.events import Action
-from tallyroom.errors import InputError
+from tallyroom.crypto.credential_key import CredentialKey
+from tallyroom.crypto.delivery_secret import DeliverySecret
+from tallyroom.errors import InputError, LifecycleError
 from tallyroom.services.contact_columns import address_lines
 from tallyroom.services.credentials import load_or_create_key
 from tallyroom.services.delivery import (
@@ -46,13 +48,21 @@ from tallyroom.services.delivery import (
     open_or_resume,
 )
 from tallyroom.services.delivery_rounds import destroy_secret_file, secret_path
+from tallyroom.services.elections import get_election
 from tallyroom.services.mail import booth_link
 from tallyroom.store import ElectionState, Store, audit, credentials, elections
 from tallyroom.store import delivery as queue
 from tallyroom.store.delivery import QueueItem
 from tallyroom.store.schema import ContactChannel, DeliveryState
 
-__all__ = ["LetterRun", "print_letters"]
+__all__ = [
+    "LetterRun",
+    "LetterVolume",
+    "letters_due",
+    "next_volume",
+    "print_letters",
+    "record_volume",
+]
 
 _SYSTEM_FONTS = (
     Path("/usr/share/fonts/truetype/dejavu"),
@@ -188,8 +198,137 @@ class _Letters:
                 current = candidate
         return [*lines, current] if current else lines
 
-    def write(self, path: Path) -> None:
-        self.pdf.output(str(path))
+    def output(self) -> bytes:
+        return bytes(self.pdf.output())
+
+
+@dataclass(frozen=True, slots=True)
+class LetterVolume:
+    """One volume of letters, rendered but not yet recorded as printed: the PDF's bytes,
+    the voters it holds, the round their credentials belong to, and the reissues made."""
+
+    pdf: bytes
+    entries: tuple[int, ...]
+    round: int
+    reissued: int
+
+
+@dataclass(slots=True)
+class _Run:
+    """What every volume of one run shares: the election, its key and round, the fonts."""
+
+    election_id: int
+    context: dict[str, str]
+    key: CredentialKey
+    secret: DeliverySecret
+    number: int
+    fonts: tuple[Path, Path] | None
+    booth_url: str
+    slug: str
+    actor: str
+    reissue_reason: str
+
+
+def _start(
+    store: Store,
+    slug: str,
+    key_path: str | Path,
+    *,
+    booth_url: str,
+    actor: str,
+    font: Path | None,
+    reissue_reason: str,
+) -> _Run:
+    """Check the state, bind the key, open (or resume) the round and queue the post voters."""
+    election_id, context = message_context(store, slug)
+    key = load_or_create_key(key_path, create=False)
+    fonts = _fonts(font)
+    with store.begin() as conn:
+        elections.require_state(
+            conn, election_id, ElectionState.CREDENTIALS_ISSUED, ElectionState.OPEN,
+            doing="print letters",
+        )  # fmt: skip
+        credentials.bind_key(conn, election_id, key)
+        secret, number, started = open_or_resume(
+            conn, election_id, Path(key_path), actor=actor, reissue_reason=reissue_reason
+        )
+        try:
+            queue.enqueue(conn, election_id, CREDENTIALS, [ContactChannel.POST])
+        except BaseException:
+            if started:
+                destroy_secret_file(secret_path(key_path))
+            raise
+    return _Run(election_id, context, key, secret, number, fonts, booth_url, slug, actor,
+                reissue_reason)  # fmt: skip
+
+
+def _volume(
+    store: Store,
+    run: _Run,
+    after: int,
+    size: int,
+    progress: Callable[[int], None] | None,
+    printed: int,
+) -> tuple[LetterVolume | None, int]:
+    """The next volume: up to ``size`` pending letters after entry ``after`` (fetched a
+    volume at a time, so nothing grows with the number of letters), rendered; and the last
+    entry it looked at (0 when none was left)."""
+    with store.read() as conn:
+        chunk = queue.due(
+            conn, run.election_id, CREDENTIALS, [DeliveryState.PENDING],
+            channel=ContactChannel.POST, after=after, limit=size,
+        )  # fmt: skip
+    if not chunk:
+        return None, 0
+    with store.begin() as conn:
+        found, n = credentials_for(
+            conn, run.election_id, run.key, run.secret, run.number, chunk,
+            actor=run.actor, reason=run.reissue_reason,
+        )  # fmt: skip
+    letters = _Letters(run.fonts, run.context)
+    booth = booth_link(run.booth_url, run.slug)
+    done: list[int] = []
+    for item in chunk:
+        credential = found.pop(item.entry_id, None)
+        if credential is None:
+            continue
+        letters.page(item, credential, booth_link(run.booth_url, run.slug, credential), booth)
+        done.append(item.entry_id)
+        if progress is not None and (printed + len(done)) % 100 == 0:
+            progress(printed + len(done))
+    last = chunk[-1].entry_id
+    del chunk, found
+    if not done:
+        return LetterVolume(b"", (), run.number, n), last
+    return LetterVolume(letters.output(), tuple(done), run.number, n), last
+
+
+def _record(store: Store, election_id: int, actor: str, volume: LetterVolume) -> None:
+    """The volume's letters recorded as printed (``sent``), with one audit event of counts."""
+    with store.begin() as conn:
+        queue.mark(
+            conn,
+            election_id,
+            CREDENTIALS,
+            ((e, DeliveryState.SENT, "printed") for e in volume.entries),
+        )
+        audit.append(
+            conn,
+            election_id,
+            Action.DELIVERY_BATCH,
+            actor=actor,
+            payload={"campaign": CREDENTIALS, "round": volume.round,
+                     "printed": len(volume.entries), "reissued": volume.reissued},
+        )  # fmt: skip
+
+
+def _finish(store: Store, slug: str, key_path: str | Path, actor: str) -> bool:
+    """End delivery when every voter has been sent their credential; whether it ended."""
+    with store.read() as conn:
+        complete = is_complete(conn, get_election(store, slug).id)
+    if complete:
+        end_delivery(store, slug, key_path=key_path, actor=actor, reason="every voter was sent")
+    return complete
 
 
 def print_letters(
@@ -209,33 +348,21 @@ def print_letters(
 
     More than ``per_file`` letters are written as volumes of ``per_file`` pages each,
     ``letters-001.pdf``, ``letters-002.pdf``... beside ``out``: a PDF library holds a whole
-    document until it writes it, so a volume bounds the memory (about 12 KB a page)."""
-    election_id, context = message_context(store, slug)
-    key = load_or_create_key(key_path, create=False)
+    document until it writes it, so a volume bounds the memory (about 3 KB a page while it
+    is built; the queue is read a volume at a time)."""
     final = Path(out)
     if per_file < 1:
         raise InputError("a volume has at least one page", field="per_file", value=per_file)
-    fonts = _fonts(font)
-    with store.begin() as conn:
-        elections.require_state(
-            conn, election_id, ElectionState.CREDENTIALS_ISSUED, ElectionState.OPEN,
-            doing="print letters",
-        )  # fmt: skip
-        credentials.bind_key(conn, election_id, key)
-        secret, number, started = open_or_resume(
-            conn, election_id, Path(key_path), actor=actor, reissue_reason=reissue_reason
-        )
-        try:
-            queue.enqueue(conn, election_id, CREDENTIALS, [ContactChannel.POST])
-        except BaseException:
-            if started:
-                destroy_secret_file(secret_path(key_path))
-            raise
+    run = _start(
+        store, slug, key_path, booth_url=booth_url, actor=actor, font=font,
+        reissue_reason=reissue_reason,
+    )  # fmt: skip
     with store.read() as conn:
-        items = queue.due(
-            conn, election_id, CREDENTIALS, [DeliveryState.PENDING], channel=ContactChannel.POST
-        )
-    volumes = (len(items) + per_file - 1) // per_file
+        due = queue.count_due(
+            conn, run.election_id, CREDENTIALS, [DeliveryState.PENDING],
+            channel=ContactChannel.POST,
+        )  # fmt: skip
+    volumes = (due + per_file - 1) // per_file
     names = (
         [final]
         if volumes <= 1
@@ -246,55 +373,90 @@ def print_letters(
             raise InputError("the letters file already exists (not overwritten)", path=str(name))
     reissued = printed = 0
     written: list[Path] = []
-    booth = booth_link(booth_url, slug)
-    for name, start in zip(names, range(0, len(items), per_file), strict=False):
-        chunk: Sequence[QueueItem] = items[start : start + per_file]
-        with store.begin() as conn:
-            found, n = credentials_for(
-                conn, election_id, key, secret, number, list(chunk),
-                actor=actor, reason=reissue_reason,
-            )  # fmt: skip
-        reissued += n
-        letters = _Letters(fonts, context)
-        done: list[int] = []
-        for item in chunk:
-            credential = found.get(item.entry_id)
-            if credential is None:
-                continue
-            letters.page(item, credential, booth_link(booth_url, slug, credential), booth)
-            done.append(item.entry_id)
-            if progress is not None and (printed + len(done)) % 100 == 0:
-                progress(printed + len(done))
-        if not done:
+    after = 0
+    for name in names:
+        volume, after = _volume(store, run, after, per_file, progress, printed)
+        if volume is None:
+            break
+        reissued += volume.reissued
+        if not volume.entries:
             continue
         partial = name.with_name(name.name + ".partial")
         try:
-            letters.write(partial)
-            os.chmod(partial, 0o600)
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(volume.pdf)
             partial.replace(name)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
-        del letters
         written.append(name)
         # each volume recorded as printed once it is complete on disk
-        with store.begin() as conn:
-            queue.mark(
-                conn, election_id, CREDENTIALS, ((e, DeliveryState.SENT, "printed") for e in done)
-            )
-            audit.append(
-                conn,
-                election_id,
-                Action.DELIVERY_BATCH,
-                actor=actor,
-                payload={"campaign": CREDENTIALS, "round": number, "printed": len(done),
-                         "reissued": n},
-            )  # fmt: skip
-        printed += len(done)
-    with store.read() as conn:
-        complete = is_complete(conn, election_id)
-    if complete:
-        end_delivery(store, slug, key_path=key_path, actor=actor, reason="every voter was sent")
+        _record(store, run.election_id, actor, volume)
+        printed += len(volume.entries)
+        del volume
+    complete = _finish(store, slug, key_path, actor)
     if progress is not None:
         progress(printed)
     return LetterRun(printed, reissued, complete, tuple(written))
+
+
+def letters_due(store: Store, slug: str) -> int:
+    """How many voters by post have no letter printed yet (queued or not)."""
+    record = get_election(store, slug)
+    with store.read() as conn:
+        channels = queue.channels_by_section(conn, record.id)
+        printed = sum(
+            n
+            for _, ch, state, _, n in queue.state_counts(conn, record.id, CREDENTIALS)
+            if ch is ContactChannel.POST and state is DeliveryState.SENT
+        )
+    post = sum(n for (_, channel), n in channels.items() if channel == "post")
+    return max(0, post - printed)
+
+
+def next_volume(
+    store: Store,
+    slug: str,
+    *,
+    key_path: str | Path,
+    booth_url: str,
+    actor: str,
+    font: Path | None = None,
+    reissue_reason: str = "",
+    size: int = 2_000,
+) -> LetterVolume | None:
+    """The next volume of at most ``size`` letters as a PDF in memory, for a download; not
+    yet recorded as printed: call :func:`record_volume` once it has been handed over (a
+    download that breaks off leaves the letters pending, printed again with the same
+    credentials). None when no letter is due."""
+    if size < 1:
+        raise InputError("a volume has at least one page", field="size", value=size)
+    if letters_due(store, slug) == 0:
+        return None  # (and no round is opened for nothing)
+    run = _start(
+        store, slug, key_path, booth_url=booth_url, actor=actor, font=font,
+        reissue_reason=reissue_reason,
+    )  # fmt: skip
+    after = 0
+    while True:
+        volume, after = _volume(store, run, after, size, None, 0)
+        if volume is None or volume.entries:
+            return volume
+
+
+def record_volume(
+    store: Store, slug: str, volume: LetterVolume, *, key_path: str | Path, actor: str
+) -> bool:
+    """Record a downloaded volume's letters as printed; end delivery when every voter has
+    been sent their credential (whether it ended)."""
+    record = get_election(store, slug)
+    with store.read() as conn:
+        found = queue.round_open(conn, record.id)
+    if found is None or found.number != volume.round:
+        raise LifecycleError(
+            "the delivery round these letters belong to has ended: print them again",
+            election=slug,
+        )
+    _record(store, record.id, actor, volume)
+    return _finish(store, slug, key_path, actor)

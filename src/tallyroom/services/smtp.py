@@ -4,8 +4,9 @@
 require`` refuses a server that does not, ``?starttls=never`` never asks); ``smtps://...``
 is TLS from the first byte (RFC 8314). The server's certificate is checked against the
 system's CAs, or ``?cafile=PATH`` for a relay with a private CA. The password is never in
-the URL: it comes from the environment (``TALLYROOM_SMTP_PASSWORD``), so it is in no
-definition file, shell history or process list.
+the URL: it comes from the environment (``TALLYROOM_SMTP_PASSWORD``) or a 0600 file
+(:func:`read_password`, the web server's ``smtp_password_file``), so it is in no definition
+file, shell history, process list or page.
 
 :func:`send_all` sends over ``connections`` connections (threads, each with its own SMTP
 session), started no faster than ``rate`` messages a second over all of them (one shared
@@ -18,6 +19,7 @@ reconnected once; a server that cannot be reached stops the run (its reason in t
 from __future__ import annotations
 
 import enum
+import os
 import queue
 import smtplib
 import ssl
@@ -38,6 +40,7 @@ __all__ = [
     "SmtpServer",
     "StartTls",
     "parse_smtp_url",
+    "read_password",
     "send_all",
 ]
 
@@ -99,6 +102,29 @@ def parse_smtp_url(url: str, password: str | None = None) -> SmtpServer:
     return SmtpServer(parts.hostname, port, implicit, starttls, user, password, cafile)
 
 
+def read_password(path: Path | None) -> str | None:
+    """The SMTP password: from the file ``path`` (its first line; refused when others may
+    read it), else from :data:`PASSWORD_ENV`, else None."""
+    if path is None:
+        return os.environ.get(PASSWORD_ENV)
+    try:
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise InputError(
+                "the SMTP password file is readable by others (chmod 600 it)",
+                path=str(path),
+                value=oct(mode),
+            )
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(
+            f"cannot read the SMTP password file: {exc.strerror}", path=str(path)
+        ) from None
+    if not lines or not lines[0]:
+        raise InputError("the SMTP password file is empty", path=str(path))
+    return lines[0]
+
+
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     """A message as the SMTP client sends it: envelope sender, recipient, and the bytes
@@ -150,10 +176,43 @@ def _connect(server: SmtpServer, timeout: float) -> smtplib.SMTP:
                 client.close()
                 raise _Unreachable(f"{server.where()} does not offer STARTTLS")
         if server.user is not None:
-            client.login(server.user, server.password or "")
-    except (OSError, smtplib.SMTPException) as exc:
+            _login(client, server.user, server.password or "")
+    except smtplib.SMTPAuthenticationError as exc:
+        raise _Unreachable(
+            f"{server.where()} refused the login as {server.user}: {_said(exc)}"
+        ) from None
+    except smtplib.SMTPResponseException as exc:
+        raise _Unreachable(f"{server.where()} answered: {_said(exc)}") from None
+    except ssl.SSLError as exc:
+        raise _Unreachable(f"{server.where()}: TLS failed: {exc.reason or exc}") from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise _Unreachable(f"{server.where()} cannot be reached: {reason}") from None
+    except smtplib.SMTPException as exc:
         raise _Unreachable(f"{server.where()}: {exc}") from None
     return client
+
+
+def _login(client: smtplib.SMTP, user: str, password: str) -> None:
+    """Log in with one mechanism, PLAIN (RFC 4616) or else LOGIN, whichever the server offers
+    first in that order: a refusal is the server's answer to that one attempt (smtplib's
+    ``login`` tries the next mechanism after a refusal, so a wrong password would count
+    twice against the server's limit of failed logins)."""
+    offered = client.esmtp_features.get("auth", "").upper().split()
+    client.user, client.password = user, password  # what smtplib's auth_* methods send
+    if "PLAIN" in offered:
+        client.auth("PLAIN", client.auth_plain)
+    elif "LOGIN" in offered:
+        client.auth("LOGIN", client.auth_login)
+    else:
+        client.login(user, password)  # smtplib's own choice (CRAM-MD5), or its error
+
+
+def _said(exc: smtplib.SMTPResponseException) -> str:
+    """The server's answer as it gave it: ``535 5.7.8 Authentication credentials invalid``."""
+    error: object = exc.smtp_error
+    text = error.decode("utf-8", "replace") if isinstance(error, bytes) else str(error)
+    return f"{exc.smtp_code} {' '.join(text.split())}"
 
 
 def _answer(exc: smtplib.SMTPException) -> Refused | None:

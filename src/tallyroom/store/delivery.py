@@ -15,7 +15,7 @@ when a sender dies may have been sent: it is sent again, with the same credentia
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,7 +38,10 @@ from tallyroom.store.schema import (
 __all__ = [
     "QueueItem",
     "Round",
+    "campaign_counts",
     "channels_by_section",
+    "contests_cast",
+    "count_due",
     "drop",
     "due",
     "end_round",
@@ -51,7 +54,6 @@ __all__ = [
     "round_open",
     "set_credentials",
     "state_counts",
-    "voted",
 ]
 
 
@@ -158,13 +160,15 @@ def enqueue(
     channels: Iterable[ContactChannel],
     *,
     only: Sequence[int] | None = None,
-    not_voted: bool = False,
+    still_to_vote: Mapping[str, int] | None = None,
     at: datetime | None = None,
 ) -> int:
     """Queue every eligible voter with a live credential whose channel is in ``channels``
-    and who is not queued in ``campaign`` yet (only the entries ``only`` when given; with
-    ``not_voted``, only those who have cast no ballot); each row carries the voter's live
-    issue number. Returns how many were queued."""
+    and who is not queued in ``campaign`` yet (only the entries ``only`` when given); each
+    row carries the voter's live issue number. With ``still_to_vote`` (section -> how many
+    contests that section votes in), only the voters who have voted in fewer contests than
+    their section has: those with a contest still open to them. Returns how many were
+    queued."""
     e, c, k, d = register_entries.c, credentials.c, register_contacts.c, deliveries.c
     wanted = [ch.value for ch in channels]
     query = (
@@ -193,8 +197,18 @@ def enqueue(
     )
     if only is not None:
         query = query.where(e.id.in_(list(only)))
-    if not_voted:
-        query = query.where(~sa.exists().where(ballot_casts.c.entry_id == e.id))
+    if still_to_vote is not None:
+        # one row per (voter, contest) in ballot_casts: the count is the contests voted in
+        cast = (
+            sa.select(sa.func.count())
+            .where(ballot_casts.c.entry_id == e.id)
+            .correlate(register_entries)
+            .scalar_subquery()
+        )
+        contests = sa.case(
+            {section: n for section, n in still_to_vote.items()}, value=e.section, else_=0
+        )
+        query = query.where(cast < contests)
     result = conn.execute(
         deliveries.insert().from_select(
             [
@@ -241,8 +255,11 @@ def due(
     states: Iterable[DeliveryState],
     *,
     channel: ContactChannel | None = None,
+    after: int = 0,
+    limit: int | None = None,
 ) -> list[QueueItem]:
-    """The queued messages in ``states``, in entry order, with their contact details."""
+    """The queued messages in ``states``, in entry order, with their contact details (only
+    entries after the entry id ``after``, at most ``limit`` of them, when given)."""
     d, e, k = deliveries.c, register_entries.c, register_contacts.c
     query = (
         sa.select(
@@ -268,7 +285,33 @@ def due(
     )
     if channel is not None:
         query = query.where(d.channel == channel.value)
+    if after:
+        query = query.where(d.entry_id > after)
+    if limit is not None:
+        query = query.limit(limit)
     return [QueueItem(*row) for row in conn.execute(query)]
+
+
+def count_due(
+    conn: Connection,
+    election_id: int,
+    campaign: str,
+    states: Iterable[DeliveryState],
+    *,
+    channel: ContactChannel | None = None,
+) -> int:
+    """How many queued messages are in ``states`` (of ``channel`` when given)."""
+    d = deliveries.c
+    query = (
+        sa.select(sa.func.count())
+        .select_from(deliveries)
+        .where(d.election_id == election_id)
+        .where(d.campaign == campaign)
+        .where(d.state.in_([s.value for s in states]))
+    )
+    if channel is not None:
+        query = query.where(d.channel == channel.value)
+    return int(conn.execute(query).scalar_one())
 
 
 def mark(
@@ -319,6 +362,18 @@ def state_counts(
     return [(str(s), ch, st, a, int(n)) for s, ch, st, a, n in conn.execute(query)]
 
 
+def campaign_counts(conn: Connection, election_id: int) -> list[tuple[str, DeliveryState, int]]:
+    """(campaign, state, how many) over every campaign of the election's queue."""
+    d = deliveries.c
+    query = (
+        sa.select(d.campaign, d.state, sa.func.count())
+        .where(d.election_id == election_id)
+        .group_by(d.campaign, d.state)
+        .order_by(d.campaign, d.state)
+    )
+    return [(str(c), st, int(n)) for c, st, n in conn.execute(query)]
+
+
 def channels_by_section(conn: Connection, election_id: int) -> dict[tuple[str, str], int]:
     """(section, channel or "none") -> how many eligible entries."""
     e, k = register_entries.c, register_contacts.c
@@ -347,17 +402,18 @@ def reissues_by_section(conn: Connection, election_id: int) -> dict[str, int]:
     return {str(s): int(n) for s, n in rows}
 
 
-def voted(conn: Connection, entry_ids: Iterable[int]) -> set[int]:
-    """Which of these entries have cast a ballot (in any contest): that they voted, never how."""
+def contests_cast(conn: Connection, entry_ids: Iterable[int]) -> dict[int, set[str]]:
+    """The contests each of these entries has cast a ballot in (entries with none are left
+    out): that they voted, never how."""
     ids = list(entry_ids)
-    found: set[int] = set()
+    found: dict[int, set[str]] = {}
+    b = ballot_casts.c
     for start in range(0, len(ids), 5_000):
         rows = conn.execute(
-            sa.select(ballot_casts.c.entry_id)
-            .where(ballot_casts.c.entry_id.in_(ids[start : start + 5_000]))
-            .distinct()
+            sa.select(b.entry_id, b.contest).where(b.entry_id.in_(ids[start : start + 5_000]))
         )
-        found.update(int(i) for i in rows.scalars())
+        for entry_id, contest in rows:
+            found.setdefault(int(entry_id), set()).add(str(contest))
     return found
 
 

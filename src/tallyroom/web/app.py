@@ -40,6 +40,7 @@ from tallyroom.web import (
     api,
     booth,
     console,
+    console_delivery,
     console_setup,
     i18n,
     public,
@@ -181,7 +182,17 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
-    for module in (public, booth, console, console_setup, register_mapping, api, i18n, rule_pages):
+    for module in (
+        public,
+        booth,
+        console,
+        console_setup,
+        register_mapping,
+        console_delivery,
+        api,
+        i18n,
+        rule_pages,
+    ):
         app.include_router(module.router)
 
     return app

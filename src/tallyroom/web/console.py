@@ -407,8 +407,8 @@ def issue(request: Request, slug: str, web: Web, user: Officer, csrf_token: Text
     remember_credential_key(web.store, slug, key_path)
     _flash(
         request,
-        f"{count:,} credentials issued, kept only as keyed hashes: deliver them with "
-        "'tallyroom credentials send' and 'credentials letters'.",
+        f"{count:,} credentials issued, kept only as keyed hashes: deliver them from the "
+        "Delivery page (or with 'tallyroom credentials send' and 'credentials letters').",
     )
     return _back(slug, "credentials")
 

@@ -13,7 +13,12 @@ Files kept per election, under ``data_dir`` unless a setting names them one by o
   (encrypted under the officer's passphrase). The officer may instead upload the key file
   with the count, and move it off the server once the election exists;
 * ``<slug>.delivery-secret``: beside the credential key while delivery runs (destroyed when
-  it ends); no credential is ever written here in plain text.
+  it ends); no credential is ever written here in plain text (the console streams letters
+  to the officer's browser, and keeps no copy).
+
+The SMTP password is in no setting: :attr:`WebSettings.smtp_password_file` names a file that
+holds it, else it is read from ``TALLYROOM_SMTP_PASSWORD`` when a message is sent; so it is
+never in the settings that reach the workers, a page, or the store.
 """
 
 from __future__ import annotations
@@ -108,6 +113,29 @@ class WebSettings:
             "(serve: 30; 0, the app's default, turns the schedule off)."
         ),
     )
+    smtp: str = field(
+        default="",
+        metadata=_help(
+            "SMTP server the console sends through: smtp://[user@]host[:port][?starttls=auto|"
+            "require|never] or smtps://... (empty: the console sends no mail)."
+        ),
+    )
+    smtp_password_file: Path | None = field(
+        default=None,
+        metadata=_help(
+            "File (0600) holding the SMTP user's password; else TALLYROOM_SMTP_PASSWORD."
+        ),
+    )
+    mail_from: str = field(
+        default="", metadata=_help("Sender of the console's messages, 'RO <ro@example.org>'.")
+    )
+    public_url: str = field(
+        default="",
+        metadata=_help("The site's public address (https://...): the links in messages."),
+    )
+    mail_templates: Path | None = field(
+        default=None, metadata=_help("Folder of edited message templates (searched first).")
+    )
 
     def __post_init__(self) -> None:
         for name in (
@@ -134,6 +162,12 @@ class WebSettings:
                 raise ConfigError(
                     "not an IP address or network", field="trusted_proxies", value=proxy
                 ) from None
+        if self.public_url and not self.public_url.startswith(("https://", "http://")):
+            raise ConfigError(
+                "the public address starts https:// (or http://)",
+                field="public_url",
+                value=self.public_url,
+            )
         if len(self.session_secret) < 16:
             raise ConfigError(
                 "the session secret needs 16 characters or more", field="session_secret"
@@ -178,4 +212,7 @@ class WebSettings:
         for name in ("credential_key_files", "private_key_files"):
             doc[name] = {k: Path(v) for k, v in doc.get(name, {}).items()}
         doc["trusted_proxies"] = tuple(doc.get("trusted_proxies", ()))
+        for name in ("smtp_password_file", "mail_templates"):
+            if doc.get(name) is not None:
+                doc[name] = Path(doc[name])
         return cls(**doc)
