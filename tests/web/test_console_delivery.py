@@ -195,8 +195,8 @@ def test_two_thousand_voters_from_the_console(
     assert "Chair, Treasurer" in texts[email_of(451)]
 
     # close, count, declare; notify: every email voter one result notice
-    _post(client, "/close", token)
-    _post(client, "/count", token, passphrase=PASSPHRASE, declare="yes")
+    _post(client, "/close", token, confirm="yes")
+    _post(client, "/count", token, passphrase=PASSPHRASE, declare="yes", confirm="yes")
     server.received.clear()
     done = _job(client, _post(client, "/delivery/notify", token, rate="0"))
     assert done["state"] == "done" and done["result"] == {"sent": EMAILS, "failed": 0}, done
