@@ -2,10 +2,13 @@
 PostgreSQL: an election created with the console's forms only (one refusal shown beside its
 field on the way), a register whose columns have the branch's own names imported through the
 preview and mapping, then freeze (confirmed), nominations closed, credentials issued and the
-poll open. Every page is checked with axe-core (WCAG 2.1 A and AA) and screenshotted."""
+poll open; a member votes in the booth, the officer closes the poll, counts and declares, and
+the results page states the rule, the quota and who was elected. Every page is checked with
+axe-core (WCAG 2.1 A and AA) and screenshotted."""
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -13,6 +16,9 @@ from playwright.sync_api import Browser, expect
 from test_browser import Visit, browser, new_context, playwright  # noqa: F401 (fixtures)
 
 from conftest import PASSWORD
+from tallyroom.services.delivery import export_credentials
+from tallyroom.store.engine import open_store
+from tallyroom.web.settings import WebSettings
 
 SLUG = "branch-2026"
 REGISTER = (
@@ -25,6 +31,7 @@ REGISTER = (
 def test_an_election_set_up_with_forms_reaches_an_open_poll(
     browser: Browser,  # noqa: F811
     live_server: str,
+    web_settings: WebSettings,
     tmp_path: Path,
     request: object,
 ) -> None:
@@ -95,5 +102,46 @@ def test_an_election_set_up_with_forms_reaches_an_open_poll(
     visit.check(page, "setup-open")
     public = context.new_page()
     public.goto(f"{base}/e/{SLUG}")
-    expect(public.get_by_text("to 20 January 2099, 17:00")).to_be_visible()
+    expect(public.get_by_role("status")).to_contain_text("20 January 2099")
+
+    # a member votes in the booth with the credential a mail house would have sent
+    out = tmp_path / "mail-house.csv"
+    with open_store(web_settings.database) as store:
+        export_credentials(
+            store, SLUG, key_path=web_settings.credential_key_file(SLUG), out=out, actor="ro"
+        )
+    with out.open(encoding="utf-8", newline="") as f:
+        issued = {row["person_id"]: row["credential"] for row in csv.DictReader(f)}
+    voter = new_context(browser)
+    booth = voter.new_page()
+    booth.goto(f"{base}/e/{SLUG}/vote")
+    booth.get_by_label("Your voting credential").fill(issued["P1"])
+    booth.get_by_role("button", name="Continue to your ballot").click()
+    expect(booth.get_by_text("Elect 5")).to_be_visible()
+    for name in ("Bea Kaur", "Cal Ode"):  # preferences 1 and 2
+        booth.get_by_role("listitem").filter(has_text=name).get_by_role(
+            "button", name=re.compile("^Add")
+        ).click()
+    booth.get_by_role("button", name="Review your ballot").click()
+    booth.get_by_role("button", name="Cast your ballot").click()
+    expect(booth.get_by_role("heading", name="Your ballot is cast")).to_be_visible()
+    voter.close()
+
+    # the officer closes the poll, counts and declares (each confirmed)
+    page.get_by_label("I understand this cannot be undone").check()
+    page.get_by_role("button", name="Close the poll").click()
+    expect(page.get_by_text("State: Closed")).to_be_visible()
+    page.get_by_label("Passphrase of the sealing key").fill("a long sealing passphrase")
+    page.get_by_label("Count and declare the result (publishes it)").check()
+    page.get_by_label("To declare: I understand this cannot be undone").check()
+    page.get_by_role("button", name="Run").click()
+    expect(page.get_by_text("State: Declared")).to_be_visible()
+    visit.check(page, "setup-declared")
+
+    results = context.new_page()
+    results.goto(f"{base}/e/{SLUG}/results")
+    expect(results.get_by_text("Elected:")).to_be_visible()
+    expect(results.locator("body")).to_contain_text("Bea Kaur")
+    expect(results.locator("body")).to_contain_text("quota")
+    visit.check(results, "setup-results")
     context.close()
