@@ -109,11 +109,18 @@ def passwd(username: str, password: str, db: str) -> None:
     help="A reverse proxy (address or network) whose X-Forwarded-For is believed; repeat "
     "for several. Without it the header is ignored.",
 )
+@click.option(
+    "--access-log",
+    is_flag=True,
+    help="Log one line per request (off by default: it costs CPU on every cast and would "
+    "record each voter's address).",
+)
 @command(actor=False)
 def serve(
     host: str,
     port: int,
     workers: int,
+    access_log: bool,
     data_dir: Path,
     session_secret_file: Path | None,
     https_only: bool,
@@ -134,7 +141,7 @@ def serve(
         trusted_proxies=trusted_proxies,
         **extra,
     )
-    run(settings, host=host, port=port, workers=workers)
+    run(settings, host=host, port=port, workers=workers, access_log=access_log)
 
 
 def register_web_commands(main: click.Group) -> None:

@@ -39,6 +39,7 @@ from tallyroom.web import api, booth, console, public
 from tallyroom.web.attempts import AttemptGates
 from tallyroom.web.guards import WebContext
 from tallyroom.web.pages import environment, render
+from tallyroom.web.poll_cache import PollCache
 from tallyroom.web.security import CsrfRejected, SecurityHeaders, TooManyAttempts
 from tallyroom.web.settings import WebSettings
 
@@ -134,6 +135,7 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
         templates=environment(),
         attempts=AttemptGates(store, settings),
         casting=casting,
+        polls=PollCache(store),
     )
     app.add_middleware(SecurityHeaders, https_only=settings.https_only)
     app.add_middleware(
@@ -162,7 +164,9 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
-    for module in (public, booth, console, api):
+    # The API first: a request is matched against the routes in order, and the booth's
+    # cast (POST /api/elections/{slug}/cast) is the busiest; no API path overlaps a page's.
+    for module in (api, public, booth, console):
         app.include_router(module.router)
 
     return app

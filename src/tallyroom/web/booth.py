@@ -20,7 +20,6 @@ from starlette.datastructures import FormData
 from tallyroom.crypto.credential_key import CredentialKey
 from tallyroom.errors import AlreadyCast, CredentialRejected, InputError, LifecycleError
 from tallyroom.services import polling
-from tallyroom.services.credentials import load_or_create_key
 from tallyroom.services.elections import definition_of, get_election
 from tallyroom.services.voting import CastRequest, ballot_rule_broken
 from tallyroom.web.attempts import browser_id
@@ -44,10 +43,8 @@ class _Refusal:
 
 
 def credential_key(web: WebContext, slug: str) -> CredentialKey:
-    path = web.settings.credential_key_file(slug)
-    if not path.exists():
-        raise LifecycleError("voting has not started: no credentials exist yet", election=slug)
-    return load_or_create_key(path, create=False)
+    """The election's credential key (held in memory, read again when the file changes)."""
+    return web.polls.credential_key(web.settings.credential_key_file(slug), slug)
 
 
 def _refusal(exc: Exception) -> _Refusal:
