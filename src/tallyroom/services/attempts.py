@@ -17,6 +17,12 @@ client cannot spend two budgets across a window's boundary. Counters are written
 :meth:`~tallyroom.store.engine.Store.begin_unsynced` (no fsync: a power cut may forget the
 last moments of failures, never a ballot) and windows two or more old are dropped now and
 then.
+
+Every transaction that writes counters locks their rows in one order, by budget and key
+(:func:`begin_attempt`, the batches, the refunds), so that two of them, an attempt and a
+refund say, may queue on a row but never deadlock (on PostgreSQL the loser of a deadlock
+is rolled back: a 503). The casting queue takes and refunds a whole batch's places at once
+(:func:`begin_attempts`, :func:`settle_places`), on SQLite inside the casting transaction.
 """
 
 from __future__ import annotations
@@ -108,10 +114,19 @@ def begin_attempt(store: Store, claims: Sequence[Claim], *, now: float | None = 
     moment = time.time() if now is None else now
     taken: list[tuple[Claim, int]] = []
     with store.begin_unsynced() as conn:
+        # every place taken first, in the one order every transaction locks counters in
+        # (budget, key), so that two attempts never wait on each other's rows; then compared
+        # in the claims' order (the first full budget is the one named)
+        counts = {
+            (c.budget.name, c.key): attempts.take(
+                conn, c.budget.name, c.key, int(moment // c.budget.window)
+            )
+            for c in sorted(claims, key=lambda c: (c.budget.name, c.key))
+        }
         for claim in claims:
             budget = claim.budget
             bucket = int(moment // budget.window)
-            current, previous = attempts.take(conn, budget.name, claim.key, bucket)
+            current, previous = counts[budget.name, claim.key]
             share_left = 1 - (moment % budget.window) / budget.window
             if current + previous * share_left > budget.limit:
                 # Raising rolls back every place this attempt took.
@@ -223,7 +238,7 @@ def _give_back(conn: Connection, done: Sequence[Attempt]) -> None:
     for attempt in done:
         for claim, bucket in attempt.taken:
             places[claim.budget.name, claim.key, bucket] += 1
-    for (name, key, bucket), n in sorted(places.items()):
+    for (name, key, bucket), n in sorted(places.items()):  # the one locking order
         attempts.give_back(conn, name, key, bucket, n)
 
 
@@ -232,14 +247,15 @@ def settle_places(conn: Connection, done: Sequence[Attempt], failed: Sequence[bo
     fail go back; each failed one keeps its places and has its fresh keys' written."""
     if len(done) != len(failed):
         raise ValueError(f"{len(failed)} outcomes for {len(done)} attempts")
-    _give_back(conn, [a for a, f in zip(done, failed, strict=True) if not f])
-    owed: Counter[tuple[str, str, int]] = Counter()
+    change: Counter[tuple[str, str, int]] = Counter()
     for attempt, f in zip(done, failed, strict=True):
-        if f:
-            for claim, bucket in attempt.owed:
-                owed[claim.budget.name, claim.key, bucket] += 1
-    for (name, key, bucket), n in sorted(owed.items()):
-        attempts.take(conn, name, key, bucket, n)
+        for claim, bucket in attempt.owed if f else attempt.taken:
+            change[claim.budget.name, claim.key, bucket] += 1 if f else -1
+    for (name, key, bucket), n in sorted(change.items()):  # the one locking order
+        if n > 0:
+            attempts.take(conn, name, key, bucket, n)
+        elif n < 0:
+            attempts.give_back(conn, name, key, bucket, -n)
 
 
 def attempts_settled(store: Store, done: Sequence[Attempt], failed: Sequence[bool]) -> None:

@@ -52,15 +52,17 @@ SQLITE_CACHE_KIB = 64 * 1024
 # less often writes each such page once instead of many times, and the fsync of the WAL at
 # every commit (synchronous=FULL) keeps each commit durable either way.
 SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000
-# The connection pool: connections kept open, and how many more may open at a peak (those
-# close when returned while the pool is full). SQLAlchemy's default, 5 + 10, is smaller than
-# a web worker's thread pool (40 threads): past 5 busy threads every request opened and
+# The connection pool: a fixed number of connections, kept open. SQLAlchemy's default,
+# 5 kept + 10 more at a peak, each of the 10 closed as soon as it is returned, is smaller
+# than a web worker's thread pool (40 threads): under load nearly every request opened and
 # closed a connection of its own (thousands of new PostgreSQL sessions a minute; on SQLite a
-# new connection also loses its page cache). The cast path needs one or two (the casting
-# queue's writer); the thread pool's handlers up to one each, so the pool keeps enough for
-# all of them and lets a few more open only beyond that.
-POOL_SIZE = 48
-POOL_OVERFLOW = 16
+# new connection also starts with a cold page cache). Now the pool keeps POOL_SIZE and never
+# opens more: a thread beyond them waits for one to come back (as a thread past the old 15
+# did). The cast path needs one (the casting queue's writer); a worker's other pages share
+# the rest. 16 per worker keeps 4 workers (64) under PostgreSQL's default max_connections
+# (100) with room for the command line and a replica's connections.
+POOL_SIZE = 16
+POOL_OVERFLOW = 0
 
 
 def _sqlite_engine(url: sa.URL) -> Engine:
