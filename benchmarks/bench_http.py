@@ -33,9 +33,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -276,6 +278,35 @@ def _plain(out: str) -> Result:
     return Result(rate, 0, 0, 0, 0, pct["50%"], pct["90%"], pct["99%"])
 
 
+@contextmanager
+def pg_waits(url: str, into: Counter[str]) -> Iterator[None]:
+    """Sample what PostgreSQL's backends wait on (``pg_stat_activity``, every 20 ms) while
+    the block runs: the wait event of each active backend, or ``CPU`` when it waits on none.
+    A row or tuple lock (``Lock:transactionid``, ``Lock:tuple``) would show writers queueing
+    on one row; ``IO:WalSync`` and ``LWLock:WALWrite`` are the commit's flush."""
+    stop = threading.Event()
+
+    def sample() -> None:
+        with open_store(url) as store, store.engine.connect() as conn:
+            while not stop.wait(0.02):
+                rows = conn.exec_driver_sql(
+                    "SELECT wait_event_type, wait_event FROM pg_stat_activity "
+                    "WHERE state = 'active' AND backend_type = 'client backend' "
+                    "AND pid <> pg_backend_pid()"
+                ).all()
+                conn.rollback()
+                for kind, event in rows:
+                    into["CPU" if kind is None else f"{kind}:{event}"] += 1
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def seal_floor(n: int = 20_000) -> float:
     keys = ElectionKeys.generate()
     plaintext = b'{"contest":"chair","ranking":[0,1,2,3,4],"v":1}' + b" " * 20
@@ -316,14 +347,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         script = folder / "cast.lua"
         script.write_text(WRK_SCRIPT, encoding="utf-8")
         print(
-            "| backend | workers | clients | ballots/s | p50 ms | p95 ms | p99 ms | refused | "
-            "static GET/s (same workers) | ratio to static | ratio to floor | "
-            "server CPU ms a ballot |"
+            "| backend | workers | clients | ballots/s | p50 ms | p95 ms | p99 ms | "
+            "non-2xx / socket errors | static GET/s (same workers) | ratio to static | "
+            "ratio to floor | server CPU ms a ballot |"
         )
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
         for backend in args.backends:
             with database(backend, folder) as url:
                 static: dict[int, float] = {}
+                waits: Counter[str] = Counter()
                 for n, (workers, clients) in enumerate(pairs):
                     slug = f"perf{n}"
                     bodies = prepare(url, folder, slug, args.voters)
@@ -333,17 +365,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                   None).ok_per_s  # fmt: skip
                         threads = min(WRK_THREADS, clients)
                         cpu = server_cpu(pid)
-                        r = wrk(base, f"/api/elections/{slug}/cast", clients, args.duration,
-                                script, [str(bodies), str(threads)])  # fmt: skip
+                        with pg_waits(url, waits) if backend == "postgresql" else nullcontext():
+                            r = wrk(base, f"/api/elections/{slug}/cast", clients, args.duration,
+                                    script, [str(bodies), str(threads)])  # fmt: skip
                         cpu = server_cpu(pid) - cpu
                     print(
                         f"| {backend} | {workers} | {clients} | {r.ok_per_s:,.0f} | "
                         f"{r.p50_ms:,.0f} | {r.p95_ms:,.0f} | {r.p99_ms:,.0f} | "
-                        f"{r.refused + r.errors} | {static[workers]:,.0f} | "
+                        f"{r.refused} / {r.errors} | {static[workers]:,.0f} | "
                         f"{r.ok_per_s / static[workers]:.2f} | {r.ok_per_s / floor:.3f} | "
                         f"{1000 * cpu / max(r.ok, 1):.2f} |",
                         flush=True,
                     )
+                if waits:
+                    seen = sum(waits.values())
+                    top = ", ".join(f"{k} {100 * n / seen:.0f}%" for k, n in waits.most_common(8))
+                    print(f"\nPostgreSQL backends while casting (all cases): {top}\n", flush=True)
     return 0
 
 
