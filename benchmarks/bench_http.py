@@ -353,13 +353,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
         for backend in args.backends:
-            with database(backend, folder) as url:
+            home = folder / backend
+            home.mkdir()
+            with database(backend, home) as url:
                 static: dict[int, float] = {}
                 waits: Counter[str] = Counter()
                 for n, (workers, clients) in enumerate(pairs):
                     slug = f"perf{n}"
-                    bodies = prepare(url, folder, slug, args.voters)
-                    with serving(url, folder, workers) as (base, pid):
+                    bodies = prepare(url, home, slug, args.voters)
+                    with serving(url, home, workers) as (base, pid):
                         if workers not in static:
                             static[workers] = wrk(base, STATIC, 64, min(args.duration, 10),
                                                   None).ok_per_s  # fmt: skip

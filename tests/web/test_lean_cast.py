@@ -136,3 +136,40 @@ def test_the_credential_key_is_read_again_when_its_file_changes(
     time.sleep(KEY_RECHECK_SECONDS + 0.1)
     with pytest.raises(LifecycleError, match="voting has not started"):
         cache.credential_key(path, SLUG)
+
+
+def test_the_fast_cast_answers_as_the_api_does(
+    store: Store, web_settings: WebSettings, tmp_path: Path
+) -> None:
+    """The cast route served by web/fast_cast.py: receipts and errors in the API's own
+    shape; a malformed body, or one that is not JSON, goes to FastAPI and gets its 422."""
+    secrets = prepare(store, web_settings, tmp_path)
+    client = TestClient(create_app(web_settings))
+    cast = f"/api/elections/{SLUG}/cast"
+    ok = client.post(
+        cast,
+        content=f'{{"credential": "{secrets[0]}", "choices": {{"chair": ["Cat Cole"]}}}}',
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+    assert ok.status_code == 200 and ok.headers["content-type"] == "application/json"
+    (receipt,) = ok.json()
+    assert receipt["contest"] == "chair" and len(receipt["code"]) > 10
+    found = client.get(f"/api/elections/{SLUG}/receipts/{receipt['code']}").json()
+    assert found == {"code": receipt["code"], "found": True, "contest": "chair"}
+    again = client.post(cast, json={"credential": secrets[0], "choices": CHOICES})
+    assert again.status_code == 409 and again.json()["error"] == "AlreadyCast"
+    missing = client.post(
+        "/api/elections/nowhere/cast", json={"credential": secrets[1], "choices": CHOICES}
+    )
+    assert missing.status_code == 404 and missing.json()["error"] == "NotFound"
+    bad_ballot = client.post(cast, json={"credential": secrets[1], "choices": {"chair": []}})
+    assert bad_ballot.status_code == 422 and bad_ballot.json()["error"] == "InputError"
+    malformed = client.post(cast, json={"credential": secrets[1]})  # no choices
+    assert malformed.status_code == 422 and "detail" in malformed.json()
+    not_json = client.post(cast, content=b"credential=x", headers={"Content-Type": "text/plain"})
+    assert not_json.status_code == 422 and "detail" in not_json.json()
+    broken = client.post(cast, content=b"{", headers={"Content-Type": "application/json"})
+    assert broken.status_code == 422 and "detail" in broken.json()
+    for answer in (ok, again, missing, bad_ballot, malformed, not_json, broken):
+        _has_security_headers(answer.headers)
+        assert answer.headers["cache-control"] == "no-store"

@@ -79,6 +79,7 @@ __all__ = [
     "CastOutcome",
     "CastRequest",
     "PostalImport",
+    "Receipt",
     "SpoiltReason",
     "ballot_plaintext",
     "ballot_rule_broken",

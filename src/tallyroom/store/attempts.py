@@ -34,7 +34,10 @@ def take(conn: Connection, budget: str, key: str, bucket: int, n: int = 1) -> tu
         )
         .returning(attempt_counts.c.n)
     )
-    now = int(conn.execute(statement).scalar_one())
+    # The last window first, then the upsert, whose row lock (PostgreSQL) is then held only
+    # until the transaction ends, not across one more round trip. The last window's row is
+    # read without a lock either way; the guarantee is this window's count, which comes
+    # from the atomic upsert, as before.
     before = conn.execute(
         sa.select(attempt_counts.c.n).where(
             attempt_counts.c.budget == budget,
@@ -42,6 +45,7 @@ def take(conn: Connection, budget: str, key: str, bucket: int, n: int = 1) -> tu
             attempt_counts.c.bucket == bucket - 1,
         )
     ).scalar_one_or_none()
+    now = int(conn.execute(statement).scalar_one())
     return now, int(before or 0)
 
 

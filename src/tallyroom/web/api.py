@@ -28,14 +28,14 @@ from tallyroom.services.audit_log import event_json, format_head
 from tallyroom.services.casting_queue import receipts_of
 from tallyroom.services.credentials import reissue_credential, revoke_credential
 from tallyroom.services.elections import definition_of, get_election, list_elections
-from tallyroom.services.voting import CastRequest
+from tallyroom.services.voting import CastRequest, Receipt
 from tallyroom.web.booth import credential_key
-from tallyroom.web.guards import SESSION_TOKEN, Officer, User, Web, sign_out_session
+from tallyroom.web.guards import SESSION_TOKEN, Officer, User, Web, WebContext, sign_out_session
 from tallyroom.web.jobs import read_job
 from tallyroom.web.public import RECEIPTS_FROM
 from tallyroom.web.security import CSRF_HEADER, check_csrf, csrf_token
 
-__all__ = ["router"]
+__all__ = ["CastIn", "ReceiptOut", "cast_voter", "router"]
 
 router = APIRouter(prefix="/api", tags=["api"])
 CsrfHeader = Annotated[str | None, Header(alias=CSRF_HEADER)]
@@ -291,6 +291,13 @@ def voter_ballot(slug: str, body: Credential, request: Request, web: Web) -> Vot
 @router.post("/elections/{slug}/cast", response_model=list[ReceiptOut])
 async def cast(slug: str, body: CastIn, request: Request, web: Web) -> list[ReceiptOut]:
     """Cast the voter's ballots, all or none; the receipts once they are stored."""
+    receipts = await cast_voter(web, slug, body, request)
+    return [ReceiptOut(contest=r.contest, code=r.code) for r in receipts]
+
+
+async def cast_voter(web: WebContext, slug: str, body: CastIn, request: Request) -> list[Receipt]:
+    """The JSON cast itself, for this route and for :mod:`tallyroom.web.fast_cast` (the same
+    route served without FastAPI's layers): the voter's receipts, or the error raised."""
     # On the event loop, no thread per request: the election's id and the credential key are
     # held in memory (web.polls), and the voter waits on the casting queue's future while
     # the queue's writer casts everybody waiting in one durable commit, taking and giving
@@ -310,7 +317,7 @@ async def cast(slug: str, body: CastIn, request: Request, web: Web) -> list[Rece
     except (LifecycleError, NotFound):
         web.polls.forget(slug)  # the poll closed or the election went: read it afresh next time
         raise
-    return [ReceiptOut(contest=r.contest, code=r.code) for r in receipts_of(outcome)]
+    return receipts_of(outcome)
 
 
 # -- the console ------------------------------------------------------------------------------

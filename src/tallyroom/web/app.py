@@ -37,6 +37,7 @@ from tallyroom.services.casting_queue import CastingQueue
 from tallyroom.store.engine import is_unavailable, open_store
 from tallyroom.web import api, booth, console, public
 from tallyroom.web.attempts import AttemptGates
+from tallyroom.web.fast_cast import FastCast
 from tallyroom.web.guards import WebContext
 from tallyroom.web.pages import environment, render
 from tallyroom.web.poll_cache import PollCache
@@ -137,6 +138,8 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
         casting=casting,
         polls=PollCache(store),
     )
+    # innermost first: the cast's fast path inside the headers and the session
+    app.add_middleware(FastCast, web=lambda: app.state.web, error=_error)
     app.add_middleware(SecurityHeaders, https_only=settings.https_only)
     app.add_middleware(
         SessionMiddleware,
