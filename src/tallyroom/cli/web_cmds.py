@@ -151,11 +151,18 @@ def passwd(username: str, password: str, db: str) -> None:
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="A folder of edited message templates (searched first).",
 )
+@click.option(
+    "--access-log",
+    is_flag=True,
+    help="Log one line per request (off by default: it costs CPU on every cast and would "
+    "record each voter's address).",
+)
 @command(actor=False)
 def serve(
     host: str,
     port: int,
     workers: int,
+    access_log: bool,
     data_dir: Path,
     session_secret_file: Path | None,
     https_only: bool,
@@ -202,7 +209,7 @@ def serve(
             click.echo(f"tallyroom: error: {missing.render()}", err=True)
         click.echo(f"{len(found)} election(s) missing a credential key", err=bool(found))
         raise SystemExit(1 if found else 0)
-    run(settings, host=host, port=port, workers=workers)
+    run(settings, host=host, port=port, workers=workers, access_log=access_log)
 
 
 def register_web_commands(main: click.Group) -> None:

@@ -8,6 +8,16 @@ and casts them with :func:`tallyroom.services.voting.cast_ballots`, one transact
 each voter all or nothing, then wakes each request with its own receipts or its own error.
 A lone voter waits for one commit, as before; a crowd shares commits.
 
+Attempt budgets ride along: a request may name the budgets its credential counts against
+(:class:`~tallyroom.services.attempts.Claim`), and :func:`cast_ballots` takes and gives back
+the places of the whole batch at once (a request over its budget is refused with
+:class:`~tallyroom.errors.TooManyAttempts` and its credential is not checked). The web's
+JSON cast thus writes its counters once per batch instead of twice per request.
+
+Waiting: :meth:`CastingQueue.cast` blocks the calling thread; :meth:`CastingQueue.submit`
+returns the future, which an event loop awaits without a thread per request
+(``asyncio.wrap_future``).
+
 Nothing is acknowledged before its commit: a request returns only when the transaction
 holding its ballot has committed, and a failed batch (the database gone, the poll closed)
 fails every request in it with that error, none with a receipt.
@@ -17,16 +27,18 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from tallyroom.crypto.credential_key import CredentialKey
 from tallyroom.errors import TallyroomError
+from tallyroom.services.attempts import Claim
 from tallyroom.services.voting import CastOutcome, CastRequest, cast_ballots
 from tallyroom.store.ballots import Receipt
 from tallyroom.store.engine import Store
 
-__all__ = ["CastingQueue"]
+__all__ = ["CastingQueue", "receipts_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +46,15 @@ class _Waiting:
     election_id: int
     request: CastRequest
     credential_key: CredentialKey
+    claims: tuple[Claim, ...] = ()
     done: Future[CastOutcome] = field(default_factory=Future)
+
+
+def receipts_of(outcome: CastOutcome) -> list[Receipt]:
+    """A finished cast's receipts, or its error raised."""
+    if isinstance(outcome, TallyroomError):
+        raise outcome
+    return outcome
 
 
 class CastingQueue:
@@ -56,10 +76,25 @@ class CastingQueue:
         request: CastRequest,
         *,
         credential_key: CredentialKey,
+        claims: Sequence[Claim] = (),
     ) -> list[Receipt]:
         """Cast one voter's ballots; their receipts once committed, or the error that refused
-        them (as :func:`tallyroom.services.voting.cast_ballot` raises it)."""
-        waiting = _Waiting(election_id, request, credential_key)
+        them (as :func:`tallyroom.services.voting.cast_ballot` raises it, or
+        :class:`TooManyAttempts` when a budget of ``claims`` is spent)."""
+        future = self.submit(election_id, request, credential_key=credential_key, claims=claims)
+        return receipts_of(future.result())
+
+    def submit(
+        self,
+        election_id: int,
+        request: CastRequest,
+        *,
+        credential_key: CredentialKey,
+        claims: Sequence[Claim] = (),
+    ) -> Future[CastOutcome]:
+        """Queue one voter; the future holds their receipts or the error that refused them
+        (see :func:`receipts_of`), set once the batch has committed or failed."""
+        waiting = _Waiting(election_id, request, credential_key, tuple(claims))
         with self._lock:
             if self._closed:
                 raise RuntimeError("the casting queue is closed")
@@ -67,10 +102,7 @@ class CastingQueue:
                 self._writer = threading.Thread(target=self._run, name="casting-queue", daemon=True)
                 self._writer.start()
             self._waiting.put(waiting)
-        outcome = waiting.done.result()
-        if isinstance(outcome, TallyroomError):
-            raise outcome
-        return outcome
+        return waiting.done
 
     def close(self) -> None:
         """Cast what is waiting, then stop the writer."""
@@ -120,6 +152,7 @@ class CastingQueue:
                 first.election_id,
                 [i.request for i in items],
                 credential_key=first.credential_key,
+                claims=[i.claims for i in items] if any(i.claims for i in items) else None,
             )
         except Exception as exc:  # the whole batch failed: nobody gets a receipt
             for item in items:

@@ -44,6 +44,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.engine import Connection
+
 from tallyroom.audit.events import Action
 from tallyroom.count.rules.registry import get_rule
 from tallyroom.crypto.credential_key import CredentialKey
@@ -57,6 +59,17 @@ from tallyroom.errors import (
     LifecycleError,
     NotInContest,
     TallyroomError,
+    TooManyAttempts,
+)
+from tallyroom.services.attempts import (
+    Attempt,
+    Claim,
+    attempts_settled,
+    attempts_succeeded,
+    begin_attempts,
+    counts_as_failure,
+    settle_places,
+    take_places,
 )
 from tallyroom.services.elections import ballot_definition
 from tallyroom.store import audit, ballots, elections, postal
@@ -69,6 +82,7 @@ __all__ = [
     "CastOutcome",
     "CastRequest",
     "PostalImport",
+    "Receipt",
     "SpoiltReason",
     "ballot_plaintext",
     "ballot_rule_broken",
@@ -226,13 +240,18 @@ class _Poll:
 def _poll(store: Store, election_id: int) -> _Poll:
     """What casting needs from the election, read once per batch (fixed while the poll is
     open); the store checks the state again in the casting transaction."""
-    with store.begin() as conn:
+    # a read (no write lock): the casting transaction checks the state again
+    with store.read() as conn:
         record = elections.get_election(conn, election_id)
-        if record.state is not ElectionState.OPEN:
+        if record.state is ElectionState.OPEN:
+            definition = ballot_definition(conn, record)
+    if record.state is not ElectionState.OPEN:
+        with store.begin() as conn:  # the refusal, in require_state's own words
             elections.require_state(conn, election_id, ElectionState.OPEN, doing="cast a ballot")
-        if record.ballot_public_key is None:
-            raise LifecycleError("the ballot key is not set", election=election_id)
-        return _Poll(ballot_definition(conn, record), record.ballot_public_key)
+        return _poll(store, election_id)  # it opened in between
+    if record.ballot_public_key is None:
+        raise LifecycleError("the ballot key is not set", election=election_id)
+    return _Poll(definition, record.ballot_public_key)
 
 
 def _seal(poll: _Poll, name: str, codes: Sequence[int], spoilt: str | None = None) -> bytes:
@@ -246,6 +265,7 @@ def cast_ballots(
     requests: Sequence[CastRequest],
     *,
     credential_key: CredentialKey,
+    claims: Sequence[Sequence[Claim]] | None = None,
 ) -> list[CastOutcome]:
     """Cast many voters' ballots in one durable commit; per request its receipts or its error.
 
@@ -256,6 +276,16 @@ def cast_ballots(
     unreadable credential), :class:`CredentialRejected` (unknown or revoked) or
     :class:`AlreadyCast`, and stores nothing. Receipts are returned only after the commit.
     A closed poll refuses the whole batch (:class:`LifecycleError`).
+
+    ``claims`` (per request, the attempt budgets its credential counts against: the web's
+    JSON cast) are taken for the whole batch before any credential is checked; a request
+    over a budget gets :class:`~tallyroom.errors.TooManyAttempts` and stores nothing; the
+    places of every request that did not fail on its credential are given back
+    (:mod:`tallyroom.services.attempts`). On SQLite this happens inside the casting
+    transaction (one write lock and one commit per batch for both); on PostgreSQL in two
+    short transactions of their own around it, so that the counters' rows (one address
+    behind a proxy is one row) are never locked while a batch commits and concurrent
+    batches of several workers do not queue on them.
     """
     poll = _poll(store, election_id)
     outcomes: list[CastOutcome | None] = [None] * len(requests)
@@ -271,14 +301,66 @@ def cast_ballots(
         sealed = {name: _seal(poll, name, codes) for name, codes in rankings.items()}
         items.append(ballots.CastItem(digest, sealed))
         placed.append(k)
-    if items:
+    if claims is None:
+        if items:
+            with store.begin() as conn:
+                results = ballots.cast_many(
+                    conn, election_id, items, sections=poll.sections, units=poll.units
+                )
+            for k, result in zip(placed, results, strict=True):
+                outcomes[k] = result
+        return [o for o in outcomes if o is not None]
+    if len(claims) != len(requests):
+        raise ValueError(f"{len(claims)} claims for {len(requests)} requests")
+    if store.backend == "sqlite":
         with store.begin() as conn:
-            results = ballots.cast_many(
-                conn, election_id, items, sections=poll.sections, units=poll.units
-            )
-        for k, result in zip(placed, results, strict=True):
-            outcomes[k] = result
+            taken = take_places(conn, claims)
+            _cast_admitted(conn, election_id, poll, items, placed, taken, outcomes)
+            settle_places(conn, *_settlement(taken, outcomes))
+    else:
+        taken = begin_attempts(store, claims)
+        try:
+            with store.begin() as conn:
+                _cast_admitted(conn, election_id, poll, items, placed, taken, outcomes)
+        except BaseException:
+            attempts_succeeded(store, [a for a in taken if isinstance(a, Attempt)])
+            raise
+        attempts_settled(store, *_settlement(taken, outcomes))
     return [o for o in outcomes if o is not None]
+
+
+def _cast_admitted(
+    conn: Connection,
+    election_id: int,
+    poll: _Poll,
+    items: Sequence[ballots.CastItem],
+    placed: Sequence[int],
+    taken: Sequence[Attempt | TooManyAttempts],
+    outcomes: list[CastOutcome | None],
+) -> None:
+    """Refuse the requests over a budget; cast the rest of ``items`` (request ``placed[i]``)."""
+    for k, attempt in enumerate(taken):
+        if isinstance(attempt, TooManyAttempts):
+            outcomes[k] = attempt
+    admitted = [(k, item) for k, item in zip(placed, items, strict=True) if outcomes[k] is None]
+    if not admitted:
+        return
+    results = ballots.cast_many(
+        conn, election_id, [item for _, item in admitted], sections=poll.sections, units=poll.units
+    )
+    for (k, _), result in zip(admitted, results, strict=True):
+        outcomes[k] = result
+
+
+def _settlement(
+    taken: Sequence[Attempt | TooManyAttempts], outcomes: Sequence[CastOutcome | None]
+) -> tuple[list[Attempt], list[bool]]:
+    """The attempts admitted, and whether each failed on its credential (it keeps its places;
+    the others' go back)."""
+    done = [(a, o) for a, o in zip(taken, outcomes, strict=True) if isinstance(a, Attempt)]
+    return [a for a, _ in done], [
+        isinstance(o, TallyroomError) and counts_as_failure(o) for _, o in done
+    ]
 
 
 def cast_ballot(

@@ -22,19 +22,22 @@ __all__ = ["forget_before", "give_back", "take"]
 KEY_MAX = 128
 
 
-def take(conn: Connection, budget: str, key: str, bucket: int) -> tuple[int, int]:
-    """One more attempt for ``key`` in window ``bucket``: (this window's count, the last's)."""
+def take(conn: Connection, budget: str, key: str, bucket: int, n: int = 1) -> tuple[int, int]:
+    """``n`` more attempts for ``key`` in window ``bucket``: (this window's count, the last's)."""
     key = key[:KEY_MAX]
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(attempt_counts)
-        .values(budget=budget, key=key, bucket=bucket, n=1)
+        .values(budget=budget, key=key, bucket=bucket, n=n)
         .on_conflict_do_update(
-            index_elements=["budget", "key", "bucket"], set_={"n": attempt_counts.c.n + 1}
+            index_elements=["budget", "key", "bucket"], set_={"n": attempt_counts.c.n + n}
         )
         .returning(attempt_counts.c.n)
     )
-    now = int(conn.execute(statement).scalar_one())
+    # The last window first, then the upsert, whose row lock (PostgreSQL) is then held only
+    # until the transaction ends, not across one more round trip. The last window's row is
+    # read without a lock either way; the guarantee is this window's count, which comes
+    # from the atomic upsert, as before.
     before = conn.execute(
         sa.select(attempt_counts.c.n).where(
             attempt_counts.c.budget == budget,
@@ -42,11 +45,12 @@ def take(conn: Connection, budget: str, key: str, bucket: int) -> tuple[int, int
             attempt_counts.c.bucket == bucket - 1,
         )
     ).scalar_one_or_none()
+    now = int(conn.execute(statement).scalar_one())
     return now, int(before or 0)
 
 
-def give_back(conn: Connection, budget: str, key: str, bucket: int) -> None:
-    """Undo one :func:`take` (an attempt that succeeded costs nothing)."""
+def give_back(conn: Connection, budget: str, key: str, bucket: int, n: int = 1) -> None:
+    """Undo ``n`` :func:`take` calls (an attempt that succeeded costs nothing); never below 0."""
     conn.execute(
         attempt_counts.update()
         .where(
@@ -55,7 +59,7 @@ def give_back(conn: Connection, budget: str, key: str, bucket: int) -> None:
             attempt_counts.c.bucket == bucket,
             attempt_counts.c.n > 0,
         )
-        .values(n=attempt_counts.c.n - 1)
+        .values(n=sa.case((attempt_counts.c.n > n, attempt_counts.c.n - n), else_=0))
     )
 
 

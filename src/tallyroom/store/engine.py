@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
@@ -32,6 +33,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
 from tallyroom.errors import ConfigError
+from tallyroom.store.writer_lock import WriterLock
 
 __all__ = ["Backend", "Store", "is_unavailable", "open_store"]
 
@@ -50,11 +52,25 @@ SQLITE_CACHE_KIB = 64 * 1024
 # less often writes each such page once instead of many times, and the fsync of the WAL at
 # every commit (synchronous=FULL) keeps each commit durable either way.
 SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000
+# The connection pool: a fixed number of connections, kept open. SQLAlchemy's default,
+# 5 kept + 10 more at a peak, each of the 10 closed as soon as it is returned, is smaller
+# than a web worker's thread pool (40 threads): under load nearly every request opened and
+# closed a connection of its own (thousands of new PostgreSQL sessions a minute; on SQLite a
+# new connection also starts with a cold page cache). Now the pool keeps POOL_SIZE and never
+# opens more: a thread beyond them waits for one to come back (as a thread past the old 15
+# did). The cast path needs one (the casting queue's writer); a worker's other pages share
+# the rest. 16 per worker keeps 4 workers (64) under PostgreSQL's default max_connections
+# (100) with room for the command line and a replica's connections.
+POOL_SIZE = 16
+POOL_OVERFLOW = 0
 
 
 def _sqlite_engine(url: sa.URL) -> Engine:
     engine = sa.create_engine(
-        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        hide_parameters=True,
+        **_pool_options(url),
     )
     memory = url.database in (None, "", ":memory:")
 
@@ -80,6 +96,12 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _pool_options(url: sa.URL) -> dict[str, int]:
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return {}  # one connection, held by SQLAlchemy's own pool for in-memory databases
+    return {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
 
 
 def _normalise(url: str | os.PathLike[str]) -> sa.URL:
@@ -115,6 +137,20 @@ class Store:
             raise ConfigError("unsupported database", field="url", value=name)
         self.engine = engine
         self.backend: Backend = "sqlite" if name == "sqlite" else "postgresql"
+        database = engine.url.database
+        self._writers: WriterLock | None = None
+        if self.backend == "sqlite" and database not in (None, "", ":memory:"):
+            assert database is not None
+            self._writers = WriterLock(Path(database))
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """This writer's turn on a SQLite file (:mod:`tallyroom.store.writer_lock`)."""
+        if self._writers is None:
+            yield
+            return
+        with self._writers.held():
+            yield
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -122,7 +158,7 @@ class Store:
     @contextmanager
     def begin(self) -> Iterator[Connection]:
         """A write transaction: commits when the block ends, rolls back if it raises."""
-        with self.engine.connect() as conn:
+        with self._turn(), self.engine.connect() as conn:
             conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
             with conn.begin():
                 yield conn
@@ -137,7 +173,7 @@ class Store:
         on this connection for this transaction (in WAL mode a commit then skips its fsync),
         set back to ``FULL`` before the connection returns to the pool.
         """
-        with self.engine.connect() as conn:
+        with self._turn(), self.engine.connect() as conn:
             if self.backend == "postgresql":
                 with conn.begin():
                     conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
@@ -178,6 +214,8 @@ class Store:
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        if self._writers is not None:
+            self._writers.close()
 
     def __enter__(self) -> Store:
         return self
@@ -200,7 +238,11 @@ def open_store(url: str | os.PathLike[str], *, upgrade: bool = False) -> Store:
     if parsed.get_backend_name() == "sqlite":
         store = Store(_sqlite_engine(parsed))
     else:
-        store = Store(sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True))
+        store = Store(
+            sa.create_engine(
+                parsed, pool_pre_ping=True, hide_parameters=True, **_pool_options(parsed)
+            )
+        )
     if upgrade:
         store.upgrade()
     return store

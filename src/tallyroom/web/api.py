@@ -13,27 +13,29 @@ declaration (404 before).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from tallyroom.errors import NotFound
+from tallyroom.errors import LifecycleError, NotFound
 from tallyroom.services import audit_log as audit_log_service
 from tallyroom.services import declaring, nominations, polling, users
 from tallyroom.services import register as register_service
 from tallyroom.services.audit_log import event_json, format_head
+from tallyroom.services.casting_queue import receipts_of
 from tallyroom.services.credentials import reissue_credential, revoke_credential
 from tallyroom.services.elections import definition_of, get_election, list_elections
-from tallyroom.services.voting import CastRequest
+from tallyroom.services.voting import CastRequest, Receipt
 from tallyroom.web.booth import credential_key, key_file
-from tallyroom.web.guards import SESSION_TOKEN, Officer, User, Web, sign_out_session
+from tallyroom.web.guards import SESSION_TOKEN, Officer, User, Web, WebContext, sign_out_session
 from tallyroom.web.jobs import read_job
 from tallyroom.web.public import RECEIPTS_FROM
 from tallyroom.web.security import CSRF_HEADER, check_csrf, csrf_token
 
-__all__ = ["router"]
+__all__ = ["CastIn", "ReceiptOut", "cast_voter", "router"]
 
 router = APIRouter(prefix="/api", tags=["api"])
 CsrfHeader = Annotated[str | None, Header(alias=CSRF_HEADER)]
@@ -317,16 +319,35 @@ def voter_ballot(slug: str, body: Credential, request: Request, web: Web) -> Vot
 
 
 @router.post("/elections/{slug}/cast", response_model=list[ReceiptOut])
-def cast(slug: str, body: CastIn, request: Request, web: Web) -> list[ReceiptOut]:
+async def cast(slug: str, body: CastIn, request: Request, web: Web) -> list[ReceiptOut]:
     """Cast the voter's ballots, all or none; the receipts once they are stored."""
-    record = get_election(web.store, slug)
-    with web.attempts.credential(request):
-        cast_receipts = web.casting.cast(
-            record.id,
-            CastRequest(body.credential, body.choices),
-            credential_key=credential_key(web, slug),
-        )
-    return [ReceiptOut(contest=r.contest, code=r.code) for r in cast_receipts]
+    receipts = await cast_voter(web, slug, body, request)
+    return [ReceiptOut(contest=r.contest, code=r.code) for r in receipts]
+
+
+async def cast_voter(web: WebContext, slug: str, body: CastIn, request: Request) -> list[Receipt]:
+    """The JSON cast itself, for this route and for :mod:`tallyroom.web.fast_cast` (the same
+    route served without FastAPI's layers): the voter's receipts, or the error raised."""
+    # On the event loop, no thread per request: the election's id and the credential key are
+    # held in memory (web.polls), and the voter waits on the casting queue's future while
+    # the queue's writer casts everybody waiting in one durable commit, taking and giving
+    # back the attempt budgets' places for the whole batch.
+    election_id = web.polls.known_id(slug)
+    if election_id is None:
+        election_id = await run_in_threadpool(web.polls.election_id, slug)
+    key = credential_key(web, slug)
+    future = web.casting.submit(
+        election_id,
+        CastRequest(body.credential, body.choices),
+        credential_key=key,
+        claims=web.attempts.credential_claims(request),
+    )
+    try:
+        outcome = await asyncio.wrap_future(future)
+    except (LifecycleError, NotFound):
+        web.polls.forget(slug)  # the poll closed or the election went: read it afresh next time
+        raise
+    return receipts_of(outcome)
 
 
 # -- the console ------------------------------------------------------------------------------

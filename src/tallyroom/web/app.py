@@ -48,8 +48,10 @@ from tallyroom.web import (
     rule_pages,
 )
 from tallyroom.web.attempts import AttemptGates
+from tallyroom.web.fast_cast import FastCast
 from tallyroom.web.guards import WebContext
 from tallyroom.web.pages import environment, render
+from tallyroom.web.poll_cache import PollCache
 from tallyroom.web.schedule import ScheduleThread
 from tallyroom.web.security import CsrfRejected, SecurityHeaders, TooManyAttempts
 from tallyroom.web.settings import WebSettings
@@ -153,7 +155,10 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
         templates=environment(),
         attempts=AttemptGates(store, settings),
         casting=casting,
+        polls=PollCache(store),
     )
+    # innermost first: the cast's fast path inside the headers and the session
+    app.add_middleware(FastCast, web=lambda: app.state.web, error=_error)
     app.add_middleware(SecurityHeaders, https_only=settings.https_only)
     app.add_middleware(i18n.LanguageMiddleware)
     app.add_middleware(
@@ -182,14 +187,16 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
+    # The API first: a request is matched against the routes in order, and the booth's
+    # cast (POST /api/elections/{slug}/cast) is the busiest; no API path overlaps a page's.
     for module in (
+        api,
         public,
         booth,
         console,
         console_setup,
         register_mapping,
         console_delivery,
-        api,
         i18n,
         rule_pages,
     ):

@@ -36,18 +36,14 @@ from contextlib import contextmanager
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from tallyroom.errors import (
-    CredentialRejected,
-    InputError,
-    SignInRefused,
-    TooManyAttempts,
-)
+from tallyroom.errors import SignInRefused, TooManyAttempts
 from tallyroom.services import users
 from tallyroom.services.attempts import (
     Budget,
     Claim,
     attempt_succeeded,
     begin_attempt,
+    counts_as_failure,
 )
 from tallyroom.services.users import ConsoleUser
 from tallyroom.store.engine import Store
@@ -77,20 +73,17 @@ def client_address(request: Request) -> str:
 def browser_id(request: Request) -> str:
     """This browser's id from its session cookie, made on its first request (a client that
     drops its cookies gets a new one each time, and meets its address's budget instead)."""
+    return _browser(request)[0]
+
+
+def _browser(request: Request) -> tuple[str, bool]:
+    """The browser's id, and whether it was made just now (no attempt counted against it)."""
     known = request.session.get(_BROWSER)
     if isinstance(known, str):
-        return known
+        return known, False
     made = secrets.token_urlsafe(16)
     request.session[_BROWSER] = made
-    return made
-
-
-def _a_wrong_credential(exc: BaseException) -> bool:
-    """A failure that counts against a credential budget: the credential itself was refused
-    (unknown, revoked, another election's) or could not be read as one."""
-    if isinstance(exc, CredentialRejected):
-        return True
-    return isinstance(exc, InputError) and exc.field == "credential"
+    return made, True
 
 
 class AttemptGates:
@@ -132,20 +125,24 @@ class AttemptGates:
         self.hashing = asyncio.Semaphore(settings.sign_in_concurrency)
         self.wait = settings.sign_in_wait
 
+    def credential_claims(self, request: Request) -> list[Claim]:
+        """The budgets a credential check from this request counts against (the casting
+        queue takes them for a whole batch at once: the JSON cast's path)."""
+        browser, fresh = _browser(request)
+        return [
+            Claim(self.credential_address, client_address(request)),
+            Claim(self.credential_browser, browser, fresh=fresh),
+        ]
+
     @contextmanager
     def credential(self, request: Request) -> Iterator[None]:
         """Guard a credential check: a wrong, revoked or malformed credential counts; any
         other refusal (an invalid ballot, a closed poll) gives the place back."""
-        address = client_address(request)
-        claims = [
-            Claim(self.credential_address, address),
-            Claim(self.credential_browser, browser_id(request)),
-        ]
-        attempt = begin_attempt(self.store, claims)
+        attempt = begin_attempt(self.store, self.credential_claims(request))
         try:
             yield
         except BaseException as exc:
-            if not _a_wrong_credential(exc):  # e.g. a mistake on the ballot: not a guess
+            if not counts_as_failure(exc):  # e.g. a mistake on the ballot: not a guess
                 attempt_succeeded(self.store, attempt)
             raise
         attempt_succeeded(self.store, attempt)

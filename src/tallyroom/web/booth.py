@@ -28,7 +28,6 @@ from tallyroom.errors import (
     LifecycleError,
 )
 from tallyroom.services import polling
-from tallyroom.services.credentials import load_or_create_key
 from tallyroom.services.elections import definition_of, get_election
 from tallyroom.services.key_files import KEY_NEEDED, find_credential_key
 from tallyroom.services.voting import CastRequest, ballot_rule_broken
@@ -63,14 +62,22 @@ def key_file(web: WebContext, slug: str) -> Path:
 
 
 def credential_key(web: WebContext, slug: str) -> CredentialKey:
+    """The election's credential key, held in memory and read again when its file changes:
+    the data folder's file (one stat, no query, on the busy path), else the file recorded
+    when the credentials were issued (:func:`key_file`). Missing while the election needs
+    it: :class:`KeyMissing` (a 503 and an error in the server's log), never "closed"."""
+    try:
+        return web.polls.credential_key(web.settings.credential_key_file(slug), slug)
+    except LifecycleError:
+        pass  # not in the data folder: perhaps where it was written at issue
     path = key_file(web, slug)
-    if not path.exists():
-        if get_election(web.store, slug).state in KEY_NEEDED:
-            # the officer's mistake, not the voter's: a 503 and an error in the server's log
-            log.error("election %s: the credential key is missing (expected at %s)", slug, path)
-            raise KeyMissing("the credential key is missing", election=slug, path=str(path))
-        raise LifecycleError("voting has not started: no credentials exist yet", election=slug)
-    return load_or_create_key(path, create=False)
+    if path.exists():
+        return web.polls.credential_key(path, slug)
+    if get_election(web.store, slug).state in KEY_NEEDED:
+        # the officer's mistake, not the voter's: a 503 and an error in the server's log
+        log.error("election %s: the credential key is missing (expected at %s)", slug, path)
+        raise KeyMissing("the credential key is missing", election=slug, path=str(path))
+    raise LifecycleError("voting has not started: no credentials exist yet", election=slug)
 
 
 def _refusal(exc: Exception) -> _Refusal:

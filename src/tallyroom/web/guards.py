@@ -20,6 +20,7 @@ from tallyroom.services.casting_queue import CastingQueue
 from tallyroom.services.users import ConsoleUser
 from tallyroom.store.engine import Store
 from tallyroom.web.attempts import AttemptGates
+from tallyroom.web.poll_cache import PollCache
 from tallyroom.web.settings import WebSettings
 
 __all__ = [
@@ -43,17 +44,20 @@ SESSION_TOKEN = "session"
 
 @dataclass(frozen=True, slots=True)
 class WebContext:
-    """What every handler may use: settings, the store, templates, the attempt gates and
-    the casting queue (voters casting at once share a durable commit)."""
+    """What every handler may use: settings, the store, templates, the attempt gates, the
+    casting queue (voters casting at once share a durable commit) and the elections' ids and
+    credential keys held for it."""
 
     settings: WebSettings
     store: Store
     templates: Environment
     attempts: AttemptGates
     casting: CastingQueue
+    polls: PollCache
 
 
-def context(request: Request) -> WebContext:
+async def context(request: Request) -> WebContext:
+    # async: FastAPI runs it on the event loop instead of handing it to a thread
     web: WebContext = request.app.state.web
     return web
 
