@@ -223,25 +223,17 @@ def replace_definition(
     at: datetime | None = None,
 ) -> ElectionRecord:
     """Replace a draft election's definition (never after the register is frozen)."""
-    require_state(
-        conn, election_id, ElectionState.DRAFT, doing="change the definition", exclusive=True
-    )
-    digest = _sha256(definition)
-    conn.execute(
-        elections.update()
-        .where(elections.c.id == election_id)
-        .values(definition=definition, definition_sha256=digest)
-    )
-    audit.append(
+    return amend_definition(
         conn,
         election_id,
-        Action.DEFINITION,
+        definition,
+        ElectionState.DRAFT,
+        doing="change the definition",
         actor=actor,
         reason=reason,
-        payload={"definition_sha256": digest},
+        payload={},
         at=at,
     )
-    return get_election(conn, election_id)
 
 
 def set_ballot_public_key(
