@@ -52,9 +52,10 @@ def test_a_weighted_congress_from_create_to_declare(empty_url: str, tmp_path: Pa
     key = tmp_path / "officer.key"
     source = files("tallyroom").joinpath("examples", "weighted-delegates.toml")
     text = source.read_text(encoding="utf-8")
-    # the congress is run today: its ballot closes in the future here
+    # the congress is run today: its poll has opened (a year earlier) and closes in the future
     text = text.replace("ballot_close = 2027", "ballot_close = 2099")
     text = text.replace("declaration = 2027", "declaration = 2099")
+    text = text.replace(" = 2027-", " = 2025-")
     definition = tmp_path / "congress.toml"
     definition.write_text(text, encoding="utf-8")
     run("election", "create", str(definition), "--slug", "congress", "--private-key", str(key),

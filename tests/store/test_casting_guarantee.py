@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -227,6 +228,39 @@ def test_concurrent_batches_with_the_same_voters_store_each_voter_once(
     with store.read() as conn:
         rows, _counts, bad = ballots.box_rows(conn, election.id)
         assert ballots.box_kept(conn, election.id) == rows and bad == 0
+
+
+def test_batches_in_opposite_orders_never_deadlock(
+    store: Store, make_election: MakeElection
+) -> None:
+    """Two batches holding the same voters in opposite orders, raced again and again: on
+    PostgreSQL each waits on the other's uncommitted rows in the unique indexes, which would
+    deadlock (and refuse a whole batch) unless every batch inserts in one order."""
+    voters = 40
+    for race in range(6):
+        election = make_election(voters=voters)
+        barrier = threading.Barrier(2)
+
+        def attempt(
+            n: int, election: Any = election, barrier: Any = barrier, race: int = race
+        ) -> list[object]:
+            order = list(range(voters)) if n == 0 else list(reversed(range(voters)))
+            items = [
+                CastItem(
+                    election.key.digest(election.secrets[v]),
+                    {CONTEST: f"{race}/{n}/{v}".encode()},
+                )
+                for v in order
+            ]
+            barrier.wait()
+            with store.begin() as conn:
+                return list(ballots.cast_many(conn, election.id, items))
+
+        with ThreadPoolExecutor(2) as pool:
+            results = [o for batch in pool.map(attempt, range(2)) for o in batch]
+        assert sum(isinstance(o, list) for o in results) == voters
+        assert sum(isinstance(o, AlreadyCast) for o in results) == voters
+        assert _totals(election) == [(CONTEST, voters, voters)]
 
 
 def _in_thread(fn: Callable[[], object]) -> Future[object]:

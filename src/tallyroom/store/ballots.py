@@ -246,6 +246,11 @@ def cast_many(
             ]
     inserted: set[tuple[int, str]] = set()
     if wanted:
+        # One order for every batch (register entry, credential, contest): two batches that
+        # share voters then wait on each other's rows in the unique indexes in the same order,
+        # one after the other, instead of each holding a row the other needs (a deadlock on
+        # PostgreSQL, which refused one whole batch).
+        wanted.sort(key=lambda r: (r["entry_id"], r["credential_id"], r["contest"]))
         rows = conn.execute(
             _insert(conn, ballot_casts).returning(
                 ballot_casts.c.credential_id, ballot_casts.c.contest
