@@ -267,6 +267,7 @@ def register_problems(
         return [], problems
 
     sections = {s.name for s in definition.sections}
+    named_sections = ", ".join(sorted(sections))  # sorted: a set's order changes per process
     dates = _Dates(ZoneInfo(definition.timezone))
     width = max([index[c] for c in wanted.values()] + [i_weight or 0]) + 1
     i_person, i_section = index[mapping.person], index[mapping.section]
@@ -298,7 +299,7 @@ def register_problems(
         if not person:
             problem(n, "person", "is empty", "")
         if section not in sections:
-            problem(n, "section", f"not a section of the election ({', '.join(sections)})", section)
+            problem(n, "section", f"not a section of the election ({named_sections})", section)
         if not number:
             problem(n, "number", "is empty", "")
         key = f"{section}/{number}"
