@@ -481,15 +481,24 @@ def import_register(
             [line.entry for line in lines], definition.eligibility, excluded
         )
 
-        def entries() -> Iterator[StoreEntry]:
-            reasons = (None, *ExclusionReason)  # by outcome code: 0 is eligible
+        def rows() -> Iterator[register.EntryRow]:
+            # what to_store_entry makes, as plain tuples: no object per line (660,000)
+            names = (None, *(r.name for r in ExclusionReason))  # by outcome code: 0 eligible
             for i, (line, code) in enumerate(zip(lines, outcome.codes.tolist(), strict=True)):
-                yield to_store_entry(line, code == 0, reasons[code])
+                e = line.entry
+                yield (
+                    f"{e.section}/{e.number}",
+                    e.section,
+                    line.raw,
+                    code == 0,
+                    names[code],
+                    line.line,
+                )
                 if progress is not None and i % 10_000 == 0:
                     progress(i)
 
-        stored = register.import_entries(
-            conn, record.id, entries(), actor=actor, source=source, reason=reason
+        stored = register.import_rows(
+            conn, record.id, rows(), actor=actor, source=source, reason=reason
         )
         _store_contacts(conn, record.id, lines)
     if progress is not None:
