@@ -358,7 +358,7 @@ def merge_entries(
             value=reason,
         )
     require_state(conn, election_id, ElectionState.DRAFT, doing="import the register")
-    count, eligible = _insert(conn, election_id, added, source, chunk_size)
+    count, eligible = _insert(conn, election_id, (_row(e) for e in added), source, chunk_size)
     update_rows(
         conn,
         register_entries,
