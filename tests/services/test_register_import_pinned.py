@@ -6,6 +6,7 @@ these unchanged, on both backends."""
 
 from __future__ import annotations
 
+import gc
 from importlib.resources import files
 from pathlib import Path
 
@@ -133,3 +134,27 @@ def test_every_problem_is_pinned_and_nothing_stored(store: Store, tmp_path: Path
     with store.read() as conn:
         stored = conn.execute(sa.select(sa.func.count()).select_from(register_entries))
         assert stored.scalar() == 0
+
+
+def test_the_cycle_collector_is_back_on_after_an_import_however_it_ends(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """The import pauses Python's cycle collector for its own speed and must not leave it
+    off: not after a success, not after a refused file."""
+    slug = _make(sqlite_store, tmp_path)
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text(REGISTER, encoding="utf-8")
+    bad.write_text(BAD, encoding="utf-8")
+    assert gc.isenabled()
+    with pytest.raises(InputError):
+        register_service.import_register(sqlite_store, slug, bad, actor="ro")
+    assert gc.isenabled()
+    register_service.import_register(sqlite_store, slug, good, actor="ro")
+    assert gc.isenabled()
+    gc.disable()  # and one that was off stays off
+    try:
+        with pytest.raises(InputError):
+            register_service.import_register(sqlite_store, slug, good, actor="ro")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -24,8 +24,10 @@ from __future__ import annotations
 import csv
 import dataclasses
 import functools
+import gc
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -461,6 +463,43 @@ def import_register(
     recorded change, under one audit event giving the counts and the reason. A decision made
     by hand (:func:`change_eligibility`) stands.
     """
+    with _cyclic_gc_paused():
+        return _import(
+            store, slug, path, actor=actor, mapping=mapping, exclusion_list=exclusion_list,
+            progress=progress, reason=reason, replace=replace,
+        )  # fmt: skip
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Python's cycle collector off while a register is imported.
+
+    The import makes millions of small objects (cells, lines, rows) and keeps most of them
+    to the end, so the collector would walk them all again and again: a third of the
+    reading time at 660,000 lines. They hold no cycles, so reference counting frees them
+    all the same; the collector is switched back on (if it was on) however the import ends.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def _import(
+    store: Store,
+    slug: str,
+    path: str | Path,
+    *,
+    actor: str,
+    mapping: ColumnMapping,
+    exclusion_list: str | Path | None,
+    progress: Callable[[int], None] | None,
+    reason: str,
+    replace: bool,
+) -> ImportResult:
     record = get_election(store, slug)
     definition = definition_of(record)
     lines = read_register(path, mapping, definition)
