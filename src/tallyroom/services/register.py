@@ -279,7 +279,14 @@ def register_problems(
     keys: dict[str, int] = {}
     lines: list[Line] = []
     seen = dates.seen
-    date_cols = [(f, k) for f, k in (("joined", i_joined), ("registered", i_registered)) if k]
+
+    def parse(n: int, field: str, text: str) -> datetime | None:
+        try:
+            return dates(text)
+        except ValueError:
+            problem(n, field, "not an ISO 8601 date or date and time", text)
+            return None
+
     contact_cols = [
         index[column] if column else None
         for column in (mapping.name, mapping.email, mapping.address, mapping.channel)
@@ -313,16 +320,13 @@ def register_problems(
             )
         else:
             keys[key] = n
-        when: dict[str, datetime | None] = {"joined": None, "registered": None}
-        for field, k in date_cols:
-            text = raw[field] = cells[k].strip()
-            if text in seen:
-                when[field] = seen[text]
-                continue
-            try:
-                when[field] = dates(text)
-            except ValueError:
-                problem(n, field, "not an ISO 8601 date or date and time", text)
+        joined = registered = None
+        if i_joined:
+            text = raw["joined"] = cells[i_joined].strip()
+            joined = seen[text] if text in seen else parse(n, "joined", text)
+        if i_registered:
+            text = raw["registered"] = cells[i_registered].strip()
+            registered = seen[text] if text in seen else parse(n, "registered", text)
         if i_weight is not None:
             weight = weight_of(cells[i_weight], definition, n, problem)
             if weight is not None:
@@ -337,9 +341,7 @@ def register_problems(
             _read_unit(raw, cells[i_unit], section in unit_sections, functools.partial(problem, n))
         if len(problems) != bad:
             continue
-        entry = VoterEntry(
-            PersonId(person), section, number, status, when["joined"], when["registered"]
-        )
+        entry = VoterEntry(PersonId(person), section, number, status, joined, registered)
         lines.append(Line(n, entry, raw, contact))
     return (lines if not problems else []), problems
 
