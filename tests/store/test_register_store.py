@@ -231,3 +231,40 @@ def test_snapshots_and_voters_read_from_the_stored_columns(
         voters = register.eligible_voters(conn, election.id)
     ids = {e.person_id: e.id for e in entries}
     assert voters == [(ids["A1"], "P-77", "member"), (ids["A4"], "P-4", "mémbre")]
+
+
+CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_fields_encode_as_the_canonical_json_encoder_does() -> None:
+    awkward = [
+        {},
+        {"b": "2", "a": "1", "A": "0", "é": "x", "_": ""},
+        {"q": 'quote " back\\slash / slash', "c": "\x00\x01\x1f\x7f tab\t nl\n cr\r"},
+        {"u": "Zoë Ø — ünïcode 😀 \u2028\u2029", "s": "\ud800 lone surrogate"},
+        {"weight": "2.5", "person": "P1", "number": "N1", "status": "active"},
+    ]
+    for fields in awkward:
+        assert register.encode_fields(fields) == CANONICAL.encode(fields)
+    # not all text: still the canonical encoder's answer
+    assert register.encode_fields({"n": 1, "a": "x"}) == CANONICAL.encode({"n": 1, "a": "x"})  # type: ignore[dict-item]
+
+
+def test_import_rows_checks_each_tuple_as_an_entry_is_checked(
+    store: Store, make_election: MakeElection
+) -> None:
+    election = make_election(voters=0, state=ElectionState.DRAFT)
+    bad_rows: list[tuple[register.EntryRow, str, str]] = [
+        (("", "member", {}, True, None, 7), "person_id", "1 to 64"),
+        (("X" * 65, "member", {}, True, None, 7), "person_id", "1 to 64"),
+        (("A1", "m" * 65, {}, True, None, 7), "section", "at most 64"),
+        (("A1", "member", {"age": 40}, True, None, 7), "age", "fields are text"),  # type: ignore[dict-item]
+        (("A1", "member", {1: "x", "a": "y"}, True, None, 7), "1", "fields are text"),  # type: ignore[dict-item]
+    ]
+    for row, field, words in bad_rows:
+        good: register.EntryRow = ("G1", "member", {"a": "b"}, True, None, 6)
+        with pytest.raises(InputError) as caught, store.begin() as conn:
+            register.import_rows(conn, election.id, [good, row], actor="ro", source="f.csv")
+        assert (caught.value.line, caught.value.field) == (7, field)
+        assert words in str(caught.value)
+        assert _count(store, election.id) == 0
