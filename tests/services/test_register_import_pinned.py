@@ -158,3 +158,24 @@ def test_the_cycle_collector_is_back_on_after_an_import_however_it_ends(
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_date_column_first_in_the_file_is_read(store: Store, tmp_path: Path) -> None:
+    """``joined`` as the file's first column (index 0) is read like any other: a bad date
+    there is a problem, and a good one is stored (it was once skipped as "no column")."""
+    slug = _make(store, tmp_path)
+    path = tmp_path / "joined-first.csv"
+    path.write_text(
+        "joined,person_id,section,membership_number,status,registered\n2015-13-01,P1,members,N1,active,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"joined-first.csv:2: joined: not an ISO 8601 date"):
+        register_service.import_register(store, slug, path, actor="ro")
+    path.write_text(
+        "joined,person_id,section,membership_number,status,registered\n2015-03-01,P1,members,N1,active,\n",
+        encoding="utf-8",
+    )
+    register_service.import_register(store, slug, path, actor="ro")
+    with store.read() as conn:
+        fields = conn.execute(sa.select(register_entries.c.fields)).scalar_one()
+    assert '"joined":"2015-03-01"' in fields

@@ -321,10 +321,10 @@ def register_problems(
         else:
             keys[key] = n
         joined = registered = None
-        if i_joined:
+        if i_joined is not None:
             text = raw["joined"] = cells[i_joined].strip()
             joined = seen[text] if text in seen else parse(n, "joined", text)
-        if i_registered:
+        if i_registered is not None:
             text = raw["registered"] = cells[i_registered].strip()
             registered = seen[text] if text in seen else parse(n, "registered", text)
         if i_weight is not None:
