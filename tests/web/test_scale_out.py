@@ -6,6 +6,7 @@ socket). On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import socket
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -53,8 +54,9 @@ def test_several_servers_on_one_database_cast_each_voter_once(
     assert (totals.casts, totals.ballots) == (len(secrets), len(secrets))
 
 
-def _established(pid: int, port: int) -> int:
-    """Connections to ``port`` that process ``pid`` holds open (from /proc)."""
+def _established(pid: int, port: int, state: str = "01") -> int:
+    """Connections to ``port`` that process ``pid`` holds open (from /proc; ``state`` "0A":
+    its listening sockets instead)."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         try:
@@ -68,7 +70,7 @@ def _established(pid: int, port: int) -> int:
         for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
             fields = line.split()
             local_port = int(fields[1].rsplit(":", 1)[1], 16)
-            if local_port == port and fields[3] == "01" and fields[9] in inodes:
+            if local_port == port and fields[3] == state and fields[9] in inodes:
                 held += 1
     return held
 
@@ -81,6 +83,14 @@ def test_workers_share_the_connections_evenly(
     prepare(store, web_settings, tmp_path)
     with served(web_settings, workers=2) as (base, pid), ExitStack() as stack:
         port = int(base.rsplit(":", 1)[1])
+        # both workers listening first (a worker still starting would leave all to the other)
+        deadline = time.monotonic() + 60
+        while True:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            if sum(_established(int(c), port, "0A") > 0 for c in children) >= 2:
+                break
+            assert time.monotonic() < deadline, "the two workers never both listened"
+            time.sleep(0.1)
         for _ in range(40):
             conn = stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=30))
             conn.sendall(b"GET /api/elections HTTP/1.1\r\nHost: x\r\n\r\n")
