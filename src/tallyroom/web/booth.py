@@ -102,9 +102,11 @@ def _refusal(exc: Exception) -> _Refusal:
         )
     if isinstance(exc, KeyMissing):
         return _Refusal(
-            "This ballot cannot take votes now",
-            "This ballot cannot take votes now: the returning officer has been told. "
-            "Please try again later; your credential is still good.",
+            _("This ballot cannot take votes now"),
+            _(
+                "This ballot cannot take votes now: the returning officer has been told. "
+                "Please try again later; your credential is still good."
+            ),
             503,
         )
     if isinstance(exc, LifecycleError):
