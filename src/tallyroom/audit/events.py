@@ -65,6 +65,7 @@ class Action(enum.Enum):
     DELIVERY_END = "delivery_end"
     CREDENTIALS_EXPORT = "credentials_export"
     BOARD_HEAD = "board_head"
+    ELECTION_KEY = "election_key"
 
 
 def _check_json(value: object, path: str) -> None:

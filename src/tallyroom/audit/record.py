@@ -71,6 +71,7 @@ class RecordCheck(enum.Enum):
     DOCUMENT = "document"
     DOWNLOAD = "download"
     BOARD = "board"
+    ELECTION_KEY = "election-key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +156,7 @@ class StoredFacts:
     bad_receipts: int
     document_sha256: str | None = None
     files: Mapping[str, str] = field(default_factory=dict)
+    election_key_sha256: str | None = None  # a verifiable election's stored key
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +174,7 @@ class LoggedFacts:
     # two digests of the register's eligibility logged one after the other that differ with
     # no register change logged between them (what changed it was not the register service)
     eligibility_drift: str | None = None
+    election_key_sha256: str | None = None  # the ceremony's key, when it was recorded
 
 
 def logged_facts(events: Iterable[AuditEvent]) -> LoggedFacts:
@@ -182,6 +185,7 @@ def logged_facts(events: Iterable[AuditEvent]) -> LoggedFacts:
     close_counts: Mapping[str, object] | None = None
     files: Mapping[str, str] | None = None
     drift: str | None = None
+    key: str | None = None
     for event in events:
         data = json.loads(event.payload)
         if not isinstance(data, dict):
@@ -206,6 +210,8 @@ def logged_facts(events: Iterable[AuditEvent]) -> LoggedFacts:
             close_box = str(data["box"].get("sha256"))
             counts = data.get("counts")
             close_counts = counts if isinstance(counts, dict) else None
+        if event.action is Action.ELECTION_KEY and "sha256" in data:
+            key = str(data["sha256"])
         if event.action is Action.DECLARATION and "document_sha256" in data:
             document = str(data["document_sha256"])
             raw = data.get("files")
@@ -220,6 +226,7 @@ def logged_facts(events: Iterable[AuditEvent]) -> LoggedFacts:
         document_sha256=document,
         files=files,
         eligibility_drift=drift,
+        election_key_sha256=key,
     )
 
 
@@ -359,6 +366,16 @@ def verify_record(stored: StoredFacts, logged: LoggedFacts) -> RecordResult:
                     RecordCheck.ELIGIBILITY,
                     f"the register's eligibility hashes to {_short(stored.eligibility_sha256)}"
                     f" but the log recorded {_short(logged.eligibility_sha256)}",
+                )
+            )
+    if logged.election_key_sha256 is not None or stored.election_key_sha256 is not None:
+        checked.append(RecordCheck.ELECTION_KEY)
+        if stored.election_key_sha256 != logged.election_key_sha256:
+            failures.append(
+                RecordFailure(
+                    RecordCheck.ELECTION_KEY,
+                    f"the stored election key hashes to {_short(stored.election_key_sha256)}"
+                    f" but the log recorded {_short(logged.election_key_sha256)}",
                 )
             )
     if logged.document_sha256 is not None:

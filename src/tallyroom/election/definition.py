@@ -23,7 +23,9 @@ Tables of the file and the records they become:
   date there means the whole day in the election's time zone;
 * ``[turnout]`` -> :class:`Turnout`;
 * ``[weights]`` -> :class:`~tallyroom.election.weights.Weights` (the register's weight
-  column; each contest's ``weighted``).
+  column; each contest's ``weighted``);
+* ``[verifiable]`` -> :class:`~tallyroom.election.verifiable.Verifiable` (the trustees, their
+  threshold and the mixers; without it the election takes the sealed path).
 
 The records check themselves on construction, so one built in code is as sound as one read
 from a file; the reader runs the same checks first, so that it can report them all at once.
@@ -55,6 +57,7 @@ from tallyroom.election.nominations import (
     NominatorId,
     open_nominations,
 )
+from tallyroom.election.verifiable import Verifiable, verifiable_problems
 from tallyroom.election.weights import Weights, weight_problems
 from tallyroom.errors import ConfigError
 
@@ -604,10 +607,15 @@ class ElectionDefinition:
     turnout: Turnout = Turnout()
     source: Path | None = None
     weights: Weights | None = None
+    verifiable: Verifiable | None = None  # None: the sealed path
 
     def __post_init__(self) -> None:
         found = _cross_problems([s.name for s in self.sections], self.contests)
         found += [Problem(*p) for p in weight_problems(self.weights, self.contests)]
+        found += [
+            Problem(*p)
+            for p in verifiable_problems(self.verifiable, self.weights is not None, self.contests)
+        ]
         for key, present in (("sections", self.sections), ("contests", self.contests)):
             if not present:
                 found.append(Problem(key, "at least one is needed"))

@@ -55,6 +55,7 @@ from tallyroom.election.nominations import (
     Rounding,
     ShareThreshold,
 )
+from tallyroom.election.verifiable import Verifiable, verifiable_problems
 from tallyroom.election.weights import Weights, weight_problems
 from tallyroom.errors import ConfigError
 
@@ -506,6 +507,35 @@ def _read_college(t: _Table | None) -> College | None:
     return _build(t, None, College, weights=tuple(weights), display_places=places)
 
 
+def _read_verifiable(t: _Table | None) -> Verifiable | None:
+    """``[verifiable]``: the ``trustees`` (names), their ``threshold`` and the ``mixers``."""
+    if t is None:
+        return None
+    trustees = t.strings("trustees")
+    if trustees is None and "trustees" not in t.data:
+        t.fail("trustees", "is required: the trustees' names")
+    for name in trustees or ():
+        bad = name_problem(name.strip())
+        if bad is not None:
+            t.fail("trustees", bad, name)
+            trustees = None
+    threshold = t.integer("threshold", None, low=1)
+    if threshold is None and "threshold" not in t.data:
+        t.fail("threshold", "is required: how many trustees must agree to decrypt")
+    mixers = t.strings("mixers") if "mixers" in t.data else ()
+    t.finish()
+    if trustees is None or threshold is None or mixers is None:
+        return None
+    return _build(
+        t,
+        None,
+        Verifiable,
+        trustees=tuple(n.strip() for n in trustees),
+        threshold=threshold,
+        mixers=tuple(n.strip() for n in mixers),
+    )
+
+
 def _read_weights(t: _Table | None) -> Weights | None:
     """``[weights]``: the register's weight ``column`` and the weights' ``decimal_places``."""
     if t is None:
@@ -708,6 +738,7 @@ def _read(text: str, path: Path | None) -> tuple[ElectionDefinition | None, list
     tu.finish()
     turnout = _build(tu, None, Turnout, basis=basis, decimal_places=places)
     weights = _read_weights(top.table("weights"))
+    verifiable = _read_verifiable(top.table("verifiable"))
     top.finish()
 
     # contests that failed their own checks are left out here; their problems are recorded
@@ -717,6 +748,12 @@ def _read(text: str, path: Path | None) -> tuple[ElectionDefinition | None, list
             Problem(*p)
             for p in weight_problems(weights, tuple(c for c in contests if c is not None))
         ]
+    problems += [
+        Problem(*p)
+        for p in verifiable_problems(
+            verifiable, weights is not None, tuple(c for c in contests if c is not None)
+        )
+    ]
     definition = None
     if not problems:
         definition = _build(
@@ -733,6 +770,7 @@ def _read(text: str, path: Path | None) -> tuple[ElectionDefinition | None, list
             turnout=turnout,
             source=path,
             weights=weights,
+            verifiable=verifiable,
         )
     return definition, problems
 

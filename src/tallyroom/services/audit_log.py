@@ -129,6 +129,9 @@ def check_record(conn: Connection, election_id: int) -> RecordResult:
         if stored_doc is None
         else hashlib.sha256(stored_doc.document.encode("utf-8")).hexdigest(),
         files=files,
+        election_key_sha256=None
+        if record.election_key is None
+        else hashlib.sha256(record.election_key).hexdigest(),
     )
     logged = logged_facts(chained.event for chained in audit.events(conn, election_id))
     result = compare_record(stored, logged)

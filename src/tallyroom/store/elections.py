@@ -42,6 +42,7 @@ __all__ = [
     "require_state",
     "set_ballot_public_key",
     "set_credential_key_path",
+    "set_election_key",
     "states_before",
 ]
 
@@ -66,6 +67,7 @@ class ElectionRecord:
     state: ElectionState
     ballot_public_key: bytes | None
     credential_key_path: str | None = None
+    election_key: bytes | None = None  # a verifiable election's ElectionKey (canonical JSON)
 
 
 def _sha256(definition: str) -> str:
@@ -83,6 +85,7 @@ def _record(row: sa.Row[tuple[object, ...]]) -> ElectionRecord:
         state=m["state"],
         ballot_public_key=bytes(key) if key is not None else None,
         credential_key_path=m["credential_key_path"],
+        election_key=bytes(m["election_key"]) if m["election_key"] is not None else None,
     )
 
 
@@ -267,6 +270,50 @@ def set_ballot_public_key(
         actor=actor,
         reason=reason,
         payload={"public_key": public_key.hex()},
+        at=at,
+    )
+    return get_election(conn, election_id)
+
+
+def set_election_key(
+    conn: Connection,
+    election_id: int,
+    key_json: bytes,
+    *,
+    public_key: bytes,
+    actor: str,
+    reason: str = "",
+    at: datetime | None = None,
+) -> ElectionRecord:
+    """Record a verifiable election's key (its ceremony's ElectionKey as canonical JSON, with
+    ``public_key`` the election public key in it): once, and before the poll opens; the
+    audit log records its SHA-256 (``election_key``), so a key swapped later is seen."""
+    if len(public_key) != 32 or not key_json:
+        raise InputError(
+            "an election key is its ceremony's JSON and a 32-byte public key",
+            field="election_key",
+            value=public_key.hex(),
+        )
+    before_open = states_before(ElectionState.OPEN)
+    require_state(conn, election_id, *before_open, doing="set the election key", exclusive=True)
+    changed = conn.execute(
+        elections.update()
+        .where(elections.c.id == election_id)
+        .where(elections.c.election_key.is_(None))
+        .values(election_key=key_json)
+    ).rowcount
+    if changed != 1:
+        raise LifecycleError("the election key is already set", election=election_id)
+    audit.append(
+        conn,
+        election_id,
+        Action.ELECTION_KEY,
+        actor=actor,
+        reason=reason,
+        payload={
+            "public_key": public_key.hex(),
+            "sha256": hashlib.sha256(key_json).hexdigest(),
+        },
         at=at,
     )
     return get_election(conn, election_id)

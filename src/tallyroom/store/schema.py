@@ -188,6 +188,9 @@ elections = sa.Table(
     sa.Column("credential_key_path", sa.Text(), nullable=True),
     # The public key ballots are sealed to (NaCl sealed boxes); set once, before the poll.
     sa.Column("ballot_public_key", sa.LargeBinary(32), nullable=True),
+    # A verifiable election's key (the trustees' ceremony's ElectionKey as canonical JSON:
+    # public keys only); set once, when the ceremony finishes, before the poll.
+    sa.Column("election_key", sa.LargeBinary(), nullable=True),
     sa.CheckConstraint("length(definition_sha256) = 64", name="definition_sha256_hex"),
     sa.CheckConstraint("length(slug) > 0", name="slug_not_empty"),
 )
