@@ -30,7 +30,7 @@ import hashlib
 import json
 import secrets
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -73,7 +73,7 @@ from tallyroom.store import audit, ballots, declarations, elections, register
 from tallyroom.store.declarations import DeclarationFile
 from tallyroom.store.engine import Store
 
-__all__ = ["count_election", "declaration_digest", "declare"]
+__all__ = ["OpenedBallot", "count_election", "count_opened", "declaration_digest", "declare"]
 
 _COUNTABLE = (ElectionState.CLOSED, ElectionState.COUNTED, ElectionState.DECLARED)
 
@@ -372,6 +372,61 @@ def declaration_digest(decl: Declaration) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+#: One opened ballot of a contest: its candidate codes (or the reason it is spoilt), the
+#: voter's section, and the weight and unit stored with it (``None`` when none).
+OpenedBallot = tuple[tuple[int, ...] | str, str | None, str | None, str | None]
+
+
+def _checked_record(conn: Connection, election_id: int) -> elections.ElectionRecord:
+    """The election, once its stored record verifies against its log and it may be counted."""
+    # Before the state is trusted (it is one of the things checked): the box, the
+    # reconciliation, the state, the definition, the register, the published documents.
+    checked = check_record(conn, election_id)
+    if not checked.ok:
+        failed = ", ".join(c.value for c in checked.failed_checks)
+        raise CountError(
+            f"the count refuses: the election record does not verify (failed: {failed};"
+            f" {checked.first_failure}); run 'tallyroom audit verify'"
+        )
+    elections.require_state(conn, election_id, *_COUNTABLE, doing="count")
+    return elections.get_election(conn, election_id)
+
+
+def _declaration(
+    conn: Connection,
+    record: elections.ElectionRecord,
+    opened_of: Callable[[Contest], Sequence[OpenedBallot]],
+) -> Declaration:
+    """Every contest counted from its opened ballots (``opened_of``) and declared."""
+    election_id = record.id
+    definition = ballot_definition(conn, record)
+    electorate: Counter[str] = Counter(register.eligible_by_section(conn, election_id))
+    spoilt = _unattributed_spoilt(conn, election_id)
+    contests = []
+    for contest in definition.contests:
+        opened: list[tuple[tuple[int, ...], str | None]] = []
+        weights: list[str | None] = []
+        by_unit = contest.motion is not None and contest.motion.units is not None
+        units = UnitBallots()
+        for ballot, section, weight, unit in opened_of(contest):
+            if by_unit:
+                units.add(section, unit, ballot)
+            if isinstance(ballot, str):
+                spoilt[contest.name] += 1
+            else:
+                opened.append((ballot, section))
+                weights.append(weight)
+        declared = _contest(definition, contest, opened, electorate, spoilt[contest.name], weights)
+        if contest.motion is not None:
+            unit_electorate = None
+            if by_unit:
+                sections = [s for g in contest.motion.units_groups() for s in g.sections]
+                unit_electorate = register.eligible_by_unit(conn, election_id, sections)
+            declared = motion_declaration(definition, contest, declared, units, unit_electorate)
+        contests.append(declared)
+    return Declaration(election_id, record.slug, definition.name, tuple(contests))
+
+
 def count_election(
     store: Store,
     election_id: int,
@@ -390,53 +445,48 @@ def count_election(
     # A write transaction: reading the box share-locks the election row (FOR SHARE), which a
     # read-only PostgreSQL transaction may not do; the first count also advances the state.
     with store.begin() as conn:
-        # Before the state is trusted (it is one of the things checked): the box, the
-        # reconciliation, the state, the definition, the register, the published documents.
-        checked = check_record(conn, election_id)
-        if not checked.ok:
-            failed = ", ".join(c.value for c in checked.failed_checks)
-            raise CountError(
-                f"the count refuses: the election record does not verify (failed: {failed};"
-                f" {checked.first_failure}); run 'tallyroom audit verify'"
+        record = _checked_record(conn, election_id)
+        if record.election_key is not None:
+            raise InputError(
+                "a verifiable election is counted from its trustees' decryption"
+                " ('tallyroom tally'), not with a returning officer's key",
+                path=str(private_key_file),
             )
-        elections.require_state(conn, election_id, *_COUNTABLE, doing="count")
-        record = elections.get_election(conn, election_id)
         if record.ballot_public_key != keys.public:
             raise InputError(
                 "this is not the key the election's ballots are sealed to",
                 path=str(private_key_file),
             )
-        definition = ballot_definition(conn, record)
-        electorate: Counter[str] = Counter(register.eligible_by_section(conn, election_id))
-        spoilt = _unattributed_spoilt(conn, election_id)
-        contests = []
-        for contest in definition.contests:
-            opened: list[tuple[tuple[int, ...], str | None]] = []
-            weights: list[str | None] = []
-            by_unit = contest.motion is not None and contest.motion.units is not None
+
+        def opened_of(contest: Contest) -> list[OpenedBallot]:
             box = list(ballots.iter_sealed_tagged(conn, election_id, contest.name))
             plaintexts = opener.open_many([sealed for sealed, _, _, _ in box])
-            units = UnitBallots()
-            for plaintext, (_, section, weight, unit) in zip(plaintexts, box, strict=True):
-                ballot = _read(contest, plaintext)
-                if by_unit:
-                    units.add(section, unit, ballot)
-                if isinstance(ballot, str):
-                    spoilt[contest.name] += 1
-                else:
-                    opened.append((ballot, section))
-                    weights.append(weight)
-            declared = _contest(
-                definition, contest, opened, electorate, spoilt[contest.name], weights
-            )
-            if contest.motion is not None:
-                unit_electorate = None
-                if by_unit:
-                    sections = [s for g in contest.motion.units_groups() for s in g.sections]
-                    unit_electorate = register.eligible_by_unit(conn, election_id, sections)
-                declared = motion_declaration(definition, contest, declared, units, unit_electorate)
-            contests.append(declared)
-        decl = Declaration(election_id, record.slug, definition.name, tuple(contests))
+            return [
+                (_read(contest, plaintext), section, weight, unit)
+                for plaintext, (_, section, weight, unit) in zip(plaintexts, box, strict=True)
+            ]
+
+        decl = _declaration(conn, record, opened_of)
+        if advance and record.state is ElectionState.CLOSED:
+            _counted(conn, election_id, decl, actor)
+    return decl
+
+
+def count_opened(
+    store: Store,
+    election_id: int,
+    opened: Mapping[str, Sequence[OpenedBallot]],
+    *,
+    actor: str = "count",
+    advance: bool = True,
+) -> Declaration:
+    """Count ballots opened elsewhere (a verifiable election's decrypted, shuffled board:
+    services/tally.py), contest name -> its ballots, after the same check of the stored
+    record as :func:`count_election`; the first count moves a closed election to
+    ``counted``."""
+    with store.begin() as conn:
+        record = _checked_record(conn, election_id)
+        decl = _declaration(conn, record, lambda contest: opened.get(contest.name, ()))
         if advance and record.state is ElectionState.CLOSED:
             _counted(conn, election_id, decl, actor)
     return decl
