@@ -66,6 +66,7 @@ class Action(enum.Enum):
     CREDENTIALS_EXPORT = "credentials_export"
     BOARD_HEAD = "board_head"
     ELECTION_KEY = "election_key"
+    TALLY_PART = "tally_part"
 
 
 def _check_json(value: object, path: str) -> None:

@@ -72,6 +72,7 @@ class RecordCheck(enum.Enum):
     DOWNLOAD = "download"
     BOARD = "board"
     ELECTION_KEY = "election-key"
+    TALLY = "tally"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,8 @@ class StoredFacts:
     document_sha256: str | None = None
     files: Mapping[str, str] = field(default_factory=dict)
     election_key_sha256: str | None = None  # a verifiable election's stored key
+    # a verifiable election's tally parts: contest/section/kind/number -> SHA-256 of the body
+    tally_parts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +178,7 @@ class LoggedFacts:
     # no register change logged between them (what changed it was not the register service)
     eligibility_drift: str | None = None
     election_key_sha256: str | None = None  # the ceremony's key, when it was recorded
+    tally_parts: Mapping[str, str] = field(default_factory=dict)  # as each was logged
 
 
 def logged_facts(events: Iterable[AuditEvent]) -> LoggedFacts:
@@ -186,6 +190,7 @@ def logged_facts(events: Iterable[AuditEvent]) -> LoggedFacts:
     files: Mapping[str, str] | None = None
     drift: str | None = None
     key: str | None = None
+    tally: dict[str, str] = {}
     for event in events:
         data = json.loads(event.payload)
         if not isinstance(data, dict):
@@ -212,6 +217,8 @@ def logged_facts(events: Iterable[AuditEvent]) -> LoggedFacts:
             close_counts = counts if isinstance(counts, dict) else None
         if event.action is Action.ELECTION_KEY and "sha256" in data:
             key = str(data["sha256"])
+        if event.action is Action.TALLY_PART and "part" in data:
+            tally[str(data["part"])] = str(data.get("sha256"))
         if event.action is Action.DECLARATION and "document_sha256" in data:
             document = str(data["document_sha256"])
             raw = data.get("files")
@@ -227,6 +234,7 @@ def logged_facts(events: Iterable[AuditEvent]) -> LoggedFacts:
         files=files,
         eligibility_drift=drift,
         election_key_sha256=key,
+        tally_parts=tally,
     )
 
 
@@ -378,6 +386,18 @@ def verify_record(stored: StoredFacts, logged: LoggedFacts) -> RecordResult:
                     f" but the log recorded {_short(logged.election_key_sha256)}",
                 )
             )
+    if logged.tally_parts or stored.tally_parts:
+        checked.append(RecordCheck.TALLY)
+        for name in sorted(set(logged.tally_parts) | set(stored.tally_parts)):
+            have, want = stored.tally_parts.get(name), logged.tally_parts.get(name)
+            if have != want:
+                failures.append(
+                    RecordFailure(
+                        RecordCheck.TALLY,
+                        f"tally part {name}: stored {_short(have)} but the log recorded"
+                        f" {_short(want)}",
+                    )
+                )
     if logged.document_sha256 is not None:
         checked += [RecordCheck.DOCUMENT, RecordCheck.DOWNLOAD]
         failures += _documents(stored, logged)

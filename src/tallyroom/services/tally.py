@@ -1,0 +1,390 @@
+"""A verifiable election's tally: the closed board mixed, decrypted by trustees, and counted.
+
+After the close (issue 15, items 4 and 5; docs/verifiable.md, docs/election-record.md):
+
+1. **Groups.** The board (services/board.py; complete once the close has extended it) is cut
+   into *groups*, one per contest and voter section (the declaration reports by section), each
+   the group's ballots' ciphertext rows in board order (:func:`board_groups`).
+2. **Mix.** Each group passes through the election's mixers in turn (``[verifiable] mixers``,
+   each a trustee on their own machine: ``tallyroom trustee mix``). Mixer ``j`` takes the rows
+   stage ``j - 1`` published (the board for ``j = 1``), re-encrypts and permutes them and
+   proves it (crypto/shuffle.py, bound to :func:`mix_context` and ``j``). :func:`add_mix`
+   checks the proof against the rows before it and stores the stage; no stage is stored that
+   does not verify.
+3. **Decrypt.** Each decrypting trustee publishes a share of every element of the last stage's
+   rows with a Chaum-Pedersen proof (``tallyroom trustee decrypt``); :func:`add_decryption`
+   checks every proof against the trustee's verification key before storing them.
+4. **Count.** With every group mixed by every mixer and decrypted by at least the threshold
+   of trustees (the lowest-numbered ``threshold`` of those who decrypted are combined:
+   deterministic), :func:`count_tally` combines the shares into plaintexts, decodes each row
+   to its ballot (crypto/ballot_encoding.py) and counts them with the exact engine
+   (services/counting.py ``count_opened``). A row that decodes to no ballot, or to one the
+   contest's ballot rules refuse, is counted as an invalid (spoilt) ballot with its reason,
+   and so is a blank one.
+
+Every stage and decryption stored is recorded in the audit log (``tally_part``: the part's
+name and SHA-256), so a part edited in the database afterwards fails ``audit verify``
+(check ``tally``) and the count.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
+
+from tallyroom.audit.events import Action
+from tallyroom.count.rules.registry import get_rule
+from tallyroom.crypto.ballot_encoding import (
+    BallotShape,
+    InvalidBallot,
+    decode_rows,
+    shape_for,
+    width,
+)
+from tallyroom.crypto.ceremony_messages import ElectionKey
+from tallyroom.crypto.elgamal import Ciphertext
+from tallyroom.crypto.encrypted_ballot import EncryptedBallot
+from tallyroom.crypto.mixnet import MixStage
+from tallyroom.crypto.shuffle import Row, check_shuffle_proof
+from tallyroom.crypto.tally_encoding import shares_from_bytes, stage_from_bytes
+from tallyroom.crypto.threshold import DecryptionShare, combine_many, verify_shares_many
+from tallyroom.election.definition import Contest, ElectionDefinition
+from tallyroom.election.lifecycle import ElectionState
+from tallyroom.errors import InputError, LifecycleError, ProofRejected
+from tallyroom.report.declaration import Declaration
+from tallyroom.services.counting import OpenedBallot, count_opened
+from tallyroom.services.elections import ballot_definition, get_election
+from tallyroom.services.voting import ballot_rule_broken
+from tallyroom.store import audit, board, elections, tally
+from tallyroom.store.elections import ElectionRecord
+from tallyroom.store.engine import Store
+from tallyroom.store.tally import PartKind, TallyPart
+
+__all__ = [
+    "BoardGroup",
+    "GroupStatus",
+    "add_decryption",
+    "add_mix",
+    "board_groups",
+    "contest_shape",
+    "count_tally",
+    "group_rows",
+    "mix_context",
+    "tally_status",
+]
+
+_AFTER_CLOSE = (ElectionState.CLOSED, ElectionState.COUNTED, ElectionState.DECLARED)
+
+
+def mix_context(election: str, contest: str, section: str) -> str:
+    """What a group's shuffle proofs are bound to (with the mixer's position)."""
+    return f"tallyroom/v1/mix/{election}/{contest}/{section}"
+
+
+def contest_shape(contest: Contest) -> BallotShape:
+    """The shape of ``contest``'s ballot (its rule's ballot kind, its candidates, seats)."""
+    kind = get_rule(contest.rule).ballot
+    return shape_for(kind, candidates=len(contest.candidate_names), seats=contest.seats)
+
+
+@dataclass(frozen=True, slots=True)
+class BoardGroup:
+    """One contest's ballots of one section, as ciphertext rows in board order."""
+
+    contest: str
+    section: str
+    width: int
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupStatus:
+    """How far a group's tally has come: mixers done of those needed, trustees decrypted."""
+
+    contest: str
+    section: str
+    ballots: int
+    mixed: int
+    mixers: int
+    decrypted: tuple[int, ...]
+    threshold: int
+
+    @property
+    def ready(self) -> bool:
+        return self.mixed == self.mixers and len(self.decrypted) >= self.threshold
+
+
+@dataclass(frozen=True, slots=True)
+class _Tally:
+    record: ElectionRecord
+    definition: ElectionDefinition
+    key: ElectionKey
+    mixers: int
+
+
+def _tally(conn: Connection, record: ElectionRecord) -> _Tally:
+    definition = ballot_definition(conn, record)
+    if definition.verifiable is None or record.election_key is None:
+        raise InputError(
+            "this election takes the sealed path: count it with the returning officer's key"
+            " ('tallyroom election count')",
+            field="election",
+            value=record.slug,
+        )
+    elections.require_state(conn, record.id, *_AFTER_CLOSE, doing="tally")
+    key = ElectionKey.from_json(record.election_key)
+    return _Tally(record, definition, key, len(definition.verifiable.mixing))
+
+
+def _groups(conn: Connection, t: _Tally) -> list[BoardGroup]:
+    pending = board.pending(conn, t.record.id)
+    if pending:
+        raise LifecycleError(
+            f"{len(pending)} ballot(s) are not on the board yet: run 'tallyroom board extend"
+            f" --election {t.record.slug}' first",
+            election=t.record.slug,
+        )
+    widths = {c.name: width(contest_shape(c)) for c in t.definition.contests}
+    rows: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for position, entry, _, _ in board.entries(conn, t.record.id):
+        if entry.contest not in widths or entry.weight is not None or entry.unit is not None:
+            raise ProofRejected(
+                "board",
+                f"board position {position}: a ballot of contest {entry.contest!r} that the"
+                " verifiable path cannot tally",
+            )
+        try:
+            ballot = EncryptedBallot.from_bytes(entry.ballot, widths[entry.contest])
+        except ProofRejected as exc:
+            raise ProofRejected(exc.check, f"board position {position}: {exc.problem}") from None
+        rows[(entry.contest, entry.section or "")].append(ballot.ciphertexts)
+    return [
+        BoardGroup(contest, section, widths[contest], tuple(group))
+        for (contest, section), group in sorted(rows.items())
+    ]
+
+
+def board_groups(store: Store, slug: str) -> list[BoardGroup]:
+    """The closed board's groups, by contest and section (see the module doc)."""
+    record = get_election(store, slug)
+    with store.read() as conn:
+        return _groups(conn, _tally(conn, record))
+
+
+def _stages(conn: Connection, election_id: int, contest: str, section: str) -> list[MixStage]:
+    parts = tally.parts(conn, election_id, contest=contest, section=section, kind=PartKind.MIX)
+    return [stage_from_bytes(p.body) for p in parts]
+
+
+def _group(groups: Sequence[BoardGroup], contest: str, section: str) -> BoardGroup:
+    for g in groups:
+        if g.contest == contest and g.section == section:
+            return g
+    raise InputError(
+        "the board has no ballots of this contest and section",
+        field="group",
+        value=f"{contest}/{section}",
+    )
+
+
+def _rows_now(conn: Connection, t: _Tally, group: BoardGroup) -> tuple[int, tuple[Row, ...]]:
+    """How many mixers have published for ``group`` and the rows the last one published."""
+    stages = _stages(conn, t.record.id, group.contest, group.section)
+    return len(stages), (stages[-1].outputs if stages else group.rows)
+
+
+def group_rows(store: Store, slug: str, contest: str, section: str) -> tuple[int, tuple[Row, ...]]:
+    """The rows the next mixer takes (or, once every mixer has, the rows to decrypt), with
+    the number of mixers done."""
+    record = get_election(store, slug)
+    with store.read() as conn:
+        t = _tally(conn, record)
+        return _rows_now(conn, t, _group(_groups(conn, t), contest, section))
+
+
+def _log(conn: Connection, election_id: int, part: TallyPart, actor: str) -> None:
+    tally.add(conn, election_id, part)
+    audit.append(
+        conn,
+        election_id,
+        Action.TALLY_PART,
+        actor=actor,
+        payload={
+            "part": f"{part.contest}/{part.section}/{part.kind.value}/{part.number}",
+            "sha256": part.sha256,
+            "bytes": len(part.body),
+        },
+    )
+
+
+def add_mix(
+    store: Store,
+    slug: str,
+    contest: str,
+    section: str,
+    data: bytes,
+    *,
+    actor: str,
+    workers: int = 2,
+) -> MixStage:
+    """Store a mixer's stage of a group once its proof verifies against the rows before it
+    (:class:`ProofRejected` naming the check otherwise; nothing stored)."""
+    stage = stage_from_bytes(data)
+    record = get_election(store, slug)
+    with store.read() as conn:
+        t = _tally(conn, record)
+        group = _group(_groups(conn, t), contest, section)
+        done, before = _rows_now(conn, t, group)
+    if stage.position != done + 1 or stage.position > t.mixers:
+        expected = "none: every mixer has published" if done == t.mixers else str(done + 1)
+        raise ProofRejected(
+            "mix",
+            f"{contest}/{section}: a stage from mixer {stage.position}; the next expected is"
+            f" {expected}",
+        )
+    check_shuffle_proof(
+        before,
+        stage.outputs,
+        stage.proof,
+        t.key.public_key,
+        context=mix_context(slug, contest, section),
+        position=stage.position,
+        workers=workers,
+    )
+    part = TallyPart(contest, section, PartKind.MIX, stage.position, data)
+    with store.begin() as conn:
+        elections.require_state(conn, record.id, *_AFTER_CLOSE, doing="tally", exclusive=True)
+        if len(_stages(conn, record.id, contest, section)) != done:
+            raise LifecycleError(
+                f"{contest}/{section}: another stage was stored meanwhile; try again",
+                election=slug,
+            )
+        _log(conn, record.id, part, actor)
+    return stage
+
+
+def _elements(rows: Sequence[Row]) -> list[Ciphertext]:
+    return [ct for row in rows for ct in row]
+
+
+def add_decryption(
+    store: Store,
+    slug: str,
+    contest: str,
+    section: str,
+    data: bytes,
+    *,
+    actor: str,
+    workers: int = 2,
+) -> int:
+    """Store a trustee's shares of a fully mixed group once every share's proof verifies
+    (:class:`ProofRejected` naming the first that fails; nothing stored); the trustee."""
+    trustee, shares = shares_from_bytes(data)
+    record = get_election(store, slug)
+    with store.read() as conn:
+        t = _tally(conn, record)
+        group = _group(_groups(conn, t), contest, section)
+        done, rows = _rows_now(conn, t, group)
+    if done != t.mixers:
+        raise LifecycleError(
+            f"{contest}/{section}: {done} of {t.mixers} mixers have published; decryption"
+            " comes after the last",
+            election=slug,
+        )
+    if not 1 <= trustee <= t.key.trustees:
+        raise ProofRejected("trustee", f"trustees are numbered 1..{t.key.trustees}, not {trustee}")
+    ciphertexts = _elements(rows)
+    if len(shares) != len(ciphertexts):
+        raise ProofRejected(
+            "decryption",
+            f"{contest}/{section}: {len(shares)} shares for {len(ciphertexts)} ciphertexts",
+        )
+    rejected = verify_shares_many(t.key, ciphertexts, shares, workers=workers)
+    if rejected:
+        first = rejected[0]
+        raise ProofRejected(
+            first.check,
+            f"{contest}/{section}: share {first.index + 1} of trustee {trustee}: {first.problem}"
+            f" ({len(rejected)} share(s) fail)",
+        )
+    part = TallyPart(contest, section, PartKind.DECRYPTION, trustee, data)
+    with store.begin() as conn:
+        elections.require_state(conn, record.id, *_AFTER_CLOSE, doing="tally", exclusive=True)
+        known = tally.parts(
+            conn, record.id, contest=contest, section=section, kind=PartKind.DECRYPTION
+        )
+        if any(p.number == trustee for p in known):
+            raise LifecycleError(
+                f"{contest}/{section}: trustee {trustee}'s decryption is already stored",
+                election=slug,
+            )
+        _log(conn, record.id, part, actor)
+    return trustee
+
+
+def tally_status(store: Store, slug: str) -> list[GroupStatus]:
+    """Each group's progress, by contest and section."""
+    record = get_election(store, slug)
+    with store.read() as conn:
+        t = _tally(conn, record)
+        out = []
+        for g in _groups(conn, t):
+            parts = list(tally.parts(conn, record.id, contest=g.contest, section=g.section))
+            mixed = sum(1 for p in parts if p.kind is PartKind.MIX)
+            decrypted = tuple(p.number for p in parts if p.kind is PartKind.DECRYPTION)
+            out.append(
+                GroupStatus(
+                    g.contest, g.section, len(g.rows), mixed, t.mixers, decrypted, t.key.threshold
+                )
+            )
+        return out
+
+
+def _opened(contest: Contest, shape: BallotShape, ballot: object) -> tuple[int, ...] | str:
+    """A decoded row as the count takes it: candidate codes, or why it is invalid."""
+    if isinstance(ballot, InvalidBallot):
+        return f"invalid ({ballot.reason.value})"
+    codes = tuple(ballot) if isinstance(ballot, tuple) else ()
+    if not codes:
+        return "blank"
+    broken = ballot_rule_broken(contest, codes)
+    return codes if broken is None else f"invalid (ballot rule: {broken})"
+
+
+def count_tally(
+    store: Store, slug: str, *, actor: str = "count", advance: bool = True, workers: int = 2
+) -> Declaration:
+    """Combine, decode and count every group (see the module doc); the declaration."""
+    record = get_election(store, slug)
+    opened: dict[str, list[OpenedBallot]] = defaultdict(list)
+    with store.read() as conn:
+        t = _tally(conn, record)
+        contests = {c.name: c for c in t.definition.contests}
+        for g in _groups(conn, t):
+            parts = list(tally.parts(conn, record.id, contest=g.contest, section=g.section))
+            stages = [stage_from_bytes(p.body) for p in parts if p.kind is PartKind.MIX]
+            decryptions = [p for p in parts if p.kind is PartKind.DECRYPTION]
+            where = f"{g.contest}/{g.section}"
+            if len(stages) != t.mixers:
+                raise LifecycleError(
+                    f"{where}: {len(stages)} of {t.mixers} mixers have published", election=slug
+                )
+            if len(decryptions) < t.key.threshold:
+                raise LifecycleError(
+                    f"{where}: {len(decryptions)} trustee(s) have decrypted, {t.key.threshold}"
+                    " needed",
+                    election=slug,
+                )
+            chosen = sorted(decryptions, key=lambda p: p.number)[: t.key.threshold]
+            shares: list[tuple[DecryptionShare, ...]] = [
+                shares_from_bytes(p.body)[1] for p in chosen
+            ]
+            plaintexts = combine_many(t.key, _elements(stages[-1].outputs), shares, workers=workers)
+            contest = contests[g.contest]
+            shape = contest_shape(contest)
+            for ballot in decode_rows(shape, plaintexts):
+                opened[g.contest].append((_opened(contest, shape, ballot), g.section, None, None))
+    return count_opened(store, record.id, opened, actor=actor, advance=advance)
