@@ -484,12 +484,14 @@ def _register_service_commands(group: click.Group) -> None:
     from tallyroom.cli.delivery_cmds import register_delivery_commands
     from tallyroom.cli.election_cmds import register_groups
     from tallyroom.cli.poll_cmds import register_poll_commands
+    from tallyroom.cli.tally_cmds import register_tally_commands
     from tallyroom.cli.web_cmds import register_web_commands
 
     register_groups(group)
     register_poll_commands(group)
     register_web_commands(group)
     register_delivery_commands(group)
+    register_tally_commands(group)
 
 
 if __name__ == "__main__":  # pragma: no cover

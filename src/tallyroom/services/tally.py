@@ -55,7 +55,7 @@ from tallyroom.election.definition import Contest, ElectionDefinition
 from tallyroom.election.lifecycle import ElectionState
 from tallyroom.errors import InputError, LifecycleError, ProofRejected
 from tallyroom.report.declaration import Declaration
-from tallyroom.services.counting import OpenedBallot, count_opened
+from tallyroom.services.counting import OpenedBallot, count_opened, declare
 from tallyroom.services.elections import ballot_definition, get_election
 from tallyroom.services.voting import ballot_rule_broken
 from tallyroom.store import audit, board, elections, tally
@@ -69,10 +69,14 @@ __all__ = [
     "add_decryption",
     "add_mix",
     "board_groups",
+    "check_decryption",
+    "check_mix",
     "contest_shape",
     "count_tally",
+    "declare_tally",
     "group_rows",
     "mix_context",
+    "store_parts",
     "tally_status",
 ]
 
@@ -220,18 +224,11 @@ def _log(conn: Connection, election_id: int, part: TallyPart, actor: str) -> Non
     )
 
 
-def add_mix(
-    store: Store,
-    slug: str,
-    contest: str,
-    section: str,
-    data: bytes,
-    *,
-    actor: str,
-    workers: int = 2,
-) -> MixStage:
-    """Store a mixer's stage of a group once its proof verifies against the rows before it
-    (:class:`ProofRejected` naming the check otherwise; nothing stored)."""
+def check_mix(
+    store: Store, slug: str, contest: str, section: str, data: bytes, *, workers: int = 2
+) -> TallyPart:
+    """A mixer's stage of a group, once its proof verifies against the rows before it
+    (:class:`ProofRejected` naming the check otherwise); store it with :func:`store_parts`."""
     stage = stage_from_bytes(data)
     record = get_election(store, slug)
     with store.read() as conn:
@@ -254,34 +251,18 @@ def add_mix(
         position=stage.position,
         workers=workers,
     )
-    part = TallyPart(contest, section, PartKind.MIX, stage.position, data)
-    with store.begin() as conn:
-        elections.require_state(conn, record.id, *_AFTER_CLOSE, doing="tally", exclusive=True)
-        if len(_stages(conn, record.id, contest, section)) != done:
-            raise LifecycleError(
-                f"{contest}/{section}: another stage was stored meanwhile; try again",
-                election=slug,
-            )
-        _log(conn, record.id, part, actor)
-    return stage
+    return TallyPart(contest, section, PartKind.MIX, stage.position, data)
 
 
 def _elements(rows: Sequence[Row]) -> list[Ciphertext]:
     return [ct for row in rows for ct in row]
 
 
-def add_decryption(
-    store: Store,
-    slug: str,
-    contest: str,
-    section: str,
-    data: bytes,
-    *,
-    actor: str,
-    workers: int = 2,
-) -> int:
-    """Store a trustee's shares of a fully mixed group once every share's proof verifies
-    (:class:`ProofRejected` naming the first that fails; nothing stored); the trustee."""
+def check_decryption(
+    store: Store, slug: str, contest: str, section: str, data: bytes, *, workers: int = 2
+) -> TallyPart:
+    """A trustee's shares of a fully mixed group, once every share's proof verifies
+    (:class:`ProofRejected` naming the first that fails); store it with :func:`store_parts`."""
     trustee, shares = shares_from_bytes(data)
     record = get_election(store, slug)
     with store.read() as conn:
@@ -310,19 +291,67 @@ def add_decryption(
             f"{contest}/{section}: share {first.index + 1} of trustee {trustee}: {first.problem}"
             f" ({len(rejected)} share(s) fail)",
         )
-    part = TallyPart(contest, section, PartKind.DECRYPTION, trustee, data)
+    return TallyPart(contest, section, PartKind.DECRYPTION, trustee, data)
+
+
+def store_parts(store: Store, slug: str, parts: Sequence[TallyPart], *, actor: str) -> None:
+    """Store checked parts (:func:`check_mix`, :func:`check_decryption`) in one transaction,
+    each logged; all or none: refused if a part's place was taken meanwhile (a stage no longer
+    the next of its group, a trustee's decryption already stored)."""
+    record = get_election(store, slug)
     with store.begin() as conn:
         elections.require_state(conn, record.id, *_AFTER_CLOSE, doing="tally", exclusive=True)
-        known = tally.parts(
-            conn, record.id, contest=contest, section=section, kind=PartKind.DECRYPTION
-        )
-        if any(p.number == trustee for p in known):
-            raise LifecycleError(
-                f"{contest}/{section}: trustee {trustee}'s decryption is already stored",
-                election=slug,
+        for part in parts:
+            known = list(
+                tally.parts(
+                    conn, record.id, contest=part.contest, section=part.section, kind=part.kind
+                )
             )
-        _log(conn, record.id, part, actor)
-    return trustee
+            where = f"{part.contest}/{part.section}"
+            if part.kind is PartKind.MIX and len(known) != part.number - 1:
+                raise LifecycleError(
+                    f"{where}: mixer {part.number}'s stage is no longer the next (mixers done:"
+                    f" {len(known)}); export the inputs again",
+                    election=slug,
+                )
+            if part.kind is PartKind.DECRYPTION and any(p.number == part.number for p in known):
+                raise LifecycleError(
+                    f"{where}: trustee {part.number}'s decryption is already stored",
+                    election=slug,
+                )
+            _log(conn, record.id, part, actor)
+
+
+def add_mix(
+    store: Store,
+    slug: str,
+    contest: str,
+    section: str,
+    data: bytes,
+    *,
+    actor: str,
+    workers: int = 2,
+) -> MixStage:
+    """Check and store a mixer's stage of a group (nothing stored if it fails)."""
+    part = check_mix(store, slug, contest, section, data, workers=workers)
+    store_parts(store, slug, [part], actor=actor)
+    return stage_from_bytes(data)
+
+
+def add_decryption(
+    store: Store,
+    slug: str,
+    contest: str,
+    section: str,
+    data: bytes,
+    *,
+    actor: str,
+    workers: int = 2,
+) -> int:
+    """Check and store a trustee's shares of a group (nothing stored if one fails)."""
+    part = check_decryption(store, slug, contest, section, data, workers=workers)
+    store_parts(store, slug, [part], actor=actor)
+    return part.number
 
 
 def tally_status(store: Store, slug: str) -> list[GroupStatus]:
@@ -388,3 +417,11 @@ def count_tally(
             for ballot in decode_rows(shape, plaintexts):
                 opened[g.contest].append((_opened(contest, shape, ballot), g.section, None, None))
     return count_opened(store, record.id, opened, actor=actor, advance=advance)
+
+
+def declare_tally(store: Store, slug: str, *, actor: str, workers: int = 2) -> Declaration:
+    """Count the tally (again, if counted before: the same figures) and declare the result,
+    all or nothing (services/counting.py ``declare``)."""
+    decl = count_tally(store, slug, actor=actor, advance=False, workers=workers)
+    declare(store, decl.election_id, decl, actor=actor)
+    return decl
