@@ -66,6 +66,8 @@ class Action(enum.Enum):
     CREDENTIALS_EXPORT = "credentials_export"
     BOARD_HEAD = "board_head"
     ELECTION_KEY = "election_key"
+    CEREMONY_MESSAGE = "ceremony_message"
+    KEY_DRILL = "key_drill"
 
 
 def _check_json(value: object, path: str) -> None:

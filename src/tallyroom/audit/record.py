@@ -16,7 +16,10 @@ the published documents without ``tallyroom audit verify`` naming what changed:
 * ``eligibility`` - the register's eligibility decisions hash to the digest last logged (at the
   freeze, then at the close); not checkable while a register change is logged after it;
 * ``document`` / ``download`` - the stored results document and each download hash to what the
-  declaration's event recorded, and no download was added or removed.
+  declaration's event recorded, and no download was added or removed;
+* ``election-key`` - the stored election key hashes to the digest logged when it was set;
+* ``ceremony`` - the key ceremony's stored messages (services/ceremony.py) are exactly those
+  logged, each hashing to its logged digest: none edited, deleted or added without the log.
 
 Pure: the store and the service gather the facts (:class:`StoredFacts`), the log gives
 :class:`LoggedFacts` (:func:`logged_facts`), and :func:`verify_record` compares them.
@@ -72,6 +75,7 @@ class RecordCheck(enum.Enum):
     DOWNLOAD = "download"
     BOARD = "board"
     ELECTION_KEY = "election-key"
+    CEREMONY = "ceremony"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +161,7 @@ class StoredFacts:
     document_sha256: str | None = None
     files: Mapping[str, str] = field(default_factory=dict)
     election_key_sha256: str | None = None  # a verifiable election's stored key
+    ceremony: Mapping[str, str] = field(default_factory=dict)  # message name -> its SHA-256
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +180,7 @@ class LoggedFacts:
     # no register change logged between them (what changed it was not the register service)
     eligibility_drift: str | None = None
     election_key_sha256: str | None = None  # the ceremony's key, when it was recorded
+    ceremony: Mapping[str, str] = field(default_factory=dict)  # message name -> SHA-256 logged
 
 
 def logged_facts(events: Iterable[AuditEvent]) -> LoggedFacts:
@@ -186,6 +192,7 @@ def logged_facts(events: Iterable[AuditEvent]) -> LoggedFacts:
     files: Mapping[str, str] | None = None
     drift: str | None = None
     key: str | None = None
+    ceremony: dict[str, str] = {}
     for event in events:
         data = json.loads(event.payload)
         if not isinstance(data, dict):
@@ -212,6 +219,8 @@ def logged_facts(events: Iterable[AuditEvent]) -> LoggedFacts:
             close_counts = counts if isinstance(counts, dict) else None
         if event.action is Action.ELECTION_KEY and "sha256" in data:
             key = str(data["sha256"])
+        if event.action in (Action.CEREMONY_MESSAGE, Action.KEY_DRILL) and "name" in data:
+            ceremony[str(data["name"])] = str(data.get("sha256"))
         if event.action is Action.DECLARATION and "document_sha256" in data:
             document = str(data["document_sha256"])
             raw = data.get("files")
@@ -227,6 +236,7 @@ def logged_facts(events: Iterable[AuditEvent]) -> LoggedFacts:
         files=files,
         eligibility_drift=drift,
         election_key_sha256=key,
+        ceremony=ceremony,
     )
 
 
@@ -322,6 +332,25 @@ def _documents(stored: StoredFacts, logged: LoggedFacts) -> list[RecordFailure]:
     return out
 
 
+def _ceremony(stored: StoredFacts, logged: LoggedFacts) -> list[RecordFailure]:
+    out: list[RecordFailure] = []
+    for name in sorted(set(logged.ceremony) | set(stored.ceremony)):
+        have, want = stored.ceremony.get(name), logged.ceremony.get(name)
+        if have == want:
+            continue
+        if have is None:
+            detail = f"ceremony message {name} was logged but is not stored (deleted)"
+        elif want is None:
+            detail = f"ceremony message {name} is stored but was never logged (added)"
+        else:
+            detail = (
+                f"ceremony message {name} hashes to {_short(have)} but the log recorded"
+                f" {_short(want)} (edited)"
+            )
+        out.append(RecordFailure(RecordCheck.CEREMONY, detail))
+    return out
+
+
 def verify_record(stored: StoredFacts, logged: LoggedFacts) -> RecordResult:
     """Compare the stored record with the log's facts; every failed check, named."""
     checked = [
@@ -378,6 +407,9 @@ def verify_record(stored: StoredFacts, logged: LoggedFacts) -> RecordResult:
                     f" but the log recorded {_short(logged.election_key_sha256)}",
                 )
             )
+    if logged.ceremony or stored.ceremony:
+        checked.append(RecordCheck.CEREMONY)
+        failures += _ceremony(stored, logged)
     if logged.document_sha256 is not None:
         checked += [RecordCheck.DOCUMENT, RecordCheck.DOWNLOAD]
         failures += _documents(stored, logged)
