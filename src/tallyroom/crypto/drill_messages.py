@@ -76,7 +76,5 @@ class DrillShare:
             raise InputError(exc.problem, field="share") from None
         trustee = f.integer("trustee")
         if share.trustee != trustee:
-            raise InputError(
-                "the share is another trustee's", field="share", value=share.trustee
-            )
+            raise InputError("the share is another trustee's", field="share", value=share.trustee)
         return cls(f.text("election"), share)

@@ -68,9 +68,7 @@ def messages(conn: Connection, election_id: int) -> list[StoredMessage]:
         .where(ceremony_messages.c.election_id == election_id)
         .order_by(ceremony_messages.c.id)
     )
-    return [
-        StoredMessage(str(k), int(t), int(r), bytes(b), str(s)) for k, t, r, b, s in rows
-    ]
+    return [StoredMessage(str(k), int(t), int(r), bytes(b), str(s)) for k, t, r, b, s in rows]
 
 
 def add(
