@@ -171,6 +171,12 @@ def test_bad_messages_are_refused_naming_file_and_check_and_nothing_is_stored(
         service.add_messages(store, SLUG, t.key_files()[:2] + dealt[:1], actor="ro")
     with store.read() as conn:  # all or none: the two good keys were not kept
         assert conn.execute(sa.select(sa.func.count()).select_from(ceremony_messages)).scalar() == 0
+    # a sealed share to a trustee whose communication key is not in
+    to_3 = next(x for x in t.sealed if (x.dealer, x.recipient) == (1, 3))
+    with pytest.raises(InputError, match="trustee 3 has no communication key yet"):
+        service.add_messages(
+            store, SLUG, [*t.key_files()[:2], ("to-3.json", to_3.to_json())], actor="ro"
+        )
     service.add_messages(store, SLUG, t.key_files(), actor="ro")
 
     # a commitment whose proof does not hold
