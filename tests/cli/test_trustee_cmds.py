@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from tallyroom.cli.main import main
@@ -17,6 +18,7 @@ from tallyroom.crypto import dkg, elgamal, group, threshold
 from tallyroom.crypto.ceremony_messages import ElectionKey, SealedShare
 from tallyroom.store import open_store
 from tallyroom.store.elections import find_election
+from tallyroom.store.schema import ceremony_messages
 
 DEFINITION = """\
 [election]
@@ -155,6 +157,28 @@ def test_three_trustees_threshold_two_from_the_cli(empty_url: str, tmp_path: Pat
             threshold.partial_decrypt("leader", i, secrets.share, key.verification_key(i), ct)
         )
     assert threshold.combine(key, ct, shares) == m
+
+    # the passphrase from the environment variable (no file, no prompt)
+    home = c.home(1)
+    done = CliRunner().invoke(
+        main,
+        ["trustee", "reveal", "--public", str(c.public), "--secret-file", str(home / "secret"),
+         "--out", str(home / "out")],
+        env={"TALLYROOM_KEY_PASSPHRASE": "passphrase of trustee 1"},
+    )  # fmt: skip
+    assert done.exit_code == 0 and "nothing to reveal" in done.output, done.output
+
+    # a message changed in the database by a writer without the service: audit verify fails
+    engine = sa.create_engine(c.url)
+    with engine.begin() as conn:
+        conn.execute(
+            ceremony_messages.update()
+            .where(ceremony_messages.c.kind == "commitments", ceremony_messages.c.trustee == 2)
+            .values(body=(c.public / "commitments-1.json").read_bytes())
+        )
+    engine.dispose()
+    done = run("audit", "verify", *c.sel, code=1)
+    assert "ceremony: ceremony message commitments-2 hashes to" in done.output
 
 
 def test_a_bad_share_is_complained_about_and_the_reveal_settles_it(
