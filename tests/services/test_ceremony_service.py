@@ -21,6 +21,7 @@ from tallyroom.errors import InputError, LifecycleError, ProofRejected
 from tallyroom.services import ceremony as service
 from tallyroom.services.audit_log import check_record
 from tallyroom.services.polling import open_voting
+from tallyroom.services.setup import SetupRefused, replace_draft_text
 from tallyroom.store import audit, elections
 from tallyroom.store.engine import Store
 from tallyroom.store.schema import ElectionState, ceremony_messages
@@ -324,3 +325,22 @@ def test_a_message_changed_in_the_database_fails_audit_verify(store: Store, atta
         else:
             conn.execute(table.update().where(row, table.c.trustee == 2).values(trustee=3 + 1))
     assert RecordCheck.CEREMONY in _check(store, election_id)
+
+
+def test_the_trustees_cannot_change_once_the_ceremony_has_begun(store: Store) -> None:
+    _create(store)
+    other_threshold = DEFINITION.replace("threshold = 2", "threshold = 3")
+    renamed = DEFINITION.replace('name = "Leader"', 'name = "Party leader"')
+    # before any message: the draft's [verifiable] may change
+    assert not isinstance(
+        replace_draft_text(store, SLUG, other_threshold, actor="ro", reason="t"), SetupRefused
+    )
+    replace_draft_text(store, SLUG, DEFINITION, actor="ro", reason="back")
+    service.add_messages(store, SLUG, Trustees().key_files()[:1], actor="ro")
+    refused = replace_draft_text(store, SLUG, other_threshold, actor="ro", reason="t")
+    assert isinstance(refused, SetupRefused)
+    assert refused.problems[0].key == "verifiable" and "has begun" in refused.problems[0].problem
+    # any other change still goes through
+    assert not isinstance(
+        replace_draft_text(store, SLUG, renamed, actor="ro", reason="name"), SetupRefused
+    )
