@@ -164,7 +164,7 @@ def test_three_trustees_threshold_two_from_the_cli(empty_url: str, tmp_path: Pat
         main,
         ["trustee", "reveal", "--public", str(c.public), "--secret-file", str(home / "secret"),
          "--out", str(home / "out")],
-        env={"TALLYROOM_KEY_PASSPHRASE": "passphrase of trustee 1"},
+        env={"TALLYROOM_TRUSTEE_PASSPHRASE": "passphrase of trustee 1"},
     )  # fmt: skip
     assert done.exit_code == 0 and "nothing to reveal" in done.output, done.output
 

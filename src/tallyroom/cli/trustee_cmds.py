@@ -6,7 +6,7 @@ services/ceremony_files.py), keeps its secrets in one passphrase-protected file
 (``--secret-file``, crypto/passphrase.py: Argon2id + secretbox, mode 0600) and writes the
 messages it publishes to ``--out DIR`` for the officer to add (``tallyroom ceremony add``).
 The passphrase is never an argument: ``--passphrase-file`` (its first line), else the
-``TALLYROOM_KEY_PASSPHRASE`` environment variable, else a prompt. docs/trustees.md is the
+``TALLYROOM_TRUSTEE_PASSPHRASE`` environment variable, else a prompt. docs/trustees.md is the
 trustee's guide.
 """
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PASSPHRASE_ENV", "trustee"]
 
-PASSPHRASE_ENV = "TALLYROOM_KEY_PASSPHRASE"
+PASSPHRASE_ENV = "TALLYROOM_TRUSTEE_PASSPHRASE"
 
 
 F = TypeVar("F", bound=Callable[..., Any])
