@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
@@ -254,9 +253,8 @@ def test_tampered_files_and_wrong_passphrases_are_one_line_errors(
     assert "commitments-3.json" in done.output
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_trustee_file_is_never_overwritten_and_the_secret_never_printed(
-    backend: str, tmp_path: Path
+    tmp_path: Path,
 ) -> None:
     c = Ceremony(f"sqlite:///{tmp_path / 'db.sqlite'}", tmp_path)
     c.keygen()
