@@ -67,6 +67,8 @@ class Action(enum.Enum):
     BOARD_HEAD = "board_head"
     ELECTION_KEY = "election_key"
     TALLY_PART = "tally_part"
+    CEREMONY_MESSAGE = "ceremony_message"
+    KEY_DRILL = "key_drill"
 
 
 def _check_json(value: object, path: str) -> None:

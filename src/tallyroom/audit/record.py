@@ -16,7 +16,10 @@ the published documents without ``tallyroom audit verify`` naming what changed:
 * ``eligibility`` - the register's eligibility decisions hash to the digest last logged (at the
   freeze, then at the close); not checkable while a register change is logged after it;
 * ``document`` / ``download`` - the stored results document and each download hash to what the
-  declaration's event recorded, and no download was added or removed.
+  declaration's event recorded, and no download was added or removed;
+* ``election-key`` - the stored election key hashes to the digest logged when it was set;
+* ``ceremony`` - the key ceremony's stored messages (services/ceremony.py) are exactly those
+  logged, each hashing to its logged digest: none edited, deleted or added without the log.
 
 Pure: the store and the service gather the facts (:class:`StoredFacts`), the log gives
 :class:`LoggedFacts` (:func:`logged_facts`), and :func:`verify_record` compares them.
@@ -73,6 +76,7 @@ class RecordCheck(enum.Enum):
     BOARD = "board"
     ELECTION_KEY = "election-key"
     TALLY = "tally"
+    CEREMONY = "ceremony"
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +164,7 @@ class StoredFacts:
     election_key_sha256: str | None = None  # a verifiable election's stored key
     # a verifiable election's tally parts: contest/section/kind/number -> SHA-256 of the body
     tally_parts: Mapping[str, str] = field(default_factory=dict)
+    ceremony: Mapping[str, str] = field(default_factory=dict)  # message name -> its SHA-256
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +184,7 @@ class LoggedFacts:
     eligibility_drift: str | None = None
     election_key_sha256: str | None = None  # the ceremony's key, when it was recorded
     tally_parts: Mapping[str, str] = field(default_factory=dict)  # as each was logged
+    ceremony: Mapping[str, str] = field(default_factory=dict)  # message name -> SHA-256 logged
 
 
 def logged_facts(events: Iterable[AuditEvent]) -> LoggedFacts:
@@ -191,6 +197,7 @@ def logged_facts(events: Iterable[AuditEvent]) -> LoggedFacts:
     drift: str | None = None
     key: str | None = None
     tally: dict[str, str] = {}
+    ceremony: dict[str, str] = {}
     for event in events:
         data = json.loads(event.payload)
         if not isinstance(data, dict):
@@ -219,6 +226,8 @@ def logged_facts(events: Iterable[AuditEvent]) -> LoggedFacts:
             key = str(data["sha256"])
         if event.action is Action.TALLY_PART and "part" in data:
             tally[str(data["part"])] = str(data.get("sha256"))
+        if event.action in (Action.CEREMONY_MESSAGE, Action.KEY_DRILL) and "name" in data:
+            ceremony[str(data["name"])] = str(data.get("sha256"))
         if event.action is Action.DECLARATION and "document_sha256" in data:
             document = str(data["document_sha256"])
             raw = data.get("files")
@@ -235,6 +244,7 @@ def logged_facts(events: Iterable[AuditEvent]) -> LoggedFacts:
         eligibility_drift=drift,
         election_key_sha256=key,
         tally_parts=tally,
+        ceremony=ceremony,
     )
 
 
@@ -330,6 +340,25 @@ def _documents(stored: StoredFacts, logged: LoggedFacts) -> list[RecordFailure]:
     return out
 
 
+def _ceremony(stored: StoredFacts, logged: LoggedFacts) -> list[RecordFailure]:
+    out: list[RecordFailure] = []
+    for name in sorted(set(logged.ceremony) | set(stored.ceremony)):
+        have, want = stored.ceremony.get(name), logged.ceremony.get(name)
+        if have == want:
+            continue
+        if have is None:
+            detail = f"ceremony message {name} was logged but is not stored (deleted)"
+        elif want is None:
+            detail = f"ceremony message {name} is stored but was never logged (added)"
+        else:
+            detail = (
+                f"ceremony message {name} hashes to {_short(have)} but the log recorded"
+                f" {_short(want)} (edited)"
+            )
+        out.append(RecordFailure(RecordCheck.CEREMONY, detail))
+    return out
+
+
 def verify_record(stored: StoredFacts, logged: LoggedFacts) -> RecordResult:
     """Compare the stored record with the log's facts; every failed check, named."""
     checked = [
@@ -398,6 +427,9 @@ def verify_record(stored: StoredFacts, logged: LoggedFacts) -> RecordResult:
                         f" {_short(want)}",
                     )
                 )
+    if logged.ceremony or stored.ceremony:
+        checked.append(RecordCheck.CEREMONY)
+        failures += _ceremony(stored, logged)
     if logged.document_sha256 is not None:
         checked += [RecordCheck.DOCUMENT, RecordCheck.DOWNLOAD]
         failures += _documents(stored, logged)

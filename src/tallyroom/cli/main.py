@@ -481,6 +481,7 @@ def demo(
 
 
 def _register_service_commands(group: click.Group) -> None:
+    from tallyroom.cli.ceremony_cmds import register_ceremony_commands
     from tallyroom.cli.delivery_cmds import register_delivery_commands
     from tallyroom.cli.election_cmds import register_groups
     from tallyroom.cli.poll_cmds import register_poll_commands
@@ -492,6 +493,7 @@ def _register_service_commands(group: click.Group) -> None:
     register_web_commands(group)
     register_delivery_commands(group)
     register_tally_commands(group)
+    register_ceremony_commands(group)
 
 
 if __name__ == "__main__":  # pragma: no cover

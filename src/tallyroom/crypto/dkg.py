@@ -82,6 +82,7 @@ __all__ = [
     "load_secrets",
     "make_communication_key",
     "open_shares",
+    "reveal_share",
     "save_secrets",
     "verification_key",
     "verify_ceremony",
@@ -311,6 +312,23 @@ def check_revealed_share(
             f"the share for trustee {revealed.recipient} does not match the commitments",
             subject=who,
         )
+
+
+def reveal_share(
+    ceremony: Ceremony, secrets: TrusteeSecrets, complaint: Complaint
+) -> RevealedShare:
+    """The dealer's public answer to ``complaint`` about its share: the share in the clear,
+    from the polynomial in its secrets."""
+    _check_secrets(ceremony, secrets)
+    if (complaint.election, complaint.dealer) != (ceremony.election, secrets.trustee):
+        raise InputError(
+            "a complaint about another dealer's share", field="dealer", value=complaint.dealer
+        )
+    ceremony.check_trustee(complaint.recipient, "recipient")
+    if not secrets.polynomial:
+        raise InputError("the polynomial is no longer held", field="polynomial")
+    share = _evaluate(secrets.polynomial, complaint.recipient)
+    return RevealedShare(ceremony.election, secrets.trustee, complaint.recipient, share)
 
 
 def finish(

@@ -36,7 +36,7 @@ from tallyroom.audit.verify import Unreadable, VerificationResult, verify_chain
 from tallyroom.errors import InputError
 from tallyroom.services.board import check_board_in
 from tallyroom.services.elections import get_election
-from tallyroom.store import audit, ballots, declarations, elections, tally
+from tallyroom.store import audit, ballots, ceremony, declarations, elections, tally
 from tallyroom.store.eligibility import eligibility_digest
 from tallyroom.store.engine import Store
 
@@ -133,6 +133,9 @@ def check_record(conn: Connection, election_id: int) -> RecordResult:
         if record.election_key is None
         else hashlib.sha256(record.election_key).hexdigest(),
         tally_parts=tally.digests(conn, election_id),
+        ceremony={
+            m.name: hashlib.sha256(m.body).hexdigest() for m in ceremony.messages(conn, election_id)
+        },
     )
     logged = logged_facts(chained.event for chained in audit.events(conn, election_id))
     result = compare_record(stored, logged)

@@ -33,6 +33,7 @@ from tallyroom.election.definition import Contest, ElectionDefinition
 from tallyroom.election.lifecycle import ElectionState
 from tallyroom.errors import InputError, LifecycleError
 from tallyroom.report.spreadsheet import csv_writer
+from tallyroom.services.ceremony import require_ready
 from tallyroom.services.elections import ballot_definition, definition_of, get_election
 from tallyroom.store import ballots, credentials, elections, register
 from tallyroom.store.ballots import Receipt
@@ -63,6 +64,8 @@ def open_voting(
     Refused before the timetable's ``ballot_open`` and once its ``ballot_close`` has passed
     (the message gives the time):
     a poll opened after its own close would take ballots the timetable says are too late.
+    A verifiable election is refused until its trustees' key is set and its key drill passed
+    (:func:`tallyroom.services.ceremony.require_ready`, the message says the next step).
     ``now`` is the clock (default: the current time); a replay of a past election (the demo,
     the tests) passes a time inside its timetable.
     """
@@ -85,7 +88,9 @@ def open_voting(
             election=slug,
         )
     with store.begin() as conn:
-        if elections.get_election(conn, election.id).ballot_public_key is None:
+        current = elections.get_election(conn, election.id)
+        require_ready(conn, current)  # a verifiable election: its key set, its drill passed
+        if current.ballot_public_key is None:
             raise LifecycleError("the ballot key is not set", election=slug)
         elections.advance(conn, election.id, ElectionState.OPEN, actor=actor, reason=reason)
 

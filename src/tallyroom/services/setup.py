@@ -15,13 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import Connection
+
+from tallyroom.election import parse_definition
 from tallyroom.election.definition import Problem
 from tallyroom.election.reader import definition_problems
 from tallyroom.election.slug import check_slug
 from tallyroom.election.toml_text import Document, read_document, write_document
 from tallyroom.errors import InputError
 from tallyroom.services.elections import create_election, get_election
-from tallyroom.store import Store, elections
+from tallyroom.store import Store, ceremony, elections
 from tallyroom.store.elections import ElectionRecord
 
 __all__ = ["SetupRefused", "change_draft", "check_document", "create_draft", "draft_document"]
@@ -102,7 +105,28 @@ def change_draft(
     if problems:
         return SetupRefused(tuple(problems))
     with store.begin() as conn:
+        refused = _ceremony_kept(conn, record, text)
+        if refused is not None:
+            return refused
         return elections.replace_definition(conn, record.id, text, actor=actor, reason=reason)
+
+
+def _ceremony_kept(conn: Connection, record: ElectionRecord, text: str) -> SetupRefused | None:
+    """Refused once the trustees' key ceremony has begun, if ``text`` changes ``[verifiable]``
+    (every stored message is bound to the trustees' numbers and the threshold)."""
+    if not ceremony.messages(conn, record.id):
+        return None
+    path = Path(f"{record.slug}.toml")
+    if (
+        parse_definition(text, path=path).verifiable
+        == parse_definition(record.definition, path=path).verifiable
+    ):
+        return None
+    problem = (
+        "the trustees' key ceremony has begun: its trustees and threshold cannot change"
+        " (their messages are bound to them)"
+    )
+    return SetupRefused((Problem("verifiable", problem, None),))
 
 
 def replace_draft_text(
@@ -114,4 +138,7 @@ def replace_draft_text(
         return SetupRefused(tuple(problems))
     record = get_election(store, slug)
     with store.begin() as conn:
+        refused = _ceremony_kept(conn, record, text)
+        if refused is not None:
+            return refused
         return elections.replace_definition(conn, record.id, text, actor=actor, reason=reason)

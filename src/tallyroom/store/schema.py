@@ -46,6 +46,7 @@ __all__ = [
     "ballot_papers",
     "ballots",
     "board_links",
+    "ceremony_messages",
     "console_sessions",
     "console_users",
     "credentials",
@@ -569,4 +570,27 @@ tally_parts = sa.Table(
     sa.PrimaryKeyConstraint("election_id", "contest", "section", "kind", "number"),
     sa.CheckConstraint("kind IN ('mix', 'decryption')", name="kind_known"),
     sa.CheckConstraint("number >= 1", name="number_positive"),
+)
+
+
+# -- the trustees' key ceremony (migration 0017) ----------------------------------------------
+
+ceremony_messages = sa.Table(
+    "ceremony_messages",
+    metadata,
+    # One published message of a verifiable election's key ceremony or key drill
+    # (services/ceremony.py): its kind, the trustee who sent it (0: the officer's drill
+    # challenge and transcript), the trustee it is addressed to or about (0: none), its
+    # canonical JSON bytes and their SHA-256. One message per kind, trustee and recipient;
+    # each is logged (action ceremony_message or key_drill, check ``ceremony``).
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    _election_fk(),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("trustee", sa.Integer(), nullable=False),
+    sa.Column("recipient", sa.Integer(), nullable=False),
+    sa.Column("body", sa.LargeBinary(), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.UniqueConstraint("election_id", "kind", "trustee", "recipient"),
+    sa.CheckConstraint("trustee >= 0 AND recipient >= 0", name="numbers_not_negative"),
+    sa.CheckConstraint("length(sha256) = 64", name="sha256_hex"),
 )

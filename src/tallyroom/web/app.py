@@ -40,6 +40,7 @@ from tallyroom.web import (
     api,
     booth,
     console,
+    console_ceremony,
     console_delivery,
     console_setup,
     i18n,
@@ -197,6 +198,7 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
         console_setup,
         register_mapping,
         console_delivery,
+        console_ceremony,
         i18n,
         rule_pages,
     ):

@@ -232,6 +232,7 @@ def _election_view(web: WebContext, slug: str) -> dict[str, Any]:
         if order.index(state) >= order.index(ElectionState.OPEN)
         else None,
         "declared": state is ElectionState.DECLARED,
+        "verifiable": definition.verifiable is not None,
         "sections": {s.name: s.label for s in definition.sections},
         "key_warning": key_warning(web, slug, state),
         "now_local": datetime.now(ZoneInfo(definition.timezone)).strftime("%Y-%m-%dT%H:%M"),
