@@ -72,23 +72,12 @@ from tallyroom.count.ballots import (
 )
 from tallyroom.errors import BallotFileError, FormatError
 from tallyroom.formats.blt_droop import DroopIds, droop_ids, strip_block_comments
-from tallyroom.formats.blt_scan import (
-    LOOKAHEAD,
-    PLAIN_BYTES,
-    empty_store,
-    group_scan,
-    line_offset,
-    merge_weighted_rows,
-    pad,
-    scan_plain,
-    scan_rows,
-)
+from tallyroom.formats.blt_native import grouped_plain
 from tallyroom.formats.reading import MAX_FIELD, ReadNote, shown
 
 __all__ = [
     "BltElection",
     "first_problem",
-    "merge_weighted_rows",
     "parse_blt",
     "read_blt",
     "write_blt",
@@ -138,12 +127,19 @@ def read_blt(
 
 
 def parse_blt(
-    data: bytes, *, path: str | None = None, strict: bool = False, skip_bad_lines: bool = False
+    data: bytes,
+    *,
+    path: str | None = None,
+    strict: bool = False,
+    skip_bad_lines: bool = False,
+    compiled: bool = True,
 ) -> BltElection:
     """Parse the bytes of a BLT file; ``path`` only names the file in error messages.
 
     ``strict`` refuses what is otherwise read leniently (and noted); ``skip_bad_lines`` leaves
-    out bad ballot lines (listed in ``errors``) instead of raising the first.
+    out bad ballot lines (listed in ``errors``) instead of raising the first. ``compiled=False``
+    reads every ballot section with the numpy scan alone, the reference the compiled scan is
+    tested against (:mod:`tallyroom.formats.blt_native`); the result is the same.
     """
     data, comments = strip_block_comments(data)
     if comments is not None and (strict or comments.unclosed):
@@ -159,11 +155,11 @@ def parse_blt(
             field="comment",
             value=shown(comments.first_token),
         )
-    election = _BltReader(data, path, strict).read(skip_bad_lines=True)
+    election = _BltReader(data, path, strict, compiled).read(skip_bad_lines=True)
     mendable = [e for e in election.errors if e.problem in (_UNCLOSED, _PADDED)]
     if mendable and not strict:
         mended, notes = _mend(data, mendable, path)
-        again = _BltReader(mended, path, strict).read(skip_bad_lines=True)
+        again = _BltReader(mended, path, strict, compiled).read(skip_bad_lines=True)
         election = replace(again, notes=(*notes, *again.notes))
     if election.errors and not skip_bad_lines:
         raise first_problem(election.errors)
@@ -254,10 +250,13 @@ class _Line:
 class _BltReader:
     """One parse of one file (mutable working state; the result is a frozen BltElection)."""
 
-    def __init__(self, data: bytes, path: str | None, strict: bool = True) -> None:
+    def __init__(
+        self, data: bytes, path: str | None, strict: bool = True, compiled: bool = True
+    ) -> None:
         self.data = data[3:] if data.startswith(codecs.BOM_UTF8) else data
         self.path = path
         self.strict = strict
+        self.compiled = compiled
         self.notes: list[ReadNote] = []
         self.n = 0
         self.seats = 0
@@ -490,6 +489,13 @@ class _BltReader:
     # -- ballots -------------------------------------------------------------------------------
     def _ballots(self, start: int, end: int, first_line: int) -> _Parsed:
         data = self.data
+        if self.compiled:  # plain, well-formed lines: the C scan; anything else comes back
+            grouped = grouped_plain(data, start, end, self.n)
+            if grouped is not None:
+                return _Parsed(grouped, None)
+        # the numpy scan, imported only when a file needs it (the C scan took the rest)
+        from tallyroom.formats.blt_scan import LOOKAHEAD, empty_store, group_scan, scan_plain
+
         if end + LOOKAHEAD > len(data):  # the scan reads a few bytes past its end
             data += b"\n" * LOOKAHEAD
         scan = scan_plain(data, start, end, self.n)
@@ -511,6 +517,17 @@ class _BltReader:
         return _Parsed(BallotStore(rows=rows, weights=totals), None)
 
     def _dialect_section(self, section: bytes, start: int, first_line: int) -> _Parsed:
+        from tallyroom.formats.blt_scan import (
+            LOOKAHEAD,
+            PLAIN_BYTES,
+            empty_store,
+            line_offset,
+            merge_weighted_rows,
+            pad,
+            scan_plain,
+            scan_rows,
+        )
+
         # ids go before grouping (each line's is different); an unclosed one stays, reported.
         # An id before the weight (OpenSTV) goes; one in its place (Droop) becomes weight 1.
         stripped = section

@@ -1,0 +1,490 @@
+/* The compiled scan of a BLT file's ballot section: tallyroom.formats._blt_c.
+ *
+ * scan_plain(data, start, end, n) reads the ballot lines data[start:end] in one pass over the
+ * bytes and groups identical rankings as it goes, in a hash table keyed by the ranking, each
+ * distinct ranking keeping the place of its first line of positive weight and the sum of its
+ * lines' weights. It returns (rows, weights, count, width): ``rows`` a bytearray of
+ * count x width native int32 candidate codes (0-based, -1 after the last preference),
+ * ``weights`` a bytearray of count native int64 totals; or None to hand the section over to
+ * the numpy reader (tallyroom.formats.blt_scan), which is the reference.
+ *
+ * It takes only what it is sure of, a section where every non-blank line is
+ *     WEIGHT CANDIDATE... 0
+ * made of decimal digits separated by spaces, tabs and carriage returns, each number at most
+ * 18 digits (so it fits 63 bits), every candidate 1..n, at least one line of positive weight
+ * and a total weight below 2**63. Anything else (another byte, a missing or early closing 0,
+ * a candidate out of range, a number too long, a line holding just 0, an empty result, n too
+ * large for int32 codes) returns None, and the numpy reader reads the section again: it
+ * reports every problem, by file, line, field and value, as it always has.
+ *
+ * Two tables group the lines. A ranking short enough (base n + 1, at most 63 bits) is packed
+ * into one integer, c1 + c2 (n+1) + c3 (n+1)^2 + ... with candidate numbers c_k in 1..n, which
+ * is one-to-one on rankings; its slot holds the key and the weight, so a repeated line costs
+ * one probe. A longer ranking is kept whole in an arena and found by a hash of its codes.
+ * ``order`` lists the groups of both tables in the order they first appear.
+ *
+ * Memory is PyMem_Raw*, so the scan runs without the GIL. Every index is bounded by ``end``;
+ * every size computation is checked for overflow.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdint.h>
+#include <string.h>
+
+#define MAX_DIGITS 18 /* every 18-digit number fits an int64 */
+#define WEIGHT_LIMIT ((uint64_t)1 << 63)
+#define KEY_LIMIT ((uint64_t)1 << 63)
+#define SKIP_CODE (-1)
+#define GOLDEN 0x9E3779B97F4A7C15ULL
+#define FIRST_BITS 12 /* 4,096 slots to start with */
+
+typedef enum { SCAN_OK = 0, SCAN_HAND_OVER = 1, SCAN_NO_MEMORY = 2 } ScanResult;
+
+typedef struct { /* a packed ranking's slot; weight 0 = empty */
+    uint64_t key;
+    uint64_t weight;
+} Slot;
+
+typedef struct { /* a long ranking */
+    uint64_t hash;
+    size_t offset; /* of its first code in the arena */
+    size_t length;
+    uint64_t weight;
+} Long;
+
+typedef struct { /* a group, in order of first appearance */
+    uint64_t ref;  /* the packed key, or the index in ``longs`` */
+    size_t length; /* preferences */
+    int packed;
+} Ref;
+
+typedef struct {
+    int64_t n;
+    uint64_t base;       /* n + 1 */
+    size_t pack_length;  /* longest ranking that packs below KEY_LIMIT */
+    Slot *slots;         /* packed rankings */
+    unsigned bits;       /* 2 ** bits slots */
+    size_t packed;       /* slots in use */
+    Long *longs;         /* long rankings */
+    size_t long_count, long_cap;
+    size_t *long_slots;  /* long index + 1, 0 = empty */
+    unsigned long_bits;
+    int32_t *arena;      /* the long rankings' codes */
+    size_t arena_len, arena_cap;
+    Ref *order;
+    size_t count, order_cap;
+    size_t width;        /* longest ranking */
+    uint64_t total;      /* weight of every line so far */
+} Table;
+
+static void table_free(Table *t) {
+    PyMem_RawFree(t->slots);
+    PyMem_RawFree(t->longs);
+    PyMem_RawFree(t->long_slots);
+    PyMem_RawFree(t->arena);
+    PyMem_RawFree(t->order);
+    t->slots = NULL;
+    t->longs = NULL;
+    t->long_slots = NULL;
+    t->arena = NULL;
+    t->order = NULL;
+}
+
+/* Grow ``*buf`` (``*cap`` items of ``item`` bytes) to hold at least ``need`` items. */
+static int grow(void **buf, size_t *cap, size_t need, size_t item) {
+    if (need <= *cap) {
+        return 1;
+    }
+    size_t next = *cap ? *cap : 64;
+    while (next < need) {
+        if (next > SIZE_MAX / 2) {
+            return 0;
+        }
+        next *= 2;
+    }
+    if (next > SIZE_MAX / item) {
+        return 0;
+    }
+    void *grown = PyMem_RawRealloc(*buf, next * item);
+    if (grown == NULL) {
+        return 0;
+    }
+    *buf = grown;
+    *cap = next;
+    return 1;
+}
+
+static inline size_t slot_of(uint64_t key, unsigned bits) {
+    return (size_t)((key * GOLDEN) >> (64 - bits));
+}
+
+static int add_ref(Table *t, uint64_t ref, size_t length, int packed) {
+    if (!grow((void **)&t->order, &t->order_cap, t->count + 1, sizeof(Ref))) {
+        return 0;
+    }
+    t->order[t->count].ref = ref;
+    t->order[t->count].length = length;
+    t->order[t->count].packed = packed;
+    t->count++;
+    if (length > t->width) {
+        t->width = length;
+    }
+    return 1;
+}
+
+/* Double the packed table (or make it), keeping its load at most one half. */
+static int grow_slots(Table *t) {
+    unsigned bits = t->slots ? t->bits + 1 : FIRST_BITS;
+    if (bits >= 8 * sizeof(size_t) - 5) {
+        return 0;
+    }
+    Slot *slots = PyMem_RawCalloc((size_t)1 << bits, sizeof(Slot));
+    if (slots == NULL) {
+        return 0;
+    }
+    size_t mask = ((size_t)1 << bits) - 1;
+    if (t->slots) {
+        for (size_t i = 0; i <= (((size_t)1 << t->bits) - 1); i++) {
+            if (t->slots[i].weight) {
+                size_t j = slot_of(t->slots[i].key, bits);
+                while (slots[j].weight) {
+                    j = (j + 1) & mask;
+                }
+                slots[j] = t->slots[i];
+            }
+        }
+    }
+    PyMem_RawFree(t->slots);
+    t->slots = slots;
+    t->bits = bits;
+    return 1;
+}
+
+static ScanResult add_packed(Table *t, uint64_t key, size_t length, uint64_t weight) {
+    size_t mask = ((size_t)1 << t->bits) - 1;
+    size_t i = slot_of(key, t->bits);
+    while (t->slots[i].weight) {
+        if (t->slots[i].key == key) {
+            t->slots[i].weight += weight; /* below the total, which is below 2**63 */
+            return SCAN_OK;
+        }
+        i = (i + 1) & mask;
+    }
+    t->slots[i].key = key;
+    t->slots[i].weight = weight;
+    t->packed++;
+    if (!add_ref(t, key, length, 1)) {
+        return SCAN_NO_MEMORY;
+    }
+    if (t->packed * 2 > mask + 1 && !grow_slots(t)) {
+        return SCAN_NO_MEMORY;
+    }
+    return SCAN_OK;
+}
+
+static uint64_t hash_codes(const int32_t *codes, size_t length) {
+    uint64_t h = GOLDEN ^ (uint64_t)length;
+    for (size_t i = 0; i < length; i++) {
+        h = (h ^ (uint64_t)(uint32_t)codes[i]) * 0x100000001B3ULL;
+        h ^= h >> 29;
+    }
+    h ^= h >> 30; /* splitmix64's finaliser: every bit of the ranking reaches the slot */
+    h *= 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 27;
+    h *= 0x94D049BB133111EBULL;
+    h ^= h >> 31;
+    return h;
+}
+
+static int grow_long_slots(Table *t) {
+    unsigned bits = t->long_slots ? t->long_bits + 1 : 6;
+    if (bits >= 8 * sizeof(size_t) - 4) {
+        return 0;
+    }
+    size_t *slots = PyMem_RawCalloc((size_t)1 << bits, sizeof(size_t));
+    if (slots == NULL) {
+        return 0;
+    }
+    size_t mask = ((size_t)1 << bits) - 1;
+    for (size_t g = 0; g < t->long_count; g++) {
+        size_t i = (size_t)(t->longs[g].hash >> (64 - bits));
+        while (slots[i]) {
+            i = (i + 1) & mask;
+        }
+        slots[i] = g + 1;
+    }
+    PyMem_RawFree(t->long_slots);
+    t->long_slots = slots;
+    t->long_bits = bits;
+    return 1;
+}
+
+static ScanResult add_long(Table *t, const int32_t *codes, size_t length, uint64_t weight) {
+    if (t->long_slots == NULL || (t->long_count + 1) * 2 > ((size_t)1 << t->long_bits)) {
+        if (!grow_long_slots(t)) {
+            return SCAN_NO_MEMORY;
+        }
+    }
+    size_t mask = ((size_t)1 << t->long_bits) - 1;
+    uint64_t h = hash_codes(codes, length);
+    size_t i = (size_t)(h >> (64 - t->long_bits));
+    while (t->long_slots[i]) {
+        Long *g = &t->longs[t->long_slots[i] - 1];
+        if (g->hash == h && g->length == length &&
+            memcmp(t->arena + g->offset, codes, length * sizeof(int32_t)) == 0) {
+            g->weight += weight;
+            return SCAN_OK;
+        }
+        i = (i + 1) & mask;
+    }
+    if (t->arena_len > SIZE_MAX - length ||
+        !grow((void **)&t->arena, &t->arena_cap, t->arena_len + length, sizeof(int32_t)) ||
+        !grow((void **)&t->longs, &t->long_cap, t->long_count + 1, sizeof(Long))) {
+        return SCAN_NO_MEMORY;
+    }
+    memcpy(t->arena + t->arena_len, codes, length * sizeof(int32_t));
+    Long *g = &t->longs[t->long_count];
+    g->hash = h;
+    g->offset = t->arena_len;
+    g->length = length;
+    g->weight = weight;
+    t->arena_len += length;
+    t->long_slots[i] = ++t->long_count;
+    return add_ref(t, t->long_count - 1, length, 0) ? SCAN_OK : SCAN_NO_MEMORY;
+}
+
+/* Packed rankings wait in a batch whose slots are prefetched while the lines after them are
+ * parsed: the table is larger than the cache, and a batch of misses overlaps. */
+#define BATCH 32
+
+typedef struct {
+    uint64_t key;
+    uint64_t weight;
+    size_t length;
+} Pending;
+
+static ScanResult flush(Table *t, Pending *pending, size_t *count) {
+    for (size_t k = 0; k < *count; k++) {
+        ScanResult result = add_packed(t, pending[k].key, pending[k].length, pending[k].weight);
+        if (result != SCAN_OK) {
+            return result;
+        }
+    }
+    *count = 0;
+    return SCAN_OK;
+}
+
+/* One pass over buf[start:end]: every line parsed and its ranking grouped. */
+static ScanResult scan(const unsigned char *buf, size_t start, size_t end, Table *t) {
+    int32_t *codes = NULL; /* the current line's candidate codes */
+    size_t codes_cap = 0;
+    Pending pending[BATCH];
+    size_t waiting = 0;
+    ScanResult result = SCAN_OK;
+    const uint64_t n = (uint64_t)t->n, base = t->base;
+    if (!grow((void **)&codes, &codes_cap, 64, sizeof(int32_t)) || !grow_slots(t)) {
+        result = SCAN_NO_MEMORY;
+        goto done;
+    }
+    size_t p = start;
+    while (p < end) {
+        size_t tokens = 0, length = 0;
+        uint64_t weight = 0, key = 0, power = 1;
+        int closed = 0;
+        for (;;) {
+            unsigned char c = 0;
+            while (p < end && ((c = buf[p]) == ' ' || c == '\t' || c == '\r')) {
+                p++;
+            }
+            if (p >= end) {
+                break;
+            }
+            if (c == '\n') {
+                p++;
+                break;
+            }
+            unsigned digit = (unsigned)c - '0';
+            if (digit > 9) {
+                result = SCAN_HAND_OVER; /* a byte of the dialects, or of no dialect */
+                goto done;
+            }
+            size_t first = p;
+            uint64_t value = 0;
+            do {
+                if (p - first >= MAX_DIGITS) {
+                    result = SCAN_HAND_OVER; /* "number too large" */
+                    goto done;
+                }
+                value = value * 10 + digit;
+                p++;
+            } while (p < end && (digit = (unsigned)buf[p] - '0') <= 9);
+            /* the byte after the number is checked at the top of the loop */
+            if (tokens++ == 0) {
+                weight = value;
+            } else if (closed || value > n) {
+                result = SCAN_HAND_OVER; /* text after the closing 0; no such candidate */
+                goto done;
+            } else if (value == 0) {
+                closed = 1;
+            } else {
+                if (length == codes_cap &&
+                    !grow((void **)&codes, &codes_cap, length + 1, sizeof(int32_t))) {
+                    result = SCAN_NO_MEMORY;
+                    goto done;
+                }
+                codes[length++] = (int32_t)(value - 1); /* value <= n < 2**31 - 1 */
+                if (length <= t->pack_length) {
+                    key += value * power; /* below base ** length <= KEY_LIMIT */
+                    power *= base;
+                }
+            }
+        }
+        if (tokens == 0) {
+            continue; /* a blank line */
+        }
+        if (!closed) {
+            result = SCAN_HAND_OVER; /* unclosed, or a line holding just 0 (an early end) */
+            goto done;
+        }
+        if (weight == 0) {
+            continue; /* counts for nothing; it does not place its ranking first either */
+        }
+        t->total += weight; /* the total was below 2**63 and a weight is below 10**18 */
+        if (t->total >= WEIGHT_LIMIT) {
+            result = SCAN_HAND_OVER; /* the numpy reader names the problem */
+            goto done;
+        }
+        if (length <= t->pack_length) {
+            __builtin_prefetch(&t->slots[slot_of(key, t->bits)], 1);
+            pending[waiting].key = key;
+            pending[waiting].weight = weight;
+            pending[waiting].length = length;
+            if (++waiting == BATCH && (result = flush(t, pending, &waiting)) != SCAN_OK) {
+                goto done;
+            }
+        } else if ((result = flush(t, pending, &waiting)) != SCAN_OK ||
+                   (result = add_long(t, codes, length, weight)) != SCAN_OK) {
+            goto done; /* the batch goes first: groups keep the order they appear in */
+        }
+    }
+    if ((result = flush(t, pending, &waiting)) != SCAN_OK) {
+        goto done;
+    }
+    if (t->count == 0) {
+        result = SCAN_HAND_OVER; /* no ballot of positive weight: the reader's own shape */
+    }
+done:
+    PyMem_RawFree(codes);
+    return result;
+}
+
+static uint64_t packed_weight(const Table *t, uint64_t key) {
+    size_t mask = ((size_t)1 << t->bits) - 1;
+    size_t i = slot_of(key, t->bits);
+    while (t->slots[i].key != key || !t->slots[i].weight) { /* every key looked up is there */
+        i = (i + 1) & mask;
+    }
+    return t->slots[i].weight;
+}
+
+static PyObject *scan_plain(PyObject *module, PyObject *args) {
+    (void)module;
+    Py_buffer view;
+    Py_ssize_t start, end;
+    long long n;
+    if (!PyArg_ParseTuple(args, "y*nnL:scan_plain", &view, &start, &end, &n)) {
+        return NULL;
+    }
+    if (start < 0 || end < start || end > view.len) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "scan_plain: start and end must lie in the data");
+        return NULL;
+    }
+    if (n < 1 || n >= INT32_MAX) {
+        PyBuffer_Release(&view); /* codes are int32: the numpy reader takes such a header */
+        Py_RETURN_NONE;
+    }
+    Table t;
+    memset(&t, 0, sizeof(t));
+    t.n = (int64_t)n;
+    t.base = (uint64_t)n + 1;
+    for (uint64_t reach = t.base; reach <= KEY_LIMIT / t.base; reach *= t.base) {
+        t.pack_length++; /* base ** (pack_length + 1) <= KEY_LIMIT */
+    }
+    t.pack_length++; /* base ** pack_length <= KEY_LIMIT: keys stay below it */
+    ScanResult result;
+    Py_BEGIN_ALLOW_THREADS
+    result = scan((const unsigned char *)view.buf, (size_t)start, (size_t)end, &t);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    if (result != SCAN_OK) {
+        table_free(&t);
+        if (result == SCAN_NO_MEMORY) {
+            return PyErr_NoMemory();
+        }
+        Py_RETURN_NONE;
+    }
+    size_t width = t.width ? t.width : 1;
+    size_t count = t.count;
+    if (count > (size_t)PY_SSIZE_T_MAX / sizeof(int32_t) / width) {
+        table_free(&t);
+        return PyErr_NoMemory();
+    }
+    PyObject *rows = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(count * width * 4));
+    PyObject *weights = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(count * 8));
+    if (rows == NULL || weights == NULL) {
+        Py_XDECREF(rows);
+        Py_XDECREF(weights);
+        table_free(&t);
+        return NULL;
+    }
+    int32_t *out = (int32_t *)PyByteArray_AS_STRING(rows);
+    int64_t *totals = (int64_t *)PyByteArray_AS_STRING(weights);
+    for (size_t g = 0; g < count; g++) {
+        if (g + 8 < count && t.order[g + 8].packed) { /* the lookups' misses overlap */
+            __builtin_prefetch(&t.slots[slot_of(t.order[g + 8].ref, t.bits)]);
+        }
+        const Ref *ref = &t.order[g];
+        int32_t *row = out + g * width;
+        if (ref->packed) {
+            uint64_t key = ref->ref;
+            for (size_t k = 0; k < ref->length; k++) {
+                row[k] = (int32_t)(key % t.base) - 1;
+                key /= t.base;
+            }
+            totals[g] = (int64_t)packed_weight(&t, ref->ref);
+        } else {
+            const Long *item = &t.longs[ref->ref];
+            memcpy(row, t.arena + item->offset, item->length * sizeof(int32_t));
+            totals[g] = (int64_t)item->weight;
+        }
+        for (size_t k = ref->length; k < width; k++) {
+            row[k] = SKIP_CODE;
+        }
+    }
+    table_free(&t);
+    return Py_BuildValue("(NNnn)", rows, weights, (Py_ssize_t)count, (Py_ssize_t)width);
+}
+
+static PyMethodDef methods[] = {
+    {"scan_plain", scan_plain, METH_VARARGS,
+     "scan_plain(data, start, end, n) -> (rows, weights, count, width) | None\n\n"
+     "The distinct rankings of the BLT ballot lines data[start:end] and their total weights,\n"
+     "or None when the section needs the numpy reader (see the module source)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    "tallyroom.formats._blt_c",
+    "The compiled scan of plain BLT ballot lines (see tallyroom.formats.blt_native).",
+    0,
+    methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC PyInit__blt_c(void) { return PyModuleDef_Init(&module_def); }
