@@ -275,6 +275,28 @@ static ScanResult flush(Table *t, Pending *pending, size_t *count) {
     return SCAN_OK;
 }
 
+/* A number at ``s`` into ``into``, ``s`` left on the byte after it; anything but a number of
+ * at most MAX_DIGITS digits hands the section over. */
+#define PARSE_NUMBER(into)                                                                  \
+    do {                                                                                    \
+        unsigned digit_ = c - '0';                                                          \
+        if (digit_ > 9) {                                                                   \
+            result = SCAN_HAND_OVER; /* a byte of the dialects, or a line ending early */   \
+            goto done;                                                                      \
+        }                                                                                   \
+        const unsigned char *first_ = s;                                                    \
+        uint64_t value_ = 0;                                                                \
+        do {                                                                                \
+            value_ = value_ * 10 + digit_; /* may wrap past 19 digits: refused below */     \
+            s++;                                                                            \
+        } while ((digit_ = (unsigned)*s - '0') <= 9);                                       \
+        if (s - first_ > MAX_DIGITS) {                                                      \
+            result = SCAN_HAND_OVER; /* "number too large" */                               \
+            goto done;                                                                      \
+        }                                                                                   \
+        (into) = value_;                                                                    \
+    } while (0)
+
 /* One pass over buf[start:end]: every line parsed and its ranking grouped. */
 static ScanResult scan(const unsigned char *buf, size_t start, size_t end, Table *t) {
     int32_t *codes = NULL; /* the current line's candidate codes */
@@ -287,66 +309,61 @@ static ScanResult scan(const unsigned char *buf, size_t start, size_t end, Table
         result = SCAN_NO_MEMORY;
         goto done;
     }
-    size_t p = start;
-    while (p < end) {
-        size_t tokens = 0, length = 0;
-        uint64_t weight = 0, key = 0, power = 1;
-        int closed = 0;
-        for (;;) {
-            unsigned char c = 0;
-            while (p < end && ((c = buf[p]) == ' ' || c == '\t' || c == '\r')) {
-                p++;
-            }
-            if (p >= end) {
-                break;
-            }
-            if (c == '\n') {
-                p++;
-                break;
-            }
-            unsigned digit = (unsigned)c - '0';
-            if (digit > 9) {
-                result = SCAN_HAND_OVER; /* a byte of the dialects, or of no dialect */
-                goto done;
-            }
-            size_t first = p;
-            uint64_t value = 0;
-            do {
-                if (p - first >= MAX_DIGITS) {
-                    result = SCAN_HAND_OVER; /* "number too large" */
-                    goto done;
-                }
-                value = value * 10 + digit;
-                p++;
-            } while (p < end && (digit = (unsigned)buf[p] - '0') <= 9);
-            /* the byte after the number is checked at the top of the loop */
-            if (tokens++ == 0) {
-                weight = value;
-            } else if (closed || value > n) {
-                result = SCAN_HAND_OVER; /* text after the closing 0; no such candidate */
-                goto done;
-            } else if (value == 0) {
-                closed = 1;
-            } else {
-                if (length == codes_cap &&
-                    !grow((void **)&codes, &codes_cap, length + 1, sizeof(int32_t))) {
-                    result = SCAN_NO_MEMORY;
-                    goto done;
-                }
-                codes[length++] = (int32_t)(value - 1); /* value <= n < 2**31 - 1 */
-                if (length <= t->pack_length) {
-                    key += value * power; /* below base ** length <= KEY_LIMIT */
-                    power *= base;
-                }
-            }
+    /* Every line ends with '\n' (the section ends where the line of its closing 0 starts),
+     * and each loop below stops at a byte that is not a blank, or not a digit: at that '\n' at
+     * the latest, so no read passes ``end``. A section that does not end so is handed over. */
+    if (end > start && buf[end - 1] != '\n') {
+        result = SCAN_HAND_OVER;
+        goto done;
+    }
+    const size_t pack_length = t->pack_length;
+    const unsigned char *s = buf + start;
+    const unsigned char *const e = buf + end;
+    unsigned c;
+    while (s < e) {
+        while ((c = *s) == ' ' || c == '\t' || c == '\r') {
+            s++;
         }
-        if (tokens == 0) {
+        if (c == '\n') {
+            s++;
             continue; /* a blank line */
         }
-        if (!closed) {
-            result = SCAN_HAND_OVER; /* unclosed, or a line holding just 0 (an early end) */
+        uint64_t weight;
+        PARSE_NUMBER(weight);
+        size_t length = 0;
+        uint64_t key = 0, power = 1;
+        for (;;) { /* the candidates, up to the closing 0 */
+            while ((c = *s) == ' ' || c == '\t' || c == '\r') {
+                s++;
+            }
+            uint64_t value;
+            PARSE_NUMBER(value); /* the line's end before its 0 (unclosed, or just "0") too */
+            if (value == 0) {
+                break;
+            }
+            if (value > n) {
+                result = SCAN_HAND_OVER; /* no such candidate */
+                goto done;
+            }
+            if (length == codes_cap &&
+                !grow((void **)&codes, &codes_cap, length + 1, sizeof(int32_t))) {
+                result = SCAN_NO_MEMORY;
+                goto done;
+            }
+            codes[length++] = (int32_t)(value - 1); /* value <= n < 2**31 - 1 */
+            if (length <= pack_length) {
+                key += value * power; /* below base ** length <= KEY_LIMIT */
+                power *= base;
+            }
+        }
+        while ((c = *s) == ' ' || c == '\t' || c == '\r') {
+            s++;
+        }
+        if (c != '\n') {
+            result = SCAN_HAND_OVER; /* text after the closing 0 (zero padding too) */
             goto done;
         }
+        s++;
         if (weight == 0) {
             continue; /* counts for nothing; it does not place its ranking first either */
         }
@@ -355,7 +372,7 @@ static ScanResult scan(const unsigned char *buf, size_t start, size_t end, Table
             result = SCAN_HAND_OVER; /* the numpy reader names the problem */
             goto done;
         }
-        if (length <= t->pack_length) {
+        if (length <= pack_length) {
             __builtin_prefetch(&t->slots[slot_of(key, t->bits)], 1);
             pending[waiting].key = key;
             pending[waiting].weight = weight;
