@@ -23,7 +23,7 @@
  * one probe. A longer ranking is kept whole in an arena and found by a hash of its codes.
  * ``order`` lists the groups of both tables in the order they first appear.
  *
- * Memory is PyMem_Raw*, so the scan runs without the GIL. Every index is bounded by ``end``;
+ * Memory is PyMem_Raw* (or mmap for large tables), so the scan runs without the GIL. Every index is bounded by ``end``;
  * every size computation is checked for overflow.
  */
 #define PY_SSIZE_T_CLEAN
@@ -31,6 +31,9 @@
 
 #include <stdint.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #define MAX_DIGITS 18 /* every 18-digit number fits an int64 */
 #define WEIGHT_LIMIT ((uint64_t)1 << 63)
@@ -40,6 +43,55 @@
 #define FIRST_BITS 12 /* 4,096 slots to start with */
 
 typedef enum { SCAN_OK = 0, SCAN_HAND_OVER = 1, SCAN_NO_MEMORY = 2 } ScanResult;
+
+/* Tables of 2 MiB and more are mapped on their own and asked for huge pages: a million-line
+ * file's table is a few MiB, and each 4 KiB page costs a fault (a few microseconds on a busy
+ * virtual machine); 2 MiB pages need a few. Smaller ones come from PyMem_RawCalloc. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static size_t big_size(size_t size) {
+    return size < HUGE_PAGE ? size : (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+}
+
+static void *big_zeroed(size_t size) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (size >= HUGE_PAGE) {
+        size = big_size(size);
+        if (size > SIZE_MAX - HUGE_PAGE) {
+            return NULL;
+        }
+        size_t len = size + HUGE_PAGE; /* room to start on a 2 MiB boundary */
+        void *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (base == MAP_FAILED) {
+            return NULL;
+        }
+        uintptr_t start = ((uintptr_t)base + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+        size_t head = (size_t)(start - (uintptr_t)base);
+        if (head) {
+            munmap(base, head);
+        }
+        if (len - head - size) {
+            munmap((char *)start + size, len - head - size);
+        }
+        madvise((void *)start, size, MADV_HUGEPAGE); /* advice: a refusal changes nothing */
+        return (void *)start;
+    }
+#endif
+    return PyMem_RawCalloc(1, size ? size : 1);
+}
+
+static void big_free(void *buf, size_t size) {
+    if (buf == NULL) {
+        return;
+    }
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (size >= HUGE_PAGE) {
+        munmap(buf, big_size(size));
+        return;
+    }
+#endif
+    PyMem_RawFree(buf);
+}
 
 typedef struct { /* a packed ranking's slot; weight 0 = empty */
     uint64_t key;
@@ -79,11 +131,11 @@ typedef struct {
 } Table;
 
 static void table_free(Table *t) {
-    PyMem_RawFree(t->slots);
+    big_free(t->slots, t->slots ? ((size_t)1 << t->bits) * sizeof(Slot) : 0);
     PyMem_RawFree(t->longs);
     PyMem_RawFree(t->long_slots);
     PyMem_RawFree(t->arena);
-    PyMem_RawFree(t->order);
+    big_free(t->order, t->order_cap * sizeof(Ref));
     t->slots = NULL;
     t->longs = NULL;
     t->long_slots = NULL;
@@ -120,8 +172,21 @@ static inline size_t slot_of(uint64_t key, unsigned bits) {
 }
 
 static int add_ref(Table *t, uint64_t ref, size_t length, int packed) {
-    if (!grow((void **)&t->order, &t->order_cap, t->count + 1, sizeof(Ref))) {
-        return 0;
+    if (t->count == t->order_cap) { /* doubled, in big_zeroed memory */
+        size_t cap = t->order_cap ? t->order_cap * 2 : 1024;
+        if (cap > SIZE_MAX / 2 / sizeof(Ref)) {
+            return 0;
+        }
+        Ref *order = big_zeroed(cap * sizeof(Ref));
+        if (order == NULL) {
+            return 0;
+        }
+        if (t->count) {
+            memcpy(order, t->order, t->count * sizeof(Ref));
+        }
+        big_free(t->order, t->order_cap * sizeof(Ref));
+        t->order = order;
+        t->order_cap = cap;
     }
     t->order[t->count].ref = ref;
     t->order[t->count].length = length;
@@ -139,7 +204,7 @@ static int grow_slots(Table *t) {
     if (bits >= 8 * sizeof(size_t) - 5) {
         return 0;
     }
-    Slot *slots = PyMem_RawCalloc((size_t)1 << bits, sizeof(Slot));
+    Slot *slots = big_zeroed(((size_t)1 << bits) * sizeof(Slot));
     if (slots == NULL) {
         return 0;
     }
@@ -155,7 +220,7 @@ static int grow_slots(Table *t) {
             }
         }
     }
-    PyMem_RawFree(t->slots);
+    big_free(t->slots, t->slots ? ((size_t)1 << t->bits) * sizeof(Slot) : 0);
     t->slots = slots;
     t->bits = bits;
     return 1;
