@@ -168,6 +168,72 @@ def test_long_rankings_beyond_a_packed_key() -> None:
     assert_same(data)
 
 
+def test_lines_are_grouped_by_their_bytes_then_by_their_ranking() -> None:
+    # 16 bytes and shorter: the line table; 17 and longer: parsed each time. The same ranking
+    # spelt differently, or weighing 0 first, is one group placed by its first weighty line.
+    lines = [
+        b"0 1 2 0",
+        b"1 12 3 4 5 6 0",  # 14 bytes
+        b"1 12 3 4 5 6 0",
+        b"1 12  3 4 5 6 0",  # 15 bytes, same ranking
+        b"2 1 2 0",
+        b"1 12 3 4 5 6 7 0",  # 16 bytes
+        b"1 12 3 4 5 6 7  0",  # 17 bytes, same ranking
+        b"1 12 3 4 5 6 8  0",  # 17 bytes, another
+        b"   \t ",  # blank
+        b"                    ",  # blank, longer
+        b"1 12 3 4 5 6 8 0",
+        b"3 1 2 0\r",
+    ]
+    data = b"12 1\n" + b"\n".join(lines) + b"\n0\n" + b"".join(b'"C%d"\n' % k for k in range(12))
+    start, end = section(data)
+    store = grouped_plain(data, start, end, 12)
+    assert store is not None
+    assert store.rows.tolist() == [
+        [11, 2, 3, 4, 5, -1],
+        [0, 1, -1, -1, -1, -1],
+        [11, 2, 3, 4, 5, 6],
+        [11, 2, 3, 4, 5, 7],
+    ]
+    assert store.weights.tolist() == [3, 5, 2, 2]
+    assert_same(data)
+
+
+def test_short_lines_alike_in_their_first_eight_bytes() -> None:
+    # 1,600 lines that differ only after byte 8 crowd the line table: probes meet other lines
+    pairs = [(x, y) for x in range(1, 41) for y in range(1, 41)]
+    lines = [b"1 1 2 3 %d %d 0\n" % p for p in pairs]
+    data = b"40 1\n" + b"".join(lines + lines[::-1]) + b"0\n"
+    start, end = section(data)
+    store = grouped_plain(data, start, end, 40)
+    assert store is not None
+    assert store.rows.tolist() == [[0, 1, 2, x - 1, y - 1] for x, y in pairs]
+    assert store.weights.tolist() == [2] * len(pairs)
+
+
+@pytest.mark.parametrize(
+    ("tail", "weights"), [(b"", [2]), (b"1 1 0\n", [3]), (b"12 3 1 0\n", [2, 12])]
+)
+def test_a_short_line_at_the_very_end_of_the_data(tail: bytes, weights: list[int]) -> None:
+    # the 16-byte loads of a short line must not read past the data (nor take bytes after it)
+    data = b"3 1\n2 1 0\n" + tail
+    found = _blt_c.scan_plain(data, 4, len(data), 3)
+    assert found is not None
+    assert np.frombuffer(found[1], dtype=np.int64).tolist() == weights
+
+
+def test_repeated_short_lines_can_reach_the_63_bit_limit() -> None:
+    heavy = b"999999999999999999 1 0\n" * 9  # parsed one by one: 9 x (10**18 - 1)
+    for count, refused in ((200_000, False), (230_000, True)):
+        data = b"1 1\n" + heavy + b"999999999999 1 0\n" * count + b'0\n"A"\n"T"\n'
+        start, end = section(data)
+        store = grouped_plain(data, start, end, 1)
+        assert (store is None) == refused
+        if store is not None:
+            assert store.weights.tolist() == [9 * (10**18 - 1) + count * (10**12 - 1)]
+        assert_same(data)
+
+
 # -- hostile files: the same one-line error either way -------------------------------------------
 NAMES = b'"A"\n"B"\n"C"\n"T"\n'
 

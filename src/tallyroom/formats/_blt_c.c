@@ -17,14 +17,24 @@
  * large for int32 codes) returns None, and the numpy reader reads the section again: it
  * reports every problem, by file, line, field and value, as it always has.
  *
- * Two tables group the lines. A ranking short enough (base n + 1, at most 63 bits) is packed
- * into one integer, c1 + c2 (n+1) + c3 (n+1)^2 + ... with candidate numbers c_k in 1..n, which
- * is one-to-one on rankings; its slot holds the key and the weight, so a repeated line costs
- * one probe. A longer ranking is kept whole in an arena and found by a hash of its codes.
- * ``order`` lists the groups of both tables in the order they first appear.
+ * Two levels of tables group the lines:
  *
- * Memory is PyMem_Raw* (or mmap for large tables), so the scan runs without the GIL. Every index is bounded by ``end``;
- * every size computation is checked for overflow.
+ * - a line of at most 16 bytes (most lines: "1 4 5 6 7 0") is looked up by its bytes first, in
+ *   the *line table*; a line seen before only adds one to its count, without being parsed
+ *   again. A new line is parsed (every byte checked) and its ranking looked up below.
+ * - the *ranking tables* give each distinct ranking its group: a ranking short enough (base
+ *   n + 1, below 2**63) is packed into one integer, c1 + c2 (n+1) + c3 (n+1)^2 + ... with
+ *   candidate numbers c_k in 1..n, one-to-one on rankings; a longer one is kept whole in an
+ *   arena and found by a hash of its codes. Longer lines are parsed and grouped here directly.
+ *
+ * ``order`` lists the groups in the order their rankings first appear on a line of positive
+ * weight, with their total weights: a line's weight times its count, summed per ranking, the
+ * total checked to stay below 2**63. Looked-up slots are prefetched a batch ahead, since the
+ * tables of a million-line file are larger than the cache.
+ *
+ * Memory is PyMem_Raw* (or mmap for large tables), so the scan runs without the GIL. No read
+ * passes ``end`` except the 16-byte loads of a short line, which are bounded by the length of
+ * the data; every size computation is checked for overflow.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -42,7 +52,7 @@
 #define GOLDEN 0x9E3779B97F4A7C15ULL
 #define FIRST_BITS 12 /* 4,096 slots to start with */
 
-typedef enum { SCAN_OK = 0, SCAN_HAND_OVER = 1, SCAN_NO_MEMORY = 2 } ScanResult;
+typedef enum { SCAN_OK = 0, SCAN_HAND_OVER = 1, SCAN_NO_MEMORY = 2, SCAN_BLANK = 3 } ScanResult;
 
 /* Tables of 2 MiB and more are mapped on their own and asked for huge pages: a million-line
  * file's table is a few MiB, and each 4 KiB page costs a fault (a few microseconds on a busy
@@ -93,41 +103,58 @@ static void big_free(void *buf, size_t size) {
     PyMem_RawFree(buf);
 }
 
-typedef struct { /* a packed ranking's slot; weight 0 = empty */
+#define LINE_BYTES 16 /* lines this short are grouped by their bytes */
+#define NO_GROUP SIZE_MAX  /* a line of weight 0: it places no ranking */
+
+typedef struct { /* a packed ranking's slot; group 0 = empty */
     uint64_t key;
-    uint64_t weight;
+    size_t group; /* its group + 1 */
 } Slot;
 
 typedef struct { /* a long ranking */
     uint64_t hash;
     size_t offset; /* of its first code in the arena */
     size_t length;
-    uint64_t weight;
+    size_t group;
 } Long;
 
 typedef struct { /* a group, in order of first appearance */
     uint64_t ref;  /* the packed key, or the index in ``longs`` */
     size_t length; /* preferences */
+    uint64_t weight;
     int packed;
 } Ref;
 
+typedef struct { /* a short line's slot; meta 0 = empty */
+    uint64_t w0, w1; /* its bytes, zero-padded */
+    uint64_t count;  /* lines with these bytes */
+    uint64_t meta;   /* (index in ``line_weight``/``line_group``) << 8 | length */
+} LineSlot;
+
 typedef struct {
     int64_t n;
-    uint64_t base;       /* n + 1 */
-    size_t pack_length;  /* longest ranking that packs below KEY_LIMIT */
-    Slot *slots;         /* packed rankings */
-    unsigned bits;       /* 2 ** bits slots */
-    size_t packed;       /* slots in use */
-    Long *longs;         /* long rankings */
+    uint64_t base;      /* n + 1 */
+    size_t pack_length; /* longest ranking that packs below KEY_LIMIT */
+    Slot *slots;        /* packed rankings */
+    unsigned bits;      /* 2 ** bits slots */
+    size_t packed;      /* slots in use */
+    Long *longs;        /* long rankings */
     size_t long_count, long_cap;
-    size_t *long_slots;  /* long index + 1, 0 = empty */
+    size_t *long_slots; /* long index + 1, 0 = empty */
     unsigned long_bits;
-    int32_t *arena;      /* the long rankings' codes */
+    int32_t *arena; /* the long rankings' codes */
     size_t arena_len, arena_cap;
     Ref *order;
     size_t count, order_cap;
-    size_t width;        /* longest ranking */
-    uint64_t total;      /* weight of every line so far */
+    size_t width;    /* longest ranking */
+    uint64_t total;  /* weight of the lines grouped directly so far */
+    LineSlot *lines; /* short lines */
+    unsigned line_bits;
+    size_t line_count, line_cap;
+    uint64_t *line_weight; /* per distinct short line: its weight */
+    size_t *line_group;    /* and its ranking's group (NO_GROUP: weight 0) */
+    int32_t *codes;        /* the line being parsed */
+    size_t codes_cap;
 } Table;
 
 static void table_free(Table *t) {
@@ -136,11 +163,11 @@ static void table_free(Table *t) {
     PyMem_RawFree(t->long_slots);
     PyMem_RawFree(t->arena);
     big_free(t->order, t->order_cap * sizeof(Ref));
-    t->slots = NULL;
-    t->longs = NULL;
-    t->long_slots = NULL;
-    t->arena = NULL;
-    t->order = NULL;
+    big_free(t->lines, t->lines ? ((size_t)1 << t->line_bits) * sizeof(LineSlot) : 0);
+    PyMem_RawFree(t->line_weight);
+    PyMem_RawFree(t->line_group);
+    PyMem_RawFree(t->codes);
+    memset(t, 0, sizeof(*t));
 }
 
 /* Grow ``*buf`` (``*cap`` items of ``item`` bytes) to hold at least ``need`` items. */
@@ -171,7 +198,8 @@ static inline size_t slot_of(uint64_t key, unsigned bits) {
     return (size_t)((key * GOLDEN) >> (64 - bits));
 }
 
-static int add_ref(Table *t, uint64_t ref, size_t length, int packed) {
+/* A new group at the end of ``order``; its index in ``*group``. */
+static int add_group(Table *t, uint64_t ref, size_t length, int packed, size_t *group) {
     if (t->count == t->order_cap) { /* doubled, in big_zeroed memory */
         size_t cap = t->order_cap ? t->order_cap * 2 : 1024;
         if (cap > SIZE_MAX / 2 / sizeof(Ref)) {
@@ -188,10 +216,12 @@ static int add_ref(Table *t, uint64_t ref, size_t length, int packed) {
         t->order = order;
         t->order_cap = cap;
     }
-    t->order[t->count].ref = ref;
-    t->order[t->count].length = length;
-    t->order[t->count].packed = packed;
-    t->count++;
+    Ref *r = &t->order[t->count];
+    r->ref = ref;
+    r->length = length;
+    r->weight = 0;
+    r->packed = packed;
+    *group = t->count++;
     if (length > t->width) {
         t->width = length;
     }
@@ -201,7 +231,7 @@ static int add_ref(Table *t, uint64_t ref, size_t length, int packed) {
 /* Double the packed table (or make it), keeping its load at most one half. */
 static int grow_slots(Table *t) {
     unsigned bits = t->slots ? t->bits + 1 : FIRST_BITS;
-    if (bits >= 8 * sizeof(size_t) - 5) {
+    if (bits >= 8 * sizeof(size_t) - 6) {
         return 0;
     }
     Slot *slots = big_zeroed(((size_t)1 << bits) * sizeof(Slot));
@@ -211,9 +241,9 @@ static int grow_slots(Table *t) {
     size_t mask = ((size_t)1 << bits) - 1;
     if (t->slots) {
         for (size_t i = 0; i <= (((size_t)1 << t->bits) - 1); i++) {
-            if (t->slots[i].weight) {
+            if (t->slots[i].group) {
                 size_t j = slot_of(t->slots[i].key, bits);
-                while (slots[j].weight) {
+                while (slots[j].group) {
                     j = (j + 1) & mask;
                 }
                 slots[j] = t->slots[i];
@@ -226,22 +256,25 @@ static int grow_slots(Table *t) {
     return 1;
 }
 
-static ScanResult add_packed(Table *t, uint64_t key, size_t length, uint64_t weight) {
+static ScanResult packed_group(Table *t, uint64_t key, size_t length, size_t *group) {
+    if (t->slots == NULL && !grow_slots(t)) {
+        return SCAN_NO_MEMORY;
+    }
     size_t mask = ((size_t)1 << t->bits) - 1;
     size_t i = slot_of(key, t->bits);
-    while (t->slots[i].weight) {
+    while (t->slots[i].group) {
         if (t->slots[i].key == key) {
-            t->slots[i].weight += weight; /* below the total, which is below 2**63 */
+            *group = t->slots[i].group - 1;
             return SCAN_OK;
         }
         i = (i + 1) & mask;
     }
-    t->slots[i].key = key;
-    t->slots[i].weight = weight;
-    t->packed++;
-    if (!add_ref(t, key, length, 1)) {
+    if (!add_group(t, key, length, 1, group)) {
         return SCAN_NO_MEMORY;
     }
+    t->slots[i].key = key;
+    t->slots[i].group = *group + 1;
+    t->packed++;
     if (t->packed * 2 > mask + 1 && !grow_slots(t)) {
         return SCAN_NO_MEMORY;
     }
@@ -285,7 +318,7 @@ static int grow_long_slots(Table *t) {
     return 1;
 }
 
-static ScanResult add_long(Table *t, const int32_t *codes, size_t length, uint64_t weight) {
+static ScanResult long_group(Table *t, const int32_t *codes, size_t length, size_t *group) {
     if (t->long_slots == NULL || (t->long_count + 1) * 2 > ((size_t)1 << t->long_bits)) {
         if (!grow_long_slots(t)) {
             return SCAN_NO_MEMORY;
@@ -295,17 +328,18 @@ static ScanResult add_long(Table *t, const int32_t *codes, size_t length, uint64
     uint64_t h = hash_codes(codes, length);
     size_t i = (size_t)(h >> (64 - t->long_bits));
     while (t->long_slots[i]) {
-        Long *g = &t->longs[t->long_slots[i] - 1];
+        const Long *g = &t->longs[t->long_slots[i] - 1];
         if (g->hash == h && g->length == length &&
             memcmp(t->arena + g->offset, codes, length * sizeof(int32_t)) == 0) {
-            g->weight += weight;
+            *group = g->group;
             return SCAN_OK;
         }
         i = (i + 1) & mask;
     }
     if (t->arena_len > SIZE_MAX - length ||
         !grow((void **)&t->arena, &t->arena_cap, t->arena_len + length, sizeof(int32_t)) ||
-        !grow((void **)&t->longs, &t->long_cap, t->long_count + 1, sizeof(Long))) {
+        !grow((void **)&t->longs, &t->long_cap, t->long_count + 1, sizeof(Long)) ||
+        !add_group(t, t->long_count, length, 0, group)) {
         return SCAN_NO_MEMORY;
     }
     memcpy(t->arena + t->arena_len, codes, length * sizeof(int32_t));
@@ -313,30 +347,9 @@ static ScanResult add_long(Table *t, const int32_t *codes, size_t length, uint64
     g->hash = h;
     g->offset = t->arena_len;
     g->length = length;
-    g->weight = weight;
+    g->group = *group;
     t->arena_len += length;
     t->long_slots[i] = ++t->long_count;
-    return add_ref(t, t->long_count - 1, length, 0) ? SCAN_OK : SCAN_NO_MEMORY;
-}
-
-/* Packed rankings wait in a batch whose slots are prefetched while the lines after them are
- * parsed: the table is larger than the cache, and a batch of misses overlaps. */
-#define BATCH 32
-
-typedef struct {
-    uint64_t key;
-    uint64_t weight;
-    size_t length;
-} Pending;
-
-static ScanResult flush(Table *t, Pending *pending, size_t *count) {
-    for (size_t k = 0; k < *count; k++) {
-        ScanResult result = add_packed(t, pending[k].key, pending[k].length, pending[k].weight);
-        if (result != SCAN_OK) {
-            return result;
-        }
-    }
-    *count = 0;
     return SCAN_OK;
 }
 
@@ -346,8 +359,7 @@ static ScanResult flush(Table *t, Pending *pending, size_t *count) {
     do {                                                                                    \
         unsigned digit_ = c - '0';                                                          \
         if (digit_ > 9) {                                                                   \
-            result = SCAN_HAND_OVER; /* a byte of the dialects, or a line ending early */   \
-            goto done;                                                                      \
+            return SCAN_HAND_OVER; /* a byte of the dialects, or a line ending early */     \
         }                                                                                   \
         const unsigned char *first_ = s;                                                    \
         uint64_t value_ = 0;                                                                \
@@ -356,118 +368,272 @@ static ScanResult flush(Table *t, Pending *pending, size_t *count) {
             s++;                                                                            \
         } while ((digit_ = (unsigned)*s - '0') <= 9);                                       \
         if (s - first_ > MAX_DIGITS) {                                                      \
-            result = SCAN_HAND_OVER; /* "number too large" */                               \
-            goto done;                                                                      \
+            return SCAN_HAND_OVER; /* "number too large" */                                 \
         }                                                                                   \
         (into) = value_;                                                                    \
     } while (0)
 
-/* One pass over buf[start:end]: every line parsed and its ranking grouped. */
-static ScanResult scan(const unsigned char *buf, size_t start, size_t end, Table *t) {
-    int32_t *codes = NULL; /* the current line's candidate codes */
-    size_t codes_cap = 0;
+#define SKIP_BLANKS()                                                                       \
+    while ((c = *s) == ' ' || c == '\t' || c == '\r') {                                     \
+        s++;                                                                                \
+    }
+
+/* Parse the line at ``s``, which ends with the '\n' at ``nl`` (each loop stops there at the
+ * latest), and find its ranking's group: ``*group`` is NO_GROUP for a line of weight 0.
+ * SCAN_BLANK for a line of blanks. */
+static ScanResult parse_line(Table *t, const unsigned char *s, const unsigned char *nl,
+                             uint64_t *weight, size_t *group) {
+    unsigned c;
+    SKIP_BLANKS();
+    if (s == nl) {
+        return SCAN_BLANK;
+    }
+    PARSE_NUMBER(*weight);
+    size_t length = 0;
+    uint64_t key = 0, power = 1;
+    for (;;) { /* the candidates, up to the closing 0 */
+        SKIP_BLANKS();
+        uint64_t value;
+        PARSE_NUMBER(value); /* the line's end before its 0 (unclosed, or just "0") too */
+        if (value == 0) {
+            break;
+        }
+        if (value > (uint64_t)t->n) {
+            return SCAN_HAND_OVER; /* no such candidate */
+        }
+        if (length == t->codes_cap &&
+            !grow((void **)&t->codes, &t->codes_cap, length + 1, sizeof(int32_t))) {
+            return SCAN_NO_MEMORY;
+        }
+        t->codes[length++] = (int32_t)(value - 1); /* value <= n < 2**31 - 1 */
+        if (length <= t->pack_length) {
+            key += value * power; /* below base ** length <= KEY_LIMIT */
+            power *= t->base;
+        }
+    }
+    SKIP_BLANKS();
+    if (s != nl) {
+        return SCAN_HAND_OVER; /* text after the closing 0 (zero padding too) */
+    }
+    if (*weight == 0) {
+        *group = NO_GROUP; /* counts for nothing; it does not place its ranking first either */
+        return SCAN_OK;
+    }
+    return length <= t->pack_length ? packed_group(t, key, length, group)
+                                     : long_group(t, t->codes, length, group);
+}
+
+static inline uint64_t line_hash(uint64_t w0, uint64_t w1, size_t length) {
+    uint64_t h = w0 * GOLDEN ^ w1 * 0xC2B2AE3D27D4EB4FULL ^ (uint64_t)length;
+    return (h ^ (h >> 29)) * 0xBF58476D1CE4E5B9ULL; /* the slot: its top bits */
+}
+
+/* Double the line table (or make it), keeping its load at most one half. */
+static int grow_lines(Table *t) {
+    unsigned bits = t->lines ? t->line_bits + 1 : FIRST_BITS;
+    if (bits >= 8 * sizeof(size_t) - 6) {
+        return 0;
+    }
+    LineSlot *lines = big_zeroed(((size_t)1 << bits) * sizeof(LineSlot));
+    if (lines == NULL) {
+        return 0;
+    }
+    size_t mask = ((size_t)1 << bits) - 1;
+    if (t->lines) {
+        for (size_t i = 0; i <= (((size_t)1 << t->line_bits) - 1); i++) {
+            const LineSlot *old = &t->lines[i];
+            if (old->meta) {
+                uint64_t h = line_hash(old->w0, old->w1, (size_t)(old->meta & 0xFF));
+                size_t j = (size_t)(h >> (64 - bits));
+                while (lines[j].meta) {
+                    j = (j + 1) & mask;
+                }
+                lines[j] = *old;
+            }
+        }
+    }
+    big_free(t->lines, t->lines ? ((size_t)1 << t->line_bits) * sizeof(LineSlot) : 0);
+    t->lines = lines;
+    t->line_bits = bits;
+    return 1;
+}
+
+typedef struct { /* a short line waiting for its slot */
+    const unsigned char *s, *nl;
+    uint64_t w0, w1, hash;
+} Pending;
+
+/* Count the short line ``p``: one more of a line seen before, else parsed and added. */
+static ScanResult count_line(Table *t, const Pending *p) {
+    size_t length = (size_t)(p->nl - p->s);
+    size_t mask = ((size_t)1 << t->line_bits) - 1;
+    size_t i = (size_t)(p->hash >> (64 - t->line_bits));
+    while (t->lines[i].meta) {
+        LineSlot *slot = &t->lines[i];
+        if ((slot->meta & 0xFF) == length && slot->w0 == p->w0 && slot->w1 == p->w1) {
+            slot->count++;
+            return SCAN_OK;
+        }
+        i = (i + 1) & mask;
+    }
+    uint64_t weight = 0;
+    size_t group = NO_GROUP;
+    ScanResult result = parse_line(t, p->s, p->nl, &weight, &group);
+    if (result == SCAN_BLANK) {
+        result = SCAN_OK; /* kept as a line of weight 0: its repeats are found at once */
+    }
+    if (result != SCAN_OK) {
+        return result;
+    }
+    if (t->line_count == t->line_cap) { /* line_weight and line_group grow together */
+        size_t cap = t->line_cap ? t->line_cap * 2 : 1024;
+        if (cap > (SIZE_MAX >> 8) / sizeof(uint64_t)) {
+            return SCAN_NO_MEMORY;
+        }
+        uint64_t *weights = PyMem_RawRealloc(t->line_weight, cap * sizeof(uint64_t));
+        if (weights == NULL) {
+            return SCAN_NO_MEMORY;
+        }
+        t->line_weight = weights;
+        size_t *groups = PyMem_RawRealloc(t->line_group, cap * sizeof(size_t));
+        if (groups == NULL) {
+            return SCAN_NO_MEMORY;
+        }
+        t->line_group = groups;
+        t->line_cap = cap;
+    }
+    t->line_weight[t->line_count] = weight;
+    t->line_group[t->line_count] = group;
+    LineSlot *slot = &t->lines[i];
+    slot->w0 = p->w0;
+    slot->w1 = p->w1;
+    slot->count = 1;
+    slot->meta = ((uint64_t)t->line_count << 8) | length;
+    t->line_count++;
+    if (t->line_count * 2 > mask + 1 && !grow_lines(t)) {
+        return SCAN_NO_MEMORY;
+    }
+    return SCAN_OK;
+}
+
+#define BATCH 16
+
+static ScanResult flush(Table *t, Pending *pending, size_t *waiting) {
+    for (size_t k = 0; k < *waiting; k++) {
+        ScanResult result = count_line(t, &pending[k]);
+        if (result != SCAN_OK) {
+            return result;
+        }
+    }
+    *waiting = 0;
+    return SCAN_OK;
+}
+
+/* The bytes of a short line, zero-padded: two 8-byte loads when the data has room. */
+static inline void line_words(const unsigned char *s, size_t length, const unsigned char *limit,
+                              uint64_t *w0, uint64_t *w1) {
+    unsigned char bytes[LINE_BYTES] = {0};
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (limit - s >= LINE_BYTES) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + 8, 8);
+        if (length < 8) {
+            *w0 = a & ((UINT64_C(1) << (8 * length)) - 1);
+            *w1 = 0;
+        } else {
+            *w0 = a;
+            *w1 = length == 16 ? b : b & ((UINT64_C(1) << (8 * (length - 8))) - 1);
+        }
+        return;
+    }
+#endif
+    (void)limit;
+    memcpy(bytes, s, length);
+    memcpy(w0, bytes, 8);
+    memcpy(w1, bytes + 8, 8);
+}
+
+/* One pass over buf[start:end] (``limit``: the end of the data): every line parsed, or
+ * counted as a repeat, and grouped. */
+static ScanResult scan(const unsigned char *buf, size_t start, size_t end,
+                       const unsigned char *limit, Table *t) {
     Pending pending[BATCH];
     size_t waiting = 0;
     ScanResult result = SCAN_OK;
-    const uint64_t n = (uint64_t)t->n, base = t->base;
-    if (!grow((void **)&codes, &codes_cap, 64, sizeof(int32_t)) || !grow_slots(t)) {
-        result = SCAN_NO_MEMORY;
-        goto done;
-    }
     /* Every line ends with '\n' (the section ends where the line of its closing 0 starts),
-     * and each loop below stops at a byte that is not a blank, or not a digit: at that '\n' at
-     * the latest, so no read passes ``end``. A section that does not end so is handed over. */
+     * and each parsing loop stops at a byte that is not a blank, or not a digit: at that '\n'
+     * at the latest. A section that does not end so is handed over. */
     if (end > start && buf[end - 1] != '\n') {
-        result = SCAN_HAND_OVER;
-        goto done;
+        return SCAN_HAND_OVER;
     }
-    const size_t pack_length = t->pack_length;
+    if (!grow_lines(t) || !grow_slots(t)) {
+        return SCAN_NO_MEMORY;
+    }
     const unsigned char *s = buf + start;
     const unsigned char *const e = buf + end;
-    unsigned c;
     while (s < e) {
-        while ((c = *s) == ' ' || c == '\t' || c == '\r') {
-            s++;
+        const unsigned char *nl = memchr(s, '\n', (size_t)(e - s)); /* found: e[-1] is one */
+        size_t length = (size_t)(nl - s);
+        if (length == 0) {
+            s = nl + 1; /* an empty line */
+            continue;
         }
-        if (c == '\n') {
-            s++;
-            continue; /* a blank line */
-        }
-        uint64_t weight;
-        PARSE_NUMBER(weight);
-        size_t length = 0;
-        uint64_t key = 0, power = 1;
-        for (;;) { /* the candidates, up to the closing 0 */
-            while ((c = *s) == ' ' || c == '\t' || c == '\r') {
-                s++;
-            }
-            uint64_t value;
-            PARSE_NUMBER(value); /* the line's end before its 0 (unclosed, or just "0") too */
-            if (value == 0) {
-                break;
-            }
-            if (value > n) {
-                result = SCAN_HAND_OVER; /* no such candidate */
-                goto done;
-            }
-            if (length == codes_cap &&
-                !grow((void **)&codes, &codes_cap, length + 1, sizeof(int32_t))) {
-                result = SCAN_NO_MEMORY;
-                goto done;
-            }
-            codes[length++] = (int32_t)(value - 1); /* value <= n < 2**31 - 1 */
-            if (length <= pack_length) {
-                key += value * power; /* below base ** length <= KEY_LIMIT */
-                power *= base;
-            }
-        }
-        while ((c = *s) == ' ' || c == '\t' || c == '\r') {
-            s++;
-        }
-        if (c != '\n') {
-            result = SCAN_HAND_OVER; /* text after the closing 0 (zero padding too) */
-            goto done;
-        }
-        s++;
-        if (weight == 0) {
-            continue; /* counts for nothing; it does not place its ranking first either */
-        }
-        t->total += weight; /* the total was below 2**63 and a weight is below 10**18 */
-        if (t->total >= WEIGHT_LIMIT) {
-            result = SCAN_HAND_OVER; /* the numpy reader names the problem */
-            goto done;
-        }
-        if (length <= pack_length) {
-            __builtin_prefetch(&t->slots[slot_of(key, t->bits)], 1);
-            pending[waiting].key = key;
-            pending[waiting].weight = weight;
-            pending[waiting].length = length;
+        if (length <= LINE_BYTES) {
+            Pending *p = &pending[waiting];
+            p->s = s;
+            p->nl = nl;
+            line_words(s, length, limit, &p->w0, &p->w1);
+            p->hash = line_hash(p->w0, p->w1, length);
+            __builtin_prefetch(&t->lines[p->hash >> (64 - t->line_bits)], 1);
             if (++waiting == BATCH && (result = flush(t, pending, &waiting)) != SCAN_OK) {
-                goto done;
+                return result;
             }
-        } else if ((result = flush(t, pending, &waiting)) != SCAN_OK ||
-                   (result = add_long(t, codes, length, weight)) != SCAN_OK) {
-            goto done; /* the batch goes first: groups keep the order they appear in */
+        } else {
+            if ((result = flush(t, pending, &waiting)) != SCAN_OK) {
+                return result; /* the batch goes first: groups keep the order they appear in */
+            }
+            uint64_t weight = 0;
+            size_t group = NO_GROUP;
+            result = parse_line(t, s, nl, &weight, &group);
+            if (result != SCAN_OK && result != SCAN_BLANK) {
+                return result;
+            }
+            if (group != NO_GROUP) {
+                t->total += weight; /* below 2**63 before, and a weight below 10**18 */
+                if (t->total >= WEIGHT_LIMIT) {
+                    return SCAN_HAND_OVER; /* the numpy reader names the problem */
+                }
+                t->order[group].weight += weight;
+            }
         }
+        s = nl + 1;
     }
     if ((result = flush(t, pending, &waiting)) != SCAN_OK) {
-        goto done;
+        return result;
+    }
+    /* each short line's weight times its count, to its group and to the total */
+    for (size_t i = 0; i < ((size_t)1 << t->line_bits); i++) {
+        const LineSlot *slot = &t->lines[i];
+        if (!slot->meta) {
+            continue;
+        }
+        size_t index = (size_t)(slot->meta >> 8);
+        size_t group = t->line_group[index];
+        uint64_t weight = t->line_weight[index];
+        if (group == NO_GROUP) {
+            continue;
+        }
+        if (weight > (WEIGHT_LIMIT - 1 - t->total) / slot->count) {
+            return SCAN_HAND_OVER; /* the total reaches 2**63: the numpy reader says so */
+        }
+        t->total += weight * slot->count;
+        t->order[group].weight += weight * slot->count;
     }
     if (t->count == 0) {
-        result = SCAN_HAND_OVER; /* no ballot of positive weight: the reader's own shape */
+        return SCAN_HAND_OVER; /* no ballot of positive weight: the reader's own shape */
     }
-done:
-    PyMem_RawFree(codes);
-    return result;
-}
-
-static uint64_t packed_weight(const Table *t, uint64_t key) {
-    size_t mask = ((size_t)1 << t->bits) - 1;
-    size_t i = slot_of(key, t->bits);
-    while (t->slots[i].key != key || !t->slots[i].weight) { /* every key looked up is there */
-        i = (i + 1) & mask;
-    }
-    return t->slots[i].weight;
+    return SCAN_OK;
 }
 
 static PyObject *scan_plain(PyObject *module, PyObject *args) {
@@ -496,8 +662,9 @@ static PyObject *scan_plain(PyObject *module, PyObject *args) {
     }
     t.pack_length++; /* base ** pack_length <= KEY_LIMIT: keys stay below it */
     ScanResult result;
+    const unsigned char *buf = (const unsigned char *)view.buf;
     Py_BEGIN_ALLOW_THREADS
-    result = scan((const unsigned char *)view.buf, (size_t)start, (size_t)end, &t);
+    result = scan(buf, (size_t)start, (size_t)end, buf + view.len, &t);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
     if (result != SCAN_OK) {
@@ -524,9 +691,6 @@ static PyObject *scan_plain(PyObject *module, PyObject *args) {
     int32_t *out = (int32_t *)PyByteArray_AS_STRING(rows);
     int64_t *totals = (int64_t *)PyByteArray_AS_STRING(weights);
     for (size_t g = 0; g < count; g++) {
-        if (g + 8 < count && t.order[g + 8].packed) { /* the lookups' misses overlap */
-            __builtin_prefetch(&t.slots[slot_of(t.order[g + 8].ref, t.bits)]);
-        }
         const Ref *ref = &t.order[g];
         int32_t *row = out + g * width;
         if (ref->packed) {
@@ -535,15 +699,14 @@ static PyObject *scan_plain(PyObject *module, PyObject *args) {
                 row[k] = (int32_t)(key % t.base) - 1;
                 key /= t.base;
             }
-            totals[g] = (int64_t)packed_weight(&t, ref->ref);
         } else {
             const Long *item = &t.longs[ref->ref];
             memcpy(row, t.arena + item->offset, item->length * sizeof(int32_t));
-            totals[g] = (int64_t)item->weight;
         }
         for (size_t k = ref->length; k < width; k++) {
             row[k] = SKIP_CODE;
         }
+        totals[g] = (int64_t)ref->weight;
     }
     table_free(&t);
     return Py_BuildValue("(NNnn)", rows, weights, (Py_ssize_t)count, (Py_ssize_t)width);
