@@ -105,6 +105,15 @@ static void big_free(void *buf, size_t size) {
 
 #define LINE_BYTES 16 /* lines this short are grouped by their bytes */
 #define NO_GROUP SIZE_MAX  /* a line of weight 0: it places no ranking */
+#define NO_LINE SIZE_MAX   /* a ranking parsed from a long line, its weight added at once */
+#define BATCH 16           /* lookups whose slots are prefetched together */
+
+typedef struct { /* a parsed packed ranking, waiting for its group */
+    uint64_t key;
+    size_t length;
+    size_t line;     /* its short line (index in line_group), or NO_LINE */
+    uint64_t weight; /* a long line's weight */
+} Placing;
 
 typedef struct { /* a packed ranking's slot; group 0 = empty */
     uint64_t key;
@@ -155,6 +164,8 @@ typedef struct {
     size_t *line_group;    /* and its ranking's group (NO_GROUP: weight 0) */
     int32_t *codes;        /* the line being parsed */
     size_t codes_cap;
+    Placing placing[BATCH]; /* parsed rankings waiting for their group */
+    size_t waiting;
 } Table;
 
 static void table_free(Table *t) {
@@ -379,10 +390,10 @@ static ScanResult long_group(Table *t, const int32_t *codes, size_t length, size
     }
 
 /* Parse the line at ``s``, which ends with the '\n' at ``nl`` (each loop stops there at the
- * latest), and find its ranking's group: ``*group`` is NO_GROUP for a line of weight 0.
- * SCAN_BLANK for a line of blanks. */
+ * latest): its weight, its ranking's packed key (when it packs) and length, its codes in
+ * ``t->codes``. SCAN_BLANK for a line of blanks. */
 static ScanResult parse_line(Table *t, const unsigned char *s, const unsigned char *nl,
-                             uint64_t *weight, size_t *group) {
+                             uint64_t *weight, uint64_t *packed, size_t *ranked) {
     unsigned c;
     SKIP_BLANKS();
     if (s == nl) {
@@ -415,12 +426,60 @@ static ScanResult parse_line(Table *t, const unsigned char *s, const unsigned ch
     if (s != nl) {
         return SCAN_HAND_OVER; /* text after the closing 0 (zero padding too) */
     }
-    if (*weight == 0) {
-        *group = NO_GROUP; /* counts for nothing; it does not place its ranking first either */
+    *packed = key;
+    *ranked = length;
+    return SCAN_OK;
+}
+
+/* Give the waiting rankings their groups, in the order they were parsed. */
+static ScanResult place_waiting(Table *t) {
+    for (size_t k = 0; k < t->waiting; k++) {
+        const Placing *p = &t->placing[k];
+        size_t group;
+        ScanResult result = packed_group(t, p->key, p->length, &group);
+        if (result != SCAN_OK) {
+            return result;
+        }
+        if (p->line != NO_LINE) {
+            t->line_group[p->line] = group;
+        } else {
+            t->order[group].weight += p->weight;
+        }
+    }
+    t->waiting = 0;
+    return SCAN_OK;
+}
+
+/* The ranking just parsed (codes in ``t->codes``) goes to its group: a packed one waits, its
+ * slot prefetched, a long one is placed at once after those waiting. A line of weight 0
+ * places nothing (nor does it place its ranking first). */
+static ScanResult place(Table *t, uint64_t weight, uint64_t key, size_t length, size_t line) {
+    if (weight == 0) {
         return SCAN_OK;
     }
-    return length <= t->pack_length ? packed_group(t, key, length, group)
-                                     : long_group(t, t->codes, length, group);
+    if (length <= t->pack_length) {
+        __builtin_prefetch(&t->slots[slot_of(key, t->bits)], 1);
+        Placing *p = &t->placing[t->waiting++];
+        p->key = key;
+        p->length = length;
+        p->line = line;
+        p->weight = weight;
+        return t->waiting == BATCH ? place_waiting(t) : SCAN_OK;
+    }
+    size_t group;
+    ScanResult result = place_waiting(t);
+    if (result == SCAN_OK) {
+        result = long_group(t, t->codes, length, &group);
+    }
+    if (result != SCAN_OK) {
+        return result;
+    }
+    if (line != NO_LINE) {
+        t->line_group[line] = group;
+    } else {
+        t->order[group].weight += weight;
+    }
+    return SCAN_OK;
 }
 
 static inline uint64_t line_hash(uint64_t w0, uint64_t w1, size_t length) {
@@ -476,9 +535,9 @@ static ScanResult count_line(Table *t, const Pending *p) {
         }
         i = (i + 1) & mask;
     }
-    uint64_t weight = 0;
-    size_t group = NO_GROUP;
-    ScanResult result = parse_line(t, p->s, p->nl, &weight, &group);
+    uint64_t weight = 0, key = 0;
+    size_t ranked = 0;
+    ScanResult result = parse_line(t, p->s, p->nl, &weight, &key, &ranked);
     if (result == SCAN_BLANK) {
         result = SCAN_OK; /* kept as a line of weight 0: its repeats are found at once */
     }
@@ -502,21 +561,19 @@ static ScanResult count_line(Table *t, const Pending *p) {
         t->line_group = groups;
         t->line_cap = cap;
     }
-    t->line_weight[t->line_count] = weight;
-    t->line_group[t->line_count] = group;
+    size_t line = t->line_count++;
+    t->line_weight[line] = weight;
+    t->line_group[line] = NO_GROUP; /* until placed */
     LineSlot *slot = &t->lines[i];
     slot->w0 = p->w0;
     slot->w1 = p->w1;
     slot->count = 1;
-    slot->meta = ((uint64_t)t->line_count << 8) | length;
-    t->line_count++;
+    slot->meta = ((uint64_t)line << 8) | length;
     if (t->line_count * 2 > mask + 1 && !grow_lines(t)) {
         return SCAN_NO_MEMORY;
     }
-    return SCAN_OK;
+    return place(t, weight, key, ranked, line);
 }
-
-#define BATCH 16
 
 static ScanResult flush(Table *t, Pending *pending, size_t *waiting) {
     for (size_t k = 0; k < *waiting; k++) {
@@ -593,43 +650,51 @@ static ScanResult scan(const unsigned char *buf, size_t start, size_t end,
             if ((result = flush(t, pending, &waiting)) != SCAN_OK) {
                 return result; /* the batch goes first: groups keep the order they appear in */
             }
-            uint64_t weight = 0;
-            size_t group = NO_GROUP;
-            result = parse_line(t, s, nl, &weight, &group);
-            if (result != SCAN_OK && result != SCAN_BLANK) {
-                return result;
-            }
-            if (group != NO_GROUP) {
+            uint64_t weight = 0, key = 0;
+            size_t ranked = 0;
+            result = parse_line(t, s, nl, &weight, &key, &ranked);
+            if (result == SCAN_OK) {
                 t->total += weight; /* below 2**63 before, and a weight below 10**18 */
                 if (t->total >= WEIGHT_LIMIT) {
                     return SCAN_HAND_OVER; /* the numpy reader names the problem */
                 }
-                t->order[group].weight += weight;
+                result = place(t, weight, key, ranked, NO_LINE);
+            }
+            if (result != SCAN_OK && result != SCAN_BLANK) {
+                return result;
             }
         }
         s = nl + 1;
     }
-    if ((result = flush(t, pending, &waiting)) != SCAN_OK) {
+    if ((result = flush(t, pending, &waiting)) != SCAN_OK || (result = place_waiting(t)) != SCAN_OK) {
         return result;
     }
-    /* each short line's weight times its count, to its group and to the total */
+    /* each short line's weight times its count, to its group and to the total: the counts
+     * gathered by line first (the slots are in hash order, the lines in file order), then
+     * added in line order, which is nearly the groups' order */
+    uint64_t *counts = PyMem_RawMalloc((t->line_count ? t->line_count : 1) * sizeof(uint64_t));
+    if (counts == NULL) {
+        return SCAN_NO_MEMORY;
+    }
     for (size_t i = 0; i < ((size_t)1 << t->line_bits); i++) {
-        const LineSlot *slot = &t->lines[i];
-        if (!slot->meta) {
-            continue;
+        if (t->lines[i].meta) {
+            counts[t->lines[i].meta >> 8] = t->lines[i].count;
         }
-        size_t index = (size_t)(slot->meta >> 8);
-        size_t group = t->line_group[index];
-        uint64_t weight = t->line_weight[index];
+    }
+    for (size_t line = 0; line < t->line_count; line++) {
+        size_t group = t->line_group[line];
+        uint64_t weight = t->line_weight[line];
         if (group == NO_GROUP) {
             continue;
         }
-        if (weight > (WEIGHT_LIMIT - 1 - t->total) / slot->count) {
+        if (weight > (WEIGHT_LIMIT - 1 - t->total) / counts[line]) {
+            PyMem_RawFree(counts);
             return SCAN_HAND_OVER; /* the total reaches 2**63: the numpy reader says so */
         }
-        t->total += weight * slot->count;
-        t->order[group].weight += weight * slot->count;
+        t->total += weight * counts[line];
+        t->order[group].weight += weight * counts[line];
     }
+    PyMem_RawFree(counts);
     if (t->count == 0) {
         return SCAN_HAND_OVER; /* no ballot of positive weight: the reader's own shape */
     }
