@@ -19,11 +19,17 @@ overvote set at that rank (see :mod:`tallyroom.count.ballots`), its candidates i
 order (``2=3`` and ``3=2`` are different sets), a candidate named twice kept once; ballot ids
 are checked for form and dropped, since the store groups identical ballots.
 
-Speed: a million-line file of plain numeric ballots is parsed without a Python loop over its
-lines. The ballot section is tokenised with numpy in cache-sized chunks, each ballot packed
-into one integer key, and the keys grouped with ``bincount``. Files using the dialect features
-(ids, ``=``, ``-``, nicknames, comments) go through ``Counter`` over the raw lines, so each
-distinct line is parsed once; the plain distinct lines still take the vectorised path.
+Speed: the header and the names are read here, line by line; the ballot section, which is
+nearly all of a large file, is read in one of three ways. A section of plain, well-formed lines
+(weight, candidate numbers, closing 0) goes to the compiled scan
+(:mod:`tallyroom.formats.blt_native`, C): one pass over the bytes, identical lines counted in a
+hash table, each distinct line parsed once. Any other section (a problem to report, a
+tolerance to apply, a dialect feature) comes back from it untouched and is read by the numpy
+scan (:mod:`tallyroom.formats.blt_scan`: tokenised in cache-sized chunks, each ballot packed
+into one integer key, the keys grouped with ``bincount``), the reference the compiled scan is
+tested against, which names every bad line. Files using the dialect features (ids, ``=``,
+``-``, nicknames, comments) go through ``Counter`` over the raw lines, so each distinct line is
+parsed once; the plain distinct lines still take the vectorised path.
 
 Tolerances (``strict=False``, the default), each reported as a :class:`ReadNote` in
 :attr:`BltElection.notes` and never applied silently; ``strict=True`` refuses them all:
