@@ -43,6 +43,7 @@ def test_a_plain_count_loads_no_service_college_or_constraint_module(tmp_path: P
     threads, *modules = _loaded(tmp_path, env)
     assert threads == "1"
     assert "tallyroom.count.rules.rctab" in modules  # it did count
+    assert "tallyroom.formats._blt_c" in modules  # with the compiled BLT scan
     for absent in (
         "tallyroom.cli.election_cmds",
         "tallyroom.cli.poll_cmds",
@@ -52,6 +53,7 @@ def test_a_plain_count_loads_no_service_college_or_constraint_module(tmp_path: P
         "tallyroom.count.rules.constrained_stv",
         "tallyroom.count.constraints",
         "tallyroom.formats.constraint_spec",
+        "tallyroom.formats.blt_scan",  # the numpy scan: only for files the C scan hands over
     ):
         assert absent not in modules, absent
 
