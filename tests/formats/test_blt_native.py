@@ -134,6 +134,8 @@ def test_the_scan_checks_its_arguments() -> None:
         _blt_c.scan_plain(b"1 1 0\n", 0, 7, 1)
     with pytest.raises(ValueError, match="must lie in the data"):
         _blt_c.scan_plain(b"1 1 0\n", 4, 2, 1)
+    with pytest.raises(TypeError):
+        _blt_c.scan_plain(bytearray(b"1 1 0\n"), 0, 6, 1)  # type: ignore[arg-type]
     assert _blt_c.scan_plain(b"1 1 0", 0, 5, 1) is None  # no line end: handed over
     assert _blt_c.scan_plain(b"1 1 0\n", 0, 6, 0) is None
     assert _blt_c.scan_plain(b"1 1 0\n", 0, 6, 2**31 - 1) is None  # codes would not fit int32

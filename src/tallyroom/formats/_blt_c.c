@@ -703,10 +703,14 @@ static ScanResult scan(const unsigned char *buf, size_t start, size_t end,
 
 static PyObject *scan_plain(PyObject *module, PyObject *args) {
     (void)module;
+    /* bytes only: immutable, so the scan may run without the GIL (a bytearray changed by
+     * another thread meanwhile could move the line ends the loops stop at) */
+    PyObject *data;
     Py_buffer view;
     Py_ssize_t start, end;
     long long n;
-    if (!PyArg_ParseTuple(args, "y*nnL:scan_plain", &view, &start, &end, &n)) {
+    if (!PyArg_ParseTuple(args, "O!nnL:scan_plain", &PyBytes_Type, &data, &start, &end, &n) ||
+        PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) != 0) {
         return NULL;
     }
     if (start < 0 || end < start || end > view.len) {
