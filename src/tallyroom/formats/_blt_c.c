@@ -241,7 +241,7 @@ static int add_group(Table *t, uint64_t ref, size_t length, int packed, size_t *
 
 /* Double the packed table (or make it), keeping its load at most one half. */
 static int grow_slots(Table *t) {
-    unsigned bits = t->slots ? t->bits + 1 : FIRST_BITS;
+    unsigned bits = t->slots ? t->bits + 1 : t->line_bits; /* as many as the lines' */
     if (bits >= 8 * sizeof(size_t) - 6) {
         return 0;
     }
@@ -626,7 +626,7 @@ static ScanResult scan(const unsigned char *buf, size_t start, size_t end,
     }
     /* the line table sized for a distinct line in about 64 bytes of the section (a million
      * lines of 11 bytes, 92,000 of them distinct: the size it would grow to), from 4,096 to a
-     * million slots: one table, not a chain of ever larger ones */
+     * million slots: one table, not a chain of ever larger ones; the rankings' table alike */
     t->line_bits = FIRST_BITS;
     while (t->line_bits < 20 && ((size_t)1 << t->line_bits) < (end - start) / 64) {
         t->line_bits++;
