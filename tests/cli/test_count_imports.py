@@ -56,6 +56,7 @@ def test_a_plain_count_loads_no_service_college_or_constraint_module(tmp_path: P
         "tallyroom.count.constraints",
         "tallyroom.formats.constraint_spec",
         "tallyroom.formats.blt_scan",  # the numpy scan: only for files the C scan hands over
+        "tallyroom.formats.blt_droop",  # only for a file with a slash or ballot ids
     ):
         assert absent not in modules, absent
 

@@ -63,7 +63,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 import numpy.typing as npt
@@ -77,9 +77,11 @@ from tallyroom.count.ballots import (
     overvote_set_code,
 )
 from tallyroom.errors import BallotFileError, FormatError
-from tallyroom.formats.blt_droop import DroopIds, droop_ids, strip_block_comments
 from tallyroom.formats.blt_native import grouped_plain
 from tallyroom.formats.reading import MAX_FIELD, ReadNote, shown
+
+if TYPE_CHECKING:
+    from tallyroom.formats.blt_droop import BlockComments, DroopIds
 
 __all__ = [
     "BltElection",
@@ -147,7 +149,11 @@ def parse_blt(
     reads every ballot section with the numpy scan alone, the reference the compiled scan is
     tested against (:mod:`tallyroom.formats.blt_native`); the result is the same.
     """
-    data, comments = strip_block_comments(data)
+    comments: BlockComments | None = None
+    if data.find(b"/") >= 0:  # a /* comment */ (Droop) needs a slash
+        from tallyroom.formats.blt_droop import strip_block_comments
+
+        data, comments = strip_block_comments(data)
     if comments is not None and (strict or comments.unclosed):
         problem = (
             "a /* comment */ (Droop's extension; not read under --strict)"
@@ -538,6 +544,8 @@ class _BltReader:
         # An id before the weight (OpenSTV) goes; one in its place (Droop) becomes weight 1.
         stripped = section
         if b"(" in section:
+            from tallyroom.formats.blt_droop import droop_ids
+
             droop = droop_ids(section, self.n)
             if droop is not None:
                 self._droop_ids(droop, first_line)
