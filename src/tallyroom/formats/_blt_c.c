@@ -1,7 +1,7 @@
 /* The compiled scan of a BLT file's ballot section: tallyroom.formats._blt_c.
  *
  * scan_plain(data, start, end, n) reads the ballot lines data[start:end] in one pass over the
- * bytes and groups identical rankings as it goes, in a hash table keyed by the ranking, each
+ * bytes and groups identical lines and rankings as it goes, in hash tables (below), each
  * distinct ranking keeping the place of its first line of positive weight and the sum of its
  * lines' weights. It returns (rows, weights, count, width): ``rows`` a bytearray of
  * count x width native int32 candidate codes (0-based, -1 after the last preference),
@@ -50,7 +50,7 @@
 #define KEY_LIMIT ((uint64_t)1 << 63)
 #define SKIP_CODE (-1)
 #define GOLDEN 0x9E3779B97F4A7C15ULL
-#define FIRST_BITS 12 /* 4,096 slots to start with */
+#define FIRST_BITS 12 /* 4,096 slots at least */
 
 typedef enum { SCAN_OK = 0, SCAN_HAND_OVER = 1, SCAN_NO_MEMORY = 2, SCAN_BLANK = 3 } ScanResult;
 
