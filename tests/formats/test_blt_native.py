@@ -307,6 +307,10 @@ def ballot_line(draw: st.DrawFn, n: int, dialects: bool) -> str:
         tokens = ["0" * draw(st.integers(1, 3))]  # an early closing 0
     elif flaw == 10:
         tokens.insert(draw(st.integers(1, len(tokens))), "0")
+    elif flaw == 11:
+        tokens.insert(draw(st.integers(0, len(tokens))), "/* a comment */")  # Droop's
+    elif flaw == 12:
+        tokens.insert(draw(st.integers(1, len(tokens))), draw(st.sampled_from(["1/2", "/*"])))
     lead = draw(st.sampled_from(["", " ", "\t"]))
     trail = draw(st.sampled_from(["", " ", "\r", " \r"]))
     return lead + sep.join(tokens) + trail
