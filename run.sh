@@ -14,11 +14,30 @@ import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)
 PYEOF
 }
 
+# `pip install -e .` compiles the BLT scanner (src/tallyroom/formats/_blt_c.c, setup.py): a C
+# compiler and Python's headers are needed (Debian: gcc, python3-dev).
+ensure_compiler() {
+  local headers
+  headers=$("$PY" -c 'import os, sysconfig; print(os.path.isfile(os.path.join(sysconfig.get_paths()["include"], "Python.h")))')
+  if command -v cc >/dev/null 2>&1 && [ "$headers" = True ]; then
+    return
+  fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing a C compiler and Python's headers (Debian packages gcc, python3-dev)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc python3-dev >/dev/null
+  else
+    echo "a C compiler and Python's headers are needed to build tallyroom: install Debian's 'gcc' and 'python3-dev'" >&2
+    exit 1
+  fi
+}
+
 install() {
   local extras=$1 stamp="$VENV/.installed-$1"
   need_python
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ setup.py -nt "$stamp" ] \
+    || [ src/tallyroom/formats/_blt_c.c -nt "$stamp" ]; then
+    ensure_compiler
     "$VENV/bin/python" -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
     if [ -n "$extras" ]; then
       "$VENV/bin/python" -m pip install --quiet -e ".[$extras]"

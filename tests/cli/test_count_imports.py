@@ -4,6 +4,7 @@ regression."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ try:
     main(["count", sys.argv[1], "--rule", "irv", "--json", sys.argv[2]])
 except SystemExit as done:
     assert done.code in (0, None), done.code
+import json
 import os
 print("--probe--")
 print(os.environ.get("OPENBLAS_NUM_THREADS"))
@@ -43,6 +45,7 @@ def test_a_plain_count_loads_no_service_college_or_constraint_module(tmp_path: P
     threads, *modules = _loaded(tmp_path, env)
     assert threads == "1"
     assert "tallyroom.count.rules.rctab" in modules  # it did count
+    assert "tallyroom.formats._blt_c" in modules  # with the compiled BLT scan
     for absent in (
         "tallyroom.cli.election_cmds",
         "tallyroom.cli.poll_cmds",
@@ -52,6 +55,8 @@ def test_a_plain_count_loads_no_service_college_or_constraint_module(tmp_path: P
         "tallyroom.count.rules.constrained_stv",
         "tallyroom.count.constraints",
         "tallyroom.formats.constraint_spec",
+        "tallyroom.formats.blt_scan",  # the numpy scan: only for files the C scan hands over
+        "tallyroom.formats.blt_droop",  # only for a file with a slash or ballot ids
     ):
         assert absent not in modules, absent
 
@@ -59,3 +64,28 @@ def test_a_plain_count_loads_no_service_college_or_constraint_module(tmp_path: P
 def test_a_thread_count_the_user_set_is_kept(tmp_path: Path) -> None:
     threads, *_ = _loaded(tmp_path, {**os.environ, "OPENBLAS_NUM_THREADS": "2"})
     assert threads == "2"
+
+
+EXIT_PROBE = """
+import atexit, gc, sys
+# registered first, so run last: after the count's own exit handler
+atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count() > 0))
+from tallyroom.cli.main import main
+main(["count", sys.argv[1], "--rule", "irv", "--json", sys.argv[2]])
+"""
+
+
+def test_the_heap_is_frozen_at_exit_with_every_output_whole(tmp_path: Path) -> None:
+    # the interpreter's teardown then skips its walk over every object (docs/performance.md)
+    blt = tmp_path / "b.blt"
+    blt.write_text('3 1\n2 1 2 0\n1 3 0\n0\n"A"\n"B"\n"C"\n"T"\n', encoding="utf-8")
+    report = tmp_path / "r.json"
+    out = subprocess.run(
+        [sys.executable, "-c", EXIT_PROBE, str(blt), str(report)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.rstrip().endswith("frozen at exit: True")
+    assert "A" in out.stdout and json.loads(report.read_text("utf-8"))["results"]

@@ -29,6 +29,26 @@ if TYPE_CHECKING:
     from tallyroom.formats.reading import ReadOptions
 
 
+def _freeze_at_exit() -> None:
+    """At the process's exit, move every object to the collector's permanent generation.
+
+    The interpreter's teardown runs a full collection over everything still alive (numpy,
+    click, the count's arrays): about 10 ms of a count's 0.2 s (docs/performance.md). Frozen
+    objects are still freed, by reference count, as the modules are cleared; only the walk in
+    search of cycles is skipped. Registered once, by the commands that are worth it.
+    """
+    global _FREEZE_REGISTERED
+    if not _FREEZE_REGISTERED:
+        import atexit
+        import gc
+
+        atexit.register(gc.freeze)
+        _FREEZE_REGISTERED = True
+
+
+_FREEZE_REGISTERED = False
+
+
 def _reading_options(func: Any) -> Any:
     """``--strict`` and the CSV layout options of the commands that read ballot files."""
     for option in reversed(
@@ -307,6 +327,7 @@ def count(
     from tallyroom.errors import InputError, TieUnresolved
     from tallyroom.report.text import count_to_text
 
+    _freeze_at_exit()
     college = rule == "college" or bool(section_specs)
     if college and rule not in ("college", "irv"):
         raise InputError("--section counts an electoral college; leave out --rule", value=rule)

@@ -19,11 +19,17 @@ overvote set at that rank (see :mod:`tallyroom.count.ballots`), its candidates i
 order (``2=3`` and ``3=2`` are different sets), a candidate named twice kept once; ballot ids
 are checked for form and dropped, since the store groups identical ballots.
 
-Speed: a million-line file of plain numeric ballots is parsed without a Python loop over its
-lines. The ballot section is tokenised with numpy in cache-sized chunks, each ballot packed
-into one integer key, and the keys grouped with ``bincount``. Files using the dialect features
-(ids, ``=``, ``-``, nicknames, comments) go through ``Counter`` over the raw lines, so each
-distinct line is parsed once; the plain distinct lines still take the vectorised path.
+Speed: the header and the names are read here, line by line; the ballot section, which is
+nearly all of a large file, is read in one of three ways. A section of plain, well-formed lines
+(weight, candidate numbers, closing 0) goes to the compiled scan
+(:mod:`tallyroom.formats.blt_native`, C): one pass over the bytes, identical lines counted in a
+hash table, each distinct line parsed once. Any other section (a problem to report, a
+tolerance to apply, a dialect feature) comes back from it untouched and is read by the numpy
+scan (:mod:`tallyroom.formats.blt_scan`: tokenised in cache-sized chunks, each ballot packed
+into one integer key, the keys grouped with ``bincount``), the reference the compiled scan is
+tested against, which names every bad line. Files using the dialect features (ids, ``=``,
+``-``, nicknames, comments) go through ``Counter`` over the raw lines, so each distinct line is
+parsed once; the plain distinct lines still take the vectorised path.
 
 Tolerances (``strict=False``, the default), each reported as a :class:`ReadNote` in
 :attr:`BltElection.notes` and never applied silently; ``strict=True`` refuses them all:
@@ -57,7 +63,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 import numpy.typing as npt
@@ -71,24 +77,15 @@ from tallyroom.count.ballots import (
     overvote_set_code,
 )
 from tallyroom.errors import BallotFileError, FormatError
-from tallyroom.formats.blt_droop import DroopIds, droop_ids, strip_block_comments
-from tallyroom.formats.blt_scan import (
-    LOOKAHEAD,
-    PLAIN_BYTES,
-    empty_store,
-    group_scan,
-    line_offset,
-    merge_weighted_rows,
-    pad,
-    scan_plain,
-    scan_rows,
-)
+from tallyroom.formats.blt_native import grouped_plain
 from tallyroom.formats.reading import MAX_FIELD, ReadNote, shown
+
+if TYPE_CHECKING:
+    from tallyroom.formats.blt_droop import BlockComments, DroopIds
 
 __all__ = [
     "BltElection",
     "first_problem",
-    "merge_weighted_rows",
     "parse_blt",
     "read_blt",
     "write_blt",
@@ -138,14 +135,25 @@ def read_blt(
 
 
 def parse_blt(
-    data: bytes, *, path: str | None = None, strict: bool = False, skip_bad_lines: bool = False
+    data: bytes,
+    *,
+    path: str | None = None,
+    strict: bool = False,
+    skip_bad_lines: bool = False,
+    compiled: bool = True,
 ) -> BltElection:
     """Parse the bytes of a BLT file; ``path`` only names the file in error messages.
 
     ``strict`` refuses what is otherwise read leniently (and noted); ``skip_bad_lines`` leaves
-    out bad ballot lines (listed in ``errors``) instead of raising the first.
+    out bad ballot lines (listed in ``errors``) instead of raising the first. ``compiled=False``
+    reads every ballot section with the numpy scan alone, the reference the compiled scan is
+    tested against (:mod:`tallyroom.formats.blt_native`); the result is the same.
     """
-    data, comments = strip_block_comments(data)
+    comments: BlockComments | None = None
+    if data.find(b"/") >= 0:  # a /* comment */ (Droop) needs a slash
+        from tallyroom.formats.blt_droop import strip_block_comments
+
+        data, comments = strip_block_comments(data)
     if comments is not None and (strict or comments.unclosed):
         problem = (
             "a /* comment */ (Droop's extension; not read under --strict)"
@@ -159,11 +167,11 @@ def parse_blt(
             field="comment",
             value=shown(comments.first_token),
         )
-    election = _BltReader(data, path, strict).read(skip_bad_lines=True)
+    election = _BltReader(data, path, strict, compiled).read(skip_bad_lines=True)
     mendable = [e for e in election.errors if e.problem in (_UNCLOSED, _PADDED)]
     if mendable and not strict:
         mended, notes = _mend(data, mendable, path)
-        again = _BltReader(mended, path, strict).read(skip_bad_lines=True)
+        again = _BltReader(mended, path, strict, compiled).read(skip_bad_lines=True)
         election = replace(again, notes=(*notes, *again.notes))
     if election.errors and not skip_bad_lines:
         raise first_problem(election.errors)
@@ -254,10 +262,13 @@ class _Line:
 class _BltReader:
     """One parse of one file (mutable working state; the result is a frozen BltElection)."""
 
-    def __init__(self, data: bytes, path: str | None, strict: bool = True) -> None:
+    def __init__(
+        self, data: bytes, path: str | None, strict: bool = True, compiled: bool = True
+    ) -> None:
         self.data = data[3:] if data.startswith(codecs.BOM_UTF8) else data
         self.path = path
         self.strict = strict
+        self.compiled = compiled
         self.notes: list[ReadNote] = []
         self.n = 0
         self.seats = 0
@@ -490,6 +501,13 @@ class _BltReader:
     # -- ballots -------------------------------------------------------------------------------
     def _ballots(self, start: int, end: int, first_line: int) -> _Parsed:
         data = self.data
+        if self.compiled:  # plain, well-formed lines: the C scan; anything else comes back
+            grouped = grouped_plain(data, start, end, self.n)
+            if grouped is not None:
+                return _Parsed(grouped, None)
+        # the numpy scan, imported only when a file needs it (the C scan took the rest)
+        from tallyroom.formats.blt_scan import LOOKAHEAD, empty_store, group_scan, scan_plain
+
         if end + LOOKAHEAD > len(data):  # the scan reads a few bytes past its end
             data += b"\n" * LOOKAHEAD
         scan = scan_plain(data, start, end, self.n)
@@ -511,10 +529,23 @@ class _BltReader:
         return _Parsed(BallotStore(rows=rows, weights=totals), None)
 
     def _dialect_section(self, section: bytes, start: int, first_line: int) -> _Parsed:
+        from tallyroom.formats.blt_scan import (
+            LOOKAHEAD,
+            PLAIN_BYTES,
+            empty_store,
+            line_offset,
+            merge_weighted_rows,
+            pad,
+            scan_plain,
+            scan_rows,
+        )
+
         # ids go before grouping (each line's is different); an unclosed one stays, reported.
         # An id before the weight (OpenSTV) goes; one in its place (Droop) becomes weight 1.
         stripped = section
         if b"(" in section:
+            from tallyroom.formats.blt_droop import droop_ids
+
             droop = droop_ids(section, self.n)
             if droop is not None:
                 self._droop_ids(droop, first_line)

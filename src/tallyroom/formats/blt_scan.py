@@ -4,6 +4,10 @@ A million ballot lines such as ``1 3 1 2 0`` are read without a Python loop over
 ballot section is tokenised with numpy in cache-sized chunks, each ballot packed into one
 integer key, and the keys grouped with ``bincount``. Lines the fast path cannot take (ids,
 ``=``, ``-``, comments) are left to :mod:`tallyroom.formats.blt`'s careful reader.
+
+A section of plain, well-formed lines is read by the compiled scan instead
+(:mod:`tallyroom.formats.blt_native`); this module reads the others, and is the reference the
+compiled scan is tested against. It is imported only when a file needs it.
 """
 
 from __future__ import annotations
