@@ -23,6 +23,7 @@ from tallyroom.crypto.credential_key import CredentialKey
 from tallyroom.errors import (
     AlreadyCast,
     CredentialRejected,
+    ElectionKeyMissing,
     InputError,
     KeyMissing,
     LifecycleError,
@@ -100,7 +101,7 @@ def _refusal(exc: Exception) -> _Refusal:
             ),
             409,
         )
-    if isinstance(exc, KeyMissing):
+    if isinstance(exc, (KeyMissing, ElectionKeyMissing)):
         return _Refusal(
             _("This ballot cannot take votes now"),
             _(
@@ -270,12 +271,17 @@ def cast(
         return voter
     forms = contest_forms(voter.contests)
     choices = _posted_ballot(forms, ballot)
-    election = get_election(web.store, slug)
     try:
+        held = web.polls.poll(slug)
         receipts = web.casting.cast(
-            election.id, CastRequest(credential, choices), credential_key=credential_key(web, slug)
+            held.id,
+            CastRequest(credential, choices),
+            credential_key=credential_key(web, slug),
+            election_key=held.election_key,
         )
     except (CredentialRejected, AlreadyCast, LifecycleError, KeyMissing) as exc:
+        if isinstance(exc, LifecycleError):
+            web.polls.forget(slug)  # read the election afresh next time (as the JSON cast)
         return _credential_page(request, web, slug, "", exc)
     titles = {f.name: f.title for f in forms}
     return render(
