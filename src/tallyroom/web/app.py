@@ -133,8 +133,8 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         schedule = None
-        if settings.schedule_interval > 0:
-            schedule = ScheduleThread(store, settings.schedule_interval)
+        if settings.schedule_interval > 0 or settings.board_every > 0:
+            schedule = ScheduleThread(store, settings.schedule_interval, settings.board_every)
             schedule.start()
         yield
         if schedule is not None:
