@@ -22,14 +22,23 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
-from tallyroom.audit.board import BoardFailure, BoardHead, chain_board, closed_head, verify_board
+from tallyroom.audit.board import (
+    HASH_SIZE,
+    BoardFailure,
+    BoardHead,
+    chain_board,
+    closed_head,
+    verify_board,
+)
 from tallyroom.audit.board import logged_heads as heads_in_log
 from tallyroom.audit.events import Action
+from tallyroom.errors import InputError
 from tallyroom.services.elections import definition_of, get_election, list_elections
 from tallyroom.store import audit, board
 from tallyroom.store.board import BoardRow
@@ -49,10 +58,13 @@ __all__ = [
     "extend_open_boards",
     "find_on_board",
     "logged_heads",
+    "parse_receipt",
+    "row_json",
 ]
 
 #: Rows on one published page of the board.
 PAGE_SIZE = 500
+_HEX = re.compile(r"[0-9a-fA-F]{64}")
 #: Who extends the board in the audit log when serve's schedule thread does.
 BOARD_ACTOR = "board"
 
@@ -114,6 +126,24 @@ def board_page(
     election = get_election(store, slug)
     with store.read() as conn:
         return list(board.entries(conn, election.id, after=after, limit=limit))
+
+
+#: The longest receipt text a look-up reads (64 hex digits, dashes and spaces between them).
+RECEIPT_TEXT_MAX = 160
+
+
+def parse_receipt(text: str) -> bytes:
+    """A receipt as a voter types or pastes it (64 hex digits; dashes, spaces, any case) as
+    its 32 bytes; :class:`InputError` otherwise, naming at most the first 80 characters."""
+    digest = b""
+    if len(text) <= RECEIPT_TEXT_MAX:
+        cleaned = text.strip().replace("-", "").replace(" ", "")
+        if _HEX.fullmatch(cleaned):
+            digest = bytes.fromhex(cleaned)
+    if len(digest) != HASH_SIZE:
+        shown = text if len(text) <= 80 else text[:80] + "..."
+        raise InputError("a receipt is 64 hexadecimal digits", field="receipt", value=shown)
+    return digest
 
 
 def find_on_board(store: Store, slug: str, receipt: bytes) -> BoardRow | None:

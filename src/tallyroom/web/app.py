@@ -39,6 +39,7 @@ from tallyroom.services.casting_queue import CastingQueue
 from tallyroom.store.engine import is_unavailable, open_store
 from tallyroom.web import (
     api,
+    board_pages,
     booth,
     console,
     console_delivery,
@@ -191,9 +192,11 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
 
     # The API first: a request is matched against the routes in order, and the booth's
     # cast (POST /api/elections/{slug}/cast) is the busiest; no API path overlaps a page's.
+    app.include_router(board_pages.api_router)
     for module in (
         api,
         public,
+        board_pages,
         booth,
         console,
         console_setup,

@@ -289,5 +289,9 @@ def cast(
         "booth_receipt.html",
         slug=slug,
         name=_name(web, slug),
-        receipts=[{"title": titles.get(r.contest, r.contest), "code": r.code} for r in receipts],
+        receipts=[
+            {"title": titles.get(r.contest, r.contest), "code": r.code, "hex": r.digest.hex()}
+            for r in receipts
+        ],
+        verifiable=held.election_key is not None,
     )
