@@ -148,6 +148,13 @@ def _voter(
             ballot = polling.voter_ballot(
                 web.store, slug, credential, credential_key=credential_key(web, slug)
             )
+        held = web.polls.poll(slug)
+        if held.verifiable and held.election_key is None:  # before the voter fills it in
+            web.polls.forget(slug)
+            raise ElectionKeyMissing(
+                "this verifiable election has no election key yet: it cannot take ballots",
+                election=slug,
+            )
     except (CredentialRejected, InputError, LifecycleError, KeyMissing) as exc:
         return _credential_page(request, web, slug, credential, exc)
     if not ballot.contests:

@@ -58,6 +58,7 @@ class HeldPoll:
 
     id: int
     election_key: CastingKey | None = None
+    verifiable: bool = False  # a verifiable election (with or without its key yet)
 
 
 class PollCache:
@@ -84,10 +85,11 @@ class PollCache:
         found = self._polls.get(slug)
         if found is None:
             record = get_election(self._store, slug)
+            verifiable = definition_of(record).verifiable is not None
             key = None
-            if record.election_key is not None and definition_of(record).verifiable is not None:
+            if record.election_key is not None and verifiable:
                 key = CastingKey.parse(record.election_key, election=slug)
-            found = HeldPoll(record.id, key)
+            found = HeldPoll(record.id, key, verifiable)
             with self._lock:
                 self._polls[slug] = found
         return found
