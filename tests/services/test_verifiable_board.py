@@ -69,7 +69,10 @@ def test_the_close_puts_every_ballot_on_the_board_and_records_its_head(
 ) -> None:
     poll, _ = verifiable
     receipts = _cast(poll, "M0", "M1")
-    extend_board(poll.store, poll.slug, actor="board")
+    res = CliRunner().invoke(
+        main, ["board", "extend", "--election", poll.slug, "--db", _db(poll.store)]
+    )
+    assert res.exit_code == 0 and "the board is at position 2" in res.output, res.output
     receipts += _cast(poll, "M2", "A0", "A1")  # cast after the last extension
     close_voting(poll.store, poll.slug, actor="ro")
     head = board_head(poll.store, poll.slug)
