@@ -13,12 +13,16 @@ import re
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from test_app import SLUG as SEALED
+from test_app import prepare
 from verifiable_web import SLUG, prepare_verifiable
 
 from tallyroom.services import polling
 from tallyroom.services.board import check_board, extend_board
 from tallyroom.store import Store
+from tallyroom.store.schema import ballots
 from tallyroom.web.app import create_app
 from tallyroom.web.settings import WebSettings
 
@@ -118,6 +122,27 @@ def test_a_receipt_not_on_the_board_is_a_404_and_another_election_is_not_found(
     assert client.get("/e/no-such/board.jsonl").status_code == 404
     assert client.get("/api/elections/no-such/board").status_code == 404
     assert client.get(f"/e/{SLUG}/board", params={"after": "-1"}).status_code == 422
+
+
+def test_a_sealed_path_election_publishes_no_board(
+    store: Store, web_settings: WebSettings, tmp_path: Path
+) -> None:
+    secrets = prepare(store, web_settings, tmp_path)
+    client = TestClient(create_app(web_settings))
+    cast = client.post(
+        f"/api/elections/{SEALED}/cast", json={"credential": secrets[0], "choices": CHOICES}
+    )
+    assert cast.status_code == 200, cast.text
+    for path in (
+        f"/e/{SEALED}/board",
+        f"/e/{SEALED}/board.jsonl",
+        f"/api/elections/{SEALED}/board",
+    ):
+        assert client.get(path).status_code == 404, path
+    # and its ballots are sealed boxes, as before: not the verifiable path's 128 bytes
+    with store.read() as conn:
+        sizes = {len(bytes(b)) for (b,) in conn.execute(sa.select(ballots.c.sealed))}
+    assert 128 not in sizes
 
 
 def test_without_an_election_key_casting_is_a_503_and_stores_nothing(

@@ -9,6 +9,10 @@
 * ``GET /api/elections/{slug}/board``: the head and a page of entries as JSON, or with
   ``?receipt=`` the receipt's entry.
 
+Only a verifiable election (``[verifiable]`` in its definition) publishes its board: for any
+other election these answer 404 (a sealed-path election's ballots are sealed boxes, and its
+voters check their receipts in the public list of receipts).
+
 A receipt that is not 64 hexadecimal digits (dashes and spaces allowed) is a 400 naming at
 most its first 80 characters; one not on the board (yet) a 404: the board is extended every
 few seconds while the poll is open (``serve --board-every``), and at the close.
@@ -23,11 +27,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
 from tallyroom.audit.board import BoardHead
-from tallyroom.errors import InputError
+from tallyroom.errors import InputError, NotFound
 from tallyroom.services import board
 from tallyroom.services.elections import definition_of, get_election
 from tallyroom.store.board import BoardRow
-from tallyroom.web.guards import MaybeUser, Web
+from tallyroom.store.elections import ElectionRecord
+from tallyroom.web.guards import MaybeUser, Web, WebContext
 from tallyroom.web.pages import render
 
 __all__ = ["api_router", "router"]
@@ -37,6 +42,14 @@ api_router = APIRouter(prefix="/api", tags=["api"])
 
 #: The most entries one API page returns.
 API_LIMIT = 5_000
+
+
+def _verifiable(web: WebContext, slug: str) -> ElectionRecord:
+    """The election, or :class:`NotFound` unless it is verifiable."""
+    record = get_election(web.store, slug)
+    if definition_of(record).verifiable is None:
+        raise NotFound("this election has no public ballot board", election=slug)
+    return record
 
 
 def _head_json(head: BoardHead) -> dict[str, Any]:
@@ -65,7 +78,7 @@ def board_page(
     after: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
     """The head and a page of the board, or (``?receipt=``) one receipt's entry."""
-    record = get_election(web.store, slug)
+    record = _verifiable(web, slug)
     head = board.board_head(web.store, slug)
     found: dict[str, Any] | None = None
     problem: str | None = None
@@ -104,7 +117,7 @@ def board_page(
 @router.get("/e/{slug}/board.jsonl")
 def board_download(slug: str, web: Web) -> StreamingResponse:
     """The whole board as JSON Lines, streamed from one snapshot."""
-    get_election(web.store, slug)  # NotFound before the stream starts
+    _verifiable(web, slug)  # NotFound before the stream starts
     return StreamingResponse(
         iterate_in_threadpool(board.export_board(web.store, slug)),
         media_type="application/jsonl; charset=utf-8",
@@ -124,6 +137,7 @@ def board_api(
 ) -> JSONResponse:
     """The board's head and a page of its entries (``next``: the following page's URL), or
     with ``receipt`` that receipt's entry (404 when it is not on the board yet)."""
+    _verifiable(web, slug)
     head = board.board_head(web.store, slug)
     if receipt is not None:
         try:
