@@ -31,7 +31,6 @@ from tallyroom.errors import InputError, NotFound
 from tallyroom.services import board
 from tallyroom.services.elections import definition_of, get_election
 from tallyroom.store.board import BoardRow
-from tallyroom.store.elections import ElectionRecord
 from tallyroom.web.guards import MaybeUser, Web, WebContext
 from tallyroom.web.pages import render
 
@@ -44,12 +43,12 @@ api_router = APIRouter(prefix="/api", tags=["api"])
 API_LIMIT = 5_000
 
 
-def _verifiable(web: WebContext, slug: str) -> ElectionRecord:
-    """The election, or :class:`NotFound` unless it is verifiable."""
-    record = get_election(web.store, slug)
-    if definition_of(record).verifiable is None:
+def _verifiable(web: WebContext, slug: str) -> str:
+    """The election's name, or :class:`NotFound` unless it is verifiable."""
+    definition = definition_of(get_election(web.store, slug))
+    if definition.verifiable is None:
         raise NotFound("this election has no public ballot board", election=slug)
-    return record
+    return definition.name
 
 
 def _head_json(head: BoardHead) -> dict[str, Any]:
@@ -78,7 +77,7 @@ def board_page(
     after: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
     """The head and a page of the board, or (``?receipt=``) one receipt's entry."""
-    record = _verifiable(web, slug)
+    name = _verifiable(web, slug)
     head = board.board_head(web.store, slug)
     found: dict[str, Any] | None = None
     problem: str | None = None
@@ -103,7 +102,7 @@ def board_page(
         status_code=status,
         user=user,
         slug=slug,
-        name=definition_of(record).name,
+        name=name,
         head=head,
         receipt=None if receipt is None else receipt[: board.RECEIPT_TEXT_MAX],  # never huge
         found=found,
