@@ -148,6 +148,24 @@ def _assert_caught(poll: Poll) -> None:
     assert RecordCheck.BOARD in {f.check for f in result.failures}
     code, out = _board_verify(poll.store, poll.slug)
     assert code == 1 and "FAILS" in out
+    audit = CliRunner().invoke(
+        main, ["audit", "verify", "--election", poll.slug, "--db", _db(poll.store)]
+    )
+    assert audit.exit_code == 1 and "board" in audit.output, audit.output
+
+
+def test_a_board_link_edited_in_the_database_fails_board_verify_and_audit_verify(
+    verifiable: tuple[Poll, Trustees],
+) -> None:
+    poll, _ = verifiable
+    _tamper_cases(poll)
+    with poll.store.begin() as conn:
+        conn.execute(
+            board_links.update()
+            .where(board_links.c.election_id == poll.id, board_links.c.position == 3)
+            .values(link=b"\x01" * 32)
+        )
+    _assert_caught(poll)
 
 
 def test_a_board_truncated_in_the_database_fails_board_verify_and_audit_verify(
