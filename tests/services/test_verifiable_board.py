@@ -90,8 +90,11 @@ def test_the_close_puts_every_ballot_on_the_board_and_records_its_head(
 
 
 def test_casts_racing_the_close_never_leave_a_ballot_off_the_final_board(store: Store) -> None:
-    poll, _ = open_verifiable_poll(store, members=60, affiliated=0)
-    people = [f"M{i}" for i in range(60)]
+    """Four voters' threads cast in small batches, a fifth extends the board without pause
+    (serve's schedule thread, and a second worker's), and the poll closes in the middle: no
+    deadlock between the close and an extension, no ballot left off the final board."""
+    poll, _ = open_verifiable_poll(store, members=120, affiliated=0)
+    people = [f"M{i}" for i in range(120)]
     accepted: list[bytes] = []
     refused: list[Exception] = []
     lock = threading.Lock()
@@ -106,22 +109,33 @@ def test_casts_racing_the_close_never_leave_a_ballot_off_the_final_board(store: 
                 with lock:
                     refused.append(exc)
                 continue
-            finally:
-                started.set()
             with lock:
                 for o in outcomes:
                     assert isinstance(o, list), o
                     accepted.extend(r.digest for r in o)
+                if len(accepted) >= 15:
+                    started.set()
+
+    closed = threading.Event()
+    extended: list[int] = []
+
+    def extender() -> None:
+        while not closed.is_set():
+            extended.append(extend_board(store, poll.slug, actor="board").position)
 
     threads = [threading.Thread(target=caster, args=(people[i::4],)) for i in range(4)]
+    threads += [threading.Thread(target=extender) for _ in range(2)]
     for t in threads:
         t.start()
-    started.wait(10)
-    time.sleep(0.05)
-    close_voting(store, poll.slug, actor="ro")
-    for t in threads:
-        t.join()
+    started.wait(30)
+    try:
+        close_voting(store, poll.slug, actor="ro")
+    finally:
+        closed.set()
+        for t in threads:
+            t.join()
     assert accepted and refused  # the close landed while voters were still casting
+    assert extended and max(extended) > 0  # and while the board was being extended
     with store.read() as conn:
         stored = conn.execute(
             sa.select(sa.func.count()).where(ballots.c.election_id == poll.id)

@@ -40,7 +40,7 @@ from tallyroom.audit.board import logged_heads as heads_in_log
 from tallyroom.audit.events import Action
 from tallyroom.errors import InputError
 from tallyroom.services.elections import definition_of, get_election, list_elections
-from tallyroom.store import audit, board
+from tallyroom.store import audit, board, elections
 from tallyroom.store.board import BoardRow
 from tallyroom.store.engine import Store
 from tallyroom.store.schema import ElectionState
@@ -70,7 +70,14 @@ BOARD_ACTOR = "board"
 
 
 def extend_board_in(conn: Connection, election_id: int, *, actor: str) -> BoardHead:
-    """:func:`extend_board` in the caller's transaction."""
+    """:func:`extend_board` in the caller's transaction.
+
+    Locks in the lifecycle's order: the election's row first (shared: in whatever state),
+    then the audit chain's head. The close takes the row exclusively and then the head; an
+    extension that took the head first would then wait for the row (the board's and the
+    log's rows reference it) while the close waited for the head: a deadlock on PostgreSQL.
+    """
+    elections.require_state(conn, election_id, *ElectionState, doing="extend the ballot board")
     audit.lock_head(conn, election_id)
     tip = board.head(conn, election_id)
     waiting = board.pending(conn, election_id)
