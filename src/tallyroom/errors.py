@@ -15,6 +15,7 @@ CLI, the web app) catches one class and prints one line::
     ├── StoreError                  the database refuses: where (election, field) and what
     │   ├── NotFound                no such election, entry, credential or batch
     │   ├── LifecycleError          the election is not in a state that allows this
+    │   │   └── ElectionKeyMissing  a verifiable election has no election key to cast under
     │   ├── AlreadyCast             this credential already cast a ballot in this contest
     │   │   └── DuplicateBallot     these exact sealed bytes were already cast (a copy)
     │   ├── CredentialRejected      unknown, revoked or another election's credential
@@ -45,6 +46,7 @@ __all__ = [
     "CredentialRejected",
     "CsrfRejected",
     "DuplicateBallot",
+    "ElectionKeyMissing",
     "Forbidden",
     "FormatError",
     "InputError",
@@ -215,6 +217,12 @@ class LifecycleError(StoreError):
     def _render(self) -> str:
         where = f"election {self.election}: " if isinstance(self.election, str) else ""
         return f"{where}{self.problem}"
+
+
+class ElectionKeyMissing(LifecycleError):
+    """A verifiable election has no election key yet (its trustees' ceremony has not stored
+    one): it cannot take a ballot, and never falls back to sealing one. Voters are told the
+    ballot cannot take votes now (503), never that it is closed."""
 
 
 class AlreadyCast(StoreError):

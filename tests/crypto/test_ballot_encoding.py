@@ -211,6 +211,7 @@ def test_shapes_follow_the_rule_registry() -> None:
     assert be.shape_for(BallotKind.SINGLE, candidates=2, seats=1) == be.SingleChoice(2)
     assert be.shape_for(BallotKind.MULTI, candidates=9, seats=4) == be.ChoiceSet(9, 4)
     assert be.shape_for(BallotKind.RANKED, candidates=9, seats=3) == be.Ranking(9, 9)
+    assert be.shape_for(BallotKind.CHOICE, candidates=3, seats=1) == be.MotionChoice(3)
 
 
 def test_rows_laid_end_to_end_decode_in_order() -> None:

@@ -45,6 +45,7 @@ __all__ = [
     "BoardFailure",
     "BoardHead",
     "chain_board",
+    "closed_head",
     "link",
     "logged_heads",
     "verify_board",
@@ -186,3 +187,14 @@ def logged_heads(events: Iterable[AuditEvent]) -> dict[int, bytes]:
             payload = json.loads(event.payload)
             heads[int(payload["position"])] = bytes.fromhex(str(payload["head"]))
     return heads
+
+
+def closed_head(events: Iterable[AuditEvent]) -> BoardHead | None:
+    """The board's head recorded by the close of a verifiable poll (the ``board`` of the
+    ``poll_close`` event), or None (no close yet, or a sealed-path election)."""
+    for event in events:
+        if event.action is Action.POLL_CLOSE:
+            board = json.loads(event.payload).get("board")
+            if isinstance(board, dict):
+                return BoardHead(int(board["position"]), bytes.fromhex(str(board["head"])))
+    return None

@@ -1,4 +1,4 @@
-"""``tallyroom nominations | voting | audit`` and ``tallyroom election count | declare``:
+"""``tallyroom nominations | voting | audit | board`` and ``tallyroom election count | declare``:
 the steps from the nominations to the declaration, thin over the services.
 
 Register them on the main group with :func:`register_poll_commands`.
@@ -27,7 +27,7 @@ from tallyroom.cli.common import (
 if TYPE_CHECKING:
     from tallyroom.services.nominations import ContestNominations
 
-__all__ = ["audit", "nominations", "register_poll_commands", "voting"]
+__all__ = ["audit", "board", "nominations", "register_poll_commands", "voting"]
 
 _PASSPHRASE = click.option(
     "--passphrase",
@@ -377,12 +377,52 @@ def show(slug: str, db: str) -> None:
             click.echo(f"{e.sequence:>5}  {e.recorded_at}  {e.action.value:<24} {e.actor}{reason}")
 
 
+@click.group()
+def board() -> None:
+    """Extend and check an election's public ballot board (a verifiable election's board is
+    extended by ``serve`` every few seconds and by the close)."""
+
+
+@board.command("extend")
+@election_option
+@command()
+def extend_board_cmd(slug: str, db: str, actor: str) -> None:
+    """Put every ballot cast since the last extension on the board; log the new head."""
+    from tallyroom.services.board import extend_board
+
+    with open_cli_store(db) as store:
+        head = extend_board(store, slug, actor=actor)
+    click.echo(f"{slug}: the board is at {head}")
+
+
+@board.command("verify")
+@election_option
+@command(actor=False)
+def verify_board_cmd(slug: str, db: str) -> None:
+    """Recompute the board's chain from its rows against every head the audit log recorded
+    (and, after a verifiable poll's close, the head the close recorded, with every ballot of
+    the box on the board). Exit status 0 when it verifies, 1 when it does not (each failure
+    is listed)."""
+    from tallyroom.services.board import check_board
+
+    with open_cli_store(db) as store:
+        checked = check_board(store, slug)
+    for failure in checked.failures:
+        click.echo(f"board: {failure}")
+    verdict = "verifies" if checked.ok else f"FAILS ({len(checked.failures)} problem(s))"
+    click.echo(f"{slug}: the board {verdict}; recomputed head: {checked.head}")
+    if not checked.ok:
+        raise SystemExit(1)
+
+
 def register_poll_commands(main: click.Group) -> None:
-    """Add ``nominations``, ``voting``, ``audit`` and ``election count|declare|results``."""
+    """Add ``nominations``, ``voting``, ``audit``, ``board`` and
+    ``election count|declare|results``."""
     from tallyroom.cli.election_cmds import election
 
     main.add_command(nominations)
     main.add_command(voting)
     main.add_command(audit)
+    main.add_command(board)
     for cmd in (count_election, declare, results):
         election.add_command(cmd)

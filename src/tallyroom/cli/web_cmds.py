@@ -112,6 +112,15 @@ def passwd(username: str, password: str, db: str) -> None:
     "ballot_close (0: only the officer's commands).",
 )
 @click.option(
+    "--board-every",
+    default=10,
+    show_default=True,
+    type=click.IntRange(0, 3600),
+    metavar="SECONDS",
+    help="Seconds between extensions of the ballot board of every open verifiable election "
+    "(0: only at the close and by 'tallyroom board extend').",
+)
+@click.option(
     "--check",
     is_flag=True,
     help="Check that every election needing its credential key finds it, then exit "
@@ -167,6 +176,7 @@ def serve(
     session_secret_file: Path | None,
     https_only: bool,
     schedule_interval: int,
+    board_every: int,
     check: bool,
     trusted_proxies: tuple[str, ...],
     smtp: str,
@@ -196,6 +206,7 @@ def serve(
         https_only=https_only,
         trusted_proxies=trusted_proxies,
         schedule_interval=schedule_interval,
+        board_every=board_every,
         smtp=smtp,
         smtp_password_file=smtp_password_file,
         mail_from=mail_from,

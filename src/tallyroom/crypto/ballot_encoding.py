@@ -304,6 +304,8 @@ def shape_for(kind: BallotKind, *, candidates: int, seats: int) -> BallotShape:
     """The shape of a counting rule's ballot (count/rules/registry.py's ballot kinds)."""
     if kind is BallotKind.SINGLE:
         return SingleChoice(candidates)
+    if kind is BallotKind.CHOICE:  # a motion: its answers are the "candidates"
+        return MotionChoice(candidates)
     if kind is BallotKind.MULTI:
         return ChoiceSet(candidates, min(seats, candidates))
     return Ranking(candidates, candidates)

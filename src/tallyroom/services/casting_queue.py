@@ -14,6 +14,10 @@ the places of the whole batch at once (a request over its budget is refused with
 :class:`~tallyroom.errors.TooManyAttempts` and its credential is not checked). The web's
 JSON cast thus writes its counters once per batch instead of twice per request.
 
+On the verifiable path a request may bring the election's parsed key (the web's poll cache
+holds it, :class:`~tallyroom.services.ballot_encryption.CastingKey`), so that a batch does
+not parse it again; the cast uses it only if it is the election's stored key.
+
 Waiting: :meth:`CastingQueue.cast` blocks the calling thread; :meth:`CastingQueue.submit`
 returns the future, which an event loop awaits without a thread per request
 (``asyncio.wrap_future``).
@@ -34,6 +38,7 @@ from dataclasses import dataclass, field
 from tallyroom.crypto.credential_key import CredentialKey
 from tallyroom.errors import TallyroomError
 from tallyroom.services.attempts import Claim
+from tallyroom.services.ballot_encryption import CastingKey
 from tallyroom.services.voting import CastOutcome, CastRequest, cast_ballots
 from tallyroom.store.ballots import Receipt
 from tallyroom.store.engine import Store
@@ -47,6 +52,7 @@ class _Waiting:
     request: CastRequest
     credential_key: CredentialKey
     claims: tuple[Claim, ...] = ()
+    election_key: CastingKey | None = None
     done: Future[CastOutcome] = field(default_factory=Future)
 
 
@@ -77,11 +83,18 @@ class CastingQueue:
         *,
         credential_key: CredentialKey,
         claims: Sequence[Claim] = (),
+        election_key: CastingKey | None = None,
     ) -> list[Receipt]:
         """Cast one voter's ballots; their receipts once committed, or the error that refused
         them (as :func:`tallyroom.services.voting.cast_ballot` raises it, or
         :class:`TooManyAttempts` when a budget of ``claims`` is spent)."""
-        future = self.submit(election_id, request, credential_key=credential_key, claims=claims)
+        future = self.submit(
+            election_id,
+            request,
+            credential_key=credential_key,
+            claims=claims,
+            election_key=election_key,
+        )
         return receipts_of(future.result())
 
     def submit(
@@ -91,10 +104,11 @@ class CastingQueue:
         *,
         credential_key: CredentialKey,
         claims: Sequence[Claim] = (),
+        election_key: CastingKey | None = None,
     ) -> Future[CastOutcome]:
         """Queue one voter; the future holds their receipts or the error that refused them
         (see :func:`receipts_of`), set once the batch has committed or failed."""
-        waiting = _Waiting(election_id, request, credential_key, tuple(claims))
+        waiting = _Waiting(election_id, request, credential_key, tuple(claims), election_key)
         with self._lock:
             if self._closed:
                 raise RuntimeError("the casting queue is closed")
@@ -153,6 +167,7 @@ class CastingQueue:
                 [i.request for i in items],
                 credential_key=first.credential_key,
                 claims=[i.claims for i in items] if any(i.claims for i in items) else None,
+                election_key=next((i.election_key for i in items if i.election_key), None),
             )
         except Exception as exc:  # the whole batch failed: nobody gets a receipt
             for item in items:

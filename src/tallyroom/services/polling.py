@@ -33,6 +33,7 @@ from tallyroom.election.definition import Contest, ElectionDefinition
 from tallyroom.election.lifecycle import ElectionState
 from tallyroom.errors import InputError, LifecycleError
 from tallyroom.report.spreadsheet import csv_writer
+from tallyroom.services.board import extend_board_in
 from tallyroom.services.ceremony import require_ready
 from tallyroom.services.elections import ballot_definition, definition_of, get_election
 from tallyroom.store import ballots, credentials, elections, register
@@ -99,13 +100,18 @@ def close_voting(store: Store, slug: str, *, actor: str, reason: str = "") -> No
     """Close the poll (final): no ballot is accepted once this has committed.
 
     The election row is taken exclusively first, so the casts in flight commit before the box
-    is read; the box and the counts recorded are those no later cast can change.
+    is read; the box and the counts recorded are those no later cast can change. A verifiable
+    election's ballot board is extended a last time in the same transaction, after that lock:
+    every ballot cast is on it, its head is logged (``board_head``) and recorded in the close's
+    event (``board``: position and head), and no later ballot can join it.
     """
     election = get_election(store, slug)
+    verifiable = definition_of(election).verifiable is not None
     with store.begin() as conn:
         elections.require_state(
             conn, election.id, ElectionState.OPEN, doing="close the poll", exclusive=True
         )
+        final = extend_board_in(conn, election.id, actor=actor) if verifiable else None
         kept = ballots.box_kept(conn, election.id)
         counts = ballots.box_counts(conn, election.id)
         payload: dict[str, JsonValue] = {
@@ -118,6 +124,8 @@ def close_voting(store: Store, slug: str, *, actor: str, reason: str = "") -> No
                 "ballots": kept.ballot_count,
                 "casts": kept.cast_count,
             }
+        if final is not None:
+            payload["board"] = {"position": final.position, "head": final.hash.hex()}
         elections.advance(
             conn, election.id, ElectionState.CLOSED, actor=actor, reason=reason, payload=payload
         )

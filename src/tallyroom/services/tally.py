@@ -36,12 +36,10 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Connection
 
 from tallyroom.audit.events import Action
-from tallyroom.count.rules.registry import get_rule
 from tallyroom.crypto.ballot_encoding import (
     BallotShape,
     InvalidBallot,
     decode_rows,
-    shape_for,
     width,
 )
 from tallyroom.crypto.ceremony_messages import ElectionKey
@@ -55,6 +53,7 @@ from tallyroom.election.definition import Contest, ElectionDefinition
 from tallyroom.election.lifecycle import ElectionState
 from tallyroom.errors import InputError, LifecycleError, ProofRejected
 from tallyroom.report.declaration import Declaration
+from tallyroom.services.ballot_encryption import contest_shape
 from tallyroom.services.counting import OpenedBallot, count_opened, declare
 from tallyroom.services.elections import ballot_definition, get_election
 from tallyroom.services.voting import ballot_rule_broken
@@ -71,7 +70,6 @@ __all__ = [
     "board_groups",
     "check_decryption",
     "check_mix",
-    "contest_shape",
     "count_tally",
     "declare_tally",
     "group_rows",
@@ -86,12 +84,6 @@ _AFTER_CLOSE = (ElectionState.CLOSED, ElectionState.COUNTED, ElectionState.DECLA
 def mix_context(election: str, contest: str, section: str) -> str:
     """What a group's shuffle proofs are bound to (with the mixer's position)."""
     return f"tallyroom/v1/mix/{election}/{contest}/{section}"
-
-
-def contest_shape(contest: Contest) -> BallotShape:
-    """The shape of ``contest``'s ballot (its rule's ballot kind, its candidates, seats)."""
-    kind = get_rule(contest.rule).ballot
-    return shape_for(kind, candidates=len(contest.candidate_names), seats=contest.seats)
 
 
 @dataclass(frozen=True, slots=True)

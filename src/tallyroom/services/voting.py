@@ -31,6 +31,13 @@ voter can mend it; on a postal paper it is spoilt (``invalid_marks``).
 
 Online, an empty ballot is refused (to abstain, leave the contest out). On a postal paper an
 empty contest is a spoilt ballot (reason ``blank``).
+
+On the verifiable path (a definition with ``[verifiable]``) every ballot that would be sealed
+is instead encrypted under the election key with its proof, checked, and stored as its bytes
+(:mod:`tallyroom.services.ballot_encryption`): the same checks first, the same receipts (the
+SHA-256 of the stored bytes), the same box. A spoilt postal ballot cannot carry its reason in
+a ciphertext: it is encrypted as a blank ballot (the encoding's code 0), and its reason is
+counted in the batch's audit event as on the sealed path.
 """
 
 from __future__ import annotations
@@ -71,6 +78,7 @@ from tallyroom.services.attempts import (
     settle_places,
     take_places,
 )
+from tallyroom.services.ballot_encryption import CastingKey, casting_key, encrypt_contest
 from tallyroom.services.elections import ballot_definition
 from tallyroom.store import audit, ballots, elections, postal
 from tallyroom.store.ballots import Receipt
@@ -222,7 +230,9 @@ CastOutcome = list[Receipt] | TallyroomError
 @dataclass(frozen=True, slots=True)
 class _Poll:
     definition: ElectionDefinition
-    public_key: bytes
+    public_key: bytes | None  # the officer's sealing key (the sealed path)
+    slug: str = ""
+    election_key: CastingKey | None = None  # the verifiable path's key
 
     @property
     def sections(self) -> dict[str, frozenset[str]]:
@@ -237,9 +247,10 @@ class _Poll:
         )
 
 
-def _poll(store: Store, election_id: int) -> _Poll:
+def _poll(store: Store, election_id: int, held: CastingKey | None = None) -> _Poll:
     """What casting needs from the election, read once per batch (fixed while the poll is
-    open); the store checks the state again in the casting transaction."""
+    open); the store checks the state again in the casting transaction. On the verifiable
+    path, ``held`` (the poll cache's parsed key) is used if it is the stored key."""
     # a read (no write lock): the casting transaction checks the state again
     with store.read() as conn:
         record = elections.get_election(conn, election_id)
@@ -248,14 +259,20 @@ def _poll(store: Store, election_id: int) -> _Poll:
     if record.state is not ElectionState.OPEN:
         with store.begin() as conn:  # the refusal, in require_state's own words
             elections.require_state(conn, election_id, ElectionState.OPEN, doing="cast a ballot")
-        return _poll(store, election_id)  # it opened in between
-    if record.ballot_public_key is None:
+        return _poll(store, election_id, held)  # it opened in between
+    key = casting_key(record, definition, held)  # never seal a verifiable election's ballots
+    if key is None and record.ballot_public_key is None:
         raise LifecycleError("the ballot key is not set", election=election_id)
-    return _Poll(definition, record.ballot_public_key)
+    return _Poll(definition, record.ballot_public_key, record.slug, key)
 
 
 def _seal(poll: _Poll, name: str, codes: Sequence[int], spoilt: str | None = None) -> bytes:
+    """The bytes stored for a ballot: sealed, or on the verifiable path encrypted and checked
+    (a spoilt postal ballot encrypted blank: see the module docstring)."""
     contest = poll.definition.contest(name)
+    if poll.election_key is not None:
+        return encrypt_contest(poll.election_key, poll.slug, contest, () if spoilt else codes)
+    assert poll.public_key is not None  # _poll refuses a sealed election without one
     return seal_ballot(poll.public_key, ballot_plaintext(contest, codes, spoilt=spoilt))
 
 
@@ -266,6 +283,7 @@ def cast_ballots(
     *,
     credential_key: CredentialKey,
     claims: Sequence[Sequence[Claim]] | None = None,
+    election_key: CastingKey | None = None,
 ) -> list[CastOutcome]:
     """Cast many voters' ballots in one durable commit; per request its receipts or its error.
 
@@ -286,8 +304,13 @@ def cast_ballots(
     short transactions of their own around it, so that the counters' rows (one address
     behind a proxy is one row) are never locked while a batch commits and concurrent
     batches of several workers do not queue on them.
+
+    On the verifiable path each ballot is encrypted and its proof checked instead of sealed
+    (:mod:`tallyroom.services.ballot_encryption`); ``election_key`` is a key parsed before
+    (the web's poll cache), used only if it is the election's stored key. A verifiable
+    election without a key refuses the batch (:class:`~tallyroom.errors.ElectionKeyMissing`).
     """
-    poll = _poll(store, election_id)
+    poll = _poll(store, election_id, election_key)
     outcomes: list[CastOutcome | None] = [None] * len(requests)
     items: list[ballots.CastItem] = []
     placed: list[int] = []
@@ -295,10 +318,10 @@ def cast_ballots(
         try:
             rankings = _validate_all(poll.definition, request.choices)
             digest = credential_key.digest(normalise_credential(request.credential))
+            sealed = {name: _seal(poll, name, codes) for name, codes in rankings.items()}
         except TallyroomError as exc:
             outcomes[k] = exc
             continue
-        sealed = {name: _seal(poll, name, codes) for name, codes in rankings.items()}
         items.append(ballots.CastItem(digest, sealed))
         placed.append(k)
     if claims is None:

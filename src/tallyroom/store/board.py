@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from tallyroom.audit.board import EMPTY_BOARD, BoardEntry, BoardHead
 from tallyroom.store.schema import ballots, board_links
 
-__all__ = ["BoardRow", "append", "entries", "find", "head", "pending"]
+__all__ = ["BoardRow", "append", "entries", "find", "head", "pending", "pending_count"]
 
 BoardRow = tuple[int, BoardEntry, bytes, bytes]
 """position, the entry, its stored receipt, its stored link."""
@@ -57,6 +57,17 @@ def pending(conn: Connection, election_id: int) -> list[BoardEntry]:
         )
         for contest, section, sealed, weight, unit in conn.execute(query)
     ]
+
+
+def pending_count(conn: Connection, election_id: int) -> int:
+    """How many of the election's ballots are not on the board."""
+    return int(
+        conn.execute(
+            sa.select(sa.func.count())
+            .select_from(ballots.outerjoin(board_links, board_links.c.receipt == ballots.c.receipt))
+            .where(ballots.c.election_id == election_id, board_links.c.receipt.is_(None))
+        ).scalar_one()
+    )
 
 
 def append(

@@ -328,19 +328,21 @@ async def cast(slug: str, body: CastIn, request: Request, web: Web) -> list[Rece
 async def cast_voter(web: WebContext, slug: str, body: CastIn, request: Request) -> list[Receipt]:
     """The JSON cast itself, for this route and for :mod:`tallyroom.web.fast_cast` (the same
     route served without FastAPI's layers): the voter's receipts, or the error raised."""
-    # On the event loop, no thread per request: the election's id and the credential key are
-    # held in memory (web.polls), and the voter waits on the casting queue's future while
-    # the queue's writer casts everybody waiting in one durable commit, taking and giving
-    # back the attempt budgets' places for the whole batch.
-    election_id = web.polls.known_id(slug)
-    if election_id is None:
-        election_id = await run_in_threadpool(web.polls.election_id, slug)
+    # On the event loop, no thread per request: the election's id, its election key (the
+    # verifiable path) and the credential key are held in memory (web.polls), and the voter
+    # waits on the casting queue's future while the queue's writer casts everybody waiting in
+    # one durable commit, taking and giving back the attempt budgets' places for the whole
+    # batch.
+    held = web.polls.known(slug)
+    if held is None:
+        held = await run_in_threadpool(web.polls.poll, slug)
     key = credential_key(web, slug)
     future = web.casting.submit(
-        election_id,
+        held.id,
         CastRequest(body.credential, body.choices),
         credential_key=key,
         claims=web.attempts.credential_claims(request),
+        election_key=held.election_key,
     )
     try:
         outcome = await asyncio.wrap_future(future)

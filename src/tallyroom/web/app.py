@@ -25,6 +25,7 @@ from tallyroom.errors import (
     AlreadyCast,
     CredentialKeyMismatch,
     CredentialRejected,
+    ElectionKeyMissing,
     Forbidden,
     InputError,
     KeyMissing,
@@ -38,6 +39,7 @@ from tallyroom.services.casting_queue import CastingQueue
 from tallyroom.store.engine import is_unavailable, open_store
 from tallyroom.web import (
     api,
+    board_pages,
     booth,
     console,
     console_ceremony,
@@ -69,6 +71,7 @@ _STATUS: tuple[tuple[type[TallyroomError], int], ...] = (
     (Forbidden, 403),
     (CsrfRejected, 403),
     (KeyMissing, 503),
+    (ElectionKeyMissing, 503),
     (CredentialRejected, 403),
     (CredentialKeyMismatch, 409),
     (NotFound, 404),
@@ -132,8 +135,8 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         schedule = None
-        if settings.schedule_interval > 0:
-            schedule = ScheduleThread(store, settings.schedule_interval)
+        if settings.schedule_interval > 0 or settings.board_every > 0:
+            schedule = ScheduleThread(store, settings.schedule_interval, settings.board_every)
             schedule.start()
         yield
         if schedule is not None:
@@ -190,9 +193,11 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
 
     # The API first: a request is matched against the routes in order, and the booth's
     # cast (POST /api/elections/{slug}/cast) is the busiest; no API path overlaps a page's.
+    app.include_router(board_pages.api_router)
     for module in (
         api,
         public,
+        board_pages,
         booth,
         console,
         console_setup,

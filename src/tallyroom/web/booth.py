@@ -23,6 +23,7 @@ from tallyroom.crypto.credential_key import CredentialKey
 from tallyroom.errors import (
     AlreadyCast,
     CredentialRejected,
+    ElectionKeyMissing,
     InputError,
     KeyMissing,
     LifecycleError,
@@ -100,7 +101,7 @@ def _refusal(exc: Exception) -> _Refusal:
             ),
             409,
         )
-    if isinstance(exc, KeyMissing):
+    if isinstance(exc, (KeyMissing, ElectionKeyMissing)):
         return _Refusal(
             _("This ballot cannot take votes now"),
             _(
@@ -146,6 +147,13 @@ def _voter(
         with web.attempts.credential(request):  # a wrong or malformed credential counts
             ballot = polling.voter_ballot(
                 web.store, slug, credential, credential_key=credential_key(web, slug)
+            )
+        held = web.polls.poll(slug)
+        if held.verifiable and held.election_key is None:  # before the voter fills it in
+            web.polls.forget(slug)
+            raise ElectionKeyMissing(
+                "this verifiable election has no election key yet: it cannot take ballots",
+                election=slug,
             )
     except (CredentialRejected, InputError, LifecycleError, KeyMissing) as exc:
         return _credential_page(request, web, slug, credential, exc)
@@ -270,12 +278,17 @@ def cast(
         return voter
     forms = contest_forms(voter.contests)
     choices = _posted_ballot(forms, ballot)
-    election = get_election(web.store, slug)
     try:
+        held = web.polls.poll(slug)
         receipts = web.casting.cast(
-            election.id, CastRequest(credential, choices), credential_key=credential_key(web, slug)
+            held.id,
+            CastRequest(credential, choices),
+            credential_key=credential_key(web, slug),
+            election_key=held.election_key,
         )
     except (CredentialRejected, AlreadyCast, LifecycleError, KeyMissing) as exc:
+        if isinstance(exc, LifecycleError):
+            web.polls.forget(slug)  # read the election afresh next time (as the JSON cast)
         return _credential_page(request, web, slug, "", exc)
     titles = {f.name: f.title for f in forms}
     return render(
@@ -283,5 +296,9 @@ def cast(
         "booth_receipt.html",
         slug=slug,
         name=_name(web, slug),
-        receipts=[{"title": titles.get(r.contest, r.contest), "code": r.code} for r in receipts],
+        receipts=[
+            {"title": titles.get(r.contest, r.contest), "code": r.code, "hex": r.digest.hex()}
+            for r in receipts
+        ],
+        verifiable=held.election_key is not None,
     )

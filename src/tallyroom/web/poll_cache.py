@@ -1,4 +1,5 @@
-"""What the cast path needs about an election, held in memory: its id and credential key.
+"""What the cast path needs about an election, held in memory: its id, its election key (on
+the verifiable path) and its credential key.
 
 Casting used to read the election from the database and the credential key file from disk on
 every request. Neither is needed each time:
@@ -8,6 +9,13 @@ every request. Neither is needed each time:
   poll closed by another worker or another machine refuses the next batch all the same; an
   entry is dropped when a cast is refused for the election's state or existence, so the
   next request reads it afresh;
+* a verifiable election's key (its ``ElectionKey`` JSON, stored once before the poll opens
+  and never changed) is parsed when the id is read and held with it
+  (:class:`~tallyroom.services.ballot_encryption.CastingKey`), dropped with it; casting uses
+  it only if it is, byte for byte, the key stored (read in the casting batch anyway), so a
+  held key can never encrypt a ballot under anything but the stored key. An election
+  without a key holds none, and casting refuses it
+  (:class:`~tallyroom.errors.ElectionKeyMissing`, a 503);
 * the credential key file is kept with its ``stat`` (inode, size, modification and change
   times), looked at again at most every :data:`KEY_RECHECK_SECONDS`, and read again when
   any of them changed (a replaced key, a ``chmod`` that makes it readable by others and so
@@ -27,11 +35,12 @@ from pathlib import Path
 
 from tallyroom.crypto.credential_key import CredentialKey
 from tallyroom.errors import LifecycleError
+from tallyroom.services.ballot_encryption import CastingKey
 from tallyroom.services.credentials import load_or_create_key
-from tallyroom.services.elections import get_election
+from tallyroom.services.elections import definition_of, get_election
 from tallyroom.store.engine import Store
 
-__all__ = ["KEY_RECHECK_SECONDS", "PollCache"]
+__all__ = ["KEY_RECHECK_SECONDS", "HeldPoll", "PollCache"]
 
 KEY_RECHECK_SECONDS = 1.0
 
@@ -43,32 +52,56 @@ class _KeyFile:
     checked: float
 
 
+@dataclass(frozen=True, slots=True)
+class HeldPoll:
+    """An election as the cast path holds it: its id and, on the verifiable path, its key."""
+
+    id: int
+    election_key: CastingKey | None = None
+    verifiable: bool = False  # a verifiable election (with or without its key yet)
+
+
 class PollCache:
-    """Election ids by slug and credential keys by file, for the cast path (thread-safe)."""
+    """Elections (id, election key) by slug and credential keys by file, for the cast path
+    (thread-safe)."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._ids: dict[str, int] = {}
+        self._polls: dict[str, HeldPoll] = {}
         self._keys: dict[Path, _KeyFile] = {}
         self._lock = threading.Lock()
 
+    def known(self, slug: str) -> HeldPoll | None:
+        """The election if held (no database call: safe on the event loop)."""
+        return self._polls.get(slug)
+
     def known_id(self, slug: str) -> int | None:
         """The election's id if held (no database call: safe on the event loop)."""
-        return self._ids.get(slug)
+        held = self._polls.get(slug)
+        return None if held is None else held.id
+
+    def poll(self, slug: str) -> HeldPoll:
+        """The election's id and key (read once; :class:`~tallyroom.errors.NotFound` if none)."""
+        found = self._polls.get(slug)
+        if found is None:
+            record = get_election(self._store, slug)
+            verifiable = definition_of(record).verifiable is not None
+            key = None
+            if record.election_key is not None and verifiable:
+                key = CastingKey.parse(record.election_key, election=slug)
+            found = HeldPoll(record.id, key, verifiable)
+            with self._lock:
+                self._polls[slug] = found
+        return found
 
     def election_id(self, slug: str) -> int:
         """The election's id (read once; :class:`~tallyroom.errors.NotFound` if none)."""
-        found = self._ids.get(slug)
-        if found is None:
-            found = get_election(self._store, slug).id
-            with self._lock:
-                self._ids[slug] = found
-        return found
+        return self.poll(slug).id
 
     def forget(self, slug: str) -> None:
         """Drop the election's entry (its state or existence refused a cast)."""
         with self._lock:
-            self._ids.pop(slug, None)
+            self._polls.pop(slug, None)
 
     def credential_key(self, path: Path, slug: str) -> CredentialKey:
         """The key in ``path``, read again whenever the file changes on disk."""

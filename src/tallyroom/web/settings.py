@@ -113,6 +113,13 @@ class WebSettings:
             "(serve: 30; 0, the app's default, turns the schedule off)."
         ),
     )
+    board_every: int = field(
+        default=0,
+        metadata=_help(
+            "Seconds between extensions of the ballot board of every open verifiable election "
+            "(serve: 10; 0, the app's default, leaves it to the close and the CLI)."
+        ),
+    )
     smtp: str = field(
         default="",
         metadata=_help(
@@ -151,10 +158,9 @@ class WebSettings:
         ):
             if getattr(self, name) < 1:
                 raise ConfigError("must be at least 1", field=name, value=getattr(self, name))
-        if self.schedule_interval < 0:
-            raise ConfigError(
-                "must not be negative", field="schedule_interval", value=self.schedule_interval
-            )
+        for name in ("schedule_interval", "board_every"):
+            if getattr(self, name) < 0:
+                raise ConfigError("must not be negative", field=name, value=getattr(self, name))
         for proxy in self.trusted_proxies:
             try:
                 ipaddress.ip_network(proxy, strict=False)
