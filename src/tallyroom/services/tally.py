@@ -130,7 +130,15 @@ def _tally(conn: Connection, record: ElectionRecord) -> _Tally:
             field="election",
             value=record.slug,
         )
-    elections.require_state(conn, record.id, *_AFTER_CLOSE, doing="tally")
+    state = elections.get_election(conn, record.id).state  # read-only: no row lock
+    if state not in _AFTER_CLOSE:
+        raise LifecycleError(
+            f"cannot tally while the election is {state.words} (needs closed, counted or"
+            " declared)",
+            election=record.slug,
+            field="state",
+            value=state.value,
+        )
     key = ElectionKey.from_json(record.election_key)
     return _Tally(record, definition, key, len(definition.verifiable.mixing))
 
