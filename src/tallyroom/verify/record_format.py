@@ -1,0 +1,168 @@
+"""What an election record holds: frozen records of every published thing, and the names the
+service and the verifier share (the mix groups, their context strings, each contest's shape).
+
+An election record (docs/election-record.md) is a directory of files; this module says what
+they mean, :mod:`.record_files` how each is encoded, :mod:`.record_writer` and
+:mod:`.record_reader` write and read them. :class:`RecordContents` is everything at once:
+
+* the election's slug and its definition (the TOML text exactly as stored);
+* the trustees' key ceremony (:class:`CeremonyRecord`): the ceremony's parameters, each
+  trustee's communication key and commitments, any complaints and revealed shares, the
+  election key and the key drill (crypto/dkg.py, crypto/threshold.py);
+* the ballot board (:class:`PostedBallot`: position, entry, receipt, link; audit/board.py)
+  and the audit log's events with their chain hashes (audit/chain.py);
+* per **mix group** (:class:`MixGroup`): the mixers' stages (crypto/mixnet.py), each
+  decrypting trustee's shares of the last stage's rows (crypto/threshold.py), and the
+  decoded ballots in that order (a selection, or an invalid plaintext with its reason);
+* the declaration: the exact bytes of the stored results document.
+
+**Mix groups.** The board's ballots of one contest and one voter section form a group (the
+declaration reports by section, so sections are never mixed together); each is mixed on its
+own, its input being its board entries in board order, each entry's ciphertexts one row.
+Groups are listed in the order of their first entry on the board (:func:`mix_groups`).
+The verifiable path refuses weighted elections and contests counted by unit, so no entry
+carries a weight or a unit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tallyroom.audit.board import BoardEntry
+from tallyroom.audit.chain import ChainedEvent
+from tallyroom.count.rules.registry import BallotKind, get_rule
+from tallyroom.crypto.ballot_encoding import (
+    BallotShape,
+    InvalidBallot,
+    MotionChoice,
+    Selection,
+    shape_for,
+    width,
+)
+from tallyroom.crypto.ceremony_messages import (
+    Ceremony,
+    Commitments,
+    CommunicationKey,
+    Complaint,
+    ElectionKey,
+    RevealedShare,
+)
+from tallyroom.crypto.mixnet import MixStage
+from tallyroom.crypto.threshold import DecryptionShare, KeyDrill
+from tallyroom.election.definition import Contest
+
+__all__ = [
+    "FORMAT_VERSION",
+    "CeremonyRecord",
+    "DecodedBallot",
+    "MixGroup",
+    "PostedBallot",
+    "RecordContents",
+    "TrusteeShares",
+    "contest_shape",
+    "contest_width",
+    "mix_context",
+    "mix_groups",
+]
+
+#: The version of the record's format (the manifest's ``version``).
+FORMAT_VERSION = 1
+
+#: A decoded ballot: the selection (0-based candidates), or why the plaintext is none.
+DecodedBallot = Selection | InvalidBallot
+
+
+def mix_context(election: str, contest: str, section: str | None) -> str:
+    """The context string a group's mixers prove their shuffles for (``mix`` and
+    ``verify_mix``'s ``context``): ``tallyroom/v1/mix`` and a JSON array of the election's
+    slug, the contest and the section (``""`` for none), so no two groups share one."""
+    names = json.dumps([election, contest, section or ""], ensure_ascii=False)
+    return f"tallyroom/v1/mix {names}"
+
+
+def contest_shape(contest: Contest) -> BallotShape:
+    """A contest's ballot shape (crypto/ballot_encoding.py), from its rule's ballot kind: a
+    motion's one answer (``MotionChoice``); otherwise ``shape_for``."""
+    kind = get_rule(contest.rule).ballot
+    if kind is BallotKind.CHOICE:
+        return MotionChoice(len(contest.candidates))
+    return shape_for(kind, candidates=len(contest.candidates), seats=contest.seats)
+
+
+def contest_width(contest: Contest) -> int:
+    """Elements (ciphertexts) per ballot of the contest: a row's width in its mix groups."""
+    return width(contest_shape(contest))
+
+
+@dataclass(frozen=True, slots=True)
+class CeremonyRecord:
+    """The trustees' key ceremony as published, and the key drill."""
+
+    ceremony: Ceremony
+    communication_keys: tuple[CommunicationKey, ...]
+    commitments: tuple[Commitments, ...]
+    complaints: tuple[Complaint, ...]
+    revealed_shares: tuple[RevealedShare, ...]
+    election_key: ElectionKey
+    key_drill: KeyDrill
+
+
+@dataclass(frozen=True, slots=True)
+class PostedBallot:
+    """One board entry at ``position`` (from 1), its receipt and its link as published."""
+
+    position: int
+    entry: BoardEntry
+    receipt: bytes
+    link: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class TrusteeShares:
+    """One trustee's decryption shares of a group's last rows: one per ciphertext, row by
+    row, the ``width`` ciphertexts of a row in order."""
+
+    trustee: int
+    shares: tuple[DecryptionShare, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MixGroup:
+    """One contest's ballots of one section: mixed, decrypted and decoded.
+
+    ``ballots`` are the decoded ballots of the last stage's rows, in that order."""
+
+    contest: str
+    section: str | None
+    width: int
+    stages: tuple[MixStage, ...]
+    decryptions: tuple[TrusteeShares, ...]
+    ballots: tuple[DecodedBallot, ...]
+
+    @property
+    def rows(self) -> int:
+        """Ballots in the group (rows of its last stage; 0 with no stage)."""
+        return len(self.stages[-1].outputs) if self.stages else 0
+
+
+@dataclass(frozen=True, slots=True)
+class RecordContents:
+    """Everything an election record holds (see the module docstring)."""
+
+    election: str
+    definition: str
+    ceremony: CeremonyRecord
+    board: tuple[PostedBallot, ...]
+    audit_log: tuple[ChainedEvent, ...]
+    groups: tuple[MixGroup, ...]
+    declaration: bytes
+
+
+def mix_groups(entries: Iterable[BoardEntry]) -> list[tuple[str, str | None]]:
+    """The board's mix groups, (contest, section), in the order of their first entry."""
+    seen: dict[tuple[str, str | None], None] = {}
+    for entry in entries:
+        seen.setdefault((entry.contest, entry.section or None), None)
+    return list(seen)
