@@ -84,9 +84,12 @@ def ceremony() -> tuple[CeremonyRecord, dict[int, int]]:
 
 
 def _selection(rng: random.Random, contest: str, candidates: int) -> tuple[int, ...]:
+    """A ranking (or answer) with candidates favoured unequally, so that a small count has
+    no tie to draw lots for."""
     if contest == "rule-change":
-        return (rng.randrange(candidates),)
-    return tuple(rng.sample(range(candidates), rng.randint(1, candidates)))
+        return (rng.choices(range(candidates), weights=[5, 2, 1][:candidates])[0],)
+    order = sorted(range(candidates), key=lambda c: rng.random() * (1 + c) ** 1.5)
+    return tuple(order[: rng.randint(1, candidates)])
 
 
 def cast(

@@ -14,7 +14,8 @@ that is wrong, and names the first failure.
    commitment's proofs hold, every complaint was answered by a share that matches, and the
    election key and verification keys are the commitments' (crypto/dkg.py).
 5. ``key-drill`` - the drill's shares are proved, from at least t trustees, and decrypt it.
-6. ``audit-log`` - the audit log's hash chain; it ends at the declaration.
+6. ``audit-log`` - the audit log's hash chain; it ends at the declaration (and at the head
+   published elsewhere, when the verifier is given one).
 7. ``board`` - the board's chain, receipts, positions, every head the audit log recorded
    and the board's last head among them; every entry's contest and section exist.
 8. ``ballot-proofs`` - every ballot's proof, bound to this election and its contest.
@@ -44,6 +45,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tallyroom.audit.board import logged_heads, verify_board
+from tallyroom.audit.chain import Head
 from tallyroom.audit.record import logged_facts
 from tallyroom.audit.verify import verify_chain
 from tallyroom.count.rules.registry import get_rule
@@ -117,6 +119,7 @@ class _Skip(Exception):
 class _State:
     root: Path
     workers: int
+    log_head: Head | None = None
     pool: Executor | None = None
     record: RecordContents | None = None
     definition: ElectionDefinition | None = None
@@ -272,7 +275,7 @@ def _key_drill(state: _State) -> list[Finding]:
 
 def _audit_log(state: _State) -> list[Finding]:
     record = state.contents()
-    result = verify_chain(record.audit_log)
+    result = verify_chain(record.audit_log, expected_head=state.log_head)
     out = [Finding(AUDIT_LOG, None, str(f)) for f in result.failures]
     if logged_facts(c.event for c in record.audit_log).state != "declared":
         out.append(Finding(AUDIT_LOG, None, "the log does not end with the result declared"))
@@ -542,11 +545,13 @@ def verify_record(
     *,
     workers: int = 2,
     progress: StageReporter | None = None,
+    log_head: Head | None = None,
     checks: Sequence[str] = CHECKS,
 ) -> RecordReport:
     """Every check of :data:`CHECKS` (or of ``checks``, in that order) on the record in
-    ``directory``; never raises for what is in the record."""
-    state = _State(Path(directory), max(1, workers))
+    ``directory``; never raises for what is in the record. ``log_head``: the audit log's
+    head as published elsewhere (with the declaration), which the log must end at."""
+    state = _State(Path(directory), max(1, workers), log_head)
     results = []
     pool = parallel.make_pool(workers) if workers > 1 else None
     state.pool = pool
