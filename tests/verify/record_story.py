@@ -19,7 +19,7 @@ from tallyroom.audit.board import BoardEntry, chain_board
 from tallyroom.audit.chain import ChainedEvent, chain
 from tallyroom.audit.events import Action, AuditEvent, JsonValue
 from tallyroom.crypto import dkg, elgamal, group, threshold
-from tallyroom.crypto.ballot_encoding import InvalidBallot, decode_rows, encode
+from tallyroom.crypto.ballot_encoding import InvalidBallot, decode_rows, element_for_limb, encode
 from tallyroom.crypto.encrypted_ballot import EncryptedBallot, encrypt_ballot
 from tallyroom.crypto.mixnet import mix
 from tallyroom.crypto.proofs import BallotContext, prove_ballot
@@ -115,7 +115,7 @@ def cast(
     )
     entries.append(BoardEntry("committee", "members", blank.to_bytes()))
     r = group.random_scalar()
-    bad = elgamal.encrypt(key.public_key, group.exp_base(12345), r)
+    bad = elgamal.encrypt(key.public_key, element_for_limb(1000), r)  # code 1000 of 5
     proof = prove_ballot(key.public_key, BallotContext(ELECTION, "leader"), (bad,), [r])
     entries.append(BoardEntry("leader", "registered", EncryptedBallot((bad,), proof).to_bytes()))
     assert encode(contest_shape(committee), ())  # a blank is a valid code
