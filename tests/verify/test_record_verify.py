@@ -9,6 +9,7 @@ import dataclasses
 import hashlib
 import json
 import shutil
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ from record_story import ELECTION, Story, audit_log, build, post
 from tallyroom.audit.board import BoardEntry
 from tallyroom.crypto import elgamal, group, threshold
 from tallyroom.crypto.ballot_encoding import InvalidBallot, InvalidReason
+from tallyroom.election.definition import College
+from tallyroom.election.reader import parse_definition
 from tallyroom.errors import InputError
 from tallyroom.verify.checks import CHECKS, verify_record
 from tallyroom.verify.record_files import MANIFEST, Manifest, ManifestFile
@@ -31,6 +34,7 @@ from tallyroom.verify.record_format import (
 )
 from tallyroom.verify.record_reader import read_record
 from tallyroom.verify.record_writer import write_record
+from tallyroom.verify.recount import recount
 from tallyroom.verify.report import CheckStatus, RecordReport
 
 
@@ -471,6 +475,41 @@ def test_a_section_figure_and_the_winners_are_recounted(story: Story, tmp_path: 
         if w
     ), wheres
     assert "contest 'committee' winners" in wheres
+
+
+@pytest.mark.parametrize(
+    ("ballot", "problem"),
+    [
+        ((0, 1), "more than the 1 mark(s) rule 'motion' allows"),
+        ((0, 0), "no ballot of 3 candidates"),
+    ],
+)
+def test_a_ballot_the_booth_could_not_cast_fails_the_recount(
+    story: Story, ballot: tuple[int, ...], problem: str
+) -> None:
+    definition = parse_definition(story.record.definition)
+    groups = {(g.contest, g.section): list(g.ballots) for g in story.record.groups}
+    groups[("rule-change", "members")][4] = ballot
+    findings = recount(definition, groups, json.loads(story.record.declaration))
+    assert [str(f) for f in findings] == [
+        f"rule-change/members ballot 5: marks {list(ballot)}: {problem}"
+    ]
+
+
+def test_an_electoral_college_is_not_recounted_yet(story: Story) -> None:
+    definition = parse_definition(story.record.definition)
+    leader = definition.contest("leader")
+    college = College(weights=(("members", Fraction(1, 2)), ("registered", Fraction(1, 2))))
+    changed = dataclasses.replace(
+        definition,
+        contests=tuple(
+            dataclasses.replace(c, college=college) if c is leader else c
+            for c in definition.contests
+        ),
+    )
+    groups = {(g.contest, g.section): g.ballots for g in story.record.groups}
+    findings = recount(changed, groups, json.loads(story.record.declaration))
+    assert [f.problem for f in findings] == ["electoral colleges: not supported yet"]
 
 
 def test_a_declaration_the_log_did_not_record_fails(story: Story, tmp_path: Path) -> None:

@@ -18,6 +18,9 @@ are the same, each written here from the definition and the count's own function
   so every round's tally and transfer is; turnout is recomputed from the declared
   electorate by the definition's ``[turnout]``.
 
+A decoded ballot the booth could not have cast (more marks than the rule allows, a ballot
+rule broken: the booth refuses these before encrypting) fails the check, naming it.
+
 Electoral colleges are not recounted yet: their contest fails the check with "not
 supported yet", never passes silently. Weighted contests and contests counted by unit are
 not on the verifiable path at all.
@@ -96,6 +99,23 @@ def _compare_candidates(
     return out
 
 
+def _broken(contest: Contest, ballot: tuple[int, ...]) -> str | None:
+    """Why a decoded ballot is one the booth could not have cast (it refuses these before
+    encrypting: services/voting.py), or ``None``: a candidate out of range or twice, more
+    marks than the rule allows, a contest's ballot rule broken."""
+    n = len(contest.candidates)
+    if any(c >= n for c in ballot) or len(set(ballot)) != len(ballot):
+        return f"no ballot of {n} candidates"
+    limit = get_rule(contest.rule).mark_limit(contest.seats, n)
+    if len(ballot) > limit:
+        return f"more than the {limit} mark(s) rule {contest.rule!r} allows"
+    for rule in contest.ballot_rules:
+        marked = sum(1 for c in ballot if rule.group in contest.candidates[c].groups)
+        if marked < rule.at_least or (rule.at_most is not None and marked > rule.at_most):
+            return f"breaks the ballot rule {rule.describe()!r} (it marks {marked})"
+    return None
+
+
 def _declared_contests(document: Any) -> dict[str, dict[str, Any]]:
     contests = document.get("contests") if isinstance(document, dict) else None
     if not isinstance(contests, list):
@@ -140,21 +160,15 @@ def _contest(
     out: list[Finding] = []
     by_section: dict[str | None, list[tuple[int, ...]]] = {}
     spoilt = 0
-    n = len(contest.candidates)
     for (contest_name, section), decoded in groups.items():
         if contest_name != name:
             continue
         for k, ballot in enumerate(decoded):
             if isinstance(ballot, InvalidBallot) or not ballot:
                 spoilt += 1
-            elif any(c >= n for c in ballot) or len(set(ballot)) != len(ballot):
-                out.append(
-                    Finding(
-                        None,
-                        f"{name}/{section or ''} ballot {k + 1}",
-                        f"marks {list(ballot)} are no ballot of {n} candidates",
-                    )
-                )
+            elif (broken := _broken(contest, ballot)) is not None:
+                where = f"{name}/{section or ''} ballot {k + 1}"
+                out.append(Finding(None, where, f"marks {list(ballot)}: {broken}"))
             else:
                 by_section.setdefault(section, []).append(ballot)
     if out:
