@@ -117,7 +117,7 @@ def write_record(directory: Path, record: RecordContents) -> Manifest:
         index.append(
             GroupIndex(
                 group.contest,
-                group.section,
+                group.section or None,
                 group.width,
                 group.rows,
                 len(group.stages),
