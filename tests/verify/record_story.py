@@ -36,8 +36,9 @@ from tallyroom.verify.record_format import (
     RecordContents,
     TrusteeShares,
     contest_shape,
+    contest_width,
+    group_inputs,
     mix_context,
-    mix_groups,
 )
 
 ELECTION = "record-test-2026"
@@ -141,14 +142,9 @@ def mix_and_decrypt(
     workers: int = 1,
 ) -> tuple[MixGroup, ...]:
     out = []
-    for contest_name, section in mix_groups(p.entry for p in board):
-        contest = definition.contest(contest_name)
-        shape = contest_shape(contest)
-        rows = [
-            EncryptedBallot.from_bytes(p.entry.ballot, 1).ciphertexts
-            for p in board
-            if (p.entry.contest, p.entry.section) == (contest_name, section)
-        ]
+    widths = {c.name: contest_width(c) for c in definition.contests}
+    for (contest_name, section), rows in group_inputs((p.entry for p in board), widths).items():
+        shape = contest_shape(definition.contest(contest_name))
         context = mix_context(ELECTION, contest_name, section)
         stages = mix(rows, key.public_key, 2, context=context, workers=workers)
         flat = [ct for row in stages[-1].outputs for ct in row]
@@ -163,7 +159,9 @@ def mix_and_decrypt(
         )
         plain = threshold.combine_many(key, flat, [d.shares for d in decryptions], workers=workers)
         ballots = tuple(decode_rows(shape, plain))
-        out.append(MixGroup(contest_name, section, 1, stages, decryptions, ballots))
+        out.append(
+            MixGroup(contest_name, section, widths[contest_name], stages, decryptions, ballots)
+        )
     return tuple(out)
 
 

@@ -53,7 +53,7 @@ from tallyroom.crypto import parallel
 from tallyroom.crypto.ballot_encoding import decode_rows
 from tallyroom.crypto.dkg import verify_ceremony
 from tallyroom.crypto.elgamal import Ciphertext
-from tallyroom.crypto.encrypted_ballot import BallotCheck, EncryptedBallot, check_ballots
+from tallyroom.crypto.encrypted_ballot import BallotCheck, check_ballots
 from tallyroom.crypto.mixnet import MIN_MIXERS, verify_mix
 from tallyroom.crypto.proofs import BallotContext
 from tallyroom.crypto.shuffle import Row
@@ -75,6 +75,7 @@ from tallyroom.verify.record_format import (
     RecordContents,
     contest_shape,
     contest_width,
+    group_inputs,
     mix_context,
     mix_groups,
 )
@@ -344,13 +345,15 @@ def _mix_inputs(state: _State) -> list[Finding]:
     out = []
     if found != expected:
         out.append(Finding(MIX_INDEX, None, f"groups {found}; the board's are {expected}"))
-    members: dict[tuple[str, str | None], list[bytes]] = {}
-    for p in record.board:
-        members.setdefault((p.entry.contest, p.entry.section or None), []).append(p.entry.ballot)
+    usable = [p.entry for p in record.board if p.entry.contest in widths]
+    try:
+        inputs = group_inputs(usable, widths)
+    except ProofRejected as exc:  # named at its position by the ballot-proofs check
+        return [*out, Finding(BOARD, None, f"a ballot cannot be a row: {exc}")]
     for k, group in enumerate(record.groups, start=1):
         where = f"groups[{k - 1}] ({_group_name(group)})"
         width = widths.get(group.contest)
-        board = members.get((group.contest, group.section), [])
+        board = inputs.get((group.contest, group.section), ())
         if width != group.width:
             out.append(Finding(MIX_INDEX, where, f"width {group.width}; the contest's is {width}"))
             continue
@@ -358,10 +361,7 @@ def _mix_inputs(state: _State) -> list[Finding]:
             out.append(
                 Finding(MIX_INDEX, where, f"{group.rows} rows; the board has {len(board)} ballots")
             )
-        try:
-            state.inputs[k] = tuple(EncryptedBallot.from_bytes(b, width).ciphertexts for b in board)
-        except ProofRejected as exc:
-            out.append(Finding(BOARD, where, f"a ballot cannot be a row: {exc}"))
+        state.inputs[k] = board
     state.summaries["mix-inputs"] = f"{len(record.groups)} groups"
     return out
 

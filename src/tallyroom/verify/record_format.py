@@ -27,7 +27,7 @@ carries a weight or a unit.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from tallyroom.audit.board import BoardEntry
@@ -49,7 +49,9 @@ from tallyroom.crypto.ceremony_messages import (
     ElectionKey,
     RevealedShare,
 )
+from tallyroom.crypto.encrypted_ballot import EncryptedBallot
 from tallyroom.crypto.mixnet import MixStage
+from tallyroom.crypto.shuffle import Row
 from tallyroom.crypto.threshold import DecryptionShare, KeyDrill
 from tallyroom.election.definition import Contest
 
@@ -63,6 +65,7 @@ __all__ = [
     "TrusteeShares",
     "contest_shape",
     "contest_width",
+    "group_inputs",
     "mix_context",
     "mix_groups",
 ]
@@ -166,3 +169,17 @@ def mix_groups(entries: Iterable[BoardEntry]) -> list[tuple[str, str | None]]:
     for entry in entries:
         seen.setdefault((entry.contest, entry.section or None), None)
     return list(seen)
+
+
+def group_inputs(
+    entries: Iterable[BoardEntry], widths: Mapping[str, int]
+) -> dict[tuple[str, str | None], tuple[Row, ...]]:
+    """Each mix group's input rows, in the order of :func:`mix_groups`: its board entries in
+    board order, each ballot's ciphertexts one row (``widths``: each contest's width).
+    :class:`ProofRejected` (check ``encoding``) for a ballot that is not of its contest's
+    width, :class:`KeyError` for a contest ``widths`` lacks."""
+    rows: dict[tuple[str, str | None], list[Row]] = {}
+    for entry in entries:
+        ballot = EncryptedBallot.from_bytes(entry.ballot, widths[entry.contest])
+        rows.setdefault((entry.contest, entry.section or None), []).append(ballot.ciphertexts)
+    return {key: tuple(group) for key, group in rows.items()}
