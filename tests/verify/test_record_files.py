@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from tallyroom.audit.board import BoardEntry, chain_board
 from tallyroom.crypto.ballot_encoding import InvalidBallot, InvalidReason
-from tallyroom.errors import RecordUnreadable
+from tallyroom.errors import InputError, RecordUnreadable
 from tallyroom.verify.record_files import (
     BOARD,
     Manifest,
@@ -76,13 +77,20 @@ def test_decoded_ballots_in_another_form_are_refused(data: bytes, where: str | N
 def test_a_board_entry_with_a_weight_or_a_truncated_board_is_refused() -> None:
     weighted = BoardEntry("c", "s", b"x", weight="1.5")
     encoded = weighted.encode()
-    data = b"TRBOARD1" + len(encoded).to_bytes(4, "big") + encoded + bytes(64)
+    data = b"TRBOARD1" + len(encoded).to_bytes(4, "big") + encoded + bytes(32)
     with pytest.raises(RecordUnreadable, match="weight"):
         read_board(data)
     good = b"".join(board_bytes(_posted([BoardEntry("c", "s", b"ballot")])))
     with pytest.raises(RecordUnreadable) as caught:
         read_board(good[:-1])
     assert caught.value.path == BOARD and caught.value.field == "position 1 (byte 8)"
+
+
+def test_the_writer_refuses_a_receipt_that_is_not_the_ballots() -> None:
+    posted = _posted([BoardEntry("c", "s", b"ballot")])
+    wrong = (dataclasses.replace(posted[0], receipt=bytes(32)),)
+    with pytest.raises(InputError, match="receipt"):
+        b"".join(board_bytes(wrong))
 
 
 def test_the_manifest_has_one_encoding_and_safe_names() -> None:

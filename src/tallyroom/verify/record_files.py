@@ -5,7 +5,8 @@ data is binary, fixed-size records behind an 8-byte magic, because a 2016-sized 
 half a million ballots and hex or JSON would double its size:
 
 * ``board/board.bin``: ``TRBOARD1``, then per position from 1: ``u32 n || encode(entry)``
-  (n bytes; audit/board.py's entry encoding) ``|| receipt (32) || link (32)``;
+  (n bytes; audit/board.py's entry encoding) ``|| link (32)``; the receipt is not stored,
+  being the SHA-256 of the ballot (193 bytes a 2016 ballot: 97.7 MB for 506,438);
 * ``mix/K/stage-J-rows.bin``: ``TRROWS01``, then the rows' ciphertexts, 64 bytes each;
 * ``mix/K/stage-J-proof.bin``: the shuffle proof's own encoding (crypto/shuffle_proof.py);
 * ``mix/K/shares-T.bin``: ``TRSHARE1``, then one 100-byte decryption share per ciphertext;
@@ -262,8 +263,12 @@ def board_bytes(board: Sequence[PostedBallot]) -> Iterator[bytes]:
             )
         if posted.position != k:
             raise InputError("board positions run 1, 2, 3...", field="board", value=posted.position)
+        if posted.receipt != entry.receipt:
+            raise InputError(
+                "a receipt is the SHA-256 of its ballot", field="board", value=posted.position
+            )
         encoded = entry.encode()
-        yield len(encoded).to_bytes(4, "big") + encoded + posted.receipt + posted.link
+        yield len(encoded).to_bytes(4, "big") + encoded + posted.link
 
 
 def read_board(data: bytes) -> tuple[PostedBallot, ...]:
@@ -277,11 +282,11 @@ def read_board(data: bytes) -> tuple[PostedBallot, ...]:
         if at + 4 > len(data):
             raise _unreadable(BOARD, "ends inside an entry's length", where)
         n = int.from_bytes(data[at : at + 4], "big")
-        end = at + 4 + n + 64
+        end = at + 4 + n + 32
         if end > len(data):
             raise _unreadable(BOARD, "ends inside an entry", where)
         entry = _board_entry(data[at + 4 : at + 4 + n], where)
-        out.append(PostedBallot(position, entry, data[end - 64 : end - 32], data[end - 32 : end]))
+        out.append(PostedBallot(position, entry, entry.receipt, data[end - 32 : end]))
         at = end
     return tuple(out)
 

@@ -114,7 +114,8 @@ class CeremonyRecord:
 
 @dataclass(frozen=True, slots=True)
 class PostedBallot:
-    """One board entry at ``position`` (from 1), its receipt and its link as published."""
+    """One board entry at ``position`` (from 1), its receipt (the SHA-256 of its ballot: the
+    record does not store it) and its link as published."""
 
     position: int
     entry: BoardEntry
