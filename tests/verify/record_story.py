@@ -55,9 +55,10 @@ class Story:
     record: RecordContents
     secrets: dict[int, int]
     key: dkg.ElectionKey
+    polynomials: dict[int, tuple[int, ...]]  # each dealer's, to answer a complaint
 
 
-def ceremony() -> tuple[CeremonyRecord, dict[int, int]]:
+def ceremony() -> tuple[CeremonyRecord, dict[int, int], dict[int, tuple[int, ...]]]:
     c = dkg.Ceremony(ELECTION, trustees=3, threshold=2)
     step1 = [dkg.make_communication_key(c, i) for i in (1, 2, 3)]
     keys = tuple(k for _, k in step1)
@@ -81,7 +82,8 @@ def ceremony() -> tuple[CeremonyRecord, dict[int, int]]:
             for t in (1, 2)
         ],
     )
-    return CeremonyRecord(c, keys, commitments, (), (), key, drill), secrets
+    polynomials = {own.trustee: own.polynomial for own, _, _ in dealt}
+    return CeremonyRecord(c, keys, commitments, (), (), key, drill), secrets, polynomials
 
 
 def _selection(rng: random.Random, contest: str, candidates: int) -> tuple[int, ...]:
@@ -226,14 +228,14 @@ def audit_log(
 
 def build(voters: int = 60, seed: int = 2026, workers: int = 1) -> Story:
     definition = parse_definition(DEFINITION)
-    record_ceremony, secrets = ceremony()
+    record_ceremony, secrets, polynomials = ceremony()
     key = record_ceremony.election_key
     board = post(cast(definition, key, voters, seed))
     groups = mix_and_decrypt(definition, key, secrets, board, workers=workers)
     document = declare(definition, groups)
     log = audit_log(DEFINITION, board, document)
     record = RecordContents(ELECTION, DEFINITION, record_ceremony, board, log, groups, document)
-    return Story(record, secrets, key)
+    return Story(record, secrets, key, polynomials)
 
 
 def decoded(groups: tuple[MixGroup, ...]) -> list[DecodedBallot]:

@@ -20,6 +20,7 @@ from record_story import ELECTION, Story, audit_log, build, post
 from tallyroom.audit.board import BoardEntry
 from tallyroom.crypto import elgamal, group, threshold
 from tallyroom.crypto.ballot_encoding import InvalidBallot, InvalidReason
+from tallyroom.crypto.ceremony_messages import Complaint, RevealedShare
 from tallyroom.election.definition import College
 from tallyroom.election.reader import parse_definition
 from tallyroom.errors import InputError
@@ -226,6 +227,49 @@ def test_a_missing_file_or_a_non_canonical_manifest_fails(honest: Path, tmp_path
     report = _verify(root)
     assert _first(report) == "manifest"
     assert "canonical" in str(report.check("manifest").findings[0])
+
+
+# --- the ceremony ---------------------------------------------------------------------------
+
+
+def _evaluate(polynomial: tuple[int, ...], x: int) -> int:
+    return sum(a * x**j for j, a in enumerate(polynomial)) % group.ORDER
+
+
+def _with_complaint(story: Story, share: int | None) -> RecordContents:
+    """Trustee 2 complained about dealer 1's share; dealer 1 answered with ``share``."""
+    complaint = Complaint(ELECTION, 1, 2, "the share does not match the dealer's commitments")
+    answers = () if share is None else (RevealedShare(ELECTION, 1, 2, share),)
+    ceremony = dataclasses.replace(
+        story.record.ceremony, complaints=(complaint,), revealed_shares=answers
+    )
+    return dataclasses.replace(story.record, ceremony=ceremony)
+
+
+def test_a_complaint_answered_by_the_right_share_verifies(story: Story, tmp_path: Path) -> None:
+    right = _evaluate(story.polynomials[1], 2)
+    report = _written(tmp_path, _with_complaint(story, right))
+    assert report.ok, report.summary()
+    assert (tmp_path / "tampered" / "ceremony" / "revealed-share-1-2.json").is_file()
+
+
+@pytest.mark.parametrize("answer", ["none", "wrong"])
+def test_a_complaint_unanswered_or_answered_wrongly_fails_the_ceremony(
+    story: Story, tmp_path: Path, answer: str
+) -> None:
+    share = None if answer == "none" else (_evaluate(story.polynomials[1], 2) + 1) % group.ORDER
+    report = _written(tmp_path, _with_complaint(story, share))
+    assert _first(report) == "ceremony"
+    expected = "was not answered" if answer == "none" else "does not match the commitments"
+    assert expected in str(report.check("ceremony").findings[0])
+
+
+def test_a_drill_by_one_trustee_fails(story: Story, tmp_path: Path) -> None:
+    drill = story.record.ceremony.key_drill
+    one = dataclasses.replace(drill, shares=drill.shares[:1])
+    ceremony = dataclasses.replace(story.record.ceremony, key_drill=one)
+    report = _written(tmp_path, dataclasses.replace(story.record, ceremony=ceremony))
+    assert _first(report) == "key-drill"
 
 
 # --- the shuffle ----------------------------------------------------------------------------
