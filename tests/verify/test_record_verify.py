@@ -556,6 +556,25 @@ def test_an_electoral_college_is_not_recounted_yet(story: Story) -> None:
     assert [f.problem for f in findings] == ["electoral colleges: not supported yet"]
 
 
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        {"contests": "all of them"},
+        {"contests": [{"contest": "leader", "candidates": "x", "sections": 5, "electorate": []}]},
+        {"contests": [{"contest": "leader", "sections": [{"name": 1}], "candidates": [3]}]},
+        [1, 2, 3],
+    ],
+)
+def test_a_hostile_declaration_fails_the_recount_without_a_traceback(
+    story: Story, tmp_path: Path, hostile: object
+) -> None:
+    data = json.dumps(hostile).encode()
+    log = audit_log(story.record.definition, story.record.board, data)
+    record = dataclasses.replace(story.record, declaration=data, audit_log=log)
+    report = _written(tmp_path, record)
+    assert "recount" in report.failed
+
+
 def test_a_declaration_the_log_did_not_record_fails(story: Story, tmp_path: Path) -> None:
     record = dataclasses.replace(story.record, declaration=story.record.declaration + b" ")
     report = _written(tmp_path, record)
