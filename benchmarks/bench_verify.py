@@ -223,6 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for check in report.checks:
         print(f"  {check.name:22} {check.seconds:8.1f} s  {check.status.value}")
     print(f"verify: {seconds:7.1f} s  (CPU {_cpu() - cpu:.1f} s)  ok={report.ok}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak resident memory of this process (set-up included): {peak:.0f} MiB")
     if args.dir is None:
         shutil.rmtree(base)
     return 0 if report.ok else 1
