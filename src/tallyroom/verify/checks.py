@@ -125,7 +125,6 @@ class _State:
     record: RecordContents | None = None
     definition: ElectionDefinition | None = None
     inputs: dict[int, tuple[Row, ...]] = field(default_factory=dict)  # group -> board rows
-    mixed: dict[int, tuple[Row, ...]] = field(default_factory=dict)  # group -> last rows
     good_trustees: dict[int, list[int]] = field(default_factory=dict)  # group -> trustees
     summaries: dict[str, str] = field(default_factory=dict)
 
@@ -377,7 +376,7 @@ def _mixes(state: _State) -> list[Finding]:
             continue
         context = mix_context(record.election, group.contest, group.section)
         try:
-            state.mixed[k] = verify_mix(
+            verify_mix(
                 rows,
                 public,
                 group.stages,
