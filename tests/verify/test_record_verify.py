@@ -485,6 +485,8 @@ def test_a_declared_vote_changed_by_one_fails_the_recount_naming_it(
         ("committee", "valid", "contest 'committee' valid"),
         ("committee", "spoilt", "contest 'committee' spoilt"),
         ("rule-change", "electorate", "contest 'rule-change' turnout_percent"),
+        ("leader", "seats", "contest 'leader' seats"),
+        ("leader", "rounds", "contest 'leader' rounds"),
     ],
 )
 def test_each_declared_figure_is_recounted(

@@ -14,6 +14,7 @@ are the same, each written here from the definition and the count's own function
   spoilt papers (the register is not in the record), and its ``motion`` record is rebuilt;
 * each **section** is published or withheld as ``withheld_sections`` decides from the
   ballots per section; a published section's ballots and candidates' votes are compared;
+* the election's name and each contest's title, rule and seats are the definition's;
 * ``rounds``, the winners and the RCTab report of the count (``report``) are compared,
   so every round's tally and transfer is; turnout is recomputed from the declared
   electorate by the definition's ``[turnout]``.
@@ -134,6 +135,10 @@ def recount(
     out: list[Finding] = []
     if not declared:
         return [Finding(DECLARATION, "contests", "the declaration lists no contest")]
+    if document.get("name") != definition.name:
+        out.append(
+            Finding(DECLARATION, "name", f"{document.get('name')!r}, not the definition's name")
+        )
     known = {c.name for c in definition.contests}
     for extra in sorted(set(declared) - known):
         out.append(Finding(DECLARATION, f"contest {extra!r}", "not a contest of the definition"))
@@ -178,6 +183,13 @@ def _contest(
     if strays:
         out.append(Finding(None, f"contest {name!r}", f"ballots of no section of it: {strays}"))
     valid = len(rankings)
+    for figure, defined in (
+        ("title", contest.title),
+        ("rule", contest.rule),
+        ("seats", contest.seats),
+    ):
+        if doc.get(figure) != defined:
+            out.append(_finding(name, figure, doc.get(figure), defined))
     electorate = doc.get("electorate")
     for figure, mine in (
         ("valid", valid),
