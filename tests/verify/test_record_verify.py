@@ -217,6 +217,16 @@ def test_an_extra_file_fails_the_manifest_and_one_listed_fails_the_files(
     assert report.check("recount").status is CheckStatus.SKIPPED
 
 
+def test_a_file_replaced_by_a_link_fails_the_manifest(honest: Path, tmp_path: Path) -> None:
+    root = _copy(honest, tmp_path)
+    target = tmp_path / "elsewhere.toml"
+    target.write_bytes((root / "definition.toml").read_bytes())
+    (root / "definition.toml").unlink()
+    (root / "definition.toml").symlink_to(target)
+    findings = [str(f) for f in _verify(root, checks=("manifest",)).check("manifest").findings]
+    assert "definition.toml: a symbolic link: a record holds only files" in findings
+
+
 def test_a_missing_file_or_a_non_canonical_manifest_fails(honest: Path, tmp_path: Path) -> None:
     root = _copy(honest, tmp_path)
     (root / "mix" / "1" / "shares-3.bin").unlink()
