@@ -192,8 +192,14 @@ def declare(definition: ElectionDefinition, groups: tuple[MixGroup, ...]) -> byt
 
 
 def audit_log(
-    definition_text: str, board: tuple[PostedBallot, ...], document: bytes
+    definition_text: str,
+    board: tuple[PostedBallot, ...],
+    document: bytes,
+    postal: dict[str, JsonValue] | None = None,
 ) -> tuple[ChainedEvent, ...]:
+    """The election's log: the definition, the board's heads (half-way and at the close),
+    the lifecycle to the declaration; with ``postal``, a postal batch recording papers
+    spoilt per contest (``{contest: {"unreadable_credential": n}}``)."""
     at = datetime(2026, 2, 2, 9, tzinfo=UTC)
     steps: list[tuple[Action, dict[str, JsonValue]]] = [
         (
@@ -205,6 +211,8 @@ def audit_log(
     middle = len(board) // 2
     for p in (board[middle - 1], board[-1]) if middle else board[-1:]:
         steps.append((Action.BOARD_HEAD, {"position": p.position, "head": p.link.hex()}))
+    if postal is not None:
+        steps.append((Action.POSTAL_BATCH, {"spoilt": postal}))
     steps += [
         (Action.POLL_CLOSE, {"to": "closed"}),
         (Action.COUNT, {"to": "counted"}),

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from record_story import ELECTION, Story, audit_log, build, post
 
 from tallyroom.audit.board import BoardEntry
+from tallyroom.audit.events import JsonValue
 from tallyroom.crypto import elgamal, group, threshold
 from tallyroom.crypto.ballot_encoding import InvalidBallot, InvalidReason
 from tallyroom.crypto.ceremony_messages import Complaint, RevealedShare
@@ -116,21 +117,23 @@ def test_the_record_publishes_blank_and_invalid_ballots(story: Story) -> None:
     assert ("rule-change", "registered") not in sections
 
 
-def test_groups_are_the_boards_in_order_of_first_entry() -> None:
+def test_groups_are_the_boards_sorted_by_contest_and_section() -> None:
     entries = [
         BoardEntry("b", "x", b"1"),
         BoardEntry("a", "y", b"2"),
         BoardEntry("b", "x", b"3"),
         BoardEntry("a", None, b"4"),
     ]
-    assert mix_groups(entries) == [("b", "x"), ("a", "y"), ("a", None)]
+    assert mix_groups(entries) == [("a", None), ("a", "y"), ("b", "x")]
 
 
-def test_mix_contexts_differ_for_every_group() -> None:
+def test_mix_contexts_are_the_tallys_and_differ_for_every_group() -> None:
+    assert mix_context("lab16", "leader", "members") == "tallyroom/v1/mix/lab16/leader/members"
+    assert mix_context("lab16", "leader", None) == "tallyroom/v1/mix/lab16/leader/"
     names = [
-        mix_context("e", "a/b", "c"),
-        mix_context("e", "a", "b/c"),
-        mix_context("e/a", "b", "c"),
+        mix_context("e", "a", "c"),
+        mix_context("e", "b", "c"),
+        mix_context("f", "a", "c"),
         mix_context("e", "a", None),
         mix_context("e", "a", "x"),
     ]
@@ -533,23 +536,51 @@ def test_a_section_figure_and_the_winners_are_recounted(story: Story, tmp_path: 
     assert "contest 'committee' winners" in wheres
 
 
-@pytest.mark.parametrize(
-    ("ballot", "problem"),
-    [
-        ((0, 1), "more than the 1 mark(s) rule 'motion' allows"),
-        ((0, 0), "no ballot of 3 candidates"),
-    ],
-)
-def test_a_ballot_the_booth_could_not_cast_fails_the_recount(
-    story: Story, ballot: tuple[int, ...], problem: str
-) -> None:
+def test_a_ballot_the_booth_would_refuse_is_recounted_as_spoilt(story: Story) -> None:
     definition = parse_definition(story.record.definition)
     groups = {(g.contest, g.section): list(g.ballots) for g in story.record.groups}
-    groups[("rule-change", "members")][4] = ballot
+    was = groups[("rule-change", "members")][4]
+    assert was != (0, 1)
+    groups[("rule-change", "members")][4] = (0, 1)  # two answers to a motion: spoilt
+    findings = recount(definition, groups, json.loads(story.record.declaration))
+    wheres = [f.where for f in findings]
+    assert "contest 'rule-change' valid" in wheres and "contest 'rule-change' spoilt" in wheres
+
+
+def test_marks_no_decoding_gives_fail_the_recount_naming_the_ballot(story: Story) -> None:
+    definition = parse_definition(story.record.definition)
+    groups = {(g.contest, g.section): list(g.ballots) for g in story.record.groups}
+    groups[("committee", "members")][2] = (1, 1)
     findings = recount(definition, groups, json.loads(story.record.declaration))
     assert [str(f) for f in findings] == [
-        f"rule-change/members ballot 5: marks {list(ballot)}: {problem}"
+        "committee/members ballot 3: marks [1, 1]: no ballot of 'committee'"
     ]
+
+
+def test_postal_papers_spoilt_outside_the_board_are_recounted(story: Story, tmp_path: Path) -> None:
+    postal: dict[str, JsonValue] = {"leader": {"unreadable_credential": 2, "blank": 5}}
+    log = audit_log(story.record.definition, story.record.board, story.record.declaration, postal)
+    report = _written(tmp_path, dataclasses.replace(story.record, audit_log=log))
+    assert "contest 'leader' spoilt" in [f.where for f in report.check("recount").findings]
+
+    def change(doc: dict[str, object]) -> None:
+        leader = _contest(doc, "leader")
+        for figure in ("spoilt", "ballots_returned"):
+            value = leader[figure]
+            assert isinstance(value, int)
+            leader[figure] = value + 2
+        valid, spoilt, electorate = leader["valid"], leader["spoilt"], leader["electorate"]
+        assert isinstance(valid, int) and isinstance(spoilt, int) and isinstance(electorate, int)
+        turnout = parse_definition(story.record.definition).turnout
+        leader["turnout_percent"] = str(
+            turnout.percent(valid=valid, spoilt=spoilt, electorate=electorate)
+        )
+
+    declared = _declared(story, change)
+    data = declared.declaration
+    log = audit_log(story.record.definition, story.record.board, data, postal)
+    report = _written(tmp_path / "both", dataclasses.replace(declared, audit_log=log))
+    assert report.ok, report.summary()
 
 
 def test_an_electoral_college_is_not_recounted_yet(story: Story) -> None:

@@ -19,8 +19,8 @@ that is wrong, and names the first failure.
 7. ``board`` - the board's chain, receipts, positions, every head the audit log recorded
    and the board's last head among them; every entry's contest and section exist.
 8. ``ballot-proofs`` - every ballot's proof, bound to this election and its contest.
-9. ``mix-inputs`` - the mix groups are the board's (contest, section) groups in order of
-   first entry, each of its contest's width and as many rows as it has board entries.
+9. ``mix-inputs`` - the mix groups are the board's (contest, section) groups, sorted by
+   contest then section, each of its contest's width and as many rows as it has board entries.
 10. ``mixes`` - every group's stages: at least two mixers, each shuffle proof against the
     rows before it (the first against the board's ciphertexts of the group, in board order).
 11. ``decryption-shares`` - every group decrypted by at least t distinct trustees, each
@@ -80,7 +80,7 @@ from tallyroom.verify.record_format import (
     mix_groups,
 )
 from tallyroom.verify.record_reader import read_manifest, read_record
-from tallyroom.verify.recount import recount
+from tallyroom.verify.recount import postal_spoilt, recount
 from tallyroom.verify.report import CheckResult, CheckStatus, Finding, RecordReport
 
 __all__ = ["CHECKS", "StageReporter", "verify_record"]
@@ -518,7 +518,8 @@ def _recount(state: _State) -> list[Finding]:
     if document is None:
         return [Finding(DECLARATION, None, "not JSON")]
     state.summaries["recount"] = f"{len(definition.contests)} contests"
-    return recount(definition, ballots, document)
+    postal = postal_spoilt(c.event for c in record.audit_log)
+    return recount(definition, ballots, document, postal)
 
 
 _RUN: dict[str, Callable[[_State], list[Finding]]] = {

@@ -19,24 +19,22 @@ they mean, :mod:`.record_files` how each is encoded, :mod:`.record_writer` and
 **Mix groups.** The board's ballots of one contest and one voter section form a group (the
 declaration reports by section, so sections are never mixed together); each is mixed on its
 own, its input being its board entries in board order, each entry's ciphertexts one row.
-Groups are listed in the order of their first entry on the board (:func:`mix_groups`).
+Groups are listed sorted by contest, then section (:func:`mix_groups`).
 The verifiable path refuses weighted elections and contests counted by unit, so no entry
 carries a weight or a unit.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from tallyroom.audit.board import BoardEntry
 from tallyroom.audit.chain import ChainedEvent
-from tallyroom.count.rules.registry import BallotKind, get_rule
+from tallyroom.count.rules.registry import get_rule
 from tallyroom.crypto.ballot_encoding import (
     BallotShape,
     InvalidBallot,
-    MotionChoice,
     Selection,
     shape_for,
     width,
@@ -79,18 +77,18 @@ DecodedBallot = Selection | InvalidBallot
 
 def mix_context(election: str, contest: str, section: str | None) -> str:
     """The context string a group's mixers prove their shuffles for (``mix`` and
-    ``verify_mix``'s ``context``): ``tallyroom/v1/mix`` and a JSON array of the election's
-    slug, the contest and the section (``""`` for none), so no two groups share one."""
-    names = json.dumps([election, contest, section or ""], ensure_ascii=False)
-    return f"tallyroom/v1/mix {names}"
+    ``verify_mix``'s ``context``): ``tallyroom/v1/mix/ELECTION/CONTEST/SECTION``, the
+    section empty for none (as services/tally.py has bound them since the tally was built).
+    Names may hold ``/``, so two groups of one election could in principle share a context;
+    a shuffle proof is bound to its input and output rows as well, so one group's proof
+    still verifies for no other group."""
+    return f"tallyroom/v1/mix/{election}/{contest}/{section or ''}"
 
 
 def contest_shape(contest: Contest) -> BallotShape:
-    """A contest's ballot shape (crypto/ballot_encoding.py), from its rule's ballot kind: a
-    motion's one answer (``MotionChoice``); otherwise ``shape_for``."""
+    """A contest's ballot shape (crypto/ballot_encoding.py ``shape_for``) from its rule's
+    ballot kind, its candidates and seats: as casting encodes and the tally decodes."""
     kind = get_rule(contest.rule).ballot
-    if kind is BallotKind.CHOICE:
-        return MotionChoice(len(contest.candidates))
     return shape_for(kind, candidates=len(contest.candidates), seats=contest.seats)
 
 
@@ -164,12 +162,18 @@ class RecordContents:
     declaration: bytes
 
 
+def _group_key(entry: BoardEntry) -> tuple[str, str | None]:
+    return entry.contest, entry.section or None
+
+
+def _order(key: tuple[str, str | None]) -> tuple[str, str]:
+    return key[0], key[1] or ""
+
+
 def mix_groups(entries: Iterable[BoardEntry]) -> list[tuple[str, str | None]]:
-    """The board's mix groups, (contest, section), in the order of their first entry."""
-    seen: dict[tuple[str, str | None], None] = {}
-    for entry in entries:
-        seen.setdefault((entry.contest, entry.section or None), None)
-    return list(seen)
+    """The board's mix groups, (contest, section), sorted by contest then section (code
+    point order; no section sorts as the empty name)."""
+    return sorted({_group_key(entry) for entry in entries}, key=_order)
 
 
 def group_inputs(
@@ -182,5 +186,5 @@ def group_inputs(
     rows: dict[tuple[str, str | None], list[Row]] = {}
     for entry in entries:
         ballot = EncryptedBallot.from_bytes(entry.ballot, widths[entry.contest])
-        rows.setdefault((entry.contest, entry.section or None), []).append(ballot.ciphertexts)
-    return {key: tuple(group) for key, group in rows.items()}
+        rows.setdefault(_group_key(entry), []).append(ballot.ciphertexts)
+    return {key: tuple(rows[key]) for key in sorted(rows, key=_order)}

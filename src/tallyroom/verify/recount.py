@@ -5,8 +5,10 @@ As the count does it (services/counting.py, which this package may not import: t
 are the same, each written here from the definition and the count's own functions):
 
 * a contest's ballots are the decoded ballots of all its mix groups; a ballot with at least
-  one mark is **valid**; a blank ballot and an invalid plaintext are **spoilt** (the
-  verifiable path has no postal papers, so the declared ``spoilt`` is exactly these);
+  one mark is **valid**, unless the booth would have refused it (more marks than the rule
+  allows, a ballot rule broken); such a ballot, a blank one and an invalid plaintext are
+  **spoilt**, and so are the postal papers the audit log's postal batches record as spoilt
+  before they could be tied to a voter (services/counting.py adds the same);
 * a candidate's **votes** are first preferences, or every mark under the block vote; each
   percentage is ``percent(votes, total)`` (report/suppression.py);
 * the rule is the registry's (count/rules/registry.py) with the contest's seats, seat
@@ -19,9 +21,6 @@ are the same, each written here from the definition and the count's own function
   so every round's tally and transfer is; turnout is recomputed from the declared
   electorate by the definition's ``[turnout]``.
 
-A decoded ballot the booth could not have cast (more marks than the rule allows, a ballot
-rule broken: the booth refuses these before encrypting) fails the check, naming it.
-
 Electoral colleges are not recounted yet: their contest fails the check with "not
 supported yet", never passes silently. Weighted contests and contests counted by unit are
 not on the verifiable path at all.
@@ -31,9 +30,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from tallyroom.audit.events import Action, AuditEvent
 from tallyroom.count.ballots import BallotStore, CandidateTable
 from tallyroom.count.rules.motion import count_decision
 from tallyroom.count.rules.params import RuleParams
@@ -48,7 +49,7 @@ from tallyroom.verify.record_files import DECLARATION
 from tallyroom.verify.record_format import DecodedBallot
 from tallyroom.verify.report import Finding
 
-__all__ = ["recount"]
+__all__ = ["postal_spoilt", "recount"]
 
 
 def _finding(contest: str, figure: str, declared: object, recounted: object) -> Finding:
@@ -100,21 +101,39 @@ def _compare_candidates(
     return out
 
 
-def _broken(contest: Contest, ballot: tuple[int, ...]) -> str | None:
-    """Why a decoded ballot is one the booth could not have cast (it refuses these before
-    encrypting: services/voting.py), or ``None``: a candidate out of range or twice, more
-    marks than the rule allows, a contest's ballot rule broken."""
+def _no_ballot(contest: Contest, ballot: tuple[int, ...]) -> bool:
+    """Marks that no decoding gives: a candidate out of range or marked twice."""
     n = len(contest.candidates)
-    if any(c >= n for c in ballot) or len(set(ballot)) != len(ballot):
-        return f"no ballot of {n} candidates"
-    limit = get_rule(contest.rule).mark_limit(contest.seats, n)
+    return any(c >= n for c in ballot) or len(set(ballot)) != len(ballot)
+
+
+def _refused(contest: Contest, ballot: tuple[int, ...]) -> bool:
+    """A decoded ballot the booth would have refused: more marks than the rule allows, or a
+    contest's ballot rule broken. It is spoilt (invalid), as the tally counts it."""
+    limit = get_rule(contest.rule).mark_limit(contest.seats, len(contest.candidates))
     if len(ballot) > limit:
-        return f"more than the {limit} mark(s) rule {contest.rule!r} allows"
+        return True
     for rule in contest.ballot_rules:
         marked = sum(1 for c in ballot if rule.group in contest.candidates[c].groups)
         if marked < rule.at_least or (rule.at_most is not None and marked > rule.at_most):
-            return f"breaks the ballot rule {rule.describe()!r} (it marks {marked})"
-    return None
+            return True
+    return False
+
+
+def postal_spoilt(events: Iterable[AuditEvent]) -> Counter[str]:
+    """Per contest, the postal papers spoilt before they could be tied to a voter, as the
+    postal batches' audit events record them (``spoilt`` -> contest ->
+    ``unreadable_credential``): the count adds them to the contest's spoilt papers."""
+    out: Counter[str] = Counter()
+    for event in events:
+        if event.action is not Action.POSTAL_BATCH:
+            continue
+        payload = json.loads(event.payload)
+        spoilt = payload.get("spoilt") if isinstance(payload, dict) else None
+        for contest, reasons in (spoilt or {}).items():
+            if isinstance(reasons, dict):
+                out[str(contest)] += int(reasons.get("unreadable_credential", 0))
+    return out
 
 
 def _declared_contests(document: Any) -> dict[str, dict[str, Any]]:
@@ -128,9 +147,11 @@ def recount(
     definition: ElectionDefinition,
     ballots: Mapping[tuple[str, str | None], Sequence[DecodedBallot]],
     document: Any,
+    postal: Mapping[str, int] | None = None,
 ) -> list[Finding]:
     """Every difference between the declaration ``document`` (the parsed results document)
-    and a recount of ``ballots`` (decoded ballots per (contest, section) group)."""
+    and a recount of ``ballots`` (decoded ballots per (contest, section) group), with
+    ``postal`` papers spoilt outside the board per contest (:func:`postal_spoilt`)."""
     declared = _declared_contests(document)
     out: list[Finding] = []
     if not declared:
@@ -147,7 +168,7 @@ def recount(
         if doc is None:
             out.append(Finding(DECLARATION, f"contest {contest.name!r}", "not declared"))
             continue
-        out.extend(_contest(definition, contest, ballots, doc))
+        out.extend(_contest(definition, contest, ballots, doc, (postal or {}).get(contest.name, 0)))
     return out
 
 
@@ -156,6 +177,7 @@ def _contest(
     contest: Contest,
     groups: Mapping[tuple[str, str | None], Sequence[DecodedBallot]],
     doc: dict[str, Any],
+    postal: int,
 ) -> list[Finding]:
     name = contest.name
     if contest.college is not None:
@@ -164,16 +186,18 @@ def _contest(
         return [Finding(DECLARATION, f"contest {name!r}", "weighted contests are not verifiable")]
     out: list[Finding] = []
     by_section: dict[str | None, list[tuple[int, ...]]] = {}
-    spoilt = 0
+    spoilt = postal
     for (contest_name, section), decoded in groups.items():
         if contest_name != name:
             continue
         for k, ballot in enumerate(decoded):
             if isinstance(ballot, InvalidBallot) or not ballot:
                 spoilt += 1
-            elif (broken := _broken(contest, ballot)) is not None:
+            elif _no_ballot(contest, ballot):
                 where = f"{name}/{section or ''} ballot {k + 1}"
-                out.append(Finding(None, where, f"marks {list(ballot)}: {broken}"))
+                out.append(Finding(None, where, f"marks {list(ballot)}: no ballot of {name!r}"))
+            elif _refused(contest, ballot):
+                spoilt += 1
             else:
                 by_section.setdefault(section, []).append(ballot)
     if out:
