@@ -7,6 +7,7 @@ CLI, the web app) catches one class and prints one line::
     ├── InputError                  bad input: where (file, line, field) and what (the value)
     │   ├── ConfigError             a contest config or election definition is invalid
     │   ├── BallotFileError         a ballot / cast-vote-record file cannot be read as declared
+    │   ├── RecordUnreadable        an election record's file is not in its documented format
     │   └── SignInRefused           a console user name and password do not match
     ├── CountError                  the count cannot proceed (e.g. an unresolvable tie)
     │   └── TieUnresolved           a tie that needs an operator's decision and none was given
@@ -57,6 +58,7 @@ __all__ = [
     "NotSignedIn",
     "PostgresMissing",
     "ProofRejected",
+    "RecordUnreadable",
     "SignInRefused",
     "StoreError",
     "TallyroomError",
@@ -134,6 +136,10 @@ class ConfigError(InputError):
 
 class BallotFileError(InputError):
     """A ballot or cast-vote-record file cannot be read as declared."""
+
+
+class RecordUnreadable(InputError):
+    """An election record's file is not in the format docs/election-record.md gives it."""
 
 
 class SignInRefused(InputError):

@@ -517,5 +517,13 @@ def _register_service_commands(group: click.Group) -> None:
     register_ceremony_commands(group)
 
 
+def _register_verify(group: click.Group) -> None:
+    from tallyroom.cli.verify_cmds import verify
+
+    group.add_command(verify)
+
+
+_register_verify(main)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

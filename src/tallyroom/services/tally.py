@@ -56,11 +56,12 @@ from tallyroom.report.declaration import Declaration
 from tallyroom.services.ballot_encryption import contest_shape
 from tallyroom.services.counting import OpenedBallot, count_opened, declare
 from tallyroom.services.elections import ballot_definition, get_election
-from tallyroom.services.voting import ballot_rule_broken
+from tallyroom.services.voting import ballot_rule_broken, mark_limit
 from tallyroom.store import audit, board, elections, tally
 from tallyroom.store.elections import ElectionRecord
 from tallyroom.store.engine import Store
 from tallyroom.store.tally import PartKind, TallyPart
+from tallyroom.verify.record_format import mix_context
 
 __all__ = [
     "BoardGroup",
@@ -79,11 +80,6 @@ __all__ = [
 ]
 
 _AFTER_CLOSE = (ElectionState.CLOSED, ElectionState.COUNTED, ElectionState.DECLARED)
-
-
-def mix_context(election: str, contest: str, section: str) -> str:
-    """What a group's shuffle proofs are bound to (with the mixer's position)."""
-    return f"tallyroom/v1/mix/{election}/{contest}/{section}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +129,7 @@ def _tally(conn: Connection, record: ElectionRecord) -> _Tally:
     state = elections.get_election(conn, record.id).state  # read-only: no row lock
     if state not in _AFTER_CLOSE:
         raise LifecycleError(
-            f"cannot tally while the election is {state.words} (needs closed, counted or"
-            " declared)",
+            f"cannot tally while the election is {state.words} (needs closed, counted or declared)",
             election=record.slug,
             field="state",
             value=state.value,
@@ -379,6 +374,8 @@ def _opened(contest: Contest, shape: BallotShape, ballot: object) -> tuple[int, 
     codes = tuple(ballot) if isinstance(ballot, tuple) else ()
     if not codes:
         return "blank"
+    if len(codes) > mark_limit(contest):
+        return f"invalid (too many marks: {len(codes)})"
     broken = ballot_rule_broken(contest, codes)
     return codes if broken is None else f"invalid (ballot rule: {broken})"
 

@@ -1,0 +1,630 @@
+"""The election record verifies when honest, and every tampering the tests try is caught,
+naming the check: a byte of any file (with and without the manifest rewritten to match), a
+wrong shuffle, a bad or foreign decryption share, too few trustees, the board edited, a
+ballot moved between contests, a declared figure changed by one, an extra file."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import shutil
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from record_story import ELECTION, Story, audit_log, build, post
+
+from tallyroom.audit.board import BoardEntry
+from tallyroom.audit.events import JsonValue
+from tallyroom.crypto import elgamal, group, threshold
+from tallyroom.crypto.ballot_encoding import InvalidBallot, InvalidReason
+from tallyroom.crypto.ceremony_messages import Complaint, RevealedShare
+from tallyroom.election.definition import College
+from tallyroom.election.reader import parse_definition
+from tallyroom.errors import InputError
+from tallyroom.verify.checks import CHECKS, verify_record
+from tallyroom.verify.record_files import MANIFEST, Manifest, ManifestFile
+from tallyroom.verify.record_format import (
+    MixGroup,
+    RecordContents,
+    TrusteeShares,
+    mix_context,
+    mix_groups,
+)
+from tallyroom.verify.record_reader import read_record
+from tallyroom.verify.record_writer import write_record
+from tallyroom.verify.recount import recount
+from tallyroom.verify.report import CheckStatus, RecordReport
+
+
+@pytest.fixture(scope="module")
+def story() -> Story:
+    return build(voters=60)
+
+
+@pytest.fixture(scope="module")
+def honest(story: Story, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("honest") / "record"
+    write_record(path, story.record)
+    return path
+
+
+def _copy(honest: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "record"
+    shutil.copytree(honest, target)
+    return target
+
+
+def _rewrite_manifest(root: Path) -> None:
+    """What an attacker who edits a file also does: a manifest that matches."""
+    old = Manifest.from_json((root / MANIFEST).read_bytes())
+    files = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != MANIFEST):
+        data = path.read_bytes()
+        name = path.relative_to(root).as_posix()
+        files.append(ManifestFile(name, hashlib.sha256(data).hexdigest(), len(data)))
+    (root / MANIFEST).write_bytes(Manifest(old.election, tuple(files)).to_json())
+
+
+def _verify(root: Path, **kwargs: object) -> RecordReport:
+    return verify_record(root, workers=1, **kwargs)  # type: ignore[arg-type]
+
+
+def _first(report: RecordReport) -> str:
+    first = report.first_failure
+    assert first is not None, report.summary()
+    return first.name
+
+
+def _written(tmp_path: Path, record: RecordContents) -> RecordReport:
+    path = tmp_path / "tampered"
+    write_record(path, record)
+    return _verify(path)
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+# --- the honest record ----------------------------------------------------------------------
+
+
+def test_an_honest_record_passes_every_check_in_order(honest: Path) -> None:
+    report = _verify(honest)
+    assert report.ok, report.summary()
+    assert [c.name for c in report.checks] == list(CHECKS)
+    assert all(c.status is CheckStatus.PASSED for c in report.checks)
+    doc = report.to_json()
+    assert doc["ok"] is True and doc["first_failure"] is None and doc["election"] == ELECTION
+    with pytest.raises(TypeError):
+        bool(report)
+
+
+def test_the_record_reads_back_as_written(story: Story, honest: Path) -> None:
+    assert read_record(honest) == story.record
+
+
+def test_the_record_publishes_blank_and_invalid_ballots(story: Story) -> None:
+    ballots = [b for g in story.record.groups for b in g.ballots]
+    invalid = [b for b in ballots if isinstance(b, InvalidBallot)]
+    assert len(invalid) == 1 and invalid[0].reason is InvalidReason.RANGE
+    assert () in ballots  # the blank committee ballot
+    sections = {(g.contest, g.section) for g in story.record.groups}
+    assert ("leader", "members") in sections and ("leader", "registered") in sections
+    assert ("rule-change", "registered") not in sections
+
+
+def test_groups_are_the_boards_sorted_by_contest_and_section() -> None:
+    entries = [
+        BoardEntry("b", "x", b"1"),
+        BoardEntry("a", "y", b"2"),
+        BoardEntry("b", "x", b"3"),
+        BoardEntry("a", None, b"4"),
+    ]
+    assert mix_groups(entries) == [("a", None), ("a", "y"), ("b", "x")]
+
+
+def test_mix_contexts_are_the_tallys_and_differ_for_every_group() -> None:
+    assert mix_context("lab16", "leader", "members") == "tallyroom/v1/mix/lab16/leader/members"
+    assert mix_context("lab16", "leader", None) == "tallyroom/v1/mix/lab16/leader/"
+    names = [
+        mix_context("e", "a", "c"),
+        mix_context("e", "b", "c"),
+        mix_context("f", "a", "c"),
+        mix_context("e", "a", None),
+        mix_context("e", "a", "x"),
+    ]
+    assert len(set(names)) == len(names)
+
+
+# --- any byte of any file -------------------------------------------------------------------
+
+
+def _flip(path: Path, at: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[at % len(data)] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_a_byte_changed_in_any_file_fails_the_manifest(honest: Path, tmp_path: Path) -> None:
+    root = _copy(honest, tmp_path)
+    for name in _files(root):
+        path = root / name
+        original = path.read_bytes()
+        for at in (0, len(original) // 2, len(original) - 1):
+            _flip(path, at)
+            report = _verify(root, checks=("manifest",))
+            assert _first(report) == "manifest", (name, at)
+            path.write_bytes(original)
+    assert _verify(root, checks=("manifest",)).ok
+
+
+# The communication keys are bound by the manifest and by the trustees comparing their
+# fingerprints out of band, not by anything else in the record (docs/election-record.md).
+_BOUND_BY_MANIFEST_ONLY = ("ceremony/communication-key-",)
+
+
+def test_a_byte_changed_in_any_file_with_a_matching_manifest_fails_a_content_check(
+    honest: Path, tmp_path: Path
+) -> None:
+    root = _copy(honest, tmp_path)
+    for name in _files(root):
+        if name == MANIFEST or name.startswith(_BOUND_BY_MANIFEST_ONLY):
+            continue
+        path = root / name
+        original = path.read_bytes()
+        _flip(path, len(original) // 2)
+        _rewrite_manifest(root)
+        report = _verify(root)
+        assert not report.ok, name
+        assert _first(report) != "manifest", name
+        path.write_bytes(original)
+    _rewrite_manifest(root)
+    assert _verify(root).ok
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(pick=st.integers(min_value=0), at=st.integers(min_value=0), value=st.integers(1, 255))
+def test_random_changes_with_a_matching_manifest_never_verify(
+    honest: Path, tmp_path: Path, pick: int, at: int, value: int
+) -> None:
+    root = tmp_path / f"r{pick}-{at}-{value}"
+    shutil.copytree(honest, root)
+    names = [n for n in _files(root) if n != MANIFEST and not n.startswith(_BOUND_BY_MANIFEST_ONLY)]
+    path = root / names[pick % len(names)]
+    data = bytearray(path.read_bytes())
+    data[at % len(data)] ^= value
+    path.write_bytes(bytes(data))
+    _rewrite_manifest(root)
+    assert not _verify(root).ok
+    shutil.rmtree(root)
+
+
+def test_an_extra_file_fails_the_manifest_and_one_listed_fails_the_files(
+    honest: Path, tmp_path: Path
+) -> None:
+    root = _copy(honest, tmp_path)
+    (root / "mix" / "notes.txt").write_text("trust me\n")
+    report = _verify(root)
+    assert _first(report) == "manifest"
+    assert "mix/notes.txt" in str(report.check("manifest").findings[0])
+    _rewrite_manifest(root)
+    report = _verify(root)
+    assert _first(report) == "files"
+    assert report.check("files").findings[0].file == "mix/notes.txt"
+    assert report.check("recount").status is CheckStatus.SKIPPED
+
+
+def test_a_file_replaced_by_a_link_fails_the_manifest(honest: Path, tmp_path: Path) -> None:
+    root = _copy(honest, tmp_path)
+    target = tmp_path / "elsewhere.toml"
+    target.write_bytes((root / "definition.toml").read_bytes())
+    (root / "definition.toml").unlink()
+    (root / "definition.toml").symlink_to(target)
+    findings = [str(f) for f in _verify(root, checks=("manifest",)).check("manifest").findings]
+    assert "definition.toml: a symbolic link: a record holds only files" in findings
+
+
+def test_a_missing_file_or_a_non_canonical_manifest_fails(honest: Path, tmp_path: Path) -> None:
+    root = _copy(honest, tmp_path)
+    (root / "mix" / "1" / "shares-3.bin").unlink()
+    assert _first(_verify(root)) == "manifest"
+    root = _copy(honest, tmp_path / "again")
+    manifest = json.loads((root / MANIFEST).read_bytes())
+    (root / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    report = _verify(root)
+    assert _first(report) == "manifest"
+    assert "canonical" in str(report.check("manifest").findings[0])
+
+
+# --- the ceremony ---------------------------------------------------------------------------
+
+
+def _evaluate(polynomial: tuple[int, ...], x: int) -> int:
+    return sum(a * x**j for j, a in enumerate(polynomial)) % group.ORDER
+
+
+def _with_complaint(story: Story, share: int | None) -> RecordContents:
+    """Trustee 2 complained about dealer 1's share; dealer 1 answered with ``share``."""
+    complaint = Complaint(ELECTION, 1, 2, "the share does not match the dealer's commitments")
+    answers = () if share is None else (RevealedShare(ELECTION, 1, 2, share),)
+    ceremony = dataclasses.replace(
+        story.record.ceremony, complaints=(complaint,), revealed_shares=answers
+    )
+    return dataclasses.replace(story.record, ceremony=ceremony)
+
+
+def test_a_complaint_answered_by_the_right_share_verifies(story: Story, tmp_path: Path) -> None:
+    right = _evaluate(story.polynomials[1], 2)
+    report = _written(tmp_path, _with_complaint(story, right))
+    assert report.ok, report.summary()
+    assert (tmp_path / "tampered" / "ceremony" / "revealed-share-1-2.json").is_file()
+
+
+@pytest.mark.parametrize("answer", ["none", "wrong"])
+def test_a_complaint_unanswered_or_answered_wrongly_fails_the_ceremony(
+    story: Story, tmp_path: Path, answer: str
+) -> None:
+    share = None if answer == "none" else (_evaluate(story.polynomials[1], 2) + 1) % group.ORDER
+    report = _written(tmp_path, _with_complaint(story, share))
+    assert _first(report) == "ceremony"
+    expected = "was not answered" if answer == "none" else "does not match the commitments"
+    assert expected in str(report.check("ceremony").findings[0])
+
+
+def test_a_drill_by_one_trustee_fails(story: Story, tmp_path: Path) -> None:
+    drill = story.record.ceremony.key_drill
+    one = dataclasses.replace(drill, shares=drill.shares[:1])
+    ceremony = dataclasses.replace(story.record.ceremony, key_drill=one)
+    report = _written(tmp_path, dataclasses.replace(story.record, ceremony=ceremony))
+    assert _first(report) == "key-drill"
+
+
+# --- the shuffle ----------------------------------------------------------------------------
+
+
+def _replace_group(record: RecordContents, k: int, **changes: object) -> RecordContents:
+    groups = list(record.groups)
+    groups[k] = dataclasses.replace(groups[k], **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(record, groups=tuple(groups))
+
+
+def test_a_stage_with_a_wrong_permutation_fails_the_mixes(story: Story, tmp_path: Path) -> None:
+    g = story.record.groups[1]
+    first = g.stages[0]
+    rows = list(first.outputs)
+    rows[0], rows[1] = rows[1], rows[0]
+    stages = (dataclasses.replace(first, outputs=tuple(rows)), *g.stages[1:])
+    report = _written(tmp_path, _replace_group(story.record, 1, stages=stages))
+    assert _first(report) == "mixes"
+    assert "mixer 1" in str(report.check("mixes").findings[0])
+
+
+def test_a_stage_with_another_re_encryption_fails_the_mixes(story: Story, tmp_path: Path) -> None:
+    g = story.record.groups[0]
+    last = g.stages[-1]
+    rows = list(last.outputs)
+    rows[2] = (elgamal.reencrypt(story.key.public_key, rows[2][0], group.random_scalar()),)
+    stages = (*g.stages[:-1], dataclasses.replace(last, outputs=tuple(rows)))
+    report = _written(tmp_path, _replace_group(story.record, 0, stages=stages))
+    assert _first(report) == "mixes"
+    assert "mixer 2" in str(report.check("mixes").findings[0])
+
+
+def test_a_single_mixer_is_not_enough(story: Story, tmp_path: Path) -> None:
+    g = story.record.groups[0]
+    report = _written(tmp_path, _replace_group(story.record, 0, stages=g.stages[:1]))
+    assert "mixes" in report.failed
+
+
+# --- decryption -----------------------------------------------------------------------------
+
+
+def _flat(g: MixGroup) -> list[elgamal.Ciphertext]:
+    return [ct for row in g.stages[-1].outputs for ct in row]
+
+
+def test_shares_from_a_non_trustee_fail(story: Story, tmp_path: Path) -> None:
+    g = story.record.groups[0]
+    stranger = group.random_scalar()  # decrypts "as trustee 3" with a key nobody dealt
+    forged = tuple(threshold.partial_decrypt_many(ELECTION, 3, stranger, _flat(g), workers=1))
+    decryptions = (g.decryptions[0], TrusteeShares(3, forged))
+    report = _written(tmp_path, _replace_group(story.record, 0, decryptions=decryptions))
+    assert _first(report) == "decryption-shares"
+    assert "shares-3.bin" in str(report.check("decryption-shares").findings[0])
+    assert "decryption" in report.failed  # fewer than t verified: not decrypted
+
+
+def test_shares_under_a_number_that_is_no_trustee_fail(story: Story, tmp_path: Path) -> None:
+    g = story.record.groups[0]
+    fourth = tuple(dataclasses.replace(s, trustee=4) for s in g.decryptions[1].shares)
+    decryptions = (g.decryptions[0], TrusteeShares(4, fourth))
+    report = _written(tmp_path, _replace_group(story.record, 0, decryptions=decryptions))
+    assert _first(report) == "decryption-shares"
+    assert "no trustee" in str(report.check("decryption-shares").findings[0])
+
+
+def test_a_share_with_a_bad_proof_fails_naming_it(story: Story, tmp_path: Path) -> None:
+    g = story.record.groups[2]
+    shares = list(g.decryptions[1].shares)
+    proof = shares[5].proof
+    shares[5] = dataclasses.replace(
+        shares[5], proof=dataclasses.replace(proof, response=(proof.response + 1) % group.ORDER)
+    )
+    decryptions = (g.decryptions[0], TrusteeShares(g.decryptions[1].trustee, tuple(shares)))
+    report = _written(tmp_path, _replace_group(story.record, 2, decryptions=decryptions))
+    assert _first(report) == "decryption-shares"
+    assert "share 6 (row 6, element 1)" in str(report.check("decryption-shares").findings[0])
+
+
+def test_fewer_than_threshold_trustees_fail(story: Story, tmp_path: Path) -> None:
+    g = story.record.groups[0]
+    report = _written(tmp_path, _replace_group(story.record, 0, decryptions=g.decryptions[:1]))
+    assert _first(report) == "decryption-shares"
+    assert "2 needed" in str(report.check("decryption-shares").findings[0])
+    assert "decryption" in report.failed
+
+
+def test_any_two_trustees_decrypt_the_same_record(story: Story, tmp_path: Path) -> None:
+    g = story.record.groups[0]
+    shares = tuple(
+        threshold.partial_decrypt_many(ELECTION, 2, story.secrets[2], _flat(g), workers=1)
+    )
+    decryptions = (TrusteeShares(2, shares), g.decryptions[1])  # trustees 2 and 3
+    report = _written(tmp_path, _replace_group(story.record, 0, decryptions=decryptions))
+    assert report.ok, report.summary()
+
+
+def test_a_published_ballot_other_than_its_plaintext_fails(story: Story, tmp_path: Path) -> None:
+    k = next(i for i, g in enumerate(story.record.groups) if g.contest == "leader")
+    g = story.record.groups[k]
+    ballots = list(g.ballots)
+    ballots[0] = (1, 0) if ballots[0] == (0, 1) else (0, 1)
+    report = _written(tmp_path, _replace_group(story.record, k, ballots=tuple(ballots)))
+    assert _first(report) == "decryption"
+    assert report.check("decryption").findings[0].where == "line 1"
+
+
+# --- the board ------------------------------------------------------------------------------
+
+
+def _reboard(story: Story, entries: list[BoardEntry], relog: bool) -> RecordContents:
+    """The board re-chained (every link recomputed) and, with ``relog``, the audit log
+    rewritten to match: an attacker who controls the whole server after the close."""
+    board = post(entries)
+    log = audit_log(story.record.definition, board, story.record.declaration)
+    return dataclasses.replace(
+        story.record, board=board, audit_log=log if relog else story.record.audit_log
+    )
+
+
+def test_a_board_entry_removed_fails_the_board(story: Story, tmp_path: Path) -> None:
+    entries = [p.entry for p in story.record.board]
+    del entries[3]
+    report = _written(tmp_path, _reboard(story, entries, relog=False))
+    assert _first(report) == "board"
+    assert "the audit log recorded" in str(report.check("board").findings[0])
+    assert "mix-inputs" in report.failed
+
+
+def test_board_entries_reordered_fail_the_board(story: Story, tmp_path: Path) -> None:
+    entries = [p.entry for p in story.record.board]
+    entries[1], entries[2] = entries[2], entries[1]
+    report = _written(tmp_path, _reboard(story, entries, relog=False))
+    assert _first(report) == "board"
+
+
+def test_a_board_entry_removed_with_the_log_rewritten_fails_the_mixes(
+    story: Story, tmp_path: Path
+) -> None:
+    entries = [p.entry for p in story.record.board]
+    del entries[0]
+    report = _written(tmp_path, _reboard(story, entries, relog=True))
+    assert report.check("board").status is CheckStatus.PASSED
+    assert _first(report) == "mix-inputs"
+    assert "mixes" in report.failed
+
+
+def test_a_rewritten_log_fails_against_the_published_head(story: Story, tmp_path: Path) -> None:
+    published = story.record.audit_log[-1]
+    entries = [p.entry for p in story.record.board]
+    entries[0], entries[1] = entries[1], entries[0]
+    path = tmp_path / "rewritten"
+    write_record(path, _reboard(story, entries, relog=True))
+    from tallyroom.audit.chain import Head
+
+    head = Head(published.event.sequence, published.hash)
+    report = _verify(path, log_head=head)
+    assert _first(report) == "audit-log"
+
+
+def test_a_ballot_moved_to_another_contest_fails_its_proof(story: Story, tmp_path: Path) -> None:
+    entries = [p.entry for p in story.record.board]
+    k = next(i for i, e in enumerate(entries) if e.contest == "leader" and e.section == "members")
+    entries[k] = dataclasses.replace(entries[k], contest="committee")
+    report = _written(tmp_path, _reboard(story, entries, relog=True))
+    assert _first(report) == "ballot-proofs"
+    assert report.check("ballot-proofs").findings[0].where == f"position {k + 1}"
+
+
+def test_the_writer_refuses_a_weighted_board_entry(story: Story, tmp_path: Path) -> None:
+    board = list(story.record.board)
+    board[0] = dataclasses.replace(board[0], entry=dataclasses.replace(board[0].entry, weight="2"))
+    with pytest.raises(InputError, match="weighted"):
+        write_record(tmp_path / "w", dataclasses.replace(story.record, board=tuple(board)))
+
+
+# --- the declaration ------------------------------------------------------------------------
+
+
+def _declared(story: Story, change: object) -> RecordContents:
+    doc = json.loads(story.record.declaration)
+    change(doc)  # type: ignore[operator]
+    data = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+    log = audit_log(story.record.definition, story.record.board, data)  # the log rewritten too
+    return dataclasses.replace(story.record, declaration=data, audit_log=log)
+
+
+def _contest(doc: dict[str, object], name: str) -> dict[str, object]:
+    contests = doc["contests"]
+    assert isinstance(contests, list)
+    found: dict[str, object] = next(c for c in contests if c["contest"] == name)
+    return found
+
+
+def test_a_declared_vote_changed_by_one_fails_the_recount_naming_it(
+    story: Story, tmp_path: Path
+) -> None:
+    def change(doc: dict[str, object]) -> None:
+        candidates = _contest(doc, "leader")["candidates"]
+        assert isinstance(candidates, list)
+        candidates[0]["votes"] += 1
+
+    report = _written(tmp_path, _declared(story, change))
+    assert _first(report) == "recount"
+    finding = report.check("recount").findings[0]
+    assert finding.where == "contest 'leader' candidate 'Ada Lovelace' votes"
+    assert report.check("declaration-document").status is CheckStatus.PASSED
+
+
+@pytest.mark.parametrize(
+    ("contest", "figure", "where"),
+    [
+        ("committee", "valid", "contest 'committee' valid"),
+        ("committee", "spoilt", "contest 'committee' spoilt"),
+        ("rule-change", "electorate", "contest 'rule-change' turnout_percent"),
+        ("leader", "seats", "contest 'leader' seats"),
+        ("leader", "rounds", "contest 'leader' rounds"),
+    ],
+)
+def test_each_declared_figure_is_recounted(
+    story: Story, tmp_path: Path, contest: str, figure: str, where: str
+) -> None:
+    def change(doc: dict[str, object]) -> None:
+        entry = _contest(doc, contest)
+        value = entry[figure]
+        assert isinstance(value, int)
+        entry[figure] = value + 1
+
+    report = _written(tmp_path, _declared(story, change))
+    assert _first(report) == "recount"
+    assert where in [f.where for f in report.check("recount").findings]
+
+
+def test_a_section_figure_and_the_winners_are_recounted(story: Story, tmp_path: Path) -> None:
+    def change(doc: dict[str, object]) -> None:
+        entry = _contest(doc, "committee")
+        sections = entry["sections"]
+        assert isinstance(sections, list)
+        shown = [s for s in sections if s["published"]]
+        assert shown, "the story publishes a section"
+        shown[0]["candidates"][1]["votes"] -= 1
+        entry["winners"] = list(reversed(entry["winners"]))  # type: ignore[call-overload]
+
+    report = _written(tmp_path, _declared(story, change))
+    wheres = [f.where for f in report.check("recount").findings]
+    assert any(
+        w.startswith("contest 'committee' section") and w.endswith("candidate 'Alan Turing' votes")
+        for w in wheres
+        if w
+    ), wheres
+    assert "contest 'committee' winners" in wheres
+
+
+def test_a_ballot_the_booth_would_refuse_is_recounted_as_spoilt(story: Story) -> None:
+    definition = parse_definition(story.record.definition)
+    groups = {(g.contest, g.section): list(g.ballots) for g in story.record.groups}
+    was = groups[("rule-change", "members")][4]
+    assert was != (0, 1)
+    groups[("rule-change", "members")][4] = (0, 1)  # two answers to a motion: spoilt
+    findings = recount(definition, groups, json.loads(story.record.declaration))
+    wheres = [f.where for f in findings]
+    assert "contest 'rule-change' valid" in wheres and "contest 'rule-change' spoilt" in wheres
+
+
+def test_marks_no_decoding_gives_fail_the_recount_naming_the_ballot(story: Story) -> None:
+    definition = parse_definition(story.record.definition)
+    groups = {(g.contest, g.section): list(g.ballots) for g in story.record.groups}
+    groups[("committee", "members")][2] = (1, 1)
+    findings = recount(definition, groups, json.loads(story.record.declaration))
+    assert [str(f) for f in findings] == [
+        "committee/members ballot 3: marks [1, 1]: no ballot of 'committee'"
+    ]
+
+
+def test_postal_papers_spoilt_outside_the_board_are_recounted(story: Story, tmp_path: Path) -> None:
+    postal: dict[str, JsonValue] = {"leader": {"unreadable_credential": 2, "blank": 5}}
+    log = audit_log(story.record.definition, story.record.board, story.record.declaration, postal)
+    report = _written(tmp_path, dataclasses.replace(story.record, audit_log=log))
+    assert "contest 'leader' spoilt" in [f.where for f in report.check("recount").findings]
+
+    def change(doc: dict[str, object]) -> None:
+        leader = _contest(doc, "leader")
+        for figure in ("spoilt", "ballots_returned"):
+            value = leader[figure]
+            assert isinstance(value, int)
+            leader[figure] = value + 2
+        valid, spoilt, electorate = leader["valid"], leader["spoilt"], leader["electorate"]
+        assert isinstance(valid, int) and isinstance(spoilt, int) and isinstance(electorate, int)
+        turnout = parse_definition(story.record.definition).turnout
+        leader["turnout_percent"] = str(
+            turnout.percent(valid=valid, spoilt=spoilt, electorate=electorate)
+        )
+
+    declared = _declared(story, change)
+    data = declared.declaration
+    log = audit_log(story.record.definition, story.record.board, data, postal)
+    report = _written(tmp_path / "both", dataclasses.replace(declared, audit_log=log))
+    assert report.ok, report.summary()
+
+
+def test_an_electoral_college_is_not_recounted_yet(story: Story) -> None:
+    definition = parse_definition(story.record.definition)
+    leader = definition.contest("leader")
+    college = College(weights=(("members", Fraction(1, 2)), ("registered", Fraction(1, 2))))
+    changed = dataclasses.replace(
+        definition,
+        contests=tuple(
+            dataclasses.replace(c, college=college) if c is leader else c
+            for c in definition.contests
+        ),
+    )
+    groups = {(g.contest, g.section): g.ballots for g in story.record.groups}
+    findings = recount(changed, groups, json.loads(story.record.declaration))
+    assert [f.problem for f in findings] == ["electoral colleges: not supported yet"]
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        {"contests": "all of them"},
+        {"contests": [{"contest": "leader", "candidates": "x", "sections": 5, "electorate": []}]},
+        {"contests": [{"contest": "leader", "sections": [{"name": 1}], "candidates": [3]}]},
+        [1, 2, 3],
+    ],
+)
+def test_a_hostile_declaration_fails_the_recount_without_a_traceback(
+    story: Story, tmp_path: Path, hostile: object
+) -> None:
+    data = json.dumps(hostile).encode()
+    log = audit_log(story.record.definition, story.record.board, data)
+    record = dataclasses.replace(story.record, declaration=data, audit_log=log)
+    report = _written(tmp_path, record)
+    assert "recount" in report.failed
+
+
+def test_a_declaration_the_log_did_not_record_fails(story: Story, tmp_path: Path) -> None:
+    record = dataclasses.replace(story.record, declaration=story.record.declaration + b" ")
+    report = _written(tmp_path, record)
+    assert _first(report) == "declaration-document"
+
+
+def test_a_definition_the_log_did_not_record_fails(story: Story, tmp_path: Path) -> None:
+    text = story.record.definition + "\n# an edit after the log recorded it\n"
+    report = _written(tmp_path, dataclasses.replace(story.record, definition=text))
+    assert _first(report) == "definition"
