@@ -24,11 +24,13 @@ from tallyroom.crypto.tally_encoding import stage_bytes, stage_from_bytes
 from tallyroom.demo.trustees import DemoTrustees, run_ceremony, run_tally
 from tallyroom.errors import CountError, InputError, LifecycleError, ProofRejected
 from tallyroom.services import audit_log, tally, tally_files
+from tallyroom.services.election_record import write_election_record
 from tallyroom.services.polling import close_voting
 from tallyroom.services.voting import cast_ballot
 from tallyroom.store import ElectionState, Store, credentials, elections, register
 from tallyroom.store.register import RegisterEntry
 from tallyroom.store.schema import tally_parts
+from tallyroom.verify.checks import verify_record
 
 PASSPHRASE = "trustee passphrase for tests"
 # the mixers are trustees 1 and 3: trustee 2 (Ben Ode) is absent after the close
@@ -121,6 +123,16 @@ def test_the_board_is_mixed_decrypted_by_two_of_three_and_counted(
     assert result.ok and RecordCheck.TALLY in result.checked
     declared = tally.declare_tally(poll.store, poll.slug, actor="ro", workers=1)
     assert declared.contests[0].winners == ("Ann",)
+    # the record anyone can check: it verifies; one byte changed in a stage does not
+    folder = tmp_path / "record"
+    write_election_record(poll.store, poll.slug, folder, workers=1)
+    report = verify_record(folder, workers=1)
+    assert report.ok, report
+    stage = sorted(folder.glob("mix/*/stage-2-rows.bin"))[0]
+    data = bytearray(stage.read_bytes())
+    data[-1] ^= 1
+    stage.write_bytes(bytes(data))
+    assert not verify_record(folder, workers=1).ok
 
 
 def _exported(poll: Poll, folder: Path) -> Path:

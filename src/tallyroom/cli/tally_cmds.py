@@ -184,6 +184,27 @@ def declare(slug: str, json_out: Path | None, workers: int, yes: bool, db: str, 
     _show(decl, json_out)
 
 
+@click.command("record")
+@election_option
+@click.option("--out", type=_FOLDER, required=True, help="Folder for the record (new or empty).")
+@_WORKERS
+@command(actor=False)
+def record(slug: str, out: Path, workers: int, db: str) -> None:
+    """Write a declared verifiable election's record, for 'tallyroom verify' (anyone's)."""
+    from tallyroom.services.election_record import write_election_record
+
+    with open_cli_store(db) as store:
+        manifest = write_election_record(store, slug, out, workers=workers, say=_say)
+    size = sum(f.size for f in manifest.files)
+    click.echo(
+        f"wrote the election record of {slug} to {out}: {len(manifest.files)} files,"
+        f" {size:,} bytes; check it with: tallyroom verify {out}"
+    )
+
+
 def register_tally_commands(main: click.Group) -> None:
-    """Add ``tally``."""
+    """Add ``tally`` and ``election record``."""
+    from tallyroom.cli.election_cmds import election
+
     main.add_command(tally)
+    election.add_command(record)
