@@ -450,11 +450,30 @@ def convert(source: Path, target: Path, src_fmt: str, dst_fmt: str, **reading: A
     show_default=True,
     help="Folder for the demo's store, register, keys and exports (cleared on each run).",
 )
+@click.option(
+    "--verifiable",
+    is_flag=True,
+    help="On the verifiable path: three trustees' key ceremony, encrypted ballots on the "
+    "public board, two mixers, two of three trustees decrypting; the election record is "
+    "written to DIR/record and checked with tallyroom verify.",
+)
+@click.option(
+    "--voters",
+    type=click.IntRange(1),
+    help="Only this many of the planned voters cast (a sample: the figures are then not 2016's).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to serve on.")
 @one_line_errors
 def demo(
-    no_serve: bool, serve_only: bool, json_out: Path | None, folder: Path, host: str, port: int
+    no_serve: bool,
+    serve_only: bool,
+    json_out: Path | None,
+    folder: Path,
+    verifiable: bool,
+    voters: int | None,
+    host: str,
+    port: int,
 ) -> None:
     """Run Labour's 2016 leadership ballot end to end, declare it, then serve the web pages.
 
@@ -473,10 +492,13 @@ def demo(
             raise InputError("--serve-only serves; it takes neither --no-serve nor --json")
         result = existing_demo(folder)
     else:
-        click.echo("tallyroom demo: Labour Party leadership election 2016", err=True)
-        ran = result = run_demo(folder, StageProgress())
+        path = " on the verifiable path" if verifiable else ""
+        click.echo(f"tallyroom demo: Labour Party leadership election 2016{path}", err=True)
+        ran = result = run_demo(folder, StageProgress(), verifiable=verifiable, voters=voters)
         click.echo(f"  done in {ran.total_seconds:.1f} s", err=True)
         click.echo(declaration_text(ran.declaration), nl=False)
+        if ran.record is not None:
+            click.echo(f"election record: {ran.record} (check it: tallyroom verify {ran.record})")
         if json_out is not None:
             write_demo_json(ran, json_out)
             click.echo(f"wrote {json_out}", err=True)

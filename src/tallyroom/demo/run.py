@@ -26,7 +26,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.resources import files
@@ -35,21 +35,24 @@ from typing import Any, Protocol
 
 from tallyroom.demo.register import (
     CANDIDATES,
-    SPOILT,
+    VoterPlan,
     plan_votes,
     write_exclusions,
     write_register,
 )
+from tallyroom.demo.trustees import DemoTrustees, run_ceremony, run_tally
 from tallyroom.election.roles import ConsoleRole
-from tallyroom.errors import InputError
+from tallyroom.errors import CountError, InputError
 from tallyroom.report.declaration import Declaration, contest_json
-from tallyroom.services import declaring, nominations, polling
+from tallyroom.services import declaring, nominations, polling, tally
 from tallyroom.services import elections as election_service
 from tallyroom.services import register as register_service
 from tallyroom.services.credentials import issue_credentials, load_or_create_key
+from tallyroom.services.election_record import write_election_record
 from tallyroom.services.users import create_user
 from tallyroom.services.voting import CastRequest, cast_ballots, import_postal_batch
-from tallyroom.store.engine import open_store
+from tallyroom.store.engine import Store, open_store
+from tallyroom.verify.checks import verify_record
 
 __all__ = [
     "DEMO_OBSERVER",
@@ -72,6 +75,19 @@ DEMO_OBSERVER = "observer"
 SMITH_NOMINATIONS = 172  # of 251 (Wikipedia's nominations table; 51 needed)
 CAST_BATCH = 5_000
 CAST_THREADS = 3
+# The verifiable demo's trustees: one nominated by each campaign and the scrutineer. Trustee 2
+# is absent after the close: trustees 1 and 3 mix and decrypt (any 2 of the 3 can).
+VERIFIABLE_TABLE = """
+# The verifiable path (tallyroom demo --verifiable): the demo's trustees.
+[verifiable]
+trustees = [
+  "Trustee for the Corbyn campaign",
+  "Trustee for the Smith campaign",
+  "Independent scrutineer",
+]
+threshold = 2
+mixers = ["Trustee for the Corbyn campaign", "Independent scrutineer"]
+"""
 _MARKER = ".tallyroom-demo"
 
 
@@ -103,6 +119,7 @@ class DemoResult:
     slug: str
     declaration: Declaration
     timings: list[tuple[str, float]] = field(default_factory=list)
+    record: Path | None = None  # the verifiable demo's election record (verified)
 
     @property
     def credential_key(self) -> Path:
@@ -182,8 +199,20 @@ def _at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def run_demo(folder: Path, progress: DemoProgress | None = None) -> DemoResult:
-    """Run the 2016 ballot in ``folder`` (see the module docstring)."""
+def run_demo(
+    folder: Path,
+    progress: DemoProgress | None = None,
+    *,
+    verifiable: bool = False,
+    voters: int | None = None,
+) -> DemoResult:
+    """Run the 2016 ballot in ``folder`` (see the module docstring); with ``verifiable``, on
+    the verifiable path (three trustees, threshold two, trustee 2 absent after the close),
+    writing the election record to ``folder/record`` and verifying it; with ``voters``, only
+    that many of the planned voters cast (a deterministic sample, spoilt papers in
+    proportion), so the figures are not 2016's."""
+    if voters is not None and voters < 1:
+        raise InputError("--voters needs 1 or more", field="voters", value=voters)
     report: DemoProgress = progress or _Silent()
     folder = _prepare(Path(folder))
     db_path = folder / "tallyroom.db"
@@ -201,6 +230,10 @@ def run_demo(folder: Path, progress: DemoProgress | None = None) -> DemoResult:
         report.finish(f"{said[-1] if said else label} ({spent:.1f} s)")
 
     definition = Path(str(files("tallyroom").joinpath("examples", "labour-2016.toml")))
+    if verifiable:
+        text = definition.read_text(encoding="utf-8") + VERIFIABLE_TABLE
+        definition = folder / "labour-2016-verifiable.toml"
+        definition.write_text(text, encoding="utf-8")
     ballot_key = folder / "returning-officer.key"  # DemoResult.private_key
     credential_key = folder / "credential.key"  # DemoResult.credential_key
     with open_store(db_url, upgrade=True) as store:
@@ -263,13 +296,21 @@ def run_demo(folder: Path, progress: DemoProgress | None = None) -> DemoResult:
             say(f"{issued:,} credentials issued and exported")
         key = load_or_create_key(credential_key, create=False)
         with export.open(encoding="utf-8", newline="") as handle:
-            voters = list(csv.DictReader(handle))
-        plan = plan_votes([v["section"] for v in voters])
+            roster = list(csv.DictReader(handle))
+        plan = _sample(plan_votes([v["section"] for v in roster]), voters)
+        trustees = None
+        if verifiable:
+            with stage("the trustees' key ceremony and key drill") as say:
+                trustees = run_ceremony(
+                    store, SLUG, folder / "trustees", passphrase=DEMO_PASSPHRASE, actor=ACTOR
+                )
+                names = ", ".join(trustees.names)
+                say(f"election key made by {names}; the key drill decrypted its test")
         # the 2016 timetable is past: the replay opens the poll on its own clock
         polling.open_voting(store, SLUG, actor=ACTOR, now=_at("2016-08-22T09:00:00+01:00"))
         with stage("cast ballots online", len(plan.online)) as say:
             requests = [
-                CastRequest(voters[row]["credential"], {"leader": list(ranking)})
+                CastRequest(roster[row]["credential"], {"leader": list(ranking)})
                 for row, ranking in plan.online.items()
             ]
             batches = [
@@ -299,20 +340,71 @@ def run_demo(folder: Path, progress: DemoProgress | None = None) -> DemoResult:
                 writer.writerow(["credential", "leader"])
                 for row, reason in sorted(plan.spoilt.items()):
                     cell = "" if reason == "blank" else f"{CANDIDATES[0]}>{CANDIDATES[0]}"
-                    writer.writerow([voters[row]["credential"], cell])
+                    writer.writerow([roster[row]["credential"], cell])
             result = import_postal_batch(
                 store, election.id, postal, label="postal returns", credential_key=key, actor=ACTOR
             )
             spoilt = sum(result.spoilt["leader"].values())
-            assert spoilt == sum(SPOILT.values())
+            assert spoilt == len(plan.spoilt)
             say(f"{result.papers:,} postal papers imported, {spoilt:,} spoilt")
         polling.close_voting(store, SLUG, actor=ACTOR)
-        with stage("close, count and declare") as say:
-            decl = declaring.declare(
-                store, SLUG, private_key_file=ballot_key, passphrase=DEMO_PASSPHRASE, actor=ACTOR
-            )
-            say(f"counted {decl.contests[0].ballots_returned:,} ballots and declared")
-    return DemoResult(folder, db_url, SLUG, decl, timings)
+        if trustees is None:
+            with stage("close, count and declare") as say:
+                decl = declaring.declare(
+                    store,
+                    SLUG,
+                    private_key_file=ballot_key,
+                    passphrase=DEMO_PASSPHRASE,
+                    actor=ACTOR,
+                )
+                say(f"counted {decl.contests[0].ballots_returned:,} ballots and declared")
+            return DemoResult(folder, db_url, SLUG, decl, timings)
+        decl = _verifiable_count(store, folder, trustees, stage)
+    return DemoResult(folder, db_url, SLUG, decl, timings, record=folder / "record")
+
+
+Stage = Callable[..., AbstractContextManager[Callable[[str], None]]]
+
+
+def _verifiable_count(
+    store: Store, folder: Path, trustees: DemoTrustees, stage: Stage
+) -> Declaration:
+    """The closed board mixed by trustees 1 and 3, decrypted by them (trustee 2 is absent),
+    counted and declared; the election record written and verified."""
+    with stage("mix the board (2 mixers, each with a proof)") as say:
+        run_tally(store, trustees, folder / "tally", mixers=[1, 3], decrypting=[], actor=ACTOR)
+        say("the board shuffled by trustees 1 and 3, each shuffle proved and checked")
+    with stage("decrypt (2 of 3 trustees, each share proved)") as say:
+        run_tally(store, trustees, folder / "tally", mixers=[], decrypting=[1, 3], actor=ACTOR)
+        say("decrypted by trustees 1 and 3 (trustee 2 absent), every share checked")
+    with stage("count and declare") as say:
+        decl = tally.declare_tally(store, SLUG, actor=ACTOR)
+        say(f"counted {decl.contests[0].ballots_returned:,} ballots and declared")
+    record = folder / "record"
+    with stage("write the election record") as say:
+        manifest = write_election_record(store, SLUG, record)
+        size = sum(f.size for f in manifest.files)
+        say(f"election record written to {record.name}/ ({size / 1e6:,.1f} MB)")
+    with stage("verify the election record (tallyroom verify)") as say:
+        report = verify_record(record)
+        if not report.ok:
+            raise CountError(f"the demo's election record does not verify: {report}")
+        say(f"tallyroom verify: all {len(report.checks)} checks passed")
+    return decl
+
+
+def _sample(plan: VoterPlan, wanted: int | None) -> VoterPlan:
+    """``wanted`` of the plan's online voters, every k-th in voter order, and the spoilt
+    papers in proportion (at least one); the whole plan when ``wanted`` is None."""
+    if wanted is None or wanted >= len(plan.online):
+        return plan
+    rows = sorted(plan.online)
+    step = len(rows) / wanted
+    online = {rows[int(k * step)]: plan.online[rows[int(k * step)]] for k in range(wanted)}
+    spoilt_rows = sorted(plan.spoilt)
+    keep = max(1, round(len(spoilt_rows) * wanted / len(rows)))
+    spoilt = {r: plan.spoilt[r] for r in spoilt_rows[:keep]}
+    return VoterPlan(online, spoilt)
 
 
 _PERCENTS = frozenset({"percent", "turnout_percent", "previous_percent", "change"})
