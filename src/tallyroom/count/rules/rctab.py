@@ -136,6 +136,22 @@ def tabulate(
     return tab.run()
 
 
+def _add_at(
+    target: npt.NDArray[Any],
+    rows: npt.NDArray[Any],
+    cols: npt.NDArray[Any],
+    values: npt.NDArray[Any],
+) -> None:
+    """``target[rows, cols] += values``, repeated cells summed, exactly (integers or Python ints).
+
+    ``np.add.at`` with one flat index takes numpy's fast path; with a pair of index arrays it
+    is some twenty times slower (2.5 ms against 0.1 ms for 92,049 cells).
+    """
+    assert target.ndim == 2 and target.flags.c_contiguous
+    flat = rows.astype(np.intp) * target.shape[1] + cols
+    np.add.at(target.reshape(-1), flat, values)
+
+
 class _Tabulation:
     def __init__(
         self,
@@ -390,7 +406,9 @@ class _Tabulation:
                 result_pos = self.pos[moving]
             else:
                 start = self.flags.first[moving] if round_no == 1 else self.pos[moving]
-                result_rec, result_status, result_pos = self._walk(moving, start, cont)
+                result_rec, result_status, result_pos = self._walk(
+                    moving, start, cont, first_round=round_no == 1
+                )
             self.rec[moving] = result_rec
             self.status[moving] = result_status
             self.pos[moving] = result_pos
@@ -400,17 +418,36 @@ class _Tabulation:
             # new one or into an inactive reason (columns of departed candidates are not read)
             src = old >= 0
             if src.any():
-                np.subtract.at(tally, (keys[src], old[src]), amount[src])
+                _add_at(tally, keys[src], old[src], -amount[src])
                 self._book_transfers(transfers, moving[src], old[src], result_rec[src], amount[src])
             dst = result_rec >= 0
-            np.add.at(tally, (keys[dst], result_rec[dst]), amount[dst])
-            np.add.at(inactive, (keys[~dst], result_status[~dst].astype(np.intp)), amount[~dst])
+            _add_at(tally, keys[dst], result_rec[dst], amount[dst])
+            out = ~dst
+            _add_at(inactive, keys[out], result_status[out], amount[out])
         return _Ledger(tally=tally.copy(), inactive=inactive.copy(), transfers=transfers)
 
     def _walk(
-        self, moving: npt.NDArray[np.intp], start: Codes, cont: npt.NDArray[np.bool_]
+        self,
+        moving: npt.NDArray[np.intp],
+        start: Codes,
+        cont: npt.NDArray[np.bool_],
+        *,
+        first_round: bool,
     ) -> tuple[Codes, npt.NDArray[np.int8], Codes]:
-        """Walk ``moving`` from ``start``; most ballots stop at a continuing first mark."""
+        """Walk ``moving`` from ``start``. In round 1 most ballots stop at their
+        first mark, a continuing candidate; later, every ballot that moves rests on a candidate
+        who has just left the count, so each takes the full walk."""
+        if not first_round:
+            res = walk(
+                self.rows,
+                self.flags,
+                moving,
+                start,
+                cont,
+                self.store.overvote_sets,
+                self.opt.overvote_rule,
+            )
+            return res.recipient, res.status, res.position
         code = self.rows[moving, start]
         quick = (code >= 0) & cont[np.maximum(code, 0)]
         if self.flags.gap is not None:
@@ -456,7 +493,7 @@ class _Tabulation:
         if self.n_rows * m * m <= 1 << 20:
             # few slices: sum exactly into a dense (slice, source, target) table
             table: npt.NDArray[Any] = np.zeros((self.n_rows, m, m), dtype=self.dtype)
-            np.add.at(table, (keys, source, tgt), amount)
+            _add_at(table.reshape(self.n_rows * m, m), keys * m + source, tgt, amount)
             if self.n_rows > 1:
                 table[overall] += table[:overall].sum(axis=0)
             for k, s, t in zip(*np.nonzero(table), strict=True):
