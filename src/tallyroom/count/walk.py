@@ -57,12 +57,18 @@ _REPEATED = int(Status.REPEATED_RANKINGS)
 
 @dataclass(frozen=True, slots=True)
 class CellFlags:
-    """Static facts about each cell of each distinct ranking."""
+    """Static facts about each cell of each distinct ranking.
+
+    ``columns`` holds the rankings column by column (rank by rank): the walk reads the cells
+    of many rankings at once, and numpy runs an operation over a (W, G) array as W long loops
+    where over a (G, W) array it runs G loops of W cells.
+    """
 
     first: Codes  # (G,) column of the first marked rank
     last: Codes  # (G,) column of the last marked rank (-1: nothing marked)
     gap: Bools | None  # (G, W) too many ranks skipped before this mark
     repeat: Bools | None  # (G, W) repeats a candidate marked at an earlier rank
+    columns: Codes  # (W, G) the rankings, transposed
 
     @property
     def empty(self) -> Bools:
@@ -78,12 +84,17 @@ def cell_flags(
     check_repeats: bool,
 ) -> CellFlags:
     g, w = rows.shape
-    marked = rows != SKIP
-    rank = np.arange(1, w + 1, dtype=np.int32)
-    any_mark = marked.any(axis=1)
-    last = np.where(any_mark, w - 1 - np.argmax(marked[:, ::-1], axis=1), -1).astype(np.int32)
+    columns = np.ascontiguousarray(rows.T)
+    first = np.zeros(g, dtype=np.int32)  # 0 for a ranking with no mark, as argmax gives
+    last = np.full(g, -1, dtype=np.int32)
+    for c in range(w):
+        last = np.where(columns[c] != SKIP, c, last).astype(np.int32, copy=False)
+    for c in range(w - 1, -1, -1):
+        first = np.where(columns[c] != SKIP, c, first).astype(np.int32, copy=False)
     gap = None
     if max_skipped is not None:
+        marked = rows != SKIP
+        rank = np.arange(1, w + 1, dtype=np.int32)
         # rank of the previous mark (0 before the first), per cell
         prev = np.zeros((g, w), dtype=np.int32)
         if w > 1:
@@ -92,8 +103,7 @@ def cell_flags(
     repeat = None
     if check_repeats:
         repeat = _repeats(rows, overvote_sets, n_candidates)
-    first = np.argmax(marked, axis=1).astype(np.int32)
-    return CellFlags(first=first, last=last, gap=gap, repeat=repeat)
+    return CellFlags(first=first, last=last, gap=gap, repeat=repeat, columns=columns)
 
 
 def _repeats(rows: Codes, overvote_sets: tuple[tuple[int, ...], ...], n: int) -> Bools:
@@ -152,9 +162,15 @@ def walk(
     """
     n = groups.shape[0]
     width = rows.shape[1]
-    code = np.take(rows, groups, axis=0)  # (n, width)
+    if n == 0 or width == 0:  # nothing to walk, or no rank to walk to
+        return WalkResult(
+            recipient=np.full(n, -1, dtype=np.int32),
+            status=np.full(n, _EXHAUSTED, dtype=np.int8),
+            position=np.maximum(start, width).astype(np.int32),
+        )
+    code = np.take(flags.columns, groups, axis=1)  # (width, n): rank by rank
     marked = code != SKIP
-    col = np.arange(width, dtype=np.int32)
+    col = np.arange(width, dtype=np.int32)[:, None]
     # an overvote passed over simply does not take the ballot (choice stays negative)
     choice = code
     over: Bools | None = None  # step 3: an overvote that makes the ballot inactive
@@ -170,17 +186,19 @@ def walk(
                 over = is_set & (cnt >= 2)
                 choice = np.where(is_set & (cnt == 1), set_member[k], code)
     takes = continuing[np.maximum(choice, 0)] & (choice >= 0)  # step 4
-    gap = marked & flags.gap[groups] if flags.gap is not None else None  # step 1
-    repeat = marked & flags.repeat[groups] if flags.repeat is not None else None  # step 2
+    gap = marked & flags.gap[groups].T if flags.gap is not None else None  # step 1
+    repeat = marked & flags.repeat[groups].T if flags.repeat is not None else None  # step 2
     # the cells where a walk ends: any of steps 1-4, or the last mark
-    stops = takes | (col == flags.last[groups][:, None])
+    stops = takes | (col == flags.last[groups])
     for ends in (over, repeat, gap):
         if ends is not None:
             stops |= ends
-    stops &= col >= start[:, None]
-    first = np.argmax(stops, axis=1)
-    cell = np.arange(n) * width + first
-    stopped = stops.reshape(-1)[cell]
+    stops &= col >= start
+    first = np.full(n, width, dtype=np.int32)  # width: no cell ends the walk
+    for c in range(width - 1, -1, -1):
+        first = np.where(stops[c], c, first).astype(np.int32, copy=False)
+    stopped = first < width
+    cell = np.minimum(first, width - 1) * n + np.arange(n)  # each ballot's ending cell
     # what ended the walk, in the order of the steps: the earliest step wins
     taken = stopped & takes.reshape(-1)[cell]
     status = np.where(taken, _ACTIVE, _EXHAUSTED).astype(np.int8)
@@ -189,9 +207,8 @@ def walk(
             hit = stopped & ends.reshape(-1)[cell]
             status[hit] = reason
             taken &= ~hit
-    recipient = np.where(taken, choice.reshape(-1)[cell], -1)
-    position = np.where(stopped, first, width).astype(np.int32)
-    return WalkResult(recipient=recipient.astype(np.int32), status=status, position=position)
+    recipient = np.where(taken, choice.reshape(-1)[cell], -1).astype(np.int32)
+    return WalkResult(recipient=recipient, status=status, position=first)
 
 
 def _continuing_in_sets(
