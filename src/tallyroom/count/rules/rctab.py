@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -53,14 +53,14 @@ from tallyroom.count.record import (
     SliceCount,
     TieBreak,
 )
-from tallyroom.count.rules.rctab_hooks import RoundContext, RoundDecisions
 from tallyroom.count.tiebreak import TieBreaker
 from tallyroom.count.walk import Status, cell_flags, walk
 from tallyroom.errors import CountError
 
+if TYPE_CHECKING:  # the extension point is loaded only by a count that is given decisions
+    from tallyroom.count.rules.rctab_hooks import RoundContext, RoundDecisions
+
 __all__ = [
-    "RoundContext",
-    "RoundDecisions",
     "RoundObserver",
     "RoundState",
     "SliceLabels",
@@ -548,6 +548,8 @@ class _Tabulation:
         history: list[dict[str, int]],
         ties: list[TieBreak],
     ) -> RoundContext:
+        from tallyroom.count.rules.rctab_hooks import RoundContext
+
         def break_tie(tied: Sequence[int], purpose: DecisionKind) -> int:
             tb = self.tiebreak.choose(round_no, [self.names[c] for c in tied], purpose, history)
             ties.append(tb)
