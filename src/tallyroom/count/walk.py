@@ -185,7 +185,10 @@ def walk(
                 cnt = set_count[k]
                 over = is_set & (cnt >= 2)
                 choice = np.where(is_set & (cnt == 1), set_member[k], code)
-    takes = continuing[np.maximum(choice, 0)] & (choice >= 0)  # step 4
+    # step 4: a continuing candidate; a code below 0 (an overvote, no mark) names nobody
+    lowest = OVERVOTE_SET_BASE - len(overvote_sets)
+    named = np.concatenate([np.zeros(-lowest, dtype=bool), continuing])
+    takes = np.take(named, choice - lowest)
     gap = marked & flags.gap[groups].T if flags.gap is not None else None  # step 1
     repeat = marked & flags.repeat[groups].T if flags.repeat is not None else None  # step 2
     # the cells where a walk ends: any of steps 1-4, or the last mark

@@ -138,18 +138,24 @@ def tabulate(
 
 def _add_at(
     target: npt.NDArray[Any],
-    rows: npt.NDArray[Any],
+    rows: npt.NDArray[Any] | None,
     cols: npt.NDArray[Any],
     values: npt.NDArray[Any],
 ) -> None:
-    """``target[rows, cols] += values``, repeated cells summed, exactly (integers or Python ints).
+    """``target[rows, cols] += values``, repeated cells summed, exactly (integers or Python ints);
+    ``rows`` ``None``: the first row (a count without slices has only that one).
 
     ``np.add.at`` with one flat index takes numpy's fast path; with a pair of index arrays it
     is some twenty times slower (2.5 ms against 0.1 ms for 92,049 cells).
     """
     assert target.ndim == 2 and target.flags.c_contiguous
-    flat = rows.astype(np.intp) * target.shape[1] + cols
+    flat = cols if rows is None else rows.astype(np.intp) * target.shape[1] + cols
     np.add.at(target.reshape(-1), flat, values)
+
+
+def _part(keys: npt.NDArray[np.intp] | None, mask: npt.NDArray[np.bool_]) -> Any:
+    """The slice keys of the groups ``mask`` picks (``None``: a count without slices)."""
+    return None if keys is None else keys[mask]
 
 
 class _Tabulation:
@@ -177,6 +183,7 @@ class _Tabulation:
         self.rows = store.rows
         self.w = store.weights.astype(self.dtype)
         self.val = np.full(g, self.one, dtype=self.dtype)
+        self.units = self.w * self.val  # each group's ballots' worth, w x val, kept up to date
         self.rec = np.full(g, -1, dtype=np.int32)
         self.status = np.zeros(g, dtype=np.int8)
         self.pos = np.zeros(g, dtype=np.int32)
@@ -391,14 +398,12 @@ class _Tabulation:
         transfers: dict[tuple[int, int, str], int] = {}
         tally, inactive = self.tally_acc, self.inactive_acc
         if moving.size:
-            old = self.rec[moving].copy()
+            old = self.rec[moving]
             if round_no == 1:
                 empty = self.flags.empty[moving]
                 gone = moving[empty]
                 self.status[gone] = Status.NO_RANKINGS
-                np.add.at(
-                    inactive[:, Status.NO_RANKINGS], self.key[gone], self.w[gone] * self.val[gone]
-                )
+                np.add.at(inactive[:, Status.NO_RANKINGS], self.key[gone], self.units[gone])
                 moving, old = moving[~empty], old[~empty]
             if self.opt.uses_surpluses and len(self.winners) >= self.seats:
                 result_rec = np.full(moving.size, -1, dtype=np.int32)
@@ -412,18 +417,18 @@ class _Tabulation:
             self.rec[moving] = result_rec
             self.status[moving] = result_status
             self.pos[moving] = result_pos
-            amount = self.w[moving] * self.val[moving]
-            keys = self.key[moving]
+            amount = self.units[moving]
+            keys = self.key[moving] if self.n_rows > 1 else None
             # the running tallies change only by what moved: out of the old candidate, into the
             # new one or into an inactive reason (columns of departed candidates are not read)
             src = old >= 0
             if src.any():
-                _add_at(tally, keys[src], old[src], -amount[src])
+                _add_at(tally, _part(keys, src), old[src], -amount[src])
                 self._book_transfers(transfers, moving[src], old[src], result_rec[src], amount[src])
             dst = result_rec >= 0
-            _add_at(tally, keys[dst], result_rec[dst], amount[dst])
+            _add_at(tally, _part(keys, dst), result_rec[dst], amount[dst])
             out = ~dst
-            _add_at(inactive, keys[out], result_status[out], amount[out])
+            _add_at(inactive, _part(keys, out), result_status[out], amount[out])
         return _Ledger(tally=tally.copy(), inactive=inactive.copy(), transfers=transfers)
 
     def _walk(
@@ -448,7 +453,8 @@ class _Tabulation:
                 self.opt.overvote_rule,
             )
             return res.recipient, res.status, res.position
-        code = self.rows[moving, start]
+        # the cell (moving, start), read from the rankings stored rank by rank
+        code = self.flags.columns.reshape(-1)[start.astype(np.intp) * len(self.rows) + moving]
         quick = (code >= 0) & cont[np.maximum(code, 0)]
         if self.flags.gap is not None:
             quick &= ~self.flags.gap[moving, start]
@@ -493,7 +499,8 @@ class _Tabulation:
         if self.n_rows * m * m <= 1 << 20:
             # few slices: sum exactly into a dense (slice, source, target) table
             table: npt.NDArray[Any] = np.zeros((self.n_rows, m, m), dtype=self.dtype)
-            _add_at(table.reshape(self.n_rows * m, m), keys * m + source, tgt, amount)
+            row = source if self.n_rows == 1 else keys * m + source
+            _add_at(table.reshape(self.n_rows * m, m), row, tgt, amount)
             if self.n_rows > 1:
                 table[overall] += table[:overall].sum(axis=0)
             for k, s, t in zip(*np.nonzero(table), strict=True):
@@ -686,6 +693,7 @@ class _Tabulation:
         passed = (val * fraction) // self.one
         kept = val - passed
         self.val[mine] = passed
+        self.units[mine] = self.w[mine] * passed
         self.kept_groups[winner] = (mine, kept)
         per_slice: npt.NDArray[Any] = np.zeros(self.n_rows, dtype=self.dtype)
         np.add.at(per_slice, self.key[mine], self.w[mine] * kept)
