@@ -484,15 +484,17 @@ class _Tabulation:
         amount: npt.NDArray[np.object_] | npt.NDArray[np.int64],
     ) -> None:
         positive = amount > 0
-        groups, source, target, amount = (
-            groups[positive],
-            source[positive],
-            target[positive],
-            amount[positive],
-        )
+        if not positive.all():
+            groups, source, target, amount = (
+                groups[positive],
+                source[positive],
+                target[positive],
+                amount[positive],
+            )
         if not groups.size:
             return
-        keys = self.key[groups]
+        # one row (no slices): every key is 0, broadcast
+        keys = self.key[groups] if self.n_rows > 1 else np.zeros(1, dtype=np.intp)
         m = self.n + 1
         tgt = np.where(target >= 0, target, self.n)
         overall = self.n_rows - 1
