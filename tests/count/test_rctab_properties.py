@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from tallyroom.count.ballots import SKIP, BallotStore, CandidateTable, overvote_set_code
 from tallyroom.count.options import OvervoteRule, RctabOptions, WinnerMode
 from tallyroom.count.record import Count, InactiveReason
-from tallyroom.count.rules.rctab import RoundContext, tabulate
+from tallyroom.count.rules.rctab import tabulate
+from tallyroom.count.rules.rctab_hooks import RoundContext
 
 NAMES = ("A", "B", "C", "D", "E", "F")
 

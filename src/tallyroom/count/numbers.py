@@ -9,7 +9,10 @@ any rule, ever uses a float.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported by the two conversions that use it: a count does not
+    from decimal import Decimal
 
 __all__ = ["Scale", "pow10"]
 
@@ -80,6 +83,8 @@ class Scale:
 
     # -- conversions ---------------------------------------------------------------------------
     def to_decimal(self, a: int) -> Decimal:
+        from decimal import Decimal
+
         return Decimal(a).scaleb(-self.places)
 
     def from_decimal(self, d: Decimal) -> int:

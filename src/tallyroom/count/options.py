@@ -5,7 +5,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only the percentage threshold is one; a count of IRV does not load it
+    from decimal import Decimal
 
 __all__ = [
     "OvervoteRule",

@@ -47,14 +47,28 @@ class Status(enum.IntEnum):
     NO_RANKINGS = 6
 
 
+# plain ints for numpy (an IntEnum member costs a conversion in every array operation)
+_ACTIVE = int(Status.ACTIVE)
+_OVERVOTE = int(Status.OVERVOTE)
+_SKIPPED = int(Status.SKIPPED_RANKINGS)
+_EXHAUSTED = int(Status.EXHAUSTED_CHOICES)
+_REPEATED = int(Status.REPEATED_RANKINGS)
+
+
 @dataclass(frozen=True, slots=True)
 class CellFlags:
-    """Static facts about each cell of each distinct ranking."""
+    """Static facts about each cell of each distinct ranking.
+
+    ``columns`` holds the rankings column by column (rank by rank): the walk reads the cells
+    of many rankings at once, and numpy runs an operation over a (W, G) array as W long loops
+    where over a (G, W) array it runs G loops of W cells.
+    """
 
     first: Codes  # (G,) column of the first marked rank
     last: Codes  # (G,) column of the last marked rank (-1: nothing marked)
     gap: Bools | None  # (G, W) too many ranks skipped before this mark
     repeat: Bools | None  # (G, W) repeats a candidate marked at an earlier rank
+    columns: Codes  # (W, G) the rankings, transposed
 
     @property
     def empty(self) -> Bools:
@@ -70,12 +84,17 @@ def cell_flags(
     check_repeats: bool,
 ) -> CellFlags:
     g, w = rows.shape
-    marked = rows != SKIP
-    rank = np.arange(1, w + 1, dtype=np.int32)
-    any_mark = marked.any(axis=1)
-    last = np.where(any_mark, w - 1 - np.argmax(marked[:, ::-1], axis=1), -1).astype(np.int32)
+    columns = np.ascontiguousarray(rows.T)
+    first = np.zeros(g, dtype=np.int32)  # 0 for a ranking with no mark, as argmax gives
+    last = np.full(g, -1, dtype=np.int32)
+    for c in range(w):
+        last = np.where(columns[c] != SKIP, c, last).astype(np.int32, copy=False)
+    for c in range(w - 1, -1, -1):
+        first = np.where(columns[c] != SKIP, c, first).astype(np.int32, copy=False)
     gap = None
     if max_skipped is not None:
+        marked = rows != SKIP
+        rank = np.arange(1, w + 1, dtype=np.int32)
         # rank of the previous mark (0 before the first), per cell
         prev = np.zeros((g, w), dtype=np.int32)
         if w > 1:
@@ -84,8 +103,7 @@ def cell_flags(
     repeat = None
     if check_repeats:
         repeat = _repeats(rows, overvote_sets, n_candidates)
-    first = np.argmax(marked, axis=1).astype(np.int32)
-    return CellFlags(first=first, last=last, gap=gap, repeat=repeat)
+    return CellFlags(first=first, last=last, gap=gap, repeat=repeat, columns=columns)
 
 
 def _repeats(rows: Codes, overvote_sets: tuple[tuple[int, ...], ...], n: int) -> Bools:
@@ -134,70 +152,66 @@ def walk(
     overvote_sets: tuple[tuple[int, ...], ...],
     rule: OvervoteRule,
 ) -> WalkResult:
-    """Move each of ``groups`` from column ``start`` to its next continuing candidate."""
+    """Move each of ``groups`` from column ``start`` to its next continuing candidate.
+
+    Each cell's outcome depends only on the cell (its code, its flags, who continues), so
+    every cell of every group is judged at once and each group stops at its first cell, at or
+    after ``start``, that ends the walk; the order of the tests is the order of steps 1-4.
+    A group with no such cell walked past its last rank: *exhausted choices*, at column
+    ``width``.
+    """
     n = groups.shape[0]
     width = rows.shape[1]
-    recipient = np.full(n, -1, dtype=np.int32)
-    status = np.zeros(n, dtype=np.int8)
-    position = start.astype(np.int32, copy=True)
-    set_count, set_member = _continuing_in_sets(overvote_sets, continuing)
-    pending = np.arange(n)
-    rows_flat = rows.reshape(-1)
-    last_col = flags.last
-    gap_flat = flags.gap.reshape(-1) if flags.gap is not None else None
-    repeat_flat = flags.repeat.reshape(-1) if flags.repeat is not None else None
-    simple_sets = rule is OvervoteRule.ALWAYS_SKIP_TO_NEXT_RANK
-    while pending.size:
-        p = position[pending]
-        beyond = p >= width
-        if beyond.any():  # walked past the last rank: no continuing candidate left
-            status[pending[beyond]] = Status.EXHAUSTED_CHOICES
-            pending, p = pending[~beyond], p[~beyond]
-            if not pending.size:
-                break
-        g = groups[pending]
-        flat = g * width + p
-        code = rows_flat[flat]
-        marked = code != SKIP
-        done = np.zeros(pending.shape[0], dtype=bool)
-        if gap_flat is not None:
-            bad = marked & gap_flat[flat]
-            status[pending[bad]] = Status.SKIPPED_RANKINGS
-            done |= bad
-        if repeat_flat is not None:
-            bad = marked & ~done & repeat_flat[flat]
-            status[pending[bad]] = Status.REPEATED_RANKINGS
-            done |= bad
-        # an overvote passed over simply does not take the ballot (choice stays -1)
-        choice = code
-        if not simple_sets:
-            is_over = marked & ~done & (code < 0)
-            if is_over.any():
-                is_label = is_over & (code == OVERVOTE)
-                is_set = is_over & (code <= OVERVOTE_SET_BASE)
-                if rule is OvervoteRule.EXHAUST_IMMEDIATELY:
-                    status[pending[is_over]] = Status.OVERVOTE
-                    done |= is_over
-                elif is_set.any():
-                    k = np.where(is_set, OVERVOTE_SET_BASE - code, 0)
-                    cnt = set_count[k]
-                    bad = is_set & (cnt >= 2)
-                    status[pending[bad]] = Status.OVERVOTE
-                    done |= bad
-                    choice = np.where(is_set & (cnt == 1), set_member[k], code)
-                del is_label
-        takes = (choice >= 0) & ~done
-        takes &= continuing[np.maximum(choice, 0)]
-        recipient[pending[takes]] = choice[takes]
-        done |= takes
-        # a mark that did not take the ballot: on the last mark the ballot is exhausted
-        missed = marked & ~done & (p == last_col[g])
-        status[pending[missed]] = Status.EXHAUSTED_CHOICES
-        done |= missed
-        keep = ~done
-        position[pending[keep]] += 1
-        pending = pending[keep]
-    return WalkResult(recipient=recipient, status=status, position=position)
+    if n == 0 or width == 0:  # nothing to walk, or no rank to walk to
+        return WalkResult(
+            recipient=np.full(n, -1, dtype=np.int32),
+            status=np.full(n, _EXHAUSTED, dtype=np.int8),
+            position=np.maximum(start, width).astype(np.int32),
+        )
+    code = np.take(flags.columns, groups, axis=1)  # (width, n): rank by rank
+    marked = code != SKIP
+    col = np.arange(width, dtype=np.int32)[:, None]
+    # an overvote passed over simply does not take the ballot (choice stays negative)
+    choice = code
+    over: Bools | None = None  # step 3: an overvote that makes the ballot inactive
+    if rule is not OvervoteRule.ALWAYS_SKIP_TO_NEXT_RANK and (code < SKIP).any():
+        if rule is OvervoteRule.EXHAUST_IMMEDIATELY:
+            over = code < SKIP
+        else:
+            is_set = code <= OVERVOTE_SET_BASE
+            if is_set.any():
+                set_count, set_member = _continuing_in_sets(overvote_sets, continuing)
+                k = np.where(is_set, OVERVOTE_SET_BASE - code, 0)
+                cnt = set_count[k]
+                over = is_set & (cnt >= 2)
+                choice = np.where(is_set & (cnt == 1), set_member[k], code)
+    # step 4: a continuing candidate; a code below 0 (an overvote, no mark) names nobody
+    lowest = OVERVOTE_SET_BASE - len(overvote_sets)
+    named = np.concatenate([np.zeros(-lowest, dtype=bool), continuing])
+    takes = np.take(named, choice - lowest)
+    gap = marked & flags.gap[groups].T if flags.gap is not None else None  # step 1
+    repeat = marked & flags.repeat[groups].T if flags.repeat is not None else None  # step 2
+    # the cells where a walk ends: any of steps 1-4, or the last mark
+    stops = takes | (col == flags.last[groups])
+    for ends in (over, repeat, gap):
+        if ends is not None:
+            stops |= ends
+    stops &= col >= start
+    first = np.full(n, width, dtype=np.int32)  # width: no cell ends the walk
+    for c in range(width - 1, -1, -1):
+        first = np.where(stops[c], c, first).astype(np.int32, copy=False)
+    stopped = first < width
+    cell = np.minimum(first, width - 1) * n + np.arange(n)  # each ballot's ending cell
+    # what ended the walk, in the order of the steps: the earliest step wins
+    taken = stopped & takes.reshape(-1)[cell]
+    status = np.where(taken, _ACTIVE, _EXHAUSTED).astype(np.int8)
+    for reason, ends in ((_OVERVOTE, over), (_REPEATED, repeat), (_SKIPPED, gap)):
+        if ends is not None:
+            hit = stopped & ends.reshape(-1)[cell]
+            status[hit] = reason
+            taken &= ~hit
+    recipient = np.where(taken, choice.reshape(-1)[cell], -1).astype(np.int32)
+    return WalkResult(recipient=recipient, status=status, position=first)
 
 
 def _continuing_in_sets(

@@ -29,13 +29,16 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tallyroom.count.ballots import SKIP, BallotStore
 from tallyroom.count.numbers import Scale
 from tallyroom.count.record import Count
+
+if TYPE_CHECKING:  # parse_weight imports it: the registry loads this module for every count
+    from decimal import Decimal
 
 __all__ = [
     "MAX_WEIGHT_PLACES",
@@ -73,6 +76,8 @@ def parse_weight(text: str, places: int) -> Decimal:
         raise ValueError("not a decimal number such as 1, 2.5 or 0.333")
     if not (whole.isdigit() or whole == "") or not (fraction.isdigit() or (not dot)):
         raise ValueError("not a decimal number such as 1, 2.5 or 0.333")
+    from decimal import Decimal, InvalidOperation
+
     try:
         value = Decimal(body)
     except InvalidOperation:

@@ -55,7 +55,8 @@ from tallyroom.count.ballots import BallotStore, CandidateTable
 from tallyroom.count.constraints import BallotRule, SeatConstraint, SeatPlan, screen_ballots
 from tallyroom.count.options import RctabOptions, WinnerMode
 from tallyroom.count.record import Count, DecisionKind, InactiveReason, Round
-from tallyroom.count.rules.rctab import RoundContext, tabulate
+from tallyroom.count.rules.rctab import tabulate
+from tallyroom.count.rules.rctab_hooks import RoundContext
 from tallyroom.errors import ConfigError, CountError
 
 __all__ = ["count_constrained_stv"]
