@@ -18,30 +18,9 @@ from tallyroom.crypto.ceremony_messages import ElectionKey, SealedShare
 from tallyroom.store import open_store
 from tallyroom.store.elections import find_election
 from tallyroom.store.schema import ceremony_messages
+from verifiable_leader import LEADER_VERIFIABLE
 
-DEFINITION = """\
-[election]
-name = "Leader"
-
-[timetable]
-nominations_open = 2026-09-01T09:00:00+01:00
-nominations_close = 2026-09-10T17:00:00+01:00
-ballot_open = 2026-09-20T09:00:00+01:00
-ballot_close = 2026-10-07T17:00:00+01:00
-
-[[sections]]
-name = "members"
-
-[[contests]]
-name = "leader"
-rule = "irv"
-seats = 1
-candidates = [{ name = "Ann" }, { name = "Bo" }]
-
-[verifiable]
-trustees = ["Ann Hale", "Ben Ode", "Cleo Marr"]
-threshold = 2
-"""
+DEFINITION = LEADER_VERIFIABLE
 
 
 def run(*args: str | Path, code: int = 0, input: str | None = None) -> Result:

@@ -9,28 +9,9 @@ import pytest
 from tallyroom.election import parse_definition
 from tallyroom.election.verifiable import Verifiable
 from tallyroom.errors import ConfigError
+from verifiable_leader import LEADER, TRUSTEES
 
-HEAD = """\
-[election]
-name = "Leader"
-
-[timetable]
-nominations_open = 2026-09-01T09:00:00+01:00
-nominations_close = 2026-09-10T17:00:00+01:00
-ballot_open = 2026-09-20T09:00:00+01:00
-ballot_close = 2026-10-07T17:00:00+01:00
-
-[[sections]]
-name = "members"
-
-[[contests]]
-name = "leader"
-rule = "irv"
-seats = 1
-candidates = [{ name = "Ann" }, { name = "Bo" }]
-"""
-
-TRUSTEES = 'trustees = ["Ann Hale", "Ben Ode", "Cleo Marr"]\n'
+HEAD = LEADER
 
 
 def problems(text: str) -> list[str]:

@@ -25,30 +25,9 @@ from tallyroom.services.setup import SetupRefused, replace_draft_text
 from tallyroom.store import audit, elections
 from tallyroom.store.engine import Store
 from tallyroom.store.schema import ElectionState, ceremony_messages
+from verifiable_leader import LEADER_VERIFIABLE
 
-DEFINITION = """\
-[election]
-name = "Leader"
-
-[timetable]
-nominations_open = 2026-09-01T09:00:00+01:00
-nominations_close = 2026-09-10T17:00:00+01:00
-ballot_open = 2026-09-20T09:00:00+01:00
-ballot_close = 2026-10-07T17:00:00+01:00
-
-[[sections]]
-name = "members"
-
-[[contests]]
-name = "leader"
-rule = "irv"
-seats = 1
-candidates = [{ name = "Ann" }, { name = "Bo" }]
-
-[verifiable]
-trustees = ["Ann Hale", "Ben Ode", "Cleo Marr"]
-threshold = 2
-"""
+DEFINITION = LEADER_VERIFIABLE
 SLUG = "leader"
 C = Ceremony(SLUG, 3, 2)
 Files = list[tuple[str, bytes]]

@@ -19,31 +19,10 @@ from tallyroom.services import ceremony as service
 from tallyroom.store import Store, elections
 from tallyroom.web.app import create_app
 from tallyroom.web.settings import WebSettings
+from verifiable_leader import LEADER_VERIFIABLE
 
 SLUG = "leader"
-DEFINITION = """\
-[election]
-name = "Leader"
-
-[timetable]
-nominations_open = 2026-09-01T09:00:00+01:00
-nominations_close = 2026-09-10T17:00:00+01:00
-ballot_open = 2026-09-20T09:00:00+01:00
-ballot_close = 2026-10-07T17:00:00+01:00
-
-[[sections]]
-name = "members"
-
-[[contests]]
-name = "leader"
-rule = "irv"
-seats = 1
-candidates = [{ name = "Ann" }, { name = "Bo" }]
-
-[verifiable]
-trustees = ["Ann Hale", "Ben Ode", "Cleo Marr"]
-threshold = 2
-"""
+DEFINITION = LEADER_VERIFIABLE
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 C = Ceremony(SLUG, 3, 2)
 
