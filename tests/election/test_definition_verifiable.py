@@ -81,3 +81,16 @@ def test_a_contest_counted_by_unit_is_refused_on_the_verifiable_path() -> None:
 def test_the_record_checks_itself_when_built_in_code() -> None:
     with pytest.raises(ConfigError, match="mixers"):
         Verifiable(("A", "B"), 1, ("A",))
+
+
+def test_an_electoral_college_is_refused_on_the_verifiable_path() -> None:
+    text = (
+        HEAD.replace(
+            '[[sections]]\nname = "members"\n',
+            '[[sections]]\nname = "members"\n\n[[sections]]\nname = "mps"\n',
+        )
+        + '[contests.college]\nweights = { members = "1/2", mps = "1/2" }\n'
+    )
+    parse_definition(text)  # sound on the sealed path
+    (message,) = problems(text + "[verifiable]\n" + TRUSTEES + "threshold = 2\n")
+    assert "contests[0].college" in message

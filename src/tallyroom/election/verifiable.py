@@ -25,8 +25,9 @@ crypto/ceremony_messages.py). Checked when the definition is read:
   :data:`MIN_MIXERS` because the election layer sits below the crypto layer;
 * the election is not weighted (``[weights]``) and no contest is counted by unit
   (``[contests.units]``): a ballot's weight or unit would have to travel beside its
-  ciphertext through the shuffle, which the mix net does not do yet; those elections take
-  the sealed path.
+  ciphertext through the shuffle, which the mix net does not do yet; nor is any contest an
+  electoral college (``[contests.college]``), which the record's verifier does not recount
+  yet; those elections take the sealed path.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class _Countable(Protocol):
     def name(self) -> str: ...
     @property
     def motion(self) -> _HasUnits | None: ...
+    @property
+    def college(self) -> object | None: ...
 
 
 class _HasUnits(Protocol):
@@ -140,6 +143,16 @@ def verifiable_problems(
             )
         )
     for k, c in enumerate(contests):
+        if c.college is not None:
+            out.append(
+                (
+                    f"contests[{k}].college",
+                    "an electoral college takes the sealed path for now (the election"
+                    " record's verifier does not recount colleges yet): remove [verifiable]"
+                    " or [contests.college]",
+                    c.name,
+                )
+            )
         if c.motion is not None and c.motion.units is not None:
             out.append(
                 (
