@@ -1,6 +1,6 @@
 """An open verifiable election for the web tests, prepared through the services as
-``test_app.prepare`` does, its key made in-process by the trustees' ceremony (crypto/dkg.py:
-three trustees, threshold two) and stored with ``store.elections.set_election_key``."""
+``test_app.prepare`` does, its key made by the trustees' ceremony and key drill through the
+ceremony service (demo/trustees.py: three trustees, threshold two, secrets kept in memory)."""
 
 from __future__ import annotations
 
@@ -8,25 +8,16 @@ import csv
 from pathlib import Path
 
 from conftest import DEFINITION, PASSPHRASE, REGISTER
-from tallyroom.crypto import dkg
-from tallyroom.crypto.ceremony_messages import ElectionKey
+from tallyroom.demo.trustees import run_ceremony
 from tallyroom.services import elections, nominations, register
 from tallyroom.services.credentials import issue_credentials
 from tallyroom.services.polling import open_voting
-from tallyroom.store import Store
+from tallyroom.store import ElectionState, Store
 from tallyroom.store import elections as stored_elections
 from tallyroom.web.settings import WebSettings
 
 SLUG = "riverside-verifiable"
 VERIFIABLE = DEFINITION + '\n[verifiable]\ntrustees = ["Ann", "Ben", "Cleo"]\nthreshold = 2\n'
-
-
-def election_key(election: str) -> ElectionKey:
-    """The trustees' ceremony run in memory: three trustees, any two can decrypt."""
-    plan = dkg.Ceremony(election, trustees=3, threshold=2)
-    step1 = [dkg.make_communication_key(plan, i) for i in (1, 2, 3)]
-    dealt = [dkg.deal(plan, own, [k for _, k in step1]) for own, _ in step1]
-    return dkg.election_key(plan, [c for _, c, _ in dealt])
 
 
 def prepare_verifiable(
@@ -55,11 +46,13 @@ def prepare_verifiable(
         store, SLUG, key_path=settings.credential_key_file(SLUG), export_path=export, actor="ro"
     )
     if with_key:
-        key = election_key(SLUG)
+        # the trustees' ceremony and key drill through the ceremony service (in memory)
+        run_ceremony(store, SLUG, None, passphrase=PASSPHRASE, actor="ro")
+        open_voting(store, SLUG, actor="ro")
+    else:
+        # the service does not open a verifiable poll without its key and drill: a writer
+        # with database access does, and casting must still refuse (never seal)
         with store.begin() as conn:
-            stored_elections.set_election_key(
-                conn, record.id, key.to_json(), public_key=bytes(key.public_key), actor="ro"
-            )
-    open_voting(store, SLUG, actor="ro")
+            stored_elections.advance(conn, record.id, ElectionState.OPEN, actor="db writer")
     with export.open(encoding="utf-8") as f:
         return [row[2] for row in list(csv.reader(f))[1:]]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tallyroom.crypto import dkg, threshold
-from tallyroom.crypto.ceremony_messages import CommunicationKey, SealedShare
+from tallyroom.crypto.ceremony_messages import CommunicationKey, SealedShare, TrusteeSecrets
 from tallyroom.crypto.drill_messages import DrillShare
 from tallyroom.errors import InputError
 from tallyroom.services import ceremony, tally_files
@@ -46,7 +46,7 @@ class DemoTrustees:
 def run_ceremony(
     store: Store,
     slug: str,
-    folder: Path,
+    folder: Path | None,
     *,
     passphrase: str,
     actor: str,
@@ -54,16 +54,15 @@ def run_ceremony(
 ) -> DemoTrustees:
     """Every trustee's key generation, deal and check of its shares; the officer finishes
     the ceremony, then the key drill with the trustees ``drill`` (default: the threshold's
-    lowest numbers)."""
+    lowest numbers). Each trustee's final file is written to ``folder`` (sealed under
+    ``passphrase``); with ``folder`` None the secrets are dropped at the end (a test that
+    needs a ready election, not its trustees)."""
     public = ceremony.public_ceremony(get_election(store, slug))
     c = public.ceremony
-    folder.mkdir(parents=True, exist_ok=True)
-    files = {i: folder / f"trustee-{i}.secret" for i in range(1, c.trustees + 1)}
-    keys: list[CommunicationKey] = []
-    for i, path in files.items():
-        secrets, key = dkg.make_communication_key(c, i)
-        dkg.save_secrets(path, secrets, passphrase)
-        keys.append(key)
+    numbers = range(1, c.trustees + 1)
+    made = [dkg.make_communication_key(c, i) for i in numbers]
+    keys: list[CommunicationKey] = [k for _, k in made]
+    held: dict[int, TrusteeSecrets] = {s.trustee: s for s, _ in made}
     ceremony.add_messages(
         store,
         slug,
@@ -72,9 +71,8 @@ def run_ceremony(
     )
     dealt = []
     sealed: list[SealedShare] = []
-    for i, path in files.items():
-        secrets, commitments, shares = dkg.deal(c, dkg.load_secrets(path, passphrase), keys)
-        dkg.save_secrets(path, secrets, passphrase)
+    for i in numbers:
+        held[i], commitments, shares = dkg.deal(c, held[i], keys)
         dealt.append(commitments)
         sealed += shares
         messages = [(file_name("commitments", i), commitments.to_json())]
@@ -82,19 +80,17 @@ def run_ceremony(
             (file_name("sealed-share", s.dealer, s.recipient), s.to_json()) for s in shares
         ]
         ceremony.add_messages(store, slug, messages, actor=actor)
-    for i, path in files.items():
-        secrets = dkg.load_secrets(path, passphrase)
-        good, complaints = dkg.open_shares(c, secrets, dealt, sealed)
+    for i in numbers:
+        good, complaints = dkg.open_shares(c, held[i], dealt, sealed)
         if complaints:
             raise InputError(f"trustee {i} complains: {complaints[0].reason}")
-        finished = dkg.finish(c, secrets, good)
-        dkg.save_secrets(path, replace(finished, polynomial=()), passphrase)
+        held[i] = replace(dkg.finish(c, held[i], good), polynomial=())
     election_key = ceremony.finish(store, slug, actor=actor)
     challenge = ceremony.start_drill(store, slug, actor=actor)
     drilling = list(drill) if drill is not None else list(range(1, c.threshold + 1))
     messages = []
     for i in drilling:
-        share = dkg.load_secrets(files[i], passphrase).share
+        share = held[i].share
         assert share is not None
         part = threshold.partial_decrypt(
             slug, i, share, election_key.verification_key(i), challenge.ciphertext
@@ -102,6 +98,12 @@ def run_ceremony(
         messages.append((file_name("drill-share", i), DrillShare(slug, part).to_json()))
     ceremony.add_messages(store, slug, messages, actor=actor)
     ceremony.finish_drill(store, slug, actor=actor)
+    files: dict[int, Path] = {}
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in numbers:
+            files[i] = folder / f"trustee-{i}.secret"
+            dkg.save_secrets(files[i], held[i], passphrase)
     return DemoTrustees(slug, public.names, files, passphrase)
 
 
