@@ -7,6 +7,7 @@ edited in the database, a folder whose file does not match its manifest."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections import Counter
@@ -15,22 +16,30 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from test_voting import Poll
-from verifiable_poll import VERIFIABLE
+from verifiable_poll import VERIFIABLE, contest_of
 
 from tallyroom.audit.record import RecordCheck
+from tallyroom.crypto.ballot_encoding import decode_rows
 from tallyroom.crypto.credential_key import CredentialKey
 from tallyroom.crypto.credentials import new_credential, normalise_credential
+from tallyroom.crypto.dkg import load_secrets
+from tallyroom.crypto.mixnet import MixStage
+from tallyroom.crypto.shuffle import gen_shuffle, gen_shuffle_proof
 from tallyroom.crypto.tally_encoding import stage_bytes, stage_from_bytes
+from tallyroom.crypto.threshold import combine_many, partial_decrypt_many
 from tallyroom.demo.trustees import DemoTrustees, run_ceremony, run_tally
 from tallyroom.errors import CountError, InputError, LifecycleError, ProofRejected
 from tallyroom.services import audit_log, tally, tally_files
-from tallyroom.services.election_record import write_election_record
+from tallyroom.services.ballot_encryption import contest_shape
+from tallyroom.services.election_record import record_contents, write_election_record
 from tallyroom.services.polling import close_voting
 from tallyroom.services.voting import cast_ballot
 from tallyroom.store import ElectionState, Store, credentials, elections, register
 from tallyroom.store.register import RegisterEntry
 from tallyroom.store.schema import tally_parts
 from tallyroom.verify.checks import verify_record
+from tallyroom.verify.record_format import TrusteeShares, mix_context
+from tallyroom.verify.record_writer import write_record
 
 PASSPHRASE = "trustee passphrase for tests"
 # the mixers are trustees 1 and 3: trustee 2 (Ben Ode) is absent after the close
@@ -291,3 +300,52 @@ def test_a_sealed_election_has_no_tally(store: Store) -> None:
         )
     with pytest.raises(InputError, match="sealed path"):
         tally.tally_status(store, record.slug)
+
+
+def test_a_second_valid_mix_swapped_into_the_record_fails_against_the_log(
+    closed: tuple[Poll, DemoTrustees], tmp_path: Path
+) -> None:
+    """A server (with a mixer and two trustees colluding after the fact) re-mixes a group
+    and has it decrypted again: every proof in the record is valid and the ballots are the
+    same, but the stage and the shares are not the ones the audit log recorded."""
+    poll, trustees = closed
+    run_tally(
+        poll.store,
+        trustees,
+        tmp_path / "t",
+        mixers=[1, 3],
+        decrypting=[1, 3],
+        actor="ro",
+        workers=1,
+    )
+    tally.declare_tally(poll.store, poll.slug, actor="ro", workers=1)
+    honest = record_contents(poll.store, poll.slug, workers=1)
+    group = honest.groups[0]
+    key = honest.ceremony.election_key
+    first = group.stages[0]
+    context = mix_context(poll.slug, group.contest, group.section)
+    again = gen_shuffle(first.outputs, key.public_key, workers=1)
+    proof = gen_shuffle_proof(
+        first.outputs, again, key.public_key, context=context, position=2, workers=1
+    )
+    stage = MixStage(2, again.outputs, proof)
+    cts = [ct for row in stage.outputs for ct in row]
+    decryptions = []
+    for t in (1, 3):
+        secrets = load_secrets(trustees.files[t], PASSPHRASE)
+        assert secrets.share is not None
+        shares = partial_decrypt_many(poll.slug, t, secrets.share, cts, workers=1)
+        decryptions.append(TrusteeShares(t, tuple(shares)))
+    plain = combine_many(key, cts, [d.shares for d in decryptions], workers=1)
+    contest = contest_of(poll.store, poll.slug, group.contest)
+    forged = dataclasses.replace(
+        group,
+        stages=(first, stage),
+        decryptions=tuple(decryptions),
+        ballots=tuple(decode_rows(contest_shape(contest), plain)),
+    )
+    record = dataclasses.replace(honest, groups=(forged, *honest.groups[1:]))
+    write_record(tmp_path / "forged", record)
+    report = verify_record(tmp_path / "forged", workers=1)
+    failed = {c.name for c in report.checks if c.status.value == "failed"}
+    assert failed == {"mixes", "decryption-shares"}, report

@@ -57,6 +57,7 @@ from tallyroom.crypto.encrypted_ballot import BallotCheck, check_ballots
 from tallyroom.crypto.mixnet import MIN_MIXERS, verify_mix
 from tallyroom.crypto.proofs import BallotContext
 from tallyroom.crypto.shuffle import Row
+from tallyroom.crypto.tally_encoding import shares_bytes, stage_bytes
 from tallyroom.crypto.threshold import combine_many, verify_key_drill, verify_shares_many
 from tallyroom.election.definition import ElectionDefinition
 from tallyroom.election.reader import parse_definition
@@ -365,6 +366,38 @@ def _mix_inputs(state: _State) -> list[Finding]:
     return out
 
 
+def _logged_parts(record: RecordContents) -> dict[str, str]:
+    """The tally parts the audit log recorded (``tally_part`` events: the service stores each
+    mix stage and each trustee's shares with its SHA-256): name -> SHA-256. Empty for a log
+    that records none (a record made outside the service)."""
+    return dict(logged_facts(c.event for c in record.audit_log).tally_parts)
+
+
+def _part_findings(
+    record: RecordContents, kind: str, made: dict[str, tuple[str, bytes]]
+) -> list[Finding]:
+    """Each part of ``kind`` in the record (name -> (file, its bytes in tally_encoding's
+    form)) against the digest the log recorded for it, and every logged part present."""
+    logged = {n: d for n, d in _logged_parts(record).items() if f"/{kind}/" in n}
+    if not logged:
+        return []
+    out = []
+    for name, (file, data) in sorted(made.items()):
+        want = logged.get(name)
+        have = hashlib.sha256(data).hexdigest()
+        if want is None:
+            out.append(Finding(file, name, "the audit log records no such tally part"))
+        elif want != have:
+            out.append(
+                Finding(file, name, f"hashes to {have[:16]}…; the audit log recorded {want[:16]}…")
+            )
+    for name in sorted(set(logged) - set(made)):
+        out.append(
+            Finding(None, name, "the audit log records this tally part; the record lacks it")
+        )
+    return out
+
+
 def _mixes(state: _State) -> list[Finding]:
     record = state.contents()
     public = record.ceremony.election_key.public_key
@@ -386,6 +419,15 @@ def _mixes(state: _State) -> list[Finding]:
             )
         except (ProofRejected, InputError) as exc:
             out.append(Finding(group_file(k, "stage-*"), _group_name(group), str(exc)))
+    made = {
+        f"{g.contest}/{g.section or ''}/mix/{stage.position}": (
+            group_file(k, f"stage-{stage.position}-rows.bin"),
+            stage_bytes(stage),
+        )
+        for k, g in enumerate(record.groups, start=1)
+        for stage in g.stages
+    }
+    out += _part_findings(record, "mix", made)
     stages = sum(len(g.stages) for g in record.groups)
     state.summaries["mixes"] = f"{stages} shuffle proofs in {len(record.groups)} groups"
     return out
@@ -437,6 +479,16 @@ def _decryption_shares(state: _State) -> list[Finding]:
             if not rejected:
                 good.append(per.trustee)
         state.good_trustees[k] = good
+    made = {
+        f"{g.contest}/{g.section or ''}/decryption/{per.trustee}": (
+            group_file(k, f"shares-{per.trustee}.bin"),
+            shares_bytes(per.trustee, per.shares),
+        )
+        for k, g in enumerate(record.groups, start=1)
+        for per in g.decryptions
+        if all(s.trustee == per.trustee for s in per.shares)
+    }
+    out += _part_findings(record, "decryption", made)
     state.summaries["decryption-shares"] = f"{checked:,} shares"
     return out
 
