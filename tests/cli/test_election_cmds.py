@@ -80,3 +80,28 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     )
     assert done.exit_code == 2
     assert done.output.startswith("tallyroom: error:")
+
+
+def test_a_verifiable_election_needs_no_sealing_key_and_a_sealed_one_says_so(
+    empty_url: str, tmp_path: Path
+) -> None:
+    from verifiable_leader import LEADER_VERIFIABLE
+
+    runner = CliRunner()
+    main = cli()
+    db = ["--db", empty_url]
+    sealed = runner.invoke(main, ["election", "create", DEFINITION, "--slug", "leader", *db])
+    assert sealed.exit_code == 2 and "Traceback" not in sealed.output
+    assert "takes the sealed path" in sealed.output and "--private-key" in sealed.output
+    definition = tmp_path / "leader.toml"
+    definition.write_text(LEADER_VERIFIABLE, encoding="utf-8")
+    # the refused attempt stored nothing: the same slug is free
+    done = runner.invoke(main, ["election", "create", str(definition), *db])
+    assert done.exit_code == 0, done.output
+    assert "verifiable" in done.output and "ceremony status --election leader" in done.output
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".key"]  # no key file made
+    with open_store(empty_url) as store, store.read() as conn:
+        record = elections.find_election(conn, "leader")
+        assert record is not None and record.ballot_public_key is None
+    status = runner.invoke(main, ["election", "status", "--election", "leader", *db])
+    assert "verifiable: election key not set" in status.output

@@ -63,13 +63,19 @@ def test_an_election_set_up_with_forms_reaches_an_open_poll(
         "Ann Lee | women\nBea Kaur | women\nCal Ode\nDee Ray\nEd Fox\n<script>alert(1)</script>"
     )
     page.get_by_label(re.compile("^Constraints")).fill("at least 2 women")
-    page.get_by_label("Passphrase for the sealing key").fill("a long sealing passphrase")
+    # the verifiable path is offered first; left without trustees, it is refused beside them
+    expect(page.get_by_label("Verifiable (recommended)")).to_be_checked()
     page.get_by_role("button", name="Create the draft election").click()
-    # refused: the problem is beside the seats, in words, and nothing was created
+    # refused: each problem is beside its field, in words, and nothing was created
     expect(page.locator("#c0-seats-problems")).to_contain_text("more seats than candidates")
+    expect(page.locator("#new-trustees-problems")).to_contain_text("trustees are needed")
     visit.check(page, "setup-refused")
     page.get_by_label("Seats (only for rules that fill several)").fill("5")
-    page.get_by_label("Passphrase for the sealing key").fill("a long sealing passphrase")
+    # this branch keeps the sealed path: the officer's own key, under a passphrase
+    page.get_by_label("Sealed", exact=True).check()
+    page.get_by_label(re.compile("^Passphrase for the sealing key")).fill(
+        "a long sealing passphrase"
+    )
     page.get_by_role("button", name="Create the draft election").click()
     expect(
         page.get_by_role("heading", name="Set up: Riverside branch committee 2026")

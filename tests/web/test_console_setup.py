@@ -338,3 +338,115 @@ def test_a_nomination_paper_has_its_received_time_and_a_late_one_never_blocks(
 
     assert "kept but refused" in paper("Ann Lee", "N1", "2026-01-21T09:00")  # late
     assert "Nomination of Ann Lee by N2 recorded" in paper("Ann Lee", "N2", "2026-01-10T09:00")
+
+
+# -- how ballots are kept: the verifiable path is the default for a new election ------------
+
+TRUSTEES = {
+    "ballots": "verifiable",
+    "trustees": "Ann Hale (Corbyn campaign)\nBen Ode (Smith campaign)\nCleo Marr (scrutineer)",
+    "threshold": "2",
+    "mixers": "",
+    "passphrase": "",
+}
+
+
+def test_a_new_election_is_offered_the_verifiable_path_first(client: TestClient) -> None:
+    page = client.get("/console/setup/new").text
+    verifiable = re.search(r'<input type="radio" id="new-ballots-verifiable"[^>]*>', page)
+    sealed = re.search(r'<input type="radio" id="new-ballots-sealed"[^>]*>', page)
+    assert verifiable and " checked" in verifiable.group(0)
+    assert sealed and " checked" not in sealed.group(0)
+    assert re.search(r'id="new-passphrase"[^>]*>', page) and " required" not in re.search(
+        r'<input id="new-passphrase"[^>]*>', page
+    ).group(0)  # type: ignore[union-attr]
+
+
+def test_a_verifiable_draft_has_its_trustees_and_no_sealing_key(
+    client: TestClient, store: Store, web_settings: WebSettings
+) -> None:
+    status, text = _create(client, **TRUSTEES)
+    assert status == 200, text[:500]
+    assert "Ballots take the verifiable path" in text
+    record = elections.get_election(store, NEW)
+    assert record.ballot_public_key is None
+    assert not web_settings.private_key_file(NEW).exists()  # no key nobody will use
+    definition = parse_definition(record.definition)
+    assert definition.verifiable is not None
+    assert definition.verifiable.trustees[2] == "Cleo Marr (scrutineer)"
+    assert definition.verifiable.threshold == 2
+    # the draft's form shows the path and the trustees as they are
+    page = client.get(f"/console/e/{NEW}/setup").text
+    assert re.search(r'id="el-ballots-verifiable"[^>]* checked', page)
+    assert "Ben Ode (Smith campaign)" in page
+    # status says which key the election waits for
+    assert "election key not set" in elections.election_status(store, NEW).render()
+    # a keyless draft cannot be switched to the sealed path: refused beside the choice
+    token = _token(client, f"/console/e/{NEW}/setup")
+    values = {k: v for k, v in FORM.items() if k not in ("slug", "passphrase")}
+    before = record.definition_sha256
+    res = client.post(
+        f"/console/e/{NEW}/setup/election",
+        data={**values, **TRUSTEES, "ballots": "sealed", "csrf_token": token},
+    )
+    assert res.status_code == 422
+    shown = re.search(r'id="el-ballots-problems">(.*?)</ul>', res.text, re.S)
+    assert shown and "no sealing key" in shown.group(1)
+    assert elections.get_election(store, NEW).definition_sha256 == before
+    # the trustees can still change before the ceremony starts
+    res = client.post(
+        f"/console/e/{NEW}/setup/election",
+        data={**values, **TRUSTEES, "threshold": "3", "csrf_token": token},
+    )
+    assert res.status_code == 200
+    changed = parse_definition(elections.get_election(store, NEW).definition).verifiable
+    assert changed is not None and changed.threshold == 3
+
+
+def test_a_sealed_draft_with_a_key_may_take_the_verifiable_path(
+    client: TestClient, store: Store
+) -> None:
+    assert _create(client, ballots="sealed")[0] == 200
+    assert elections.get_election(store, NEW).ballot_public_key is not None
+    token = _token(client, f"/console/e/{NEW}/setup")
+    values = {k: v for k, v in FORM.items() if k not in ("slug", "passphrase")}
+    res = client.post(
+        f"/console/e/{NEW}/setup/election",
+        data={**values, **TRUSTEES, "csrf_token": token},
+    )
+    assert res.status_code == 200
+    assert parse_definition(elections.get_election(store, NEW).definition).verifiable
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"trustees": ""}, "new-trustees", "trustees are needed"),
+        ({"trustees": "Ann Hale\nann hale\nAnn Hale"}, "new-trustees", "a name twice"),
+        ({"threshold": "4"}, "new-threshold", "must be 1 to the number of trustees"),
+        ({"threshold": "two"}, "new-threshold", "threshold"),
+        ({"threshold": "-1"}, "new-threshold", "threshold"),
+        ({"mixers": "Ann Hale (Corbyn campaign)\nNobody"}, "new-mixers", "not among"),
+        ({"mixers": "Ann Hale (Corbyn campaign)"}, "new-mixers", "at least 2 mixers"),
+        ({"ballots": "sealed"}, "new-passphrase", "needs a passphrase"),
+        ({"trustees": "<script>alert(1)</script>\nB"}, "new-trustees", ""),
+    ],
+)
+def test_a_bad_trustee_field_is_refused_beside_it_and_nothing_is_stored(
+    client: TestClient,
+    store: Store,
+    web_settings: WebSettings,
+    changes: dict[str, str],
+    field: str,
+    words: str,
+) -> None:
+    status, text = _create(client, **{**TRUSTEES, **changes})
+    if field == "new-trustees" and not words:  # a hostile name: refused or shown as text
+        assert "<script>alert(1)</script>" not in text
+        return
+    assert status == 422, text[:300]
+    problems = re.search(rf'<ul class="error-list" id="{field}-problems">(.*?)</ul>', text, re.S)
+    assert problems, f"no problem shown beside {field}: {text[:3000]}"
+    assert words in problems.group(1)
+    assert _count(store) == 0
+    assert not web_settings.private_key_file(NEW).exists()

@@ -38,22 +38,45 @@ def election() -> None:
 @election.command("create")
 @click.argument("definition", type=EXISTING)
 @click.option("--slug", help="Short name (default: the definition file's name).")
-@click.option("--private-key", type=FILE, required=True, help="File for the sealing key (0600).")
+@click.option(
+    "--private-key",
+    type=FILE,
+    help="File for the sealing key (0600): needed on the sealed path (no [verifiable]).",
+)
 @click.option(
     "--passphrase",
-    prompt=True,
-    hide_input=True,
-    confirmation_prompt=True,
     envvar="TALLYROOM_KEY_PASSPHRASE",
-    help="Passphrase protecting the private key.",
+    help="Passphrase protecting the sealing key (asked for, hidden, when it is needed).",
 )
 @command()
 def create(
-    definition: Path, slug: str | None, private_key: Path, passphrase: str, db: str, actor: str
+    definition: Path,
+    slug: str | None,
+    private_key: Path | None,
+    passphrase: str | None,
+    db: str,
+    actor: str,
 ) -> None:
-    """Create a draft election from DEFINITION (TOML) and its sealing key pair."""
+    """Create a draft election from DEFINITION (TOML).
+
+    With a [verifiable] table its ballots take the verifiable path: the trustees make its key
+    in the key ceremony (docs/trustees.md) and no sealing key is made. Without one they take
+    the sealed path, and its sealing key pair is made: the private key goes to --private-key,
+    under a passphrase."""
+    from tallyroom.election import load_definition
     from tallyroom.services.elections import create_election
 
+    sealed = load_definition(definition).verifiable is None
+    if sealed and private_key is None:
+        raise click.UsageError(
+            f"{definition} takes the sealed path (it has no [verifiable] table): give "
+            "--private-key FILE for its sealing key, or add [verifiable] with its trustees "
+            "(docs/election-definition.md)"
+        )
+    if private_key is not None and not passphrase:
+        passphrase = click.prompt(
+            "Passphrase for the sealing key", hide_input=True, confirmation_prompt=True
+        )
     with open_cli_store(db) as store:
         record = create_election(
             store,
@@ -63,7 +86,13 @@ def create(
             passphrase=passphrase,
             slug=slug,
         )
-    click.echo(f"created election {record.slug} (draft); private key in {private_key}")
+    if private_key is not None:
+        click.echo(f"created election {record.slug} (draft); private key in {private_key}")
+    else:
+        click.echo(
+            f"created election {record.slug} (draft, verifiable); next: the trustees' key "
+            f"ceremony (tallyroom ceremony status --election {record.slug}, docs/trustees.md)"
+        )
 
 
 @election.command("status")

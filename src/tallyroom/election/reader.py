@@ -55,7 +55,7 @@ from tallyroom.election.nominations import (
     Rounding,
     ShareThreshold,
 )
-from tallyroom.election.verifiable import Verifiable, verifiable_problems
+from tallyroom.election.verifiable import Verifiable, trustee_problems, verifiable_problems
 from tallyroom.election.weights import Weights, weight_problems
 from tallyroom.errors import ConfigError
 
@@ -507,6 +507,13 @@ def _read_college(t: _Table | None) -> College | None:
     return _build(t, None, College, weights=tuple(weights), display_places=places)
 
 
+def _trustee_check(
+    trustees: tuple[str, ...], threshold: int, mixers: tuple[str, ...]
+) -> list[Problem]:
+    """Every problem of ``[verifiable]`` at once, each under its own key."""
+    return [Problem(k, p, _shown(v)) for k, p, v in trustee_problems(trustees, threshold, mixers)]
+
+
 def _read_verifiable(t: _Table | None) -> Verifiable | None:
     """``[verifiable]``: the ``trustees`` (names), their ``threshold`` and the ``mixers``."""
     if t is None:
@@ -528,7 +535,7 @@ def _read_verifiable(t: _Table | None) -> Verifiable | None:
         return None
     return _build(
         t,
-        None,
+        _trustee_check,
         Verifiable,
         trustees=tuple(n.strip() for n in trustees),
         threshold=threshold,

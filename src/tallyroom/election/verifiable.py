@@ -38,7 +38,13 @@ from typing import Protocol
 
 from tallyroom.errors import ConfigError
 
-__all__ = ["MAX_TRUSTEES", "MIN_MIXERS", "Verifiable", "verifiable_problems"]
+__all__ = [
+    "MAX_TRUSTEES",
+    "MIN_MIXERS",
+    "Verifiable",
+    "trustee_problems",
+    "verifiable_problems",
+]
 
 #: A key ceremony has at most this many trustees (crypto/ceremony_messages.py).
 MAX_TRUSTEES = 1000
@@ -71,10 +77,10 @@ class Verifiable:
     mixers: tuple[str, ...] = ()  # empty: every trustee mixes
 
     def __post_init__(self) -> None:
-        problems = _own_problems(self)
+        problems = trustee_problems(self.trustees, self.threshold, self.mixers)
         if problems:
             key, problem, value = problems[0]
-            raise ConfigError(problem, field=key, value=value)
+            raise ConfigError(problem, field=f"verifiable.{key}", value=value)
 
     @property
     def mixing(self) -> tuple[str, ...]:
@@ -93,35 +99,38 @@ class Verifiable:
         return tuple(self.trustee_index(m) for m in self.mixing)
 
 
-def _own_problems(v: Verifiable) -> list[tuple[str, str, object]]:
+def trustee_problems(
+    trustees: Sequence[str], threshold: int, mixers: Sequence[str]
+) -> list[tuple[str, str, object]]:
+    """Every problem of the trustees, the threshold and the mixers (empty ``mixers``: every
+    trustee), as (key within ``[verifiable]``, problem, value)."""
     out: list[tuple[str, str, object]] = []
-    names = list(v.trustees)
+    names = list(trustees)
     if not 2 <= len(names) <= MAX_TRUSTEES:
-        out.append(("verifiable.trustees", f"2 to {MAX_TRUSTEES} trustees are needed", len(names)))
+        out.append(("trustees", f"2 to {MAX_TRUSTEES} trustees are needed", len(names)))
     blank = [n for n in names if not n.strip()]
     if blank:
-        out.append(("verifiable.trustees", "a trustee's name must not be empty", blank))
+        out.append(("trustees", "a trustee's name must not be empty", blank))
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        out.append(("verifiable.trustees", "named more than once", twice))
-    if not 1 <= v.threshold <= max(len(names), 1):
+        out.append(("trustees", "named more than once", twice))
+    if not 1 <= threshold <= max(len(names), 1):
         out.append(
             (
-                "verifiable.threshold",
+                "threshold",
                 f"must be 1 to the number of trustees ({len(names)})",
-                v.threshold,
+                threshold,
             )
         )
-    mixers = list(v.mixing)
+    given = bool(mixers)
+    mixers = list(mixers or trustees)
     strangers = [m for m in mixers if m not in names]
     if strangers:
-        out.append(("verifiable.mixers", "not among the trustees", strangers))
+        out.append(("mixers", "not among the trustees", strangers))
     if len(set(mixers)) != len(mixers):
-        out.append(("verifiable.mixers", "a trustee mixes once", mixers))
-    if len(set(mixers)) < MIN_MIXERS:
-        out.append(
-            ("verifiable.mixers", f"at least {MIN_MIXERS} mixers are needed", len(set(mixers)))
-        )
+        out.append(("mixers", "a trustee mixes once", mixers))
+    if len(set(mixers)) < MIN_MIXERS and (given or len(names) >= MIN_MIXERS):
+        out.append(("mixers", f"at least {MIN_MIXERS} mixers are needed", len(set(mixers))))
     return out
 
 

@@ -59,6 +59,8 @@ class ElectionStatus:
     state: ElectionState
     definition_sha256: str
     has_ballot_key: bool
+    verifiable: bool
+    has_election_key: bool
     entries: int
     eligible: int
     undecided: int
@@ -68,12 +70,18 @@ class ElectionStatus:
             f"election        {self.slug} ({self.name})",
             f"state           {self.state.words}",
             f"definition      sha256 {self.definition_sha256}",
-            f"ballot key      {'set' if self.has_ballot_key else 'not set'}",
+            f"ballots         {self._ballots()}",
             f"register        {self.entries:,} entries",
             f"eligible        {self.eligible:,}",
             f"undecided       {self.undecided:,}",
         ]
         return "\n".join(lines) + "\n"
+
+    def _ballots(self) -> str:
+        if self.verifiable:
+            key = "set" if self.has_election_key else "not set (the key ceremony)"
+            return f"verifiable: election key {key}"
+        return f"sealed: sealing key {'set' if self.has_ballot_key else 'not set'}"
 
 
 def _create_private_file(path: Path) -> None:
@@ -96,38 +104,60 @@ def create_election(
     definition_path: str | Path,
     *,
     actor: str,
-    private_key_path: str | Path,
-    passphrase: str,
+    private_key_path: str | Path | None = None,
+    passphrase: str | None = None,
     slug: str | None = None,
 ) -> ElectionRecord:
     """Create a draft election from the definition at ``definition_path``.
 
-    ``slug`` defaults to the definition file's name without its extension. The private key
-    is written to ``private_key_path`` (created with mode 0600, never overwritten), encrypted
-    under ``passphrase``; if the transaction fails, the file is removed again.
+    ``slug`` defaults to the definition file's name without its extension.
+
+    An election on the sealed path (no ``[verifiable]`` table) needs a sealing key: its private
+    half is written to ``private_key_path`` (created with mode 0600, never overwritten),
+    encrypted under ``passphrase``; if the transaction fails, the file is removed again. An
+    election on the verifiable path needs none (its ballots are encrypted under the key its
+    trustees make, docs/trustees.md): a key is made only if both are given, so that the draft
+    may still be switched to the sealed path.
     """
     path = Path(definition_path)
-    load_definition(path)  # checks everything, reports every problem at once
+    definition = load_definition(path)  # checks everything, reports every problem at once
     text = path.read_text(encoding="utf-8")
-    if not passphrase:
-        raise InputError("the private key needs a passphrase", field="passphrase", value="")
     name = check_slug(slug or path.stem)
-    key_path = Path(private_key_path)
-    keys = ElectionKeys.generate()
-    _create_private_file(key_path)
+    sealed = definition.verifiable is None
+    if sealed or passphrase or private_key_path is not None:
+        if not passphrase:
+            raise InputError(
+                "the sealing key needs a passphrase (an election without [verifiable] takes "
+                "the sealed path)",
+                field="passphrase",
+                value="",
+            )
+        if private_key_path is None:
+            raise InputError(
+                "the sealing key needs a file to be written to (an election without "
+                "[verifiable] takes the sealed path)",
+                field="private_key",
+            )
+    keys = ElectionKeys.generate() if passphrase else None
+    key_path = Path(private_key_path) if private_key_path is not None else None
+    if keys is not None and key_path is not None:
+        _create_private_file(key_path)
     try:
-        keys.save_private(key_path, passphrase)
+        if keys is not None and key_path is not None:
+            keys.save_private(key_path, passphrase or "")
         with store.begin() as conn:
             if elections.find_election(conn, name) is not None:
                 raise InputError("an election with this slug exists", field="slug", value=name)
             record = elections.create_election(
                 conn, name, text, actor=actor, reason=f"definition {path.name}"
             )
-            record = elections.set_ballot_public_key(
-                conn, record.id, keys.public, actor=actor, reason="generated at creation"
-            )
+            if keys is not None:
+                record = elections.set_ballot_public_key(
+                    conn, record.id, keys.public, actor=actor, reason="generated at creation"
+                )
     except BaseException:
-        key_path.unlink(missing_ok=True)
+        if keys is not None and key_path is not None:
+            key_path.unlink(missing_ok=True)
         raise
     return record
 
@@ -216,6 +246,8 @@ def election_status(store: Store, slug: str) -> ElectionStatus:
         state=record.state,
         definition_sha256=record.definition_sha256,
         has_ballot_key=record.ballot_public_key is not None,
+        verifiable=definition_of(record).verifiable is not None,
+        has_election_key=record.election_key is not None,
         entries=entries,
         eligible=eligible,
         undecided=undecided,

@@ -58,15 +58,20 @@ def create_draft(
     passphrase: str,
     work_dir: Path,
 ) -> ElectionRecord | SetupRefused:
-    """Create a draft election from ``doc`` (with its sealing key, as from a file); the
-    problems, nothing stored, when the slug, the passphrase or the definition is wrong."""
+    """Create a draft election from ``doc``, as from a file; the problems, nothing stored,
+    when the slug, the passphrase or the definition is wrong. An election on the sealed path
+    (no ``[verifiable]``) gets its sealing key, and so needs ``passphrase``; one on the
+    verifiable path gets one only if a passphrase is given (so that the draft may still be
+    switched to the sealed path)."""
     problems: list[Problem] = []
     try:
         slug = check_slug(slug)
     except InputError as exc:
         problems.append(Problem("slug", exc.problem, slug[:80]))
-    if not passphrase:
-        problems.append(Problem("passphrase", "the sealing key needs a passphrase"))
+    if not passphrase and "verifiable" not in doc:
+        problems.append(
+            Problem("passphrase", "the sealing key needs a passphrase (the sealed path)")
+        )
     text, found = check_document(doc, slug if not problems else "election")
     problems += found
     if problems:
@@ -80,8 +85,8 @@ def create_draft(
                 store,
                 path,
                 actor=actor,
-                private_key_path=private_key_path,
-                passphrase=passphrase,
+                private_key_path=private_key_path if passphrase else None,
+                passphrase=passphrase or None,
                 slug=slug,
             )
         except InputError as exc:  # the slug taken, the key file there already
@@ -105,10 +110,23 @@ def change_draft(
     if problems:
         return SetupRefused(tuple(problems))
     with store.begin() as conn:
-        refused = _ceremony_kept(conn, record, text)
+        refused = _keyless_sealed(record, text) or _ceremony_kept(conn, record, text)
         if refused is not None:
             return refused
         return elections.replace_definition(conn, record.id, text, actor=actor, reason=reason)
+
+
+def _keyless_sealed(record: ElectionRecord, text: str) -> SetupRefused | None:
+    """Refused if ``text`` puts on the sealed path a draft made without a sealing key."""
+    if record.ballot_public_key is not None:
+        return None
+    if parse_definition(text, path=Path(f"{record.slug}.toml")).verifiable is not None:
+        return None
+    problem = (
+        "this draft has no sealing key (it was made for the verifiable path), so it cannot"
+        " take the sealed path: keep [verifiable], or make a new draft on the sealed path"
+    )
+    return SetupRefused((Problem("verifiable", problem, None),))
 
 
 def _ceremony_kept(conn: Connection, record: ElectionRecord, text: str) -> SetupRefused | None:
@@ -138,7 +156,7 @@ def replace_draft_text(
         return SetupRefused(tuple(problems))
     record = get_election(store, slug)
     with store.begin() as conn:
-        refused = _ceremony_kept(conn, record, text)
+        refused = _keyless_sealed(record, text) or _ceremony_kept(conn, record, text)
         if refused is not None:
             return refused
         return elections.replace_definition(conn, record.id, text, actor=actor, reason=reason)

@@ -177,8 +177,8 @@ async def create(
     user: Officer,
     definition: Upload,
     slug: Text,
-    passphrase: Text,
     csrf_token: Text,
+    passphrase: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
     slug = check_slug(slug)
@@ -192,16 +192,17 @@ async def create(
                 web.store,
                 toml,
                 actor=user.username,
-                private_key_path=web.settings.private_key_file(slug),
-                passphrase=passphrase,
+                private_key_path=web.settings.private_key_file(slug) if passphrase else None,
+                passphrase=passphrase or None,
                 slug=slug,
             )
         except TallyroomError as exc:
             raise _as_uploaded(exc, toml, definition) from None
-    _flash(
-        request,
-        f"Election {slug} created. Its sealing key is in {web.settings.private_key_file(slug)}.",
-    )
+    if passphrase:
+        made = f"Its sealing key is in {web.settings.private_key_file(slug)}."
+    else:
+        made = "Ballots take the verifiable path: its trustees make the key (Key ceremony)."
+    _flash(request, f"Election {slug} created. {made}")
     return _back(slug)
 
 

@@ -1,7 +1,9 @@
 """The console's set-up pages: a draft election built and edited with forms, kept as TOML.
 
-* ``/console/setup/new``: a new draft (the election, its sections, timetable, eligibility and
-  a first contest) with its sealing key, as ``/console/elections`` makes one from a file;
+* ``/console/setup/new``: a new draft (the election, its sections, timetable, eligibility,
+  how ballots are kept (the verifiable path first, with its trustees; or the sealed path
+  with its sealing key) and a first contest), as ``/console/elections`` makes one from a
+  file;
 * ``/console/e/{slug}/setup``: the draft's forms (the election; each contest to edit or
   remove; a contest to add; a definition file to upload instead), editable while the
   election is a draft;
@@ -57,6 +59,8 @@ _NEW_DEFAULTS = {
     "rule": "stv",
     "seats": "1",
     "section:members": "yes",
+    "ballots": "verifiable",  # issue 15: the verifiable path is the default for new elections
+    "threshold": "2",
 }
 
 
@@ -159,11 +163,14 @@ async def create(request: Request, web: Web, user: Officer) -> Response:
     )
     if isinstance(done, setup.SetupRefused):
         return _new_page(request, user, values, place(list(done.problems), contest=0), 422)
-    _flash(
-        request,
-        f"Draft election {done.slug} created. Its sealing key is in "
-        f"{web.settings.private_key_file(done.slug)}.",
-    )
+    if done.ballot_public_key is not None:
+        made = f"Its sealing key is in {web.settings.private_key_file(done.slug)}."
+    else:
+        made = (
+            "Ballots take the verifiable path: before the poll opens, its trustees make the "
+            "election key in the key ceremony (the Ceremony page)."
+        )
+    _flash(request, f"Draft election {done.slug} created. {made}")
     return RedirectResponse(f"/console/e/{done.slug}/setup", status_code=303)
 
 

@@ -10,7 +10,13 @@ Lists typed one per line:
 * sections: ``name | label`` (``branch | Branch members``);
 * candidates: ``Name | group, group`` (``Ann Lee | women``), ``*`` before a name for the
   incumbent;
-* constraints: ``at least 2 women`` or ``at most 3 men``.
+* constraints: ``at least 2 women`` or ``at most 3 men``;
+* trustees (the verifiable path): one name a line, in the order that numbers them.
+
+How ballots are kept (``ballots``): ``verifiable`` writes ``[verifiable]`` (the trustees, the
+threshold, the mixers: :mod:`tallyroom.election.verifiable`), ``sealed`` removes it. A new
+election's form offers the verifiable path first (issue 15: the default for new elections);
+a form without the field leaves the definition's choice as it is.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from tallyroom.election.definition import Problem
 from tallyroom.election.toml_text import Document
 
 __all__ = [
+    "BALLOT_PATHS",
     "ELECTION_FIELDS",
     "MAX_FIELD",
     "TIMES",
@@ -52,7 +59,12 @@ ELECTION_FIELDS = (
     "sections",
     "statuses",
     "joined_on_or_before",
+    "ballots",
+    "trustees",
+    "threshold",
+    "mixers",
 )
+BALLOT_PATHS = ("verifiable", "sealed")
 _CONSTRAINT = re.compile(r"^\s*at (least|most)\s+(\d+)\s+(.+?)\s*$", re.IGNORECASE)
 
 
@@ -172,11 +184,32 @@ def set_election(doc: Document, form: Mapping[str, str]) -> None:
             s["name"]: {"joined_on_or_before": joined} for s in sections if s["name"]
         }
     doc["eligibility"] = eligibility
+    _set_ballots(doc, form)
     # a contest voted on by every section follows the sections as they change
     names = [s["name"] for s in sections]
     for contest in doc.get("contests", []):
         if contest.get("sections") is not None:
             contest["sections"] = [s for s in contest["sections"] if s in names] or names
+
+
+def _set_ballots(doc: Document, form: Mapping[str, str]) -> None:
+    """The ballot path's fields into ``doc``: ``[verifiable]`` written or removed (a form
+    without ``ballots`` leaves it); a threshold that is not a whole number is passed on as
+    text for the reader to name."""
+    path = form.get("ballots")
+    if path is None:
+        return
+    if path != "verifiable":
+        doc.pop("verifiable", None)
+        return
+    verifiable: dict[str, Any] = {"trustees": _lines(form.get("trustees", ""))}
+    threshold = form.get("threshold", "").strip()
+    if threshold:
+        verifiable["threshold"] = int(threshold) if threshold.isdigit() else threshold
+    mixers = _lines(form.get("mixers", ""))
+    if mixers:
+        verifiable["mixers"] = mixers
+    doc["verifiable"] = verifiable
 
 
 def _local(value: object, zone: ZoneInfo) -> str:
@@ -205,6 +238,19 @@ def election_fields(doc: Document) -> dict[str, str]:
         ),
         "statuses": ", ".join(eligibility.get("statuses", ["active"])),
         "joined_on_or_before": _local(joined, zone),
+        **_ballot_fields(doc),
+    }
+
+
+def _ballot_fields(doc: Document) -> dict[str, str]:
+    verifiable = doc.get("verifiable")
+    if verifiable is None:
+        return {"ballots": "sealed", "trustees": "", "threshold": "", "mixers": ""}
+    return {
+        "ballots": "verifiable",
+        "trustees": "\n".join(str(t) for t in verifiable.get("trustees", [])),
+        "threshold": str(verifiable.get("threshold", "")),
+        "mixers": "\n".join(str(m) for m in verifiable.get("mixers", [])),
     }
 
 
@@ -286,6 +332,10 @@ _ELECTION_KEYS = (
     ("timetable", "ballot_close"),
     ("sections", "sections"),
     ("eligibility", "statuses"),
+    ("verifiable.trustees", "trustees"),
+    ("verifiable.threshold", "threshold"),
+    ("verifiable.mixers", "mixers"),
+    ("verifiable", "ballots"),
     ("slug", "slug"),
     ("passphrase", "passphrase"),
 )
