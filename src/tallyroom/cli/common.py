@@ -24,12 +24,14 @@ __all__ = [
     "DEFAULT_DB",
     "EXISTING",
     "FILE",
+    "JSON_OPTION",
     "YES",
     "command",
     "confirm",
     "election_option",
     "one_line_errors",
     "open_cli_store",
+    "show_declaration",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -121,3 +123,21 @@ def confirm(yes: bool, question: str) -> None:
     if not click.confirm(question, default=False, err=True):
         click.echo("tallyroom: nothing done (give --yes to skip this question)", err=True)
         sys.exit(1)
+
+
+JSON_OPTION = click.option("--json", "json_out", type=FILE, help="Write the declaration as JSON.")
+
+
+def show_declaration(decl: object, json_out: Path | None) -> None:
+    """Print a declaration as text and, given ``json_out``, write it there as JSON."""
+    import json
+
+    from tallyroom.report.declaration import Declaration, declaration_document
+    from tallyroom.report.declaration_text import declaration_text
+
+    assert isinstance(decl, Declaration)
+    click.echo(declaration_text(decl), nl=False)
+    if json_out is not None:
+        text = json.dumps(declaration_document(decl), indent=2, sort_keys=True)
+        json_out.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"wrote {json_out}", err=True)

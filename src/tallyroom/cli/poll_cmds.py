@@ -6,7 +6,6 @@ Register them on the main group with :func:`register_poll_commands`.
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -17,11 +16,13 @@ import click
 from tallyroom.cli.common import (
     EXISTING,
     FILE,
+    JSON_OPTION,
     YES,
     command,
     confirm,
     election_option,
     open_cli_store,
+    show_declaration,
 )
 
 if TYPE_CHECKING:
@@ -226,21 +227,15 @@ def _counted(
     final: bool,
 ) -> None:
     """Count (and, when ``final``, declare); print the declaration."""
-    from tallyroom.report.declaration import declaration_document
-    from tallyroom.report.declaration_text import declaration_text
     from tallyroom.services import declaring
 
     run = declaring.declare if final else declaring.count
     with open_cli_store(db) as store:
         decl = run(store, slug, private_key_file=private_key, passphrase=passphrase, actor=actor)
-    click.echo(declaration_text(decl), nl=False)
-    if json_out is not None:
-        text = json.dumps(declaration_document(decl), indent=2, sort_keys=True)
-        json_out.write_text(text + "\n", encoding="utf-8")
-        click.echo(f"wrote {json_out}", err=True)
+    show_declaration(decl, json_out)
 
 
-_JSON = click.option("--json", "json_out", type=FILE, help="Write the declaration as JSON.")
+_JSON = JSON_OPTION
 
 
 @click.command("count")

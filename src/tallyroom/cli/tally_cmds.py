@@ -8,19 +8,19 @@ with files only (services/tally_files.py describes the folders). Register the gr
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from tallyroom.cli.common import (
-    FILE,
+    JSON_OPTION,
     YES,
     command,
     confirm,
     election_option,
     one_line_errors,
     open_cli_store,
+    show_declaration,
 )
 
 __all__ = ["register_tally_commands", "tally"]
@@ -139,19 +139,7 @@ def add(slug: str, folders: tuple[Path, ...], workers: int, db: str, actor: str)
             )
 
 
-def _show(decl: object, json_out: Path | None) -> None:
-    from tallyroom.report.declaration import Declaration, declaration_document
-    from tallyroom.report.declaration_text import declaration_text
-
-    assert isinstance(decl, Declaration)
-    click.echo(declaration_text(decl), nl=False)
-    if json_out is not None:
-        text = json.dumps(declaration_document(decl), indent=2, sort_keys=True)
-        json_out.write_text(text + "\n", encoding="utf-8")
-        click.echo(f"wrote {json_out}", err=True)
-
-
-_JSON = click.option("--json", "json_out", type=FILE, help="Write the declaration as JSON.")
+_JSON = JSON_OPTION
 
 
 @tally.command("count")
@@ -165,7 +153,7 @@ def count(slug: str, json_out: Path | None, workers: int, db: str, actor: str) -
 
     with open_cli_store(db) as store:
         decl = count_tally(store, slug, actor=actor, workers=workers)
-    _show(decl, json_out)
+    show_declaration(decl, json_out)
 
 
 @tally.command("declare")
@@ -181,7 +169,7 @@ def declare(slug: str, json_out: Path | None, workers: int, yes: bool, db: str, 
     confirm(yes, f"Declare the result of {slug} and publish it? This is final.")
     with open_cli_store(db) as store:
         decl = declare_tally(store, slug, actor=actor, workers=workers)
-    _show(decl, json_out)
+    show_declaration(decl, json_out)
 
 
 @click.command("record")
