@@ -349,3 +349,33 @@ def test_a_second_valid_mix_swapped_into_the_record_fails_against_the_log(
     report = verify_record(tmp_path / "forged", workers=1)
     failed = {c.name for c in report.checks if c.status.value == "failed"}
     assert failed == {"mixes", "decryption-shares"}, report
+
+
+def test_a_communication_key_swapped_into_the_record_fails_against_the_log(
+    closed: tuple[Poll, DemoTrustees], tmp_path: Path
+) -> None:
+    """A record whose communication key for trustee 2 is another well-formed key (its
+    manifest written to match) passed every proof: the key is bound only by the log, which
+    recorded each ceremony message's SHA-256 when the service stored it."""
+    import nacl.public
+
+    from tallyroom.crypto.ceremony_messages import CommunicationKey
+
+    poll, trustees = closed
+    run_tally(poll.store, trustees, tmp_path / "t", mixers=[1, 3], decrypting=[1, 3],
+              actor="ro", workers=1)  # fmt: skip
+    tally.declare_tally(poll.store, poll.slug, actor="ro", workers=1)
+    honest = record_contents(poll.store, poll.slug, workers=1)
+    write_record(tmp_path / "honest", honest)
+    assert verify_record(tmp_path / "honest", workers=1).ok
+    other = bytes(nacl.public.PrivateKey.generate().public_key)
+    keys = tuple(
+        CommunicationKey(k.election, k.trustee, other) if k.trustee == 2 else k
+        for k in honest.ceremony.communication_keys
+    )
+    ceremony = dataclasses.replace(honest.ceremony, communication_keys=keys)
+    write_record(tmp_path / "forged", dataclasses.replace(honest, ceremony=ceremony))
+    report = verify_record(tmp_path / "forged", workers=1)
+    failed = {c.name: c for c in report.checks if c.status.value == "failed"}
+    assert set(failed) == {"ceremony"}, report
+    assert "communication-key-2" in str(failed["ceremony"])

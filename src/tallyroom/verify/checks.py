@@ -12,7 +12,9 @@ that is wrong, and names the first failure.
    and it has no weights, contest counted by unit or unknown rule.
 4. ``ceremony`` - the ceremony is this election's, one communication key per trustee, every
    commitment's proofs hold, every complaint was answered by a share that matches, and the
-   election key and verification keys are the commitments' (crypto/dkg.py).
+   election key and verification keys are the commitments' (crypto/dkg.py); every ceremony
+   file hashes to the digest the audit log recorded when the message was stored, and every
+   logged message of a published kind is in the record.
 5. ``key-drill`` - the drill's shares are proved, from at least t trustees, and decrypt it.
 6. ``audit-log`` - the audit log's hash chain; it ends at the declaration (and at the head
    published elsewhere, when the verifier is given one).
@@ -257,9 +259,77 @@ def _ceremony(state: _State) -> list[Finding]:
     except (ProofRejected, InputError) as exc:
         check = f" ({exc.check})" if isinstance(exc, ProofRejected) else ""
         out.append(Finding("ceremony", None, f"{exc}{check}"))
+    out += _logged_ceremony(record)
     state.summaries["ceremony"] = (
         f"{c.ceremony.trustees} trustees, threshold {c.ceremony.threshold}"
     )
+    return out
+
+
+#: The ceremony messages a record holds (the sealed shares and the drill's shares are not
+#: published: the key drill's transcript carries the latter).
+_RECORDED_KINDS = ("communication-key", "commitments", "complaint", "revealed-share", "key-drill")
+
+
+def _logged_ceremony(record: RecordContents) -> list[Finding]:
+    """Each ceremony file against the SHA-256 the audit log recorded when the service stored
+    the message (``ceremony_message``, ``key_drill`` and ``election_key`` events), and every
+    logged message of a published kind present: a communication key or commitments swapped
+    in the record (with a manifest rewritten to match) no longer verifies, and with a log
+    head published elsewhere (``--head``) nothing of the ceremony can be swapped. Nothing to
+    compare for a log that records none (a record made outside the service)."""
+    facts = logged_facts(c.event for c in record.audit_log)
+    c = record.ceremony
+    made: dict[str, tuple[str, bytes]] = {}
+    for key in c.communication_keys:
+        made[f"communication-key-{key.trustee}"] = (
+            f"ceremony/communication-key-{key.trustee}.json",
+            key.to_json(),
+        )
+    for commitments in c.commitments:
+        name = f"commitments-{commitments.trustee}"
+        made[name] = (f"ceremony/{name}.json", commitments.to_json())
+    for complaint in c.complaints:
+        made[f"complaint-{complaint.dealer}-by-{complaint.recipient}"] = (
+            f"ceremony/complaint-{complaint.dealer}-{complaint.recipient}.json",
+            complaint.to_json(),
+        )
+    for revealed in c.revealed_shares:
+        made[f"revealed-share-{revealed.dealer}-to-{revealed.recipient}"] = (
+            f"ceremony/revealed-share-{revealed.dealer}-{revealed.recipient}.json",
+            revealed.to_json(),
+        )
+    made["key-drill"] = ("ceremony/key-drill.json", c.key_drill.to_json())
+    out: list[Finding] = []
+    logged = {
+        n: d
+        for n, d in facts.ceremony.items()
+        if n == "key-drill" or n.startswith(tuple(f"{k}-" for k in _RECORDED_KINDS[:-1]))
+    }
+    if logged:
+        for name, (file, data) in sorted(made.items()):
+            want, have = logged.get(name), hashlib.sha256(data).hexdigest()
+            if want is None:
+                out.append(Finding(file, name, "the audit log records no such ceremony message"))
+            elif want != have:
+                out.append(
+                    Finding(file, name, f"hashes to {have[:16]}…; the log recorded {want[:16]}…")
+                )
+        for name in sorted(set(logged) - set(made)):
+            out.append(
+                Finding(None, name, "the audit log records this message; the record lacks it")
+            )
+    want = facts.election_key_sha256
+    if want is not None:
+        have = hashlib.sha256(c.election_key.to_json()).hexdigest()
+        if have != want:
+            out.append(
+                Finding(
+                    "ceremony/election-key.json",
+                    None,
+                    f"hashes to {have[:16]}…; the audit log recorded {want[:16]}…",
+                )
+            )
     return out
 
 
