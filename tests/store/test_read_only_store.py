@@ -36,9 +36,8 @@ def test_every_transaction_of_a_read_only_store_refuses_writes(store: Store) -> 
         for _ in range(3):
             assert _users(reader) == before
             for begin in (reader.begin, reader.begin_unsynced):
-                with pytest.raises(sa.exc.DBAPIError) as refused:
-                    with begin() as conn:
-                        _insert(conn)
+                with pytest.raises(sa.exc.DBAPIError) as refused, begin() as conn:
+                    _insert(conn)
                 assert is_read_only_refusal(refused.value), refused.value
         with pytest.raises(ConfigError, match="read-only"):
             reader.upgrade()
@@ -50,7 +49,6 @@ def test_every_transaction_of_a_read_only_store_refuses_writes(store: Store) -> 
 
 def test_a_writable_store_is_not_a_standby_and_its_refusals_are_told_apart(store: Store) -> None:
     assert not store.is_standby()
-    with pytest.raises(sa.exc.IntegrityError) as other:
-        with store.begin() as conn:
-            conn.execute(console_users.insert().values(username=None))
+    with pytest.raises(sa.exc.IntegrityError) as other, store.begin() as conn:
+        conn.execute(console_users.insert().values(username=None))
     assert not is_read_only_refusal(other.value)

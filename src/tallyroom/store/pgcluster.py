@@ -12,6 +12,9 @@ The server binaries are looked for on ``PATH`` and then in ``/usr/lib/postgresql
 (Debian's layout, newest version first); when there are none :class:`PostgresMissing` says
 so and what to install, since a test that needs PostgreSQL must fail, not skip.
 
+:meth:`ThrowawayCluster.start_standby` makes a hot-standby replica of a running cluster
+(``pg_basebackup -R``) in a folder and on a port of its own, for tests of replicas.
+
 ``durable=False`` (the default, for tests) turns off fsync and friends; benchmarks of
 durable commits pass ``durable=True`` to keep PostgreSQL's defaults.
 """
