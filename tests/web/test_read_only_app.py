@@ -32,6 +32,10 @@ def _casts(store: Store) -> int:
     return max(t.casts for t in totals)
 
 
+def _schedules() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "tallyroom-schedule"}
+
+
 def test_public_reads_answer_and_writes_are_refused(
     store: Store, web_settings: WebSettings, tmp_path: Path
 ) -> None:
@@ -43,9 +47,10 @@ def test_public_reads_answer_and_writes_are_refused(
     code = cast.json()[0]["code"]
 
     settings = replace(web_settings, read_only=True, schedule_interval=1, board_every=1)
+    before = _schedules()
     with TestClient(create_app(settings)) as client:
         # nothing in the background, although the settings ask for both
-        assert "tallyroom-schedule" not in {t.name for t in threading.enumerate()}
+        assert _schedules() == before
         for path in (
             "/",
             f"/e/{SLUG}",
@@ -139,5 +144,6 @@ def test_a_write_path_the_guard_misses_is_refused_by_the_connection(
 
 def test_a_normal_server_runs_its_schedule(web_settings: WebSettings) -> None:
     """The contrast to the read-only server's empty background (the check can fail)."""
+    before = _schedules()
     with TestClient(create_app(replace(web_settings, schedule_interval=1))):
-        assert "tallyroom-schedule" in {t.name for t in threading.enumerate()}
+        assert len(_schedules() - before) == 1
