@@ -161,6 +161,21 @@ def passwd(username: str, password: str, db: str) -> None:
     help="A folder of edited message templates (searched first).",
 )
 @click.option(
+    "--read-only",
+    is_flag=True,
+    help="Serve only the public pages, from a read-only replica of the database: no "
+    "migration (the schema must be at this version's), no schedule, every write answered "
+    "503 (see docs/web.md, Scale-out).",
+)
+@click.option(
+    "--primary-url",
+    default="",
+    envvar="TALLYROOM_PRIMARY_URL",
+    metavar="URL",
+    help="With --read-only: the primary server's address, named in the 503 and where the "
+    "booth and the console are redirected.",
+)
+@click.option(
     "--access-log",
     is_flag=True,
     help="Log one line per request (off by default: it costs CPU on every cast and would "
@@ -184,12 +199,15 @@ def serve(
     mail_from: str,
     public_url: str,
     mail_templates: Path | None,
+    read_only: bool,
+    primary_url: str,
     db: str,
 ) -> None:
     """Serve the booth, the console, the results and the JSON API (uvicorn).
 
     Every key is found through DATA_DIR (see docs/web.md): an election whose poll is open
-    or whose credentials are issued but whose credential key is missing is named on stderr."""
+    or whose credentials are issued but whose credential key is missing is named on stderr.
+    With --read-only, only the public pages, from a replica (no key is needed)."""
     from tallyroom.services.key_files import KeyFolder
     from tallyroom.web.server import check_keys
     from tallyroom.web.server import serve as run
@@ -212,6 +230,8 @@ def serve(
         mail_from=mail_from,
         public_url=public_url,
         mail_templates=mail_templates,
+        read_only=read_only,
+        primary_url=primary_url,
         **extra,
     )
     if check:

@@ -11,6 +11,14 @@ Transactions: :meth:`Store.begin` is a write transaction, :meth:`Store.read` a r
 on a consistent snapshot, :meth:`Store.begin_unsynced` a write transaction whose commit need not
 reach the disk before it returns (for counters that may forget their last moments in a power
 cut, never for election data).
+A store opened ``read_only`` (``serve --read-only`` on a replica) cannot write at all, so a
+write path that was missed fails instead of writing: on PostgreSQL every transaction of its
+connections is read-only by default (``default_transaction_read_only=on``, set when each
+connection opens; a hot standby refuses writes anyway, and this also covers a read-only
+server pointed at a primary by mistake); on SQLite each connection runs with
+``PRAGMA query_only=ON`` and the file's journal mode is left as it is (a replica's copy is not
+changed by being read). :func:`is_read_only_refusal` recognises the refusal.
+
 On SQLite a write transaction starts with ``BEGIN IMMEDIATE``, taking the write lock at once:
 a transaction that reads and then writes can otherwise fail with ``SQLITE_BUSY`` when another
 writer committed in between, and the lock is what makes concurrent casts queue. (Python's
@@ -35,12 +43,17 @@ from sqlalchemy.exc import ArgumentError
 from tallyroom.errors import ConfigError
 from tallyroom.store.writer_lock import WriterLock
 
-__all__ = ["Backend", "Store", "is_unavailable", "open_store"]
+__all__ = ["Backend", "Store", "is_read_only_refusal", "is_unavailable", "open_store"]
 
 Backend = Literal["sqlite", "postgresql"]
 
 # A connection execution option naming how SQLite should BEGIN (IMMEDIATE or DEFERRED).
 _SQLITE_BEGIN = "tallyroom_sqlite_begin"
+# How each backend says "this transaction or database is read-only": PostgreSQL's SQLSTATE
+# read_only_sql_transaction (a standby's refusal too), SQLite's primary result code
+# SQLITE_READONLY.
+_PG_READ_ONLY = "25006"
+_SQLITE_READONLY = 8
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Page cache per connection (KiB). SQLite's default, 2 MiB, is far smaller than the indexes
 # of a national ballot (a random receipt and a random id per ballot, a credential hash per
@@ -65,7 +78,7 @@ POOL_SIZE = 16
 POOL_OVERFLOW = 0
 
 
-def _sqlite_engine(url: sa.URL) -> Engine:
+def _sqlite_engine(url: sa.URL, read_only: bool) -> Engine:
     engine = sa.create_engine(
         url,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
@@ -80,7 +93,9 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            if not memory:
+            if read_only:
+                cursor.execute("PRAGMA query_only=ON")
+            elif not memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
@@ -93,6 +108,8 @@ def _sqlite_engine(url: sa.URL) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get(_SQLITE_BEGIN, "IMMEDIATE")
+        if read_only:  # no write lock: it would only queue behind the writers
+            mode = "DEFERRED"
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
@@ -131,15 +148,16 @@ class Store:
     opened here, so a use case decides where its transaction starts and ends.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         name = engine.dialect.name
         if name not in ("sqlite", "postgresql"):
             raise ConfigError("unsupported database", field="url", value=name)
         self.engine = engine
         self.backend: Backend = "sqlite" if name == "sqlite" else "postgresql"
+        self.read_only = read_only
         database = engine.url.database
         self._writers: WriterLock | None = None
-        if self.backend == "sqlite" and database not in (None, "", ":memory:"):
+        if self.backend == "sqlite" and not read_only and database not in (None, "", ":memory:"):
             assert database is not None
             self._writers = WriterLock(Path(database))
 
@@ -197,7 +215,13 @@ class Store:
         log read in one block agree with each other; SQLite: a deferred transaction.)
         """
         with self.engine.connect() as conn:
-            if self.backend == "postgresql":
+            if self.backend == "postgresql" and self.read_only:
+                # Read-only already by the connection's default. Not postgresql_readonly:
+                # psycopg is then reset to read_only=False, and every later transaction on
+                # the pooled connection starts "BEGIN READ WRITE", overriding the default
+                # (and refused outright by a hot standby).
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            elif self.backend == "postgresql":
                 conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
             else:
                 conn.execution_options(**{_SQLITE_BEGIN: "DEFERRED"})
@@ -206,10 +230,33 @@ class Store:
                 transaction.rollback()
 
     def upgrade(self, revision: str = "head") -> None:
-        """Apply migrations up to ``revision`` (see :mod:`tallyroom.store.migrations`)."""
+        """Apply migrations up to ``revision`` (see :mod:`tallyroom.store.migrations`);
+        :class:`ConfigError` on a read-only store or a hot standby (migrate the primary)."""
         from tallyroom.store.migrations import upgrade
 
+        if self.read_only or self.is_standby():
+            raise ConfigError(
+                "this database is read-only (a replica, or opened read-only): migrations and "
+                "writes go to the primary",
+                field="url",
+                value=self.engine.url.render_as_string(hide_password=True),
+            )
         upgrade(self.engine, revision)
+
+    def is_standby(self) -> bool:
+        """Whether the database is a PostgreSQL hot standby (a replica replaying the
+        primary's WAL, which refuses every write); never on SQLite."""
+        if self.backend != "postgresql":
+            return False
+        with self.engine.connect() as conn:
+            return bool(conn.exec_driver_sql("SELECT pg_is_in_recovery()").scalar_one())
+
+    def schema_revisions(self) -> tuple[str | None, str]:
+        """The migration revision the database is at (``None``: no schema), and the head
+        revision this code's schema is at (they are equal once migrated)."""
+        from tallyroom.store.migrations import current_revision, head_revision
+
+        return current_revision(self.engine), head_revision()
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -229,23 +276,46 @@ class Store:
         self.close()
 
 
-def open_store(url: str | os.PathLike[str], *, upgrade: bool = False) -> Store:
+def open_store(
+    url: str | os.PathLike[str], *, upgrade: bool = False, read_only: bool = False
+) -> Store:
     """Open the database at ``url`` (a plain path means SQLite); ``upgrade`` migrates to head.
 
     Nothing is created or changed unless ``upgrade`` is set (SQLite creates an empty file).
+    ``read_only``: every connection refuses writes (see the module docstring).
     """
     parsed = _normalise(url)
     if parsed.get_backend_name() == "sqlite":
-        store = Store(_sqlite_engine(parsed))
+        store = Store(_sqlite_engine(parsed, read_only), read_only=read_only)
     else:
+        connect: dict[str, Any] = {}
+        if read_only:
+            connect["options"] = "-c default_transaction_read_only=on"
         store = Store(
             sa.create_engine(
-                parsed, pool_pre_ping=True, hide_parameters=True, **_pool_options(parsed)
-            )
+                parsed,
+                pool_pre_ping=True,
+                hide_parameters=True,
+                connect_args=connect,
+                **_pool_options(parsed),
+            ),
+            read_only=read_only,
         )
     if upgrade:
         store.upgrade()
     return store
+
+
+def is_read_only_refusal(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database refusing a write because it is read-only (a store
+    opened ``read_only``, or a PostgreSQL hot standby)."""
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == _PG_READ_ONLY:
+        return True
+    code = getattr(orig, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF == _SQLITE_READONLY
 
 
 def is_unavailable(exc: BaseException) -> bool:

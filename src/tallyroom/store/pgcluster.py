@@ -12,6 +12,9 @@ The server binaries are looked for on ``PATH`` and then in ``/usr/lib/postgresql
 (Debian's layout, newest version first); when there are none :class:`PostgresMissing` says
 so and what to install, since a test that needs PostgreSQL must fail, not skip.
 
+:meth:`ThrowawayCluster.start_standby` makes a hot-standby replica of a running cluster
+(``pg_basebackup -R``) in a folder and on a port of its own, for tests of replicas.
+
 ``durable=False`` (the default, for tests) turns off fsync and friends; benchmarks of
 durable commits pass ``durable=True`` to keep PostgreSQL's defaults.
 """
@@ -96,7 +99,7 @@ class ThrowawayCluster:
                 f"{result.stdout}{result.stderr}{log}"
             )
 
-    def start(self) -> ThrowawayCluster:
+    def _hand_over(self) -> None:
         if self._as_root:
             try:
                 user = pwd.getpwnam(_SERVER_USER)
@@ -105,13 +108,20 @@ class ThrowawayCluster:
                     f"running as root needs the '{_SERVER_USER}' user to run the server"
                 ) from exc
             os.chown(self.root, user.pw_uid, user.pw_gid)
+
+    def start(self) -> ThrowawayCluster:
+        self._hand_over()
         self._run(
             "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
             "-E", "UTF8", "--no-locale", "--no-sync",
         )  # fmt: skip
+        self._start_server()
+        return self
+
+    def _start_server(self, *extra: str) -> None:
         options = [
             "-k", str(self.root), "-p", str(self.port), "-c", "listen_addresses=",
-            "-c", "max_connections=100",
+            "-c", "max_connections=100", *extra,
         ]  # fmt: skip
         if not self.durable:
             options += ["-c", "fsync=off", "-c", "synchronous_commit=off"]
@@ -119,7 +129,27 @@ class ThrowawayCluster:
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w",
                   "-o", " ".join(options), "start")  # fmt: skip
         self._running = True
-        return self
+
+    def start_standby(self) -> ThrowawayCluster:
+        """A hot-standby replica of this running cluster, in a folder and on a port of its
+        own: ``pg_basebackup -R`` (a copy of the data folder plus the settings that make it
+        follow this cluster's WAL stream), started with ``hot_standby=on`` so it answers
+        reads. It refuses every write, as a production replica does; :meth:`stop` it like
+        any cluster."""
+        if not self._running:
+            raise TallyroomError("start the primary before its standby")
+        standby = ThrowawayCluster(durable=self.durable)
+        try:
+            standby._hand_over()
+            standby._run(
+                "pg_basebackup", "-D", str(standby.data), "-R", "-X", "stream", "--no-sync",
+                "-h", str(self.root), "-p", str(self.port), "-U", "postgres",
+            )  # fmt: skip
+            standby._start_server("-c", "hot_standby=on")
+        except BaseException:
+            standby.stop()
+            raise
+        return standby
 
     def stop(self) -> None:
         """Stop the server (fast, no checkpoint) and remove its folder."""

@@ -1,6 +1,7 @@
 """The app factory: :func:`create_app` builds the FastAPI app from :class:`WebSettings`.
 
-It opens the store (migrating it unless told not to), sets up Jinja2 (autoescaping every
+It opens the store (migrating it unless told not to; read-only, unmigrated and guarded
+with ``settings.read_only``: :mod:`tallyroom.web.read_only`), sets up Jinja2 (autoescaping every
 template, so a candidate called ``<script>`` is shown as text), the signed session cookie,
 the security headers, the static files (plotly's own bundled ``plotly.min.js`` is served
 from the installed package: nothing comes from another site), and one error handler for the
@@ -36,7 +37,7 @@ from tallyroom.errors import (
     TallyroomError,
 )
 from tallyroom.services.casting_queue import CastingQueue
-from tallyroom.store.engine import is_unavailable, open_store
+from tallyroom.store.engine import is_read_only_refusal, is_unavailable
 from tallyroom.web import (
     api,
     board_pages,
@@ -47,6 +48,7 @@ from tallyroom.web import (
     console_setup,
     i18n,
     public,
+    read_only,
     register_mapping,
     rule_pages,
 )
@@ -106,11 +108,20 @@ async def _error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    """Anything else: the documented JSON error (503 when the database is not answering,
-    500 otherwise), never a traceback or a value to the client; the log names the error's
-    type and the path only (SQL parameters are hidden by the engine, so no ballot, credential
-    or register value reaches a log)."""
-    if is_unavailable(exc):
+    """Anything else: the documented JSON error (503 when the database is not answering or
+    refuses a write as read-only, 500 otherwise), never a traceback or a value to the
+    client; the log names the error's type and the path only (SQL parameters are hidden by
+    the engine, so no ballot, credential or register value reaches a log)."""
+    settings: WebSettings = request.app.state.web.settings
+    if is_read_only_refusal(exc):
+        # a write path the read-only guard let through, or a primary that became a replica
+        log.error("read-only database refused a write on %s %s", request.method, request.url.path)
+        if settings.read_only:
+            return read_only.refused(request, settings)
+        status, name = 503, read_only.READ_ONLY_ERROR
+        message = "the database is read-only just now; nothing was changed: try again later"
+        headers = {"Retry-After": "30"}
+    elif is_unavailable(exc):
         status, name = 503, "DatabaseUnavailable"
         message = "the database is not answering; nothing was changed: try again in a minute"
         headers = {"Retry-After": "30"}
@@ -128,14 +139,16 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
-    """The web app on ``settings.database`` (migrated to the latest schema if ``upgrade``)."""
-    store = open_store(settings.database, upgrade=upgrade)
+    """The web app on ``settings.database`` (migrated to the latest schema if ``upgrade``;
+    with ``settings.read_only``, never migrated and refused below the head)."""
+    store = read_only.open_served_store(settings, upgrade=upgrade)
     casting = CastingQueue(store)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         schedule = None
-        if settings.schedule_interval > 0 or settings.board_every > 0:
+        background = settings.schedule_interval > 0 or settings.board_every > 0
+        if background and not settings.read_only:
             schedule = ScheduleThread(store, settings.schedule_interval, settings.board_every)
             schedule.start()
         yield
@@ -163,6 +176,8 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
     )
     # innermost first: the cast's fast path inside the headers and the session
     app.add_middleware(FastCast, web=lambda: app.state.web, error=_error)
+    if settings.read_only:  # before the cast's fast path, and before any route
+        app.add_middleware(read_only.ReadOnlyGuard, settings=settings)
     app.add_middleware(SecurityHeaders, https_only=settings.https_only)
     app.add_middleware(i18n.LanguageMiddleware)
     app.add_middleware(

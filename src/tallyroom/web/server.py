@@ -7,7 +7,8 @@ same address with ``SO_REUSEPORT``: the kernel then spreads new connections even
 workers (by a hash of each connection's addresses). uvicorn's own ``--workers`` shares one
 socket between its children, and whichever child happens to be awake takes the next
 connection: measured, 110/105/41/0 keep-alive connections over four workers, one of them
-idle. The store is migrated once, here, before any worker starts. A worker that dies is
+idle. The store is migrated once, here, before any worker starts (a read-only server's is
+checked instead: :mod:`tallyroom.web.read_only`). A worker that dies is
 started again; SIGINT or SIGTERM stops them all (each finishes its requests in flight).
 
 uvicorn runs with its fast parts when they are installed (``httptools``, ``uvloop``, both
@@ -34,7 +35,7 @@ from fastapi import FastAPI
 
 from tallyroom.errors import ConfigError
 from tallyroom.services.key_files import MissingKey, missing_keys
-from tallyroom.store.engine import open_store
+from tallyroom.web.read_only import open_served_store
 from tallyroom.web.settings import WebSettings
 
 __all__ = ["ENV_SETTINGS", "app_from_environment", "check_keys", "serve"]
@@ -63,7 +64,7 @@ def check_keys(settings: WebSettings) -> list[MissingKey]:
     """The elections that need their credential key now and cannot find it, each logged as
     an error naming the election and the path expected (the server still starts: other
     elections may be running, and the officer can put the key back without a restart)."""
-    store = open_store(settings.database, upgrade=True)
+    store = open_served_store(settings, upgrade=True)
     try:
         found = missing_keys(store, settings.keys, settings.credential_key_files)
     finally:
@@ -119,13 +120,14 @@ def serve(
     from tallyroom.web.app import create_app
 
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    check_keys(settings)
+    if not settings.read_only:  # a read-only server casts nothing: it needs no key
+        check_keys(settings)
     if workers == 1:
         uvicorn.run(
             create_app(settings), host=host, port=port, proxy_headers=False, access_log=access_log
         )
         return
-    open_store(settings.database, upgrade=True).close()
+    open_served_store(settings, upgrade=True).close()
     _listening_socket(host, port).close()  # the address is usable: say so now, not per worker
     _supervise(settings.to_json(), host, port, workers, access_log)
 

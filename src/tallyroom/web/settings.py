@@ -143,6 +143,20 @@ class WebSettings:
     mail_templates: Path | None = field(
         default=None, metadata=_help("Folder of edited message templates (searched first).")
     )
+    read_only: bool = field(
+        default=False,
+        metadata=_help(
+            "Serve only the public pages from a read-only replica: no migration (the schema "
+            "must be at head), no schedule, every write answered 503 (serve --read-only)."
+        ),
+    )
+    primary_url: str = field(
+        default="",
+        metadata=_help(
+            "With read_only: the primary server's address (https://...), named in the 503 "
+            "and where the booth and the console are redirected."
+        ),
+    )
 
     def __post_init__(self) -> None:
         for name in (
@@ -168,12 +182,12 @@ class WebSettings:
                 raise ConfigError(
                     "not an IP address or network", field="trusted_proxies", value=proxy
                 ) from None
-        if self.public_url and not self.public_url.startswith(("https://", "http://")):
-            raise ConfigError(
-                "the public address starts https:// (or http://)",
-                field="public_url",
-                value=self.public_url,
-            )
+        for name in ("public_url", "primary_url"):
+            address = getattr(self, name)
+            if address and not address.startswith(("https://", "http://")):
+                raise ConfigError(
+                    "the address starts https:// (or http://)", field=name, value=address
+                )
         if len(self.session_secret) < 16:
             raise ConfigError(
                 "the session secret needs 16 characters or more", field="session_secret"
