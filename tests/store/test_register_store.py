@@ -243,11 +243,19 @@ def test_fields_encode_as_the_canonical_json_encoder_does() -> None:
         {"q": 'quote " back\\slash / slash', "c": "\x00\x01\x1f\x7f tab\t nl\n cr\r"},
         {"u": "Zoë Ø — ünïcode 😀 \u2028\u2029", "s": "\ud800 lone surrogate"},
         {"weight": "2.5", "person": "P1", "number": "N1", "status": "active"},
+        {"only": "one"},
+        {"%s": "%d %%", "a%": "%", "%(x)s": "%(y)s"},  # the key order's template keeps them
+        {"person": "P1", "weight": "2.5", "number": "N1", "status": "active"},  # other order
+        {"person": "P2", "weight": "2.5", "number": "N2", "status": "active"},  # same again
     ]
     for fields in awkward:
         assert register.encode_fields(fields) == CANONICAL.encode(fields)
     # not all text: still the canonical encoder's answer
     assert register.encode_fields({"n": 1, "a": "x"}) == CANONICAL.encode({"n": 1, "a": "x"})  # type: ignore[dict-item]
+    # keys seen with text values, then with a value that is not: the general encoder's answer
+    for value in ("x", 1, None, True, "y"):
+        fields = {"z": "1", "a": value}
+        assert register.encode_fields(fields) == CANONICAL.encode(fields)  # type: ignore[arg-type]
 
 
 def test_import_rows_checks_each_tuple_as_an_entry_is_checked(
