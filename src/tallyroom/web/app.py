@@ -46,6 +46,7 @@ from tallyroom.web import (
     console_ceremony,
     console_delivery,
     console_setup,
+    console_tally,
     i18n,
     public,
     read_only,
@@ -219,6 +220,7 @@ def create_app(settings: WebSettings, *, upgrade: bool = True) -> FastAPI:
         register_mapping,
         console_delivery,
         console_ceremony,
+        console_tally,
         i18n,
         rule_pages,
     ):
