@@ -86,24 +86,34 @@ def record_contents(
     contests = {c.name: c for c in definition.contests}
     groups = []
     for g in tally.board_groups(store, slug):
-        mine = [p for p in parts if (p.contest, p.section) == (g.contest, g.section)]
+        mine = [
+            p
+            for p in parts
+            if (p.contest, p.section, p.weight or None, p.unit or None)
+            == (g.contest, g.section, g.weight, g.unit)
+        ]
         stages = tuple(stage_from_bytes(p.body) for p in mine if p.kind is PartKind.MIX)
         decryptions = tuple(
-            TrusteeShares(*shares_from_bytes(p.body))
-            for p in mine
-            if p.kind is PartKind.DECRYPTION
+            TrusteeShares(*shares_from_bytes(p.body)) for p in mine if p.kind is PartKind.DECRYPTION
         )
         if not stages or len(decryptions) < key.threshold:
-            raise LifecycleError(
-                f"{g.contest}/{g.section}: the tally is not complete", election=slug
-            )
-        say(f"decrypting {g.contest}/{g.section} for the record: {len(g.rows):,} ballots")
+            raise LifecycleError(f"{g.name}: the tally is not complete", election=slug)
+        say(f"decrypting {g.name} for the record: {len(g.rows):,} ballots")
         chosen = sorted(decryptions, key=lambda d: d.trustee)[: key.threshold]
         cts = [ct for row in stages[-1].outputs for ct in row]
         plaintexts = combine_many(key, cts, [d.shares for d in chosen], workers=workers)
         ballots = tuple(decode_rows(contest_shape(contests[g.contest]), plaintexts))
         groups.append(
-            MixGroup(g.contest, g.section or None, g.width, stages, decryptions, ballots)
+            MixGroup(
+                g.contest,
+                g.section or None,
+                g.width,
+                stages,
+                decryptions,
+                ballots,
+                g.weight,
+                g.unit,
+            )
         )
     return RecordContents(
         election=slug,
