@@ -18,6 +18,7 @@ import pytest
 
 from tallyroom.audit.board import chain_board
 from tallyroom.demo.trustees import DemoTrustees, run_ceremony, run_tally
+from tallyroom.election.reader import parse_definition
 from tallyroom.errors import ProofRejected
 from tallyroom.report.declaration import Declaration, declaration_document
 from tallyroom.services import declaring, nominations, polling, tally, tally_files
@@ -29,7 +30,9 @@ from tallyroom.services.voting import CastRequest, cast_ballots
 from tallyroom.store import Store
 from tallyroom.verify.checks import verify_record
 from tallyroom.verify.record_format import PostedBallot, RecordContents
+from tallyroom.verify.record_reader import read_record
 from tallyroom.verify.record_writer import write_record
+from tallyroom.verify.recount import recount
 
 PASSPHRASE = "groups passphrase"
 TRUSTEES = """
@@ -298,12 +301,29 @@ def _check(store: Store, tmp_path: Path, case: Case) -> tuple[str, Path]:
     return slug, record
 
 
+def _recounted(record: Path, change: Any) -> list[str]:
+    """Where the recount of the record's ballots differs from its declaration once
+    ``change`` has edited the declaration (as a server would, to misreport a figure)."""
+    contents = read_record(record)
+    doc = json.loads(contents.declaration)
+    groups = {g.key: g.ballots for g in contents.groups}
+    definition = parse_definition(contents.definition)
+    assert recount(definition, groups, doc) == []
+    change(doc["contests"][0])
+    return [str(f.where) for f in recount(definition, groups, doc)]
+
+
 def test_an_electoral_college_takes_the_verifiable_path(
     sqlite_store: Store, tmp_path: Path
 ) -> None:
-    slug, _ = _check(sqlite_store, tmp_path, CASES["college"])
+    slug, record = _check(sqlite_store, tmp_path, CASES["college"])
     groups = [(g.contest, g.section, len(g.rows)) for g in tally.board_groups(sqlite_store, slug)]
     assert groups == [("leader", "affiliates", 2), ("leader", "members", 4), ("leader", "mps", 3)]
+
+    def weigh(contest: dict[str, Any]) -> None:
+        contest["college"]["sections"][0]["weight"] = "1/2"
+
+    assert _recounted(record, weigh) == ["contest 'leader' college"]
 
 
 def test_a_weighted_election_takes_the_verifiable_path(sqlite_store: Store, tmp_path: Path) -> None:
@@ -322,11 +342,21 @@ def test_a_weighted_election_takes_the_verifiable_path(sqlite_store: Store, tmp_
     assert {g.get("weight") for g in index} == {"0.5", "0.75", "10.25", "3", "7"}
     assert all("unit" not in g for g in index)
 
+    def weigh(contest: dict[str, Any]) -> None:
+        assert contest["contest"] == "chair"
+        contest["candidates"][0]["weight"] = "10.26"
+        contest["weights"]["total"] = "0"
+
+    assert _recounted(record, weigh) == [
+        "contest 'chair' candidate 'Ann' weight",
+        "contest 'chair' weights",
+    ]
+
 
 def test_a_motion_counted_by_unit_takes_the_verifiable_path(
     sqlite_store: Store, tmp_path: Path
 ) -> None:
-    slug, _ = _check(sqlite_store, tmp_path, CASES["units"])
+    slug, record = _check(sqlite_store, tmp_path, CASES["units"])
     keys = [(g.section, g.unit, len(g.rows)) for g in tally.board_groups(sqlite_store, slug)]
     assert keys == [
         ("affiliates", "GMB", 1),
@@ -334,6 +364,20 @@ def test_a_motion_counted_by_unit_takes_the_verifiable_path(
         ("members", "North", 3),
         ("members", "South", 3),
     ]
+    declared = json.loads((record / "declaration.json").read_bytes())["contests"][0]["motion"]
+    assert [(u["unit"], u["outcome"]) for u in declared["units"]] == [
+        ("East", "no ballots: did not vote yes"),
+        ("North", "voted yes"),
+        ("South", "did not vote yes"),
+        ("GMB", "voted yes"),
+        ("Unite", "did not vote yes"),
+    ]
+    assert declared["carried"] is True  # a half of the affiliates (GMB) voted yes
+
+    def flip(contest: dict[str, Any]) -> None:
+        contest["motion"]["units"][2]["outcome"] = "voted yes"
+
+    assert _recounted(record, flip) == ["contest 'trigger' motion"]
 
 
 @pytest.mark.parametrize("name", ["weighted"])

@@ -24,7 +24,6 @@ from tallyroom.crypto.ballot_encoding import InvalidBallot, InvalidReason
 from tallyroom.crypto.ceremony_messages import Complaint, RevealedShare
 from tallyroom.election.definition import College
 from tallyroom.election.reader import parse_definition
-from tallyroom.errors import InputError
 from tallyroom.verify.checks import CHECKS, verify_record
 from tallyroom.verify.record_files import BOARD, MANIFEST, Manifest, ManifestFile
 from tallyroom.verify.record_format import (
