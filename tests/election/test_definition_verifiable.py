@@ -59,23 +59,43 @@ def test_a_wrong_table_is_refused_naming_the_key(table: str, named: str) -> None
     assert named in message
 
 
-def test_a_weighted_election_is_refused_on_the_verifiable_path() -> None:
-    (message,) = problems(
-        HEAD + '[weights]\ncolumn = "w"\n[verifiable]\n' + TRUSTEES + "threshold = 2\n"
-    )
-    assert "verifiable" in message and "sealed path" in message
+def test_a_weighted_election_takes_the_verifiable_path() -> None:
+    text = HEAD + '[weights]\ncolumn = "w"\n[verifiable]\n' + TRUSTEES + "threshold = 2\n"
+    definition = parse_definition(text)
+    assert definition.weights is not None and definition.verifiable is not None
 
 
-def test_a_contest_counted_by_unit_is_refused_on_the_verifiable_path() -> None:
-    text = HEAD.replace(
-        'rule = "irv"\nseats = 1\ncandidates = [{ name = "Ann" }, { name = "Bo" }]\n',
-        'rule = "motion"\n[contests.motion]\nquestion = "Trigger?"\nchoices = "yes-no"\n'
-        'threshold = "majority"\n[contests.units]\ncombine = "any"\n'
-        '[[contests.units.groups]]\nname = "b"\nsections = ["members"]\nshare = "1/3"\n',
-    )
+UNITS = HEAD.replace(
+    'rule = "irv"\nseats = 1\ncandidates = [{ name = "Ann" }, { name = "Bo" }]\n',
+    'rule = "motion"\n[contests.motion]\nquestion = "Trigger?"\nchoices = "yes-no"\n'
+    'threshold = "majority"\n[contests.units]\ncombine = "any"\n'
+    '[[contests.units.groups]]\nname = "b"\nsections = ["members"]\nshare = "1/3"\n',
+)
+VERIFIABLE = "[verifiable]\n" + TRUSTEES + "threshold = 2\n"
+
+
+def test_a_contest_counted_by_unit_takes_the_verifiable_path() -> None:
+    assert parse_definition(UNITS + VERIFIABLE).verifiable is not None
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        'quorum = "1/4"\n',  # a quorum as a share of each unit's electorate
+        "quorum = 3\n",  # a quorum of papers: its reason states the unit's turnout
+        'threshold_of = "electorate"\n',
+        'electorate_support = "1/5"\n',
+    ],
+)
+def test_a_unit_motion_needing_each_units_electorate_is_refused_on_the_verifiable_path(
+    rule: str,
+) -> None:
+    """The record does not hold the register: the verifier could not recount a unit's
+    decision that turns on its electorate."""
+    text = UNITS.replace('threshold = "majority"\n', 'threshold = "majority"\n' + rule)
     parse_definition(text)  # sound on the sealed path
-    (message,) = problems(text + "[verifiable]\n" + TRUSTEES + "threshold = 2\n")
-    assert "contests[0].units" in message
+    (message,) = problems(text + VERIFIABLE)
+    assert "contests[0].units" in message and "electorate" in message
 
 
 def test_the_record_checks_itself_when_built_in_code() -> None:
@@ -83,7 +103,7 @@ def test_the_record_checks_itself_when_built_in_code() -> None:
         Verifiable(("A", "B"), 1, ("A",))
 
 
-def test_an_electoral_college_is_refused_on_the_verifiable_path() -> None:
+def test_an_electoral_college_takes_the_verifiable_path() -> None:
     text = (
         HEAD.replace(
             '[[sections]]\nname = "members"\n',
@@ -91,6 +111,5 @@ def test_an_electoral_college_is_refused_on_the_verifiable_path() -> None:
         )
         + '[contests.college]\nweights = { members = "1/2", mps = "1/2" }\n'
     )
-    parse_definition(text)  # sound on the sealed path
-    (message,) = problems(text + "[verifiable]\n" + TRUSTEES + "threshold = 2\n")
-    assert "contests[0].college" in message
+    definition = parse_definition(text + VERIFIABLE)
+    assert definition.contests[0].college is not None and definition.verifiable is not None

@@ -146,9 +146,10 @@ def mix_and_decrypt(
 ) -> tuple[MixGroup, ...]:
     out = []
     widths = {c.name: contest_width(c) for c in definition.contests}
-    for (contest_name, section), rows in group_inputs((p.entry for p in board), widths).items():
+    for gk, rows in group_inputs((p.entry for p in board), widths).items():
+        contest_name = gk.contest
         shape = contest_shape(definition.contest(contest_name))
-        context = mix_context(ELECTION, contest_name, section)
+        context = mix_context(ELECTION, contest_name, gk.section, gk.weight, gk.unit)
         stages = mix(rows, key.public_key, 2, context=context, workers=workers)
         flat = [ct for row in stages[-1].outputs for ct in row]
         decryptions = tuple(
@@ -163,29 +164,53 @@ def mix_and_decrypt(
         plain = threshold.combine_many(key, flat, [d.shares for d in decryptions], workers=workers)
         ballots = tuple(decode_rows(shape, plain))
         out.append(
-            MixGroup(contest_name, section, widths[contest_name], stages, decryptions, ballots)
+            MixGroup(
+                contest_name,
+                gk.section,
+                widths[contest_name],
+                stages,
+                decryptions,
+                ballots,
+                gk.weight,
+                gk.unit,
+            )
         )
     return tuple(out)
 
 
-def declare(definition: ElectionDefinition, groups: tuple[MixGroup, ...]) -> bytes:
+def declare(
+    definition: ElectionDefinition,
+    groups: tuple[MixGroup, ...],
+    unit_electorate: dict[tuple[str, str], int] | None = None,
+) -> bytes:
     """The stored results document, as services/counting.py's declare() stores it, built by
-    the count's own ``_contest`` from the decoded ballots (blank and invalid: spoilt)."""
+    the count's own ``_contest`` from the decoded ballots (blank and invalid: spoilt), each
+    with its group's section, weight and unit (``unit_electorate``: each unit's electors, for
+    a contest counted by unit)."""
     contests = []
     for contest in definition.contests:
         opened: list[tuple[tuple[int, ...], str | None]] = []
+        weights: list[str | None] = []
+        units = UnitBallots()
         spoilt = 0
         for g in groups:
             if g.contest != contest.name:
                 continue
             for ballot in g.ballots:
-                if isinstance(ballot, InvalidBallot) or not ballot:
+                bad = isinstance(ballot, InvalidBallot) or not ballot
+                if g.unit is not None:
+                    units.add(g.section, g.unit, "spoilt" if bad else tuple(ballot))
+                if bad:
                     spoilt += 1
                 else:
                     opened.append((ballot, g.section))
-        declared = _contest(definition, contest, opened, ELECTORATE, spoilt)
+                    weights.append(g.weight)
+        declared = _contest(definition, contest, opened, ELECTORATE, spoilt, weights)
         if contest.motion is not None:
-            declared = motion_declaration(definition, contest, declared, UnitBallots(), None)
+            by_unit = contest.motion.units is not None
+            declared = motion_declaration(
+                definition, contest, declared, units, unit_electorate if by_unit else None
+            )
         contests.append(declared)
     decl = Declaration(ELECTION_ID, ELECTION, definition.name, tuple(contests))
     return json.dumps(declaration_document(decl), sort_keys=True, separators=(",", ":")).encode()

@@ -74,12 +74,38 @@ def test_decoded_ballots_in_another_form_are_refused(data: bytes, where: str | N
     assert caught.value.path == "mix/1/ballots.jsonl" and caught.value.field == where
 
 
-def test_a_board_entry_with_a_weight_or_a_truncated_board_is_refused() -> None:
-    weighted = BoardEntry("c", "s", b"x", weight="1.5")
-    encoded = weighted.encode()
-    data = b"TRBOARD1" + len(encoded).to_bytes(4, "big") + encoded + bytes(32)
-    with pytest.raises(RecordUnreadable, match="weight"):
-        read_board(data)
+def _board_file(*encoded: bytes) -> bytes:
+    return b"TRBOARD1" + b"".join(len(e).to_bytes(4, "big") + e + bytes(32) for e in encoded)
+
+
+def test_a_board_entry_keeps_its_weight_and_unit() -> None:
+    entries = [
+        BoardEntry("c", "s", b"x", weight="1.5"),
+        BoardEntry("c", "s", b"y", unit="Ward 3"),
+        BoardEntry("c", None, b"z", weight="2", unit="Ward 4"),
+        BoardEntry("c", "s", b"plain"),
+    ]
+    read = read_board(b"".join(board_bytes(_posted(entries))))
+    assert [p.entry for p in read] == entries
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        b"!",  # a byte after the ballot that is no field
+        b"u" + (2).to_bytes(4, "big") + b"U1" + b"w" + (1).to_bytes(4, "big") + b"2",  # unit first
+        b"w" + (1).to_bytes(4, "big") + b"2" + b"w" + (1).to_bytes(4, "big") + b"3",  # twice
+        b"w" + (1).to_bytes(4, "big") + "é".encode(),  # a weight not ASCII
+    ],
+)
+def test_a_board_entry_not_in_its_one_encoding_is_refused(tail: bytes) -> None:
+    encoded = BoardEntry("c", "s", b"x").encode() + tail
+    with pytest.raises(RecordUnreadable) as caught:
+        read_board(_board_file(encoded))
+    assert caught.value.path == BOARD and caught.value.field == "position 1 (byte 8)"
+
+
+def test_a_truncated_board_is_refused() -> None:
     good = b"".join(board_bytes(_posted([BoardEntry("c", "s", b"ballot")])))
     with pytest.raises(RecordUnreadable) as caught:
         read_board(good[:-1])

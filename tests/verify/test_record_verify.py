@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from record_story import ELECTION, Story, audit_log, build, post
+from record_story import ELECTION, Story, audit_log, build, declare, post
 
 from tallyroom.audit.board import BoardEntry
 from tallyroom.audit.events import JsonValue
@@ -24,10 +24,10 @@ from tallyroom.crypto.ballot_encoding import InvalidBallot, InvalidReason
 from tallyroom.crypto.ceremony_messages import Complaint, RevealedShare
 from tallyroom.election.definition import College
 from tallyroom.election.reader import parse_definition
-from tallyroom.errors import InputError
 from tallyroom.verify.checks import CHECKS, verify_record
-from tallyroom.verify.record_files import MANIFEST, Manifest, ManifestFile
+from tallyroom.verify.record_files import BOARD, MANIFEST, Manifest, ManifestFile
 from tallyroom.verify.record_format import (
+    GroupKey,
     MixGroup,
     RecordContents,
     TrusteeShares,
@@ -117,25 +117,54 @@ def test_the_record_publishes_blank_and_invalid_ballots(story: Story) -> None:
     assert ("rule-change", "registered") not in sections
 
 
-def test_groups_are_the_boards_sorted_by_contest_and_section() -> None:
+def test_groups_are_the_boards_sorted_by_contest_section_weight_and_unit() -> None:
     entries = [
         BoardEntry("b", "x", b"1"),
         BoardEntry("a", "y", b"2"),
         BoardEntry("b", "x", b"3"),
         BoardEntry("a", None, b"4"),
+        BoardEntry("a", "y", b"5", weight="2"),
+        BoardEntry("a", "y", b"6", weight="10"),  # code point order: "10" before "2"
+        BoardEntry("a", "y", b"7", weight="2", unit="Ward 1"),
+        BoardEntry("a", "y", b"8", unit="Ward 1"),
+        BoardEntry("a", "y", b"9", weight="2"),
     ]
-    assert mix_groups(entries) == [("a", None), ("a", "y"), ("b", "x")]
+    assert mix_groups(entries) == [
+        GroupKey("a", None),
+        GroupKey("a", "y"),
+        GroupKey("a", "y", None, "Ward 1"),
+        GroupKey("a", "y", "10"),
+        GroupKey("a", "y", "2"),
+        GroupKey("a", "y", "2", "Ward 1"),
+        GroupKey("b", "x"),
+    ]
 
 
 def test_mix_contexts_are_the_tallys_and_differ_for_every_group() -> None:
     assert mix_context("lab16", "leader", "members") == "tallyroom/v1/mix/lab16/leader/members"
     assert mix_context("lab16", "leader", None) == "tallyroom/v1/mix/lab16/leader/"
+    # a group without weight and unit keeps the context it always had
+    assert mix_context("lab16", "leader", "members", None, None) == mix_context(
+        "lab16", "leader", "members"
+    )
+    assert (
+        mix_context("e", "a", "s", "2.5", "Ward/1")
+        == 'tallyroom/v2/mix/["e","a","s","2.5","Ward/1"]'
+    )
     names = [
         mix_context("e", "a", "c"),
         mix_context("e", "b", "c"),
         mix_context("f", "a", "c"),
         mix_context("e", "a", None),
         mix_context("e", "a", "x"),
+        mix_context("e", "a", "c", "2"),
+        mix_context("e", "a", "c", "2.0"),
+        mix_context("e", "a", "c", None, "2"),
+        mix_context("e", "a", "c", "2", "2"),
+        mix_context("e", "a", "c", "2", "3"),
+        mix_context("e", "a", None, "2"),
+        mix_context("e", "a/c", None, "2"),
+        mix_context("e", "a", "c/2", None),
     ]
     assert len(set(names)) == len(names)
 
@@ -452,11 +481,28 @@ def test_a_ballot_moved_to_another_contest_fails_its_proof(story: Story, tmp_pat
     assert report.check("ballot-proofs").findings[0].where == f"position {k + 1}"
 
 
-def test_the_writer_refuses_a_weighted_board_entry(story: Story, tmp_path: Path) -> None:
-    board = list(story.record.board)
-    board[0] = dataclasses.replace(board[0], entry=dataclasses.replace(board[0].entry, weight="2"))
-    with pytest.raises(InputError, match="weighted"):
-        write_record(tmp_path / "w", dataclasses.replace(story.record, board=tuple(board)))
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ({"weight": "2"}, "a weight in an unweighted election"),
+        ({"unit": "Ward 1"}, "a unit in contest 'leader', not counted by unit"),
+    ],
+)
+def test_a_weight_or_unit_the_election_does_not_have_fails_the_board(
+    story: Story, tmp_path: Path, extra: dict[str, str], problem: str
+) -> None:
+    """Even with the board re-chained and the log rewritten to match, an entry of this
+    unweighted election that carries a weight (or a unit its contest is not counted by)
+    is named: the count would weigh (or group) it as the election never does."""
+    entries = [p.entry for p in story.record.board]
+    k = next(i for i, e in enumerate(entries) if e.contest == "leader")
+    entries[k] = dataclasses.replace(entries[k], **extra)  # type: ignore[arg-type]
+    report = _written(tmp_path, _reboard(story, entries, relog=True))
+    assert _first(report) == "board"
+    assert [str(f) for f in report.check("board").findings] == [
+        f"{BOARD}:position {k + 1}: {problem}"
+    ]
+    assert "mix-inputs" in report.failed
 
 
 # --- the declaration ------------------------------------------------------------------------
@@ -583,7 +629,9 @@ def test_postal_papers_spoilt_outside_the_board_are_recounted(story: Story, tmp_
     assert report.ok, report.summary()
 
 
-def test_an_electoral_college_is_not_recounted_yet(story: Story) -> None:
+def test_an_electoral_college_is_recounted_as_a_college(story: Story) -> None:
+    """The same ballots declared as a college recount clean; declared by one member, one
+    vote they fail the recount, naming the college's figures."""
     definition = parse_definition(story.record.definition)
     leader = definition.contest("leader")
     college = College(weights=(("members", Fraction(1, 2)), ("registered", Fraction(1, 2))))
@@ -594,9 +642,11 @@ def test_an_electoral_college_is_not_recounted_yet(story: Story) -> None:
             for c in definition.contests
         ),
     )
-    groups = {(g.contest, g.section): g.ballots for g in story.record.groups}
+    groups = {g.key: g.ballots for g in story.record.groups}
+    as_college = json.loads(declare(changed, story.record.groups))
+    assert recount(changed, groups, as_college) == []
     findings = recount(changed, groups, json.loads(story.record.declaration))
-    assert [f.problem for f in findings] == ["electoral colleges: not supported yet"]
+    assert "contest 'leader' college" in [f.where for f in findings]
 
 
 @pytest.mark.parametrize(

@@ -44,9 +44,40 @@ __all__ = [
     "RecordResult",
     "StoredFacts",
     "counts_json",
+    "group_name",
     "logged_facts",
+    "tally_part_name",
     "verify_record",
 ]
+
+
+def group_name(
+    contest: str, section: str | None, weight: str | None = None, unit: str | None = None
+) -> str:
+    """A verifiable tally's board group as named in messages and tally parts:
+    ``CONTEST/SECTION`` (the section empty for none), then ``/weight=W`` for a group of
+    weighted ballots and ``/unit=U`` for a group of a contest counted by unit, so a plain
+    election's names are those it has always had."""
+    name = f"{contest}/{section or ''}"
+    if weight is not None:
+        name += f"/weight={weight}"
+    if unit is not None:
+        name += f"/unit={unit}"
+    return name
+
+
+def tally_part_name(
+    contest: str,
+    section: str | None,
+    kind: str,
+    number: int,
+    weight: str | None = None,
+    unit: str | None = None,
+) -> str:
+    """A tally part's name in the audit log's ``tally_part`` events (and
+    :attr:`StoredFacts.tally_parts`): :func:`group_name`, then ``/KIND/NUMBER``."""
+    return f"{group_name(contest, section, weight, unit)}/{kind}/{number}"
+
 
 # The actions that move the lifecycle (their payload's "to" is the state reached).
 STATE_ACTIONS = frozenset(
@@ -162,7 +193,7 @@ class StoredFacts:
     document_sha256: str | None = None
     files: Mapping[str, str] = field(default_factory=dict)
     election_key_sha256: str | None = None  # a verifiable election's stored key
-    # a verifiable election's tally parts: contest/section/kind/number -> SHA-256 of the body
+    # a verifiable election's tally parts: tally_part_name -> SHA-256 of the body
     tally_parts: Mapping[str, str] = field(default_factory=dict)
     ceremony: Mapping[str, str] = field(default_factory=dict)  # message name -> its SHA-256
 

@@ -44,7 +44,7 @@ def tally() -> None:
 @election_option
 @command(actor=False)
 def status(slug: str, db: str) -> None:
-    """Each group of the board (contest and section): mixers done, trustees decrypted."""
+    """Each group of the board (contest, section, weight, unit): mixers done, decrypted."""
     from tallyroom.services.tally import tally_status
 
     with open_cli_store(db) as store:
@@ -55,7 +55,7 @@ def status(slug: str, db: str) -> None:
         trustees = ", ".join(str(t) for t in g.decrypted) or "none"
         state = "ready to count" if g.ready else "waiting"
         click.echo(
-            f"{g.contest}/{g.section}: {g.ballots:,} ballots; mixed by {g.mixed} of"
+            f"{g.name}: {g.ballots:,} ballots; mixed by {g.mixed} of"
             f" {g.mixers}; decrypted by trustees {trustees} ({g.threshold} needed); {state}"
         )
 

@@ -612,10 +612,7 @@ class ElectionDefinition:
     def __post_init__(self) -> None:
         found = _cross_problems([s.name for s in self.sections], self.contests)
         found += [Problem(*p) for p in weight_problems(self.weights, self.contests)]
-        found += [
-            Problem(*p)
-            for p in verifiable_problems(self.verifiable, self.weights is not None, self.contests)
-        ]
+        found += [Problem(*p) for p in verifiable_problems(self.verifiable, self.contests)]
         for key, present in (("sections", self.sections), ("contests", self.contests)):
             if not present:
                 found.append(Problem(key, "at least one is needed"))

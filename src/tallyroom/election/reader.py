@@ -757,9 +757,7 @@ def _read(text: str, path: Path | None) -> tuple[ElectionDefinition | None, list
         ]
     problems += [
         Problem(*p)
-        for p in verifiable_problems(
-            verifiable, weights is not None, tuple(c for c in contests if c is not None)
-        )
+        for p in verifiable_problems(verifiable, tuple(c for c in contests if c is not None))
     ]
     definition = None
     if not problems:

@@ -23,11 +23,20 @@ crypto/ceremony_messages.py). Checked when the definition is read:
   :data:`~tallyroom.crypto.mixnet.MIN_MIXERS` (2: a voter's privacy then holds if any one of
   them keeps its permutation secret) — the constant is repeated here as
   :data:`MIN_MIXERS` because the election layer sits below the crypto layer;
-* the election is not weighted (``[weights]``) and no contest is counted by unit
-  (``[contests.units]``): a ballot's weight or unit would have to travel beside its
-  ciphertext through the shuffle, which the mix net does not do yet; nor is any contest an
-  electoral college (``[contests.college]``), which the record's verifier does not recount
-  yet; those elections take the sealed path.
+* a contest counted by unit (``[contests.units]``) decides each unit by a motion rule that
+  needs no unit's electorate: no ``quorum`` and no share of the electorate (``threshold``
+  of the electorate, ``electorate_support``). The election record does not hold the register,
+  so its verifier could not recount a unit's decision that depends on how many electors the
+  unit has; such a contest takes the sealed path.
+
+Weighted elections (``[weights]``), contests counted by unit and electoral colleges
+(``[contests.college]``) take the verifiable path: the tally cuts the board into groups by
+contest, section, weight and unit (all public on the board beside each ciphertext), mixes
+each group on its own, so every decrypted ballot keeps its group's section, weight and unit,
+and counts them as the sealed path counts its ballots (services/tally.py); the record's
+verifier recounts them the same way (verify/recount.py). A group is as small as the number
+of ballots with its key: a unit, a section or a weight held by few voters publishes those
+few ballots in the record (docs/threat-model.md).
 """
 
 from __future__ import annotations
@@ -59,13 +68,20 @@ class _Countable(Protocol):
     def name(self) -> str: ...
     @property
     def motion(self) -> _HasUnits | None: ...
-    @property
-    def college(self) -> object | None: ...
 
 
 class _HasUnits(Protocol):
     @property
     def units(self) -> object | None: ...
+    @property
+    def rule(self) -> _MotionRule: ...
+
+
+class _MotionRule(Protocol):
+    @property
+    def needs_electorate(self) -> bool: ...
+    @property
+    def quorum(self) -> object | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,39 +151,26 @@ def trustee_problems(
 
 
 def verifiable_problems(
-    verifiable: Verifiable | None, weighted: bool, contests: Sequence[_Countable]
+    verifiable: Verifiable | None, contests: Sequence[_Countable]
 ) -> list[tuple[str, str, object]]:
     """What the verifiable path cannot take in this election (see the module doc), as
     (key, problem, value); nothing for a sealed-path election."""
     if verifiable is None:
         return []
     out: list[tuple[str, str, object]] = []
-    if weighted:
-        out.append(
-            (
-                "verifiable",
-                "a weighted election ([weights]) takes the sealed path for now: remove"
-                " [verifiable] or [weights]",
-                True,
-            )
-        )
     for k, c in enumerate(contests):
-        if c.college is not None:
-            out.append(
-                (
-                    f"contests[{k}].college",
-                    "an electoral college takes the sealed path for now (the election"
-                    " record's verifier does not recount colleges yet): remove [verifiable]"
-                    " or [contests.college]",
-                    c.name,
-                )
-            )
-        if c.motion is not None and c.motion.units is not None:
+        motion = c.motion
+        if motion is None or motion.units is None:
+            continue
+        if motion.rule.needs_electorate or motion.rule.quorum is not None:
             out.append(
                 (
                     f"contests[{k}].units",
-                    "a contest counted by unit takes the sealed path for now: remove"
-                    " [verifiable] or [contests.units]",
+                    "a contest counted by unit whose motion rule needs each unit's electorate"
+                    " (a quorum, or a share of the electorate) takes the sealed path: the"
+                    " election record does not hold the register, so its verifier could not"
+                    " recount a unit's decision; remove [verifiable], or the quorum and"
+                    " electorate share",
                     c.name,
                 )
             )

@@ -22,20 +22,23 @@ from tallyroom.crypto.tally_encoding import shares_from_bytes, stage_from_bytes
 from tallyroom.crypto.threshold import combine_many
 from tallyroom.election.lifecycle import ElectionState
 from tallyroom.errors import InputError, LifecycleError
-from tallyroom.services import ceremony, tally
+from tallyroom.services import ceremony
 from tallyroom.services.ballot_encryption import contest_shape
 from tallyroom.services.elections import ballot_definition, get_election
 from tallyroom.store import audit, board, declarations
 from tallyroom.store import tally as stored_tally
 from tallyroom.store.engine import Store
-from tallyroom.store.tally import PartKind
+from tallyroom.store.tally import PartKind, TallyPart
 from tallyroom.verify.record_files import Manifest
 from tallyroom.verify.record_format import (
     CeremonyRecord,
+    GroupKey,
     MixGroup,
     PostedBallot,
     RecordContents,
     TrusteeShares,
+    contest_width,
+    group_inputs,
 )
 from tallyroom.verify.record_writer import write_record
 
@@ -84,26 +87,37 @@ def record_contents(
     if document is None:
         raise LifecycleError("the declaration is not stored", election=slug)
     contests = {c.name: c for c in definition.contests}
+    widths = {name: contest_width(c) for name, c in contests.items()}
+    by_group: dict[GroupKey, list[TallyPart]] = {}
+    for p in parts:
+        of = GroupKey(p.contest, p.section or None, p.weight or None, p.unit or None)
+        by_group.setdefault(of, []).append(p)
     groups = []
-    for g in tally.board_groups(store, slug):
-        mine = [p for p in parts if (p.contest, p.section) == (g.contest, g.section)]
+    # the board read once above: its groups as the verifier cuts them (record_format.py)
+    for g, rows in group_inputs((p.entry for p in posted), widths).items():
+        mine = by_group.get(g, [])
         stages = tuple(stage_from_bytes(p.body) for p in mine if p.kind is PartKind.MIX)
         decryptions = tuple(
-            TrusteeShares(*shares_from_bytes(p.body))
-            for p in mine
-            if p.kind is PartKind.DECRYPTION
+            TrusteeShares(*shares_from_bytes(p.body)) for p in mine if p.kind is PartKind.DECRYPTION
         )
         if not stages or len(decryptions) < key.threshold:
-            raise LifecycleError(
-                f"{g.contest}/{g.section}: the tally is not complete", election=slug
-            )
-        say(f"decrypting {g.contest}/{g.section} for the record: {len(g.rows):,} ballots")
+            raise LifecycleError(f"{g.name}: the tally is not complete", election=slug)
+        say(f"decrypting {g.name} for the record: {len(rows):,} ballots")
         chosen = sorted(decryptions, key=lambda d: d.trustee)[: key.threshold]
         cts = [ct for row in stages[-1].outputs for ct in row]
         plaintexts = combine_many(key, cts, [d.shares for d in chosen], workers=workers)
         ballots = tuple(decode_rows(contest_shape(contests[g.contest]), plaintexts))
         groups.append(
-            MixGroup(g.contest, g.section or None, g.width, stages, decryptions, ballots)
+            MixGroup(
+                g.contest,
+                g.section,
+                widths[g.contest],
+                stages,
+                decryptions,
+                ballots,
+                g.weight,
+                g.unit,
+            )
         )
     return RecordContents(
         election=slug,

@@ -3,14 +3,18 @@
 After the close (issue 15, items 4 and 5; docs/verifiable.md, docs/election-record.md):
 
 1. **Groups.** The board (services/board.py; complete once the close has extended it) is cut
-   into *groups*, one per contest and voter section (the declaration reports by section), each
-   the group's ballots' ciphertext rows in board order (:func:`board_groups`).
+   into *groups* by everything the count needs of a ballot besides its content: contest,
+   voter section (the declaration reports by section), weight (a weighted election) and unit
+   (a contest counted by unit), one group per distinct key on the board, each the group's
+   ballots' ciphertext rows in board order, the groups in the order of
+   verify/record_format.py ``mix_groups`` (:func:`board_groups`). Each function below reads
+   and decodes the board once.
 2. **Mix.** Each group passes through the election's mixers in turn (``[verifiable] mixers``,
    each a trustee on their own machine: ``tallyroom trustee mix``). Mixer ``j`` takes the rows
    stage ``j - 1`` published (the board for ``j = 1``), re-encrypts and permutes them and
-   proves it (crypto/shuffle.py, bound to :func:`mix_context` and ``j``). :func:`add_mix`
-   checks the proof against the rows before it and stores the stage; no stage is stored that
-   does not verify.
+   proves it (crypto/shuffle.py, bound to :func:`mix_context` of the whole group key and
+   ``j``). :func:`add_mix` checks the proof against the rows before it and stores the stage;
+   no stage is stored that does not verify.
 3. **Decrypt.** Each decrypting trustee publishes a share of every element of the last stage's
    rows with a Chaum-Pedersen proof (``tallyroom trustee decrypt``); :func:`add_decryption`
    checks every proof against the trustee's verification key before storing them.
@@ -18,9 +22,12 @@ After the close (issue 15, items 4 and 5; docs/verifiable.md, docs/election-reco
    of trustees (the lowest-numbered ``threshold`` of those who decrypted are combined:
    deterministic), :func:`count_tally` combines the shares into plaintexts, decodes each row
    to its ballot (crypto/ballot_encoding.py) and counts them with the exact engine
-   (services/counting.py ``count_opened``). A row that decodes to no ballot, or to one the
-   contest's ballot rules refuse, is counted as an invalid (spoilt) ballot with its reason,
-   and so is a blank one.
+   (services/counting.py ``count_opened``), each ballot with its group's section, weight and
+   unit, as the sealed path counts a ballot with those stored beside it (so an electoral
+   college, a weighted contest and a contest counted by unit are counted and declared as
+   the sealed path would count the same ballots). A row that decodes to no ballot, or to one
+   the contest's ballot rules refuse, is counted as an invalid (spoilt) ballot with its
+   reason, and so is a blank one.
 
 Every stage and decryption stored is recorded in the audit log (``tally_part``: the part's
 name and SHA-256), so a part edited in the database afterwards fails ``audit verify``
@@ -61,10 +68,11 @@ from tallyroom.store import audit, board, elections, tally
 from tallyroom.store.elections import ElectionRecord
 from tallyroom.store.engine import Store
 from tallyroom.store.tally import PartKind, TallyPart
-from tallyroom.verify.record_format import mix_context
+from tallyroom.verify.record_format import GroupKey, group_key, mix_context
 
 __all__ = [
     "BoardGroup",
+    "GroupRows",
     "GroupStatus",
     "add_decryption",
     "add_mix",
@@ -75,6 +83,7 @@ __all__ = [
     "declare_tally",
     "group_rows",
     "mix_context",
+    "next_rows",
     "store_parts",
     "tally_status",
 ]
@@ -84,12 +93,24 @@ _AFTER_CLOSE = (ElectionState.CLOSED, ElectionState.COUNTED, ElectionState.DECLA
 
 @dataclass(frozen=True, slots=True)
 class BoardGroup:
-    """One contest's ballots of one section, as ciphertext rows in board order."""
+    """One group's ballots (one contest, section, weight and unit: verify/record_format.py
+    ``GroupKey``; the section ``""`` for none), as ciphertext rows in board order."""
 
     contest: str
     section: str
     width: int
     rows: tuple[Row, ...]
+    weight: str | None = None
+    unit: str | None = None
+
+    @property
+    def key(self) -> GroupKey:
+        return GroupKey(self.contest, self.section or None, self.weight, self.unit)
+
+    @property
+    def name(self) -> str:
+        """``CONTEST/SECTION[/weight=W][/unit=U]``, as messages and the audit log name it."""
+        return self.key.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +124,28 @@ class GroupStatus:
     mixers: int
     decrypted: tuple[int, ...]
     threshold: int
+    weight: str | None = None
+    unit: str | None = None
 
     @property
     def ready(self) -> bool:
         return self.mixed == self.mixers and len(self.decrypted) >= self.threshold
+
+    @property
+    def name(self) -> str:
+        return GroupKey(self.contest, self.section or None, self.weight, self.unit).name
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRows:
+    """A group, the mixers done of ``mixers``, and the rows its next step takes (the last
+    stage's rows, or the board's before any mixer)."""
+
+    group: BoardGroup
+    mixed: int
+    mixers: int
+    rows: tuple[Row, ...]
+    context: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +178,7 @@ def _tally(conn: Connection, record: ElectionRecord) -> _Tally:
 
 
 def _groups(conn: Connection, t: _Tally) -> list[BoardGroup]:
+    """Every group of the board, in one pass over it (see the module doc)."""
     pending = board.pending(conn, t.record.id)
     if pending:
         raise LifecycleError(
@@ -147,61 +187,106 @@ def _groups(conn: Connection, t: _Tally) -> list[BoardGroup]:
             election=t.record.slug,
         )
     widths = {c.name: width(contest_shape(c)) for c in t.definition.contests}
-    rows: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    rows: dict[GroupKey, list[Row]] = defaultdict(list)
     for position, entry, _, _ in board.entries(conn, t.record.id):
-        if entry.contest not in widths or entry.weight is not None or entry.unit is not None:
+        if entry.contest not in widths:
             raise ProofRejected(
                 "board",
-                f"board position {position}: a ballot of contest {entry.contest!r} that the"
-                " verifiable path cannot tally",
+                f"board position {position}: a ballot of contest {entry.contest!r}, which the"
+                " definition does not have",
             )
         try:
             ballot = EncryptedBallot.from_bytes(entry.ballot, widths[entry.contest])
         except ProofRejected as exc:
             raise ProofRejected(exc.check, f"board position {position}: {exc.problem}") from None
-        rows[(entry.contest, entry.section or "")].append(ballot.ciphertexts)
+        rows[group_key(entry)].append(ballot.ciphertexts)
     return [
-        BoardGroup(contest, section, widths[contest], tuple(group))
-        for (contest, section), group in sorted(rows.items())
+        BoardGroup(k.contest, k.section or "", widths[k.contest], tuple(rows[k]), k.weight, k.unit)
+        for k in sorted(rows, key=lambda k: k.order)
     ]
 
 
 def board_groups(store: Store, slug: str) -> list[BoardGroup]:
-    """The closed board's groups, by contest and section (see the module doc)."""
+    """The closed board's groups, in order (see the module doc)."""
     record = get_election(store, slug)
     with store.read() as conn:
         return _groups(conn, _tally(conn, record))
 
 
-def _stages(conn: Connection, election_id: int, contest: str, section: str) -> list[MixStage]:
-    parts = tally.parts(conn, election_id, contest=contest, section=section, kind=PartKind.MIX)
-    return [stage_from_bytes(p.body) for p in parts]
+def _parts(conn: Connection, election_id: int) -> dict[GroupKey, list[TallyPart]]:
+    """Every stored part, by group, in one query."""
+    out: dict[GroupKey, list[TallyPart]] = defaultdict(list)
+    for p in tally.parts(conn, election_id):
+        out[GroupKey(p.contest, p.section or None, p.weight or None, p.unit or None)].append(p)
+    return out
 
 
-def _group(groups: Sequence[BoardGroup], contest: str, section: str) -> BoardGroup:
+def _group(
+    groups: Sequence[BoardGroup],
+    contest: str,
+    section: str,
+    weight: str | None = None,
+    unit: str | None = None,
+) -> BoardGroup:
+    key = GroupKey(contest, section or None, weight, unit)
     for g in groups:
-        if g.contest == contest and g.section == section:
+        if g.key == key:
             return g
     raise InputError(
-        "the board has no ballots of this contest and section",
+        "the board has no ballots of this contest, section, weight and unit",
         field="group",
-        value=f"{contest}/{section}",
+        value=key.name,
     )
 
 
-def _rows_now(conn: Connection, t: _Tally, group: BoardGroup) -> tuple[int, tuple[Row, ...]]:
-    """How many mixers have published for ``group`` and the rows the last one published."""
-    stages = _stages(conn, t.record.id, group.contest, group.section)
-    return len(stages), (stages[-1].outputs if stages else group.rows)
+def _next(t: _Tally, group: BoardGroup, parts: Sequence[TallyPart]) -> GroupRows:
+    stages = [p for p in parts if p.kind is PartKind.MIX]
+    rows = stage_from_bytes(stages[-1].body).outputs if stages else group.rows
+    context = mix_context(t.record.slug, group.contest, group.section, group.weight, group.unit)
+    return GroupRows(group, len(stages), t.mixers, rows, context)
 
 
-def group_rows(store: Store, slug: str, contest: str, section: str) -> tuple[int, tuple[Row, ...]]:
+def _group_now(
+    conn: Connection, t: _Tally, contest: str, section: str, weight: str | None, unit: str | None
+) -> GroupRows:
+    group = _group(_groups(conn, t), contest, section, weight, unit)
+    parts = tally.parts(
+        conn,
+        t.record.id,
+        contest=group.contest,
+        section=group.section,
+        weight=group.weight or "",
+        unit=group.unit or "",
+        kind=PartKind.MIX,
+    )
+    return _next(t, group, list(parts))
+
+
+def next_rows(store: Store, slug: str) -> list[GroupRows]:
+    """Every group with the rows its next step takes, reading the board once (what
+    services/tally_files.py exports)."""
+    record = get_election(store, slug)
+    with store.read() as conn:
+        t = _tally(conn, record)
+        parts = _parts(conn, record.id)
+        return [_next(t, g, parts.get(g.key, [])) for g in _groups(conn, t)]
+
+
+def group_rows(
+    store: Store,
+    slug: str,
+    contest: str,
+    section: str,
+    *,
+    weight: str | None = None,
+    unit: str | None = None,
+) -> tuple[int, tuple[Row, ...]]:
     """The rows the next mixer takes (or, once every mixer has, the rows to decrypt), with
     the number of mixers done."""
     record = get_election(store, slug)
     with store.read() as conn:
-        t = _tally(conn, record)
-        return _rows_now(conn, t, _group(_groups(conn, t), contest, section))
+        now = _group_now(conn, _tally(conn, record), contest, section, weight, unit)
+        return now.mixed, now.rows
 
 
 def _log(conn: Connection, election_id: int, part: TallyPart, actor: str) -> None:
@@ -211,16 +296,20 @@ def _log(conn: Connection, election_id: int, part: TallyPart, actor: str) -> Non
         election_id,
         Action.TALLY_PART,
         actor=actor,
-        payload={
-            "part": f"{part.contest}/{part.section}/{part.kind.value}/{part.number}",
-            "sha256": part.sha256,
-            "bytes": len(part.body),
-        },
+        payload={"part": part.name, "sha256": part.sha256, "bytes": len(part.body)},
     )
 
 
 def check_mix(
-    store: Store, slug: str, contest: str, section: str, data: bytes, *, workers: int = 2
+    store: Store,
+    slug: str,
+    contest: str,
+    section: str,
+    data: bytes,
+    *,
+    weight: str | None = None,
+    unit: str | None = None,
+    workers: int = 2,
 ) -> TallyPart:
     """A mixer's stage of a group, once its proof verifies against the rows before it
     (:class:`ProofRejected` naming the check otherwise); store it with :func:`store_parts`."""
@@ -228,25 +317,23 @@ def check_mix(
     record = get_election(store, slug)
     with store.read() as conn:
         t = _tally(conn, record)
-        group = _group(_groups(conn, t), contest, section)
-        done, before = _rows_now(conn, t, group)
-    if stage.position != done + 1 or stage.position > t.mixers:
-        expected = "none: every mixer has published" if done == t.mixers else str(done + 1)
+        now = _group_now(conn, t, contest, section, weight, unit)
+    where = now.group.name
+    if stage.position != now.mixed + 1 or stage.position > t.mixers:
+        expected = "none: every mixer has published" if now.mixed == t.mixers else now.mixed + 1
         raise ProofRejected(
-            "mix",
-            f"{contest}/{section}: a stage from mixer {stage.position}; the next expected is"
-            f" {expected}",
+            "mix", f"{where}: a stage from mixer {stage.position}; the next expected is {expected}"
         )
     check_shuffle_proof(
-        before,
+        now.rows,
         stage.outputs,
         stage.proof,
         t.key.public_key,
-        context=mix_context(slug, contest, section),
+        context=now.context,
         position=stage.position,
         workers=workers,
     )
-    return TallyPart(contest, section, PartKind.MIX, stage.position, data)
+    return TallyPart(contest, section, PartKind.MIX, stage.position, data, weight or "", unit or "")
 
 
 def _elements(rows: Sequence[Row]) -> list[Ciphertext]:
@@ -254,7 +341,15 @@ def _elements(rows: Sequence[Row]) -> list[Ciphertext]:
 
 
 def check_decryption(
-    store: Store, slug: str, contest: str, section: str, data: bytes, *, workers: int = 2
+    store: Store,
+    slug: str,
+    contest: str,
+    section: str,
+    data: bytes,
+    *,
+    weight: str | None = None,
+    unit: str | None = None,
+    workers: int = 2,
 ) -> TallyPart:
     """A trustee's shares of a fully mixed group, once every share's proof verifies
     (:class:`ProofRejected` naming the first that fails); store it with :func:`store_parts`."""
@@ -262,31 +357,30 @@ def check_decryption(
     record = get_election(store, slug)
     with store.read() as conn:
         t = _tally(conn, record)
-        group = _group(_groups(conn, t), contest, section)
-        done, rows = _rows_now(conn, t, group)
-    if done != t.mixers:
+        now = _group_now(conn, t, contest, section, weight, unit)
+    where = now.group.name
+    if now.mixed != t.mixers:
         raise LifecycleError(
-            f"{contest}/{section}: {done} of {t.mixers} mixers have published; decryption"
+            f"{where}: {now.mixed} of {t.mixers} mixers have published; decryption"
             " comes after the last",
             election=slug,
         )
     if not 1 <= trustee <= t.key.trustees:
         raise ProofRejected("trustee", f"trustees are numbered 1..{t.key.trustees}, not {trustee}")
-    ciphertexts = _elements(rows)
+    ciphertexts = _elements(now.rows)
     if len(shares) != len(ciphertexts):
         raise ProofRejected(
-            "decryption",
-            f"{contest}/{section}: {len(shares)} shares for {len(ciphertexts)} ciphertexts",
+            "decryption", f"{where}: {len(shares)} shares for {len(ciphertexts)} ciphertexts"
         )
     rejected = verify_shares_many(t.key, ciphertexts, shares, workers=workers)
     if rejected:
         first = rejected[0]
         raise ProofRejected(
             first.check,
-            f"{contest}/{section}: share {first.index + 1} of trustee {trustee}: {first.problem}"
+            f"{where}: share {first.index + 1} of trustee {trustee}: {first.problem}"
             f" ({len(rejected)} share(s) fail)",
         )
-    return TallyPart(contest, section, PartKind.DECRYPTION, trustee, data)
+    return TallyPart(contest, section, PartKind.DECRYPTION, trustee, data, weight or "", unit or "")
 
 
 def store_parts(store: Store, slug: str, parts: Sequence[TallyPart], *, actor: str) -> None:
@@ -299,10 +393,18 @@ def store_parts(store: Store, slug: str, parts: Sequence[TallyPart], *, actor: s
         for part in parts:
             known = list(
                 tally.parts(
-                    conn, record.id, contest=part.contest, section=part.section, kind=part.kind
+                    conn,
+                    record.id,
+                    contest=part.contest,
+                    section=part.section,
+                    weight=part.weight,
+                    unit=part.unit,
+                    kind=part.kind,
                 )
             )
-            where = f"{part.contest}/{part.section}"
+            where = GroupKey(
+                part.contest, part.section or None, part.weight or None, part.unit or None
+            ).name
             if part.kind is PartKind.MIX and len(known) != part.number - 1:
                 raise LifecycleError(
                     f"{where}: mixer {part.number}'s stage is no longer the next (mixers done:"
@@ -325,10 +427,12 @@ def add_mix(
     data: bytes,
     *,
     actor: str,
+    weight: str | None = None,
+    unit: str | None = None,
     workers: int = 2,
 ) -> MixStage:
     """Check and store a mixer's stage of a group (nothing stored if it fails)."""
-    part = check_mix(store, slug, contest, section, data, workers=workers)
+    part = check_mix(store, slug, contest, section, data, weight=weight, unit=unit, workers=workers)
     store_parts(store, slug, [part], actor=actor)
     return stage_from_bytes(data)
 
@@ -341,27 +445,40 @@ def add_decryption(
     data: bytes,
     *,
     actor: str,
+    weight: str | None = None,
+    unit: str | None = None,
     workers: int = 2,
 ) -> int:
     """Check and store a trustee's shares of a group (nothing stored if one fails)."""
-    part = check_decryption(store, slug, contest, section, data, workers=workers)
+    part = check_decryption(
+        store, slug, contest, section, data, weight=weight, unit=unit, workers=workers
+    )
     store_parts(store, slug, [part], actor=actor)
     return part.number
 
 
 def tally_status(store: Store, slug: str) -> list[GroupStatus]:
-    """Each group's progress, by contest and section."""
+    """Each group's progress, in group order (one read of the board and of the parts)."""
     record = get_election(store, slug)
     with store.read() as conn:
         t = _tally(conn, record)
+        parts = _parts(conn, record.id)
         out = []
         for g in _groups(conn, t):
-            parts = list(tally.parts(conn, record.id, contest=g.contest, section=g.section))
-            mixed = sum(1 for p in parts if p.kind is PartKind.MIX)
-            decrypted = tuple(p.number for p in parts if p.kind is PartKind.DECRYPTION)
+            mine = parts.get(g.key, [])
+            mixed = sum(1 for p in mine if p.kind is PartKind.MIX)
+            decrypted = tuple(p.number for p in mine if p.kind is PartKind.DECRYPTION)
             out.append(
                 GroupStatus(
-                    g.contest, g.section, len(g.rows), mixed, t.mixers, decrypted, t.key.threshold
+                    g.contest,
+                    g.section,
+                    len(g.rows),
+                    mixed,
+                    t.mixers,
+                    decrypted,
+                    t.key.threshold,
+                    g.weight,
+                    g.unit,
                 )
             )
         return out
@@ -389,11 +506,12 @@ def count_tally(
     with store.read() as conn:
         t = _tally(conn, record)
         contests = {c.name: c for c in t.definition.contests}
+        parts = _parts(conn, record.id)
         for g in _groups(conn, t):
-            parts = list(tally.parts(conn, record.id, contest=g.contest, section=g.section))
-            stages = [stage_from_bytes(p.body) for p in parts if p.kind is PartKind.MIX]
-            decryptions = [p for p in parts if p.kind is PartKind.DECRYPTION]
-            where = f"{g.contest}/{g.section}"
+            mine = parts.get(g.key, [])
+            stages = [stage_from_bytes(p.body) for p in mine if p.kind is PartKind.MIX]
+            decryptions = [p for p in mine if p.kind is PartKind.DECRYPTION]
+            where = g.name
             if len(stages) != t.mixers:
                 raise LifecycleError(
                     f"{where}: {len(stages)} of {t.mixers} mixers have published", election=slug
@@ -411,8 +529,12 @@ def count_tally(
             plaintexts = combine_many(t.key, _elements(stages[-1].outputs), shares, workers=workers)
             contest = contests[g.contest]
             shape = contest_shape(contest)
+            # each ballot with its group's section, weight and unit: what the sealed path
+            # stores beside a ballot and counts it with (services/counting.py)
             for ballot in decode_rows(shape, plaintexts):
-                opened[g.contest].append((_opened(contest, shape, ballot), g.section, None, None))
+                opened[g.contest].append(
+                    (_opened(contest, shape, ballot), g.section or None, g.weight, g.unit)
+                )
     return count_opened(store, record.id, opened, actor=actor, advance=advance)
 
 

@@ -11,16 +11,20 @@ An **inputs** folder::
     tally-inputs.json   {"kind": "tally-inputs", "version": 1, "election": slug,
                          "public_key": hex, "step": "mix" | "decrypt",
                          "groups": [{"contest", "section", "width", "rows", "mixed",
-                                     "context", "file", "sha256"}, ...]}
+                                     "context", "file", "sha256"[, "weight"][, "unit"]},
+                                    ...]}
     group-<k>.rows      the group's rows: rows x width ciphertexts of 64 bytes
                         (crypto/tally_encoding.py rows_bytes)
 
 ``mixed`` is how many mixers have published for the group (the next mixer is ``mixed + 1``);
-``step`` is ``decrypt`` once every group is mixed by every mixer. A **parts** folder::
+``step`` is ``decrypt`` once every group is mixed by every mixer. A group of weighted
+ballots names its ``weight`` and a group of a contest counted by unit its ``unit`` (the group
+key, services/tally.py); a group without either has no such key. A **parts** folder::
 
     tally-parts.json    {"kind": "tally-parts", "version": 1, "election": slug,
                          "part": "mix" | "decryption", "number": mixer position or trustee,
-                         "groups": [{"contest", "section", "file", "sha256"}, ...]}
+                         "groups": [{"contest", "section", "file", "sha256"
+                                     [, "weight"][, "unit"]}, ...]}
     group-<k>.mix-<j> / group-<k>.dec-<t>   crypto/tally_encoding.py's bytes
 
 Every file named in a manifest must be there with the SHA-256 given; a folder that is not so
@@ -51,6 +55,7 @@ from tallyroom.errors import InputError
 from tallyroom.services import tally
 from tallyroom.services.elections import get_election
 from tallyroom.store.engine import Store
+from tallyroom.verify.record_format import GroupKey
 
 __all__ = [
     "INPUTS",
@@ -121,27 +126,34 @@ def _number(entry: dict[str, Any], key: str, manifest: str) -> int:
     return value
 
 
+def _key_fields(weight: str | None, unit: str | None) -> dict[str, str]:
+    """A group's weight and unit as manifest keys (only those it has)."""
+    return {k: v for k, v in (("weight", weight), ("unit", unit)) if v is not None}
+
+
 def export_inputs(store: Store, slug: str, folder: Path) -> str:
-    """Write what the tally's next step needs into ``folder``; the step (mix or decrypt)."""
+    """Write what the tally's next step needs into ``folder``; the step (mix or decrypt).
+    The board is read once (services/tally.py :func:`~tallyroom.services.tally.next_rows`)."""
     record = get_election(store, slug)
-    status = {(s.contest, s.section): s for s in tally.tally_status(store, slug)}
-    step = "decrypt" if all(s.mixed == s.mixers for s in status.values()) else "mix"
+    nexts = tally.next_rows(store, slug)
+    step = "decrypt" if all(n.mixed == n.mixers for n in nexts) else "mix"
     folder.mkdir(parents=True, exist_ok=True)
     groups = []
     public_key = ""
-    for k, g in enumerate(tally.board_groups(store, slug), start=1):
-        mixed, rows = tally.group_rows(store, slug, g.contest, g.section)
-        data = rows_bytes(rows)
+    for k, n in enumerate(nexts, start=1):
+        g = n.group
+        data = rows_bytes(n.rows)
         name = f"group-{k}.rows"
         (folder / name).write_bytes(data)
         groups.append(
             {
                 "contest": g.contest,
                 "section": g.section,
+                **_key_fields(g.weight, g.unit),
                 "width": g.width,
-                "rows": len(rows),
-                "mixed": mixed,
-                "context": tally.mix_context(slug, g.contest, g.section),
+                "rows": len(n.rows),
+                "mixed": n.mixed,
+                "context": n.context,
                 "file": name,
                 "sha256": hashlib.sha256(data).hexdigest(),
             }
@@ -162,6 +174,13 @@ def export_inputs(store: Store, slug: str, folder: Path) -> str:
     return step
 
 
+def _optional_text(entry: dict[str, Any], key: str, manifest: str) -> str | None:
+    value = entry.get(key)
+    if value is not None and not isinstance(value, str):
+        raise InputError("must be text when given", path=manifest, field=key, value=value)
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class _Input:
     contest: str
@@ -170,6 +189,12 @@ class _Input:
     mixed: int
     context: str
     rows: tuple[tuple[Any, ...], ...]
+    weight: str | None = None
+    unit: str | None = None
+
+    @property
+    def name(self) -> str:
+        return GroupKey(self.contest, self.section or None, self.weight, self.unit).name
 
 
 def _inputs(folder: Path) -> tuple[dict[str, Any], list[_Input]]:
@@ -189,6 +214,8 @@ def _inputs(folder: Path) -> tuple[dict[str, Any], list[_Input]]:
                 _number(entry, "mixed", str(path)),
                 _text(entry, "context", str(path)),
                 rows,
+                _optional_text(entry, "weight", str(path)),
+                _optional_text(entry, "unit", str(path)),
             )
         )
     return doc, out
@@ -205,6 +232,7 @@ def _write_parts(
             {
                 "contest": item.contest,
                 "section": item.section,
+                **_key_fields(item.weight, item.unit),
                 "file": name,
                 "sha256": hashlib.sha256(data).hexdigest(),
             }
@@ -236,11 +264,11 @@ def mix_inputs(
     for k, item in enumerate(inputs, start=1):
         if item.mixed + 1 != position:
             raise InputError(
-                f"group {item.contest}/{item.section} waits for mixer {item.mixed + 1}",
+                f"group {item.name} waits for mixer {item.mixed + 1}",
                 field="position",
                 value=position,
             )
-        say(f"mixing {item.contest}/{item.section}: {len(item.rows):,} ballots")
+        say(f"mixing {item.name}: {len(item.rows):,} ballots")
         shuffled = gen_shuffle(item.rows, key, workers=workers)
         proof = gen_shuffle_proof(
             item.rows,
@@ -284,7 +312,7 @@ def decrypt_inputs(
         )
     files = []
     for k, item in enumerate(inputs, start=1):
-        say(f"decrypting {item.contest}/{item.section}: {len(item.rows):,} ballots")
+        say(f"decrypting {item.name}: {len(item.rows):,} ballots")
         cts = [ct for row in item.rows for ct in row]
         shares = partial_decrypt_many(
             secrets.election, secrets.trustee, secrets.share, cts, workers=workers
@@ -319,18 +347,23 @@ def add_parts(
         (
             _text(e, "contest", str(path)),
             _text(e, "section", str(path)),
+            _optional_text(e, "weight", str(path)),
+            _optional_text(e, "unit", str(path)),
             _file(folder, e, str(path)),
         )
         for e in doc["groups"]
     ]
     check = tally.check_mix if part == "mix" else tally.check_decryption
     checked = []
-    for contest, section, data in items:
-        say(f"checking {part} {number} of {contest}/{section}")
-        found = check(store, slug, contest, section, data, workers=workers)
+    for contest, section, weight, unit, data in items:
+        where = GroupKey(contest, section or None, weight, unit).name
+        say(f"checking {part} {number} of {where}")
+        found = check(
+            store, slug, contest, section, data, weight=weight, unit=unit, workers=workers
+        )
         if found.number != number:
             raise InputError(
-                f"{contest}/{section}: a {part} of {found.number} in a folder of {number}",
+                f"{where}: a {part} of {found.number} in a folder of {number}",
                 path=str(path),
             )
         checked.append(found)

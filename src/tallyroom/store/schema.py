@@ -557,17 +557,23 @@ tally_parts = sa.Table(
     "tally_parts",
     metadata,
     # A verifiable election's tally, as the trustees published it (services/tally.py): each
-    # mixer's stage of a board group (one contest, one section) and each decrypting trustee's
-    # shares of the last stage's rows, as crypto/tally_encoding.py's bytes, each checked before
-    # it is stored and its SHA-256 logged (``tally_part``), so an edited part is seen.
+    # mixer's stage of a board group (one contest, section, weight and unit) and each
+    # decrypting trustee's shares of the last stage's rows, as crypto/tally_encoding.py's
+    # bytes, each checked before it is stored and its SHA-256 logged (``tally_part``), so an
+    # edited part is seen. ``weight`` and ``unit`` are empty for a group without one
+    # (migration 0021).
     _election_fk(),
     sa.Column("contest", sa.Text(), nullable=False),
     sa.Column("section", sa.String(SECTION_MAX), nullable=False),
+    sa.Column("weight", sa.String(WEIGHT_MAX), nullable=False, server_default=""),
+    sa.Column("unit", sa.String(UNIT_MAX), nullable=False, server_default=""),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("number", sa.Integer(), nullable=False),
     sa.Column("body", sa.LargeBinary(), nullable=False),
     sa.Column("sha256", sa.String(64), nullable=False),
-    sa.PrimaryKeyConstraint("election_id", "contest", "section", "kind", "number"),
+    sa.PrimaryKeyConstraint(
+        "election_id", "contest", "section", "weight", "unit", "kind", "number"
+    ),
     sa.CheckConstraint("kind IN ('mix', 'decryption')", name="kind_known"),
     sa.CheckConstraint("number >= 1", name="number_positive"),
 )

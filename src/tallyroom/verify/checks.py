@@ -8,8 +8,9 @@ that is wrong, and names the first failure.
 1. ``manifest`` - the manifest is canonical; every file it lists is there with its size and
    SHA-256; no other file is in the directory.
 2. ``files`` - every file reads in its documented format.
-3. ``definition`` - the definition parses, its digest is the one the audit log last recorded,
-   and it has no weights, contest counted by unit or unknown rule.
+3. ``definition`` - the definition parses (with what the verifiable path refuses refused:
+   election/verifiable.py), its digest is the one the audit log last recorded, and it has
+   no unknown rule.
 4. ``ceremony`` - the ceremony is this election's, one communication key per trustee, every
    commitment's proofs hold, every complaint was answered by a share that matches, and the
    election key and verification keys are the commitments' (crypto/dkg.py); every ceremony
@@ -19,12 +20,16 @@ that is wrong, and names the first failure.
 6. ``audit-log`` - the audit log's hash chain; it ends at the declaration (and at the head
    published elsewhere, when the verifier is given one).
 7. ``board`` - the board's chain, receipts, positions, every head the audit log recorded
-   and the board's last head among them; every entry's contest and section exist.
+   and the board's last head among them; every entry's contest and section exist, and it
+   has a weight exactly when the election is weighted (``[weights]``) and a unit exactly
+   when its contest is counted by unit.
 8. ``ballot-proofs`` - every ballot's proof, bound to this election and its contest.
-9. ``mix-inputs`` - the mix groups are the board's (contest, section) groups, sorted by
-   contest then section, each of its contest's width and as many rows as it has board entries.
+9. ``mix-inputs`` - the mix groups are the board's (contest, section, weight, unit) groups,
+   in their order (record_format.py ``mix_groups``), each of its contest's width and as many
+   rows as it has board entries.
 10. ``mixes`` - every group's stages: at least two mixers, each shuffle proof against the
-    rows before it (the first against the board's ciphertexts of the group, in board order).
+    rows before it (the first against the board's ciphertexts of the group, in board order)
+    and the context of the group's whole key (record_format.py ``mix_context``).
 11. ``decryption-shares`` - every group decrypted by at least t distinct trustees, each
     share proved against the trustee's verification key and the last stage's ciphertext.
 12. ``decryption`` - the shares combined and decoded give the published ballots, in order
@@ -48,7 +53,7 @@ from typing import Any, Protocol
 
 from tallyroom.audit.board import logged_heads, verify_board
 from tallyroom.audit.chain import Head
-from tallyroom.audit.record import logged_facts
+from tallyroom.audit.record import logged_facts, tally_part_name
 from tallyroom.audit.verify import verify_chain
 from tallyroom.count.rules.registry import get_rule
 from tallyroom.crypto import parallel
@@ -143,7 +148,7 @@ class _State:
 
 
 def _group_name(group: MixGroup) -> str:
-    return f"{group.contest}/{group.section or ''}"
+    return group.key.name
 
 
 # --- 1, 2: the files ------------------------------------------------------------------------
@@ -205,21 +210,11 @@ def _definition(state: _State) -> list[Finding]:
         return [Finding(DEFINITION, where, str(exc))]
     state.definition = definition
     out = []
-    if definition.weights is not None:
-        out.append(Finding(DEFINITION, "weights", "the verifiable path refuses weighted elections"))
     for contest in definition.contests:
         try:
             get_rule(contest.rule)
         except TallyroomError as exc:
             out.append(Finding(DEFINITION, f"contest {contest.name!r}", str(exc)))
-        if contest.motion is not None and contest.motion.units is not None:
-            out.append(
-                Finding(
-                    DEFINITION,
-                    f"contest {contest.name!r}",
-                    "the verifiable path refuses contests counted by unit",
-                )
-            )
     logged = logged_facts(c.event for c in record.audit_log).definition_sha256
     digest = hashlib.sha256(record.definition.encode("utf-8")).hexdigest()
     if logged != digest:
@@ -378,6 +373,27 @@ def _board(state: _State) -> list[Finding]:
                         f"section {p.entry.section!r} does not vote in {contest.name!r}",
                     )
                 )
+            weighted = state.definition.weights is not None
+            if (p.entry.weight is not None) != weighted:
+                have = "a weight" if p.entry.weight is not None else "no weight"
+                out.append(
+                    Finding(
+                        BOARD,
+                        f"position {p.position}",
+                        f"{have} in a{'' if weighted else 'n un'}weighted election",
+                    )
+                )
+            by_unit = contest.motion is not None and contest.motion.units is not None
+            if (p.entry.unit is not None) != by_unit:
+                have = "a unit" if p.entry.unit is not None else "no unit"
+                counted = "counted" if by_unit else "not counted"
+                out.append(
+                    Finding(
+                        BOARD,
+                        f"position {p.position}",
+                        f"{have} in contest {contest.name!r}, {counted} by unit",
+                    )
+                )
     state.summaries["board"] = f"{len(record.board):,} entries, {len(heads)} logged heads"
     return out
 
@@ -411,10 +427,16 @@ def _mix_inputs(state: _State) -> list[Finding]:
     record = state.contents()
     widths = _widths(state)
     expected = mix_groups(p.entry for p in record.board)
-    found = [(g.contest, g.section) for g in record.groups]
+    found = [g.key for g in record.groups]
     out = []
     if found != expected:
-        out.append(Finding(MIX_INDEX, None, f"groups {found}; the board's are {expected}"))
+        out.append(
+            Finding(
+                MIX_INDEX,
+                None,
+                f"groups {[k.name for k in found]}; the board's are {[k.name for k in expected]}",
+            )
+        )
     usable = [p.entry for p in record.board if p.entry.contest in widths]
     try:
         inputs = group_inputs(usable, widths)
@@ -423,7 +445,7 @@ def _mix_inputs(state: _State) -> list[Finding]:
     for k, group in enumerate(record.groups, start=1):
         where = f"groups[{k - 1}] ({_group_name(group)})"
         width = widths.get(group.contest)
-        board = inputs.get((group.contest, group.section), ())
+        board = inputs.get(group.key, ())
         if width != group.width:
             out.append(Finding(MIX_INDEX, where, f"width {group.width}; the contest's is {width}"))
             continue
@@ -477,7 +499,9 @@ def _mixes(state: _State) -> list[Finding]:
         if rows is None:
             out.append(Finding(group_file(k, ""), None, "no input rows to check the mix against"))
             continue
-        context = mix_context(record.election, group.contest, group.section)
+        context = mix_context(
+            record.election, group.contest, group.section, group.weight, group.unit
+        )
         try:
             verify_mix(
                 rows,
@@ -490,7 +514,7 @@ def _mixes(state: _State) -> list[Finding]:
         except (ProofRejected, InputError) as exc:
             out.append(Finding(group_file(k, "stage-*"), _group_name(group), str(exc)))
     made = {
-        f"{g.contest}/{g.section or ''}/mix/{stage.position}": (
+        tally_part_name(g.contest, g.section, "mix", stage.position, g.weight, g.unit): (
             group_file(k, f"stage-{stage.position}-rows.bin"),
             stage_bytes(stage),
         )
@@ -550,7 +574,7 @@ def _decryption_shares(state: _State) -> list[Finding]:
                 good.append(per.trustee)
         state.good_trustees[k] = good
     made = {
-        f"{g.contest}/{g.section or ''}/decryption/{per.trustee}": (
+        tally_part_name(g.contest, g.section, "decryption", per.trustee, g.weight, g.unit): (
             group_file(k, f"shares-{per.trustee}.bin"),
             shares_bytes(per.trustee, per.shares),
         )
@@ -635,7 +659,7 @@ def _document(record: RecordContents) -> Any:
 def _recount(state: _State) -> list[Finding]:
     record = state.contents()
     definition = state.parsed()
-    ballots = {(g.contest, g.section): g.ballots for g in record.groups}
+    ballots = {g.key: g.ballots for g in record.groups}
     document = _document(record)
     if document is None:
         return [Finding(DECLARATION, None, "not JSON")]

@@ -186,25 +186,28 @@ class GroupIndex:
     rows: int
     mixers: int
     trustees: tuple[int, ...]
+    weight: str | None = None  # only a group of weighted ballots has the key
+    unit: str | None = None  # only a group of a contest counted by unit has the key
+
+
+def _group_json(g: GroupIndex) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "contest": g.contest,
+        "section": g.section,
+        "width": g.width,
+        "rows": g.rows,
+        "mixers": g.mixers,
+        "trustees": list(g.trustees),
+    }
+    if g.weight is not None:
+        doc["weight"] = g.weight
+    if g.unit is not None:
+        doc["unit"] = g.unit
+    return doc
 
 
 def groups_json(groups: Sequence[GroupIndex]) -> bytes:
-    return canonical.dumps(
-        "mix-groups",
-        {
-            "groups": [
-                {
-                    "contest": g.contest,
-                    "section": g.section,
-                    "width": g.width,
-                    "rows": g.rows,
-                    "mixers": g.mixers,
-                    "trustees": list(g.trustees),
-                }
-                for g in groups
-            ]
-        },
-    )
+    return canonical.dumps("mix-groups", {"groups": [_group_json(g) for g in groups]})
 
 
 def _int(value: object, field: str, low: int = 0) -> int:
@@ -223,14 +226,21 @@ def read_groups(data: bytes) -> tuple[GroupIndex, ...]:
     if not isinstance(raw, list):
         raise _unreadable(MIX_INDEX, "a list", "groups")
     out = []
-    keys = ["contest", "mixers", "rows", "section", "trustees", "width"]
+    keys = {"contest", "mixers", "rows", "section", "trustees", "width"}
     for k, g in enumerate(raw):
         where = f"groups[{k}]"
-        if not isinstance(g, dict) or sorted(g) != keys:
-            raise _unreadable(MIX_INDEX, f"an object with {', '.join(keys)}", where)
+        if not isinstance(g, dict) or not keys <= set(g) <= keys | {"weight", "unit"}:
+            raise _unreadable(
+                MIX_INDEX, f"an object with {', '.join(sorted(keys))} (and weight, unit)", where
+            )
         contest, section, trustees = g["contest"], g["section"], g["trustees"]
         if not isinstance(contest, str) or not (section is None or isinstance(section, str)):
             raise _unreadable(MIX_INDEX, "contest is text, section text or null", where)
+        weight, unit = g.get("weight"), g.get("unit")
+        if not (weight is None or isinstance(weight, str)) or not (
+            unit is None or isinstance(unit, str)
+        ):
+            raise _unreadable(MIX_INDEX, "weight and unit are text when given", where)
         if not isinstance(trustees, list):
             raise _unreadable(MIX_INDEX, "trustees is a list", f"{where}.trustees")
         out.append(
@@ -241,6 +251,8 @@ def read_groups(data: bytes) -> tuple[GroupIndex, ...]:
                 _int(g["rows"], f"{where}.rows"),
                 _int(g["mixers"], f"{where}.mixers"),
                 tuple(_int(t, f"{where}.trustees", 1) for t in trustees),
+                weight,
+                unit,
             )
         )
     return tuple(out)
@@ -250,17 +262,11 @@ def read_groups(data: bytes) -> tuple[GroupIndex, ...]:
 
 
 def board_bytes(board: Sequence[PostedBallot]) -> Iterator[bytes]:
-    """The board file in pieces (see the module docstring); an entry with a weight or unit,
-    or positions other than 1, 2, 3..., are refused (:class:`InputError`)."""
+    """The board file in pieces (see the module docstring); positions other than 1, 2,
+    3... are refused (:class:`InputError`)."""
     yield BOARD_MAGIC
     for k, posted in enumerate(board, start=1):
         entry = posted.entry
-        if entry.weight is not None or entry.unit is not None:
-            raise InputError(
-                "the verifiable path has no weighted ballot and no ballot counted by unit",
-                field="board",
-                value=posted.position,
-            )
         if posted.position != k:
             raise InputError("board positions run 1, 2, 3...", field="board", value=posted.position)
         if posted.receipt != entry.receipt:
@@ -311,13 +317,20 @@ def _board_entry(data: bytes, where: str) -> BoardEntry:
     except UnicodeDecodeError:
         raise _unreadable(BOARD, "a contest or section that is not UTF-8", where) from None
     ballot = take(8)
-    if at != len(data):
-        raise _unreadable(
-            BOARD,
-            "an entry with a weight or a unit (the verifiable path has neither) or extra bytes",
-            where,
-        )
-    return BoardEntry(contest, section or None, ballot)
+    weight = unit = None
+    try:
+        if data[at : at + 1] == b"w":
+            at += 1
+            weight = take(4).decode("ascii")
+        if data[at : at + 1] == b"u":
+            at += 1
+            unit = take(4).decode("utf-8")
+    except UnicodeDecodeError:
+        raise _unreadable(BOARD, "a weight that is not ASCII or a unit not UTF-8", where) from None
+    entry = BoardEntry(contest, section or None, ballot, weight, unit)
+    if at != len(data) or entry.encode() != data:
+        raise _unreadable(BOARD, "an entry with extra bytes, or not in its one encoding", where)
+    return entry
 
 
 # --- mix rows and decryption shares -------------------------------------------------------

@@ -16,21 +16,30 @@ they mean, :mod:`.record_files` how each is encoded, :mod:`.record_writer` and
   decoded ballots in that order (a selection, or an invalid plaintext with its reason);
 * the declaration: the exact bytes of the stored results document.
 
-**Mix groups.** The board's ballots of one contest and one voter section form a group (the
-declaration reports by section, so sections are never mixed together); each is mixed on its
-own, its input being its board entries in board order, each entry's ciphertexts one row.
-Groups are listed sorted by contest, then section (:func:`mix_groups`).
-The verifiable path refuses weighted elections and contests counted by unit, so no entry
-carries a weight or a unit.
+**Mix groups.** The board's ballots are cut into groups by everything the count needs to
+know of a ballot besides its content (:class:`GroupKey`): its contest, its voter's section
+(the declaration reports by section, so sections are never mixed together), its weight (a
+weighted election's ballots, the weight as the board gives it) and its unit (a contest counted
+by unit). Each is public on the board already, so grouping by them reveals nothing the board
+does not; and since a shuffle stays within its group, each decrypted ballot keeps its group's
+section, weight and unit for the count. Each group is mixed on its own, its input being its
+board entries in board order, each entry's ciphertexts one row. Groups are listed sorted by
+contest, then section, then weight, then unit, each by code point order of its text, an
+absent one sorting as the empty text (:func:`mix_groups`). A plain election's ballots have
+no weight and no unit: its groups, their order and their context strings are as they were
+before weights and units were grouped.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from tallyroom.audit.board import BoardEntry
 from tallyroom.audit.chain import ChainedEvent
+from tallyroom.audit.record import group_name
 from tallyroom.count.rules.registry import get_rule
 from tallyroom.crypto.ballot_encoding import (
     BallotShape,
@@ -57,6 +66,7 @@ __all__ = [
     "FORMAT_VERSION",
     "CeremonyRecord",
     "DecodedBallot",
+    "GroupKey",
     "MixGroup",
     "PostedBallot",
     "RecordContents",
@@ -64,6 +74,7 @@ __all__ = [
     "contest_shape",
     "contest_width",
     "group_inputs",
+    "group_key",
     "mix_context",
     "mix_groups",
 ]
@@ -75,14 +86,50 @@ FORMAT_VERSION = 1
 DecodedBallot = Selection | InvalidBallot
 
 
-def mix_context(election: str, contest: str, section: str | None) -> str:
+class GroupKey(NamedTuple):
+    """What names a mix group: a contest, a section (``None``: none), a weight (decimal text as
+    on the board; ``None`` unweighted) and a unit (``None`` unless counted by unit)."""
+
+    contest: str
+    section: str | None
+    weight: str | None = None
+    unit: str | None = None
+
+    @property
+    def name(self) -> str:
+        """``CONTEST/SECTION[/weight=W][/unit=U]`` (audit/record.py ``group_name``)."""
+        return group_name(self.contest, self.section, self.weight, self.unit)
+
+    @property
+    def order(self) -> tuple[str, str, str, str]:
+        """The key groups are sorted by (see the module doc)."""
+        return self.contest, self.section or "", self.weight or "", self.unit or ""
+
+
+def mix_context(
+    election: str,
+    contest: str,
+    section: str | None,
+    weight: str | None = None,
+    unit: str | None = None,
+) -> str:
     """The context string a group's mixers prove their shuffles for (``mix`` and
-    ``verify_mix``'s ``context``): ``tallyroom/v1/mix/ELECTION/CONTEST/SECTION``, the
-    section empty for none (as services/tally.py has bound them since the tally was built).
-    Names may hold ``/``, so two groups of one election could in principle share a context;
-    a shuffle proof is bound to its input and output rows as well, so one group's proof
-    still verifies for no other group."""
-    return f"tallyroom/v1/mix/{election}/{contest}/{section or ''}"
+    ``verify_mix``'s ``context``), binding the whole group key.
+
+    A group without weight and unit (every group of a plain election):
+    ``tallyroom/v1/mix/ELECTION/CONTEST/SECTION``, the section empty for none (as
+    services/tally.py has bound them since the tally was built). Names may hold ``/``, so two
+    such groups could in principle share a context; a shuffle proof is bound to its input and
+    output rows as well, so one group's proof still verifies for no other group.
+
+    A group with a weight or a unit: ``tallyroom/v2/mix/`` followed by the JSON array
+    ``[ELECTION, CONTEST, SECTION, WEIGHT, UNIT]`` (compact, UTF-8, each absent one ``null``):
+    unambiguous whatever the names hold, so a stage of one group is proved for that group's
+    key and no other's."""
+    if weight is None and unit is None:
+        return f"tallyroom/v1/mix/{election}/{contest}/{section or ''}"
+    key = [election, contest, section or None, weight, unit]
+    return "tallyroom/v2/mix/" + json.dumps(key, ensure_ascii=False, separators=(",", ":"))
 
 
 def contest_shape(contest: Contest) -> BallotShape:
@@ -132,7 +179,7 @@ class TrusteeShares:
 
 @dataclass(frozen=True, slots=True)
 class MixGroup:
-    """One contest's ballots of one section: mixed, decrypted and decoded.
+    """One group's ballots (:class:`GroupKey`): mixed, decrypted and decoded.
 
     ``ballots`` are the decoded ballots of the last stage's rows, in that order."""
 
@@ -142,6 +189,12 @@ class MixGroup:
     stages: tuple[MixStage, ...]
     decryptions: tuple[TrusteeShares, ...]
     ballots: tuple[DecodedBallot, ...]
+    weight: str | None = None
+    unit: str | None = None
+
+    @property
+    def key(self) -> GroupKey:
+        return GroupKey(self.contest, self.section, self.weight, self.unit)
 
     @property
     def rows(self) -> int:
@@ -162,29 +215,26 @@ class RecordContents:
     declaration: bytes
 
 
-def _group_key(entry: BoardEntry) -> tuple[str, str | None]:
-    return entry.contest, entry.section or None
+def group_key(entry: BoardEntry) -> GroupKey:
+    """The mix group of a board entry."""
+    return GroupKey(entry.contest, entry.section or None, entry.weight, entry.unit)
 
 
-def _order(key: tuple[str, str | None]) -> tuple[str, str]:
-    return key[0], key[1] or ""
-
-
-def mix_groups(entries: Iterable[BoardEntry]) -> list[tuple[str, str | None]]:
-    """The board's mix groups, (contest, section), sorted by contest then section (code
-    point order; no section sorts as the empty name)."""
-    return sorted({_group_key(entry) for entry in entries}, key=_order)
+def mix_groups(entries: Iterable[BoardEntry]) -> list[GroupKey]:
+    """The board's mix groups, one per distinct :class:`GroupKey`, sorted by
+    :attr:`GroupKey.order`."""
+    return sorted({group_key(entry) for entry in entries}, key=lambda k: k.order)
 
 
 def group_inputs(
     entries: Iterable[BoardEntry], widths: Mapping[str, int]
-) -> dict[tuple[str, str | None], tuple[Row, ...]]:
+) -> dict[GroupKey, tuple[Row, ...]]:
     """Each mix group's input rows, in the order of :func:`mix_groups`: its board entries in
     board order, each ballot's ciphertexts one row (``widths``: each contest's width).
     :class:`ProofRejected` (check ``encoding``) for a ballot that is not of its contest's
     width, :class:`KeyError` for a contest ``widths`` lacks."""
-    rows: dict[tuple[str, str | None], list[Row]] = {}
+    rows: dict[GroupKey, list[Row]] = {}
     for entry in entries:
         ballot = EncryptedBallot.from_bytes(entry.ballot, widths[entry.contest])
-        rows.setdefault(_group_key(entry), []).append(ballot.ciphertexts)
-    return {key: tuple(rows[key]) for key in sorted(rows, key=_order)}
+        rows.setdefault(group_key(entry), []).append(ballot.ciphertexts)
+    return {key: tuple(rows[key]) for key in sorted(rows, key=lambda k: k.order)}

@@ -162,7 +162,14 @@ def _group(reader: _Reader, k: int, index: GroupIndex) -> MixGroup:
     if len(ballots) != index.rows:
         raise RecordUnreadable(f"{len(ballots)} ballots for {index.rows} rows", path=ballots_name)
     return MixGroup(
-        index.contest, index.section, index.width, tuple(stages), tuple(decryptions), ballots
+        index.contest,
+        index.section,
+        index.width,
+        tuple(stages),
+        tuple(decryptions),
+        ballots,
+        index.weight,
+        index.unit,
     )
 
 

@@ -58,7 +58,7 @@ class _Files:
 
 def _check_group(record: RecordContents, group: MixGroup) -> None:
     rows = group.rows
-    where = f"mix group {group.contest}/{group.section or ''}"
+    where = f"mix group {group.key.name}"
     if len(group.ballots) != rows:
         raise InputError(f"{where}: one decoded ballot per row", value=len(group.ballots))
     for per in group.decryptions:
@@ -122,6 +122,8 @@ def write_record(directory: Path, record: RecordContents) -> Manifest:
                 group.rows,
                 len(group.stages),
                 tuple(per.trustee for per in group.decryptions),
+                group.weight,
+                group.unit,
             )
         )
     files.write(MIX_INDEX, [groups_json(index)])

@@ -21,9 +21,27 @@ are the same, each written here from the definition and the count's own function
   so every round's tally and transfer is; turnout is recomputed from the declared
   electorate by the definition's ``[turnout]``.
 
-Electoral colleges are not recounted yet: their contest fails the check with "not
-supported yet", never passes silently. Weighted contests and contests counted by unit are
-not on the verifiable path at all.
+Each decoded ballot carries its mix group's key (record_format.py ``GroupKey``): its section,
+its weight and its unit, as the count takes them (services/tally.py), so:
+
+* an **electoral college** (``[contests.college]``) is counted with each valid ballot in its
+  section, the sections weighed as the definition says (count/rules/college.py
+  ``count_college``); each section's weight, publication and round-by-round votes and shares
+  (``college``) are compared, and the college's count is the contest's;
+* a **weighted** contest (``[weights]``, the contest not ``weighted = false``) counts each
+  valid ballot its group's weight in units of the weights' last place (count/weighting.py:
+  ``parse_weight``, ``weight_units``, ``weighted_store``, ``weighted_count``); each
+  candidate's ``weight`` and ``weight_percent``, in the contest and in each published
+  section, and ``weights`` (places and total) are compared; a weight that does not parse is
+  a finding;
+* a **contest counted by unit** (``[contests.units]``) gathers each unit's for, against,
+  abstain and spoilt papers from its groups' ballots and decides the units and the groups
+  (count/rules/units.py ``decide_units``); the declared ``motion`` record is rebuilt and
+  compared, and the contest's count records the units' decision as the count does. The
+  record does not hold the register: the units are those the declaration lists (a unit
+  with no ballot is listed as such) plus any with ballots, as the contest's electorate is
+  the declared one; a unit's own electorate is never needed, since the definition refuses
+  a contest counted by unit whose motion rule would need it (election/verifiable.py).
 """
 
 from __future__ import annotations
@@ -32,21 +50,27 @@ import dataclasses
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from tallyroom.audit.events import Action, AuditEvent
 from tallyroom.count.ballots import BallotStore, CandidateTable
-from tallyroom.count.rules.motion import count_decision
+from tallyroom.count.record import Count, Decision, DecisionKind
+from tallyroom.count.rules.college import CollegeOptions, CollegeSection, count_college
+from tallyroom.count.rules.motion import MotionTally, count_decision
 from tallyroom.count.rules.params import RuleParams
 from tallyroom.count.rules.registry import BallotKind, get_rule
+from tallyroom.count.rules.units import decide_units
+from tallyroom.count.weighting import parse_weight, weight_units, weighted_count, weighted_store
 from tallyroom.crypto.ballot_encoding import InvalidBallot
 from tallyroom.election.definition import Contest, ElectionDefinition
 from tallyroom.errors import TallyroomError
+from tallyroom.report.declaration import CollegeSectionResult
 from tallyroom.report.motion_declaration import motion_json, motion_result
 from tallyroom.report.rctab_json import ReportLabels, count_to_json
 from tallyroom.report.suppression import percent, withheld_sections
 from tallyroom.verify.record_files import DECLARATION
-from tallyroom.verify.record_format import DecodedBallot
+from tallyroom.verify.record_format import DecodedBallot, GroupKey
 from tallyroom.verify.report import Finding
 
 __all__ = ["postal_spoilt", "recount"]
@@ -60,22 +84,41 @@ def _finding(contest: str, figure: str, declared: object, recounted: object) -> 
     )
 
 
-def _tally(contest: Contest, rankings: Sequence[tuple[int, ...]]) -> list[int]:
+def _tally(
+    contest: Contest, rankings: Sequence[tuple[int, ...]], units: Sequence[int] | None = None
+) -> list[int]:
+    """First preferences (every mark under the block vote), or with ``units`` (each ballot's
+    weight in units) those ballots' weights added up instead."""
     tally = [0] * len(contest.candidates)
     every = get_rule(contest.rule).ballot is BallotKind.MULTI
-    for ranking in rankings:
+    for k, ranking in enumerate(rankings):
         for code in ranking if every else ranking[:1]:
-            tally[code] += 1
+            tally[code] += 1 if units is None else units[k]
     return tally
 
 
-def _candidates(contest: Contest, rankings: Sequence[tuple[int, ...]]) -> list[dict[str, Any]]:
+def _candidates(
+    contest: Contest,
+    rankings: Sequence[tuple[int, ...]],
+    units: Sequence[int] | None = None,
+    places: int | None = None,
+) -> list[dict[str, Any]]:
+    """Each candidate's votes and share; weighted (``units`` and ``places``), also their
+    weight (exact decimal text) and its share, as the declaration writes them."""
     tally = _tally(contest, rankings)
     total = sum(tally)
-    return [
+    out = [
         {"name": name, "votes": votes, "percent": str(percent(votes, total))}
         for name, votes in zip(contest.candidate_names, tally, strict=True)
     ]
+    if units is None or places is None:
+        return out
+    weighed = _tally(contest, rankings, units)
+    whole = sum(weighed)
+    for entry, w in zip(out, weighed, strict=True):
+        entry["weight"] = format(Decimal(w).scaleb(-places), "f")
+        entry["weight_percent"] = format(percent(w, whole), "f")
+    return out
 
 
 def _compare_candidates(
@@ -88,7 +131,7 @@ def _compare_candidates(
         if not isinstance(theirs, dict):
             out.append(_finding(name, f"{where} candidate", theirs, mine))
             continue
-        for key in ("name", "votes", "percent"):
+        for key in mine:
             if theirs.get(key) != mine[key]:
                 out.append(
                     _finding(
@@ -145,13 +188,15 @@ def _declared_contests(document: Any) -> dict[str, dict[str, Any]]:
 
 def recount(
     definition: ElectionDefinition,
-    ballots: Mapping[tuple[str, str | None], Sequence[DecodedBallot]],
+    ballots: Mapping[GroupKey, Sequence[DecodedBallot]] | Mapping[Any, Sequence[DecodedBallot]],
     document: Any,
     postal: Mapping[str, int] | None = None,
 ) -> list[Finding]:
     """Every difference between the declaration ``document`` (the parsed results document)
-    and a recount of ``ballots`` (decoded ballots per (contest, section) group), with
-    ``postal`` papers spoilt outside the board per contest (:func:`postal_spoilt`)."""
+    and a recount of ``ballots`` (decoded ballots per mix group: a ``GroupKey``, or a
+    (contest, section) pair for a group with no weight and no unit), with ``postal`` papers
+    spoilt outside the board per contest (:func:`postal_spoilt`)."""
+    groups = {GroupKey(*key): decoded for key, decoded in ballots.items()}
     declared = _declared_contests(document)
     out: list[Finding] = []
     if not declared:
@@ -168,41 +213,98 @@ def recount(
         if doc is None:
             out.append(Finding(DECLARATION, f"contest {contest.name!r}", "not declared"))
             continue
-        out.extend(_contest(definition, contest, ballots, doc, (postal or {}).get(contest.name, 0)))
+        out.extend(_contest(definition, contest, groups, doc, (postal or {}).get(contest.name, 0)))
     return out
+
+
+@dataclasses.dataclass
+class _Opened:
+    """A contest's ballots as the count takes them: the valid ones with their section and
+    (weighted) weight in units, the spoilt count, each unit's figures (counted by unit)."""
+
+    rankings: list[tuple[int, ...]] = dataclasses.field(default_factory=list)
+    sections: list[str | None] = dataclasses.field(default_factory=list)
+    units: list[int] = dataclasses.field(default_factory=list)
+    spoilt: int = 0
+    # (section, unit) -> [for, against, abstain, spoilt]
+    unit_figures: dict[tuple[str, str], list[int]] = dataclasses.field(default_factory=dict)
+
+    def by_section(self) -> dict[str | None, list[tuple[int, ...]]]:
+        out: dict[str | None, list[tuple[int, ...]]] = {}
+        for ranking, section in zip(self.rankings, self.sections, strict=True):
+            out.setdefault(section, []).append(ranking)
+        return out
+
+
+def _weight(key: GroupKey, places: int) -> int | str:
+    """A group's weight in units of ``10**-places``, or why it is no weight."""
+    if key.weight is None:
+        return "a group of a weighted contest has no weight"
+    try:
+        return weight_units(parse_weight(key.weight, places), places)
+    except ValueError as exc:
+        return f"weight {key.weight!r}: {exc}"
+
+
+def _open(
+    contest: Contest,
+    groups: Mapping[GroupKey, Sequence[DecodedBallot]],
+    places: int | None,
+    postal: int,
+) -> tuple[_Opened, list[Finding]]:
+    name = contest.name
+    by_unit = contest.motion is not None and contest.motion.units is not None
+    opened = _Opened(spoilt=postal)
+    out: list[Finding] = []
+    for key, decoded in groups.items():
+        if key.contest != name:
+            continue
+        weight: int | str | None = None
+        if by_unit and (key.section is None or key.unit is None):
+            out.append(Finding(None, key.name, "a group of a contest counted by unit has no unit"))
+            continue
+        for k, ballot in enumerate(decoded):
+            codes = () if isinstance(ballot, InvalidBallot) else tuple(ballot)
+            spoilt = not codes
+            if not spoilt and _no_ballot(contest, codes):
+                where = f"{key.name} ballot {k + 1}"
+                out.append(Finding(None, where, f"marks {list(codes)}: no ballot of {name!r}"))
+                continue
+            spoilt = spoilt or _refused(contest, codes)
+            if by_unit and key.section is not None and key.unit is not None:
+                row = opened.unit_figures.setdefault((key.section, key.unit), [0, 0, 0, 0])
+                row[3 if spoilt else codes[0]] += 1
+            if spoilt:
+                opened.spoilt += 1
+                continue
+            if places is not None:
+                if weight is None:
+                    weight = _weight(key, places)
+                if isinstance(weight, str):
+                    out.append(Finding(None, key.name, weight))
+                    break
+                opened.units.append(weight)
+            opened.rankings.append(codes)
+            opened.sections.append(key.section)
+    return opened, out
 
 
 def _contest(
     definition: ElectionDefinition,
     contest: Contest,
-    groups: Mapping[tuple[str, str | None], Sequence[DecodedBallot]],
+    groups: Mapping[GroupKey, Sequence[DecodedBallot]],
     doc: dict[str, Any],
     postal: int,
 ) -> list[Finding]:
     name = contest.name
-    if contest.college is not None:
-        return [Finding(DECLARATION, f"contest {name!r}", "electoral colleges: not supported yet")]
-    if definition.weight_places(contest) is not None:
-        return [Finding(DECLARATION, f"contest {name!r}", "weighted contests are not verifiable")]
-    out: list[Finding] = []
-    by_section: dict[str | None, list[tuple[int, ...]]] = {}
-    spoilt = postal
-    for (contest_name, section), decoded in groups.items():
-        if contest_name != name:
-            continue
-        for k, ballot in enumerate(decoded):
-            if isinstance(ballot, InvalidBallot) or not ballot:
-                spoilt += 1
-            elif _no_ballot(contest, ballot):
-                where = f"{name}/{section or ''} ballot {k + 1}"
-                out.append(Finding(None, where, f"marks {list(ballot)}: no ballot of {name!r}"))
-            elif _refused(contest, ballot):
-                spoilt += 1
-            else:
-                by_section.setdefault(section, []).append(ballot)
+    places = definition.weight_places(contest)
+    opened, out = _open(contest, groups, places, postal)
     if out:
         return out
-    rankings = [r for s in by_section.values() for r in s]
+    rankings = opened.rankings
+    spoilt = opened.spoilt
+    units = opened.units if places is not None else None
+    by_section = opened.by_section()
     strays = sorted(str(s) for s in by_section if s not in contest.sections)
     if strays:
         out.append(Finding(None, f"contest {name!r}", f"ballots of no section of it: {strays}"))
@@ -230,21 +332,21 @@ def _contest(
     )
     if doc.get("turnout_percent") != turnout:
         out.append(_finding(name, "turnout_percent", doc.get("turnout_percent"), turnout))
-    out.extend(_compare_candidates(name, "", doc.get("candidates"), _candidates(contest, rankings)))
-    out.extend(_sections(definition, contest, by_section, doc.get("sections")))
-    params = RuleParams(
-        seats=contest.seats,
-        constraints=contest.seat_constraints(),
-        ballot_rules=contest.count_ballot_rules(),
+    out.extend(
+        _compare_candidates(
+            name, "", doc.get("candidates"), _candidates(contest, rankings, units, places)
+        )
     )
-    if contest.motion is not None:
-        params = dataclasses.replace(
-            params, motion=contest.motion.rule, electorate=electorate, spoilt=spoilt
-        )
+    out.extend(_sections(definition, contest, opened, places, doc.get("sections")))
+    if places is not None and units is not None:
+        total = format(Decimal(sum(units)).scaleb(-places), "f")
+        weights = {"decimal_places": places, "total": total}
+        if doc.get("weights") != weights:
+            out.append(_finding(name, "weights", doc.get("weights"), weights))
+    elif "weights" in doc:
+        out.append(_finding(name, "weights", doc.get("weights"), "none: not weighted"))
     try:
-        count = get_rule(contest.rule).count(
-            BallotStore.from_rankings(rankings), CandidateTable(contest.candidate_names), params
-        )
+        count = _count(definition, contest, opened, doc, electorate, out)
     except TallyroomError as exc:
         return [*out, Finding(None, f"contest {name!r}", f"the rule cannot count it: {exc}")]
     if doc.get("winners") != list(count.winners):
@@ -254,31 +356,160 @@ def _contest(
     report = json.loads(json.dumps(count_to_json(count, ReportLabels(contest=contest.title))))
     if doc.get("report") != report:
         out.append(Finding(DECLARATION, f"contest {name!r} report", "the count's report differs"))
+    return out
+
+
+def _count(
+    definition: ElectionDefinition,
+    contest: Contest,
+    opened: _Opened,
+    doc: dict[str, Any],
+    electorate: int,
+    out: list[Finding],
+) -> Count:
+    """The contest's count as the declaration records it (an electoral college's, a weighted
+    count read in votes, a motion counted by unit recording the units' decision), adding to
+    ``out`` what differs in the college's sections and the motion's record."""
+    name = contest.name
+    rankings = opened.rankings
+    table = CandidateTable(contest.candidate_names)
+    if contest.college is not None:
+        return _college(definition, contest, opened, doc.get("college"), out)
+    params = RuleParams(
+        seats=contest.seats,
+        constraints=contest.seat_constraints(),
+        ballot_rules=contest.count_ballot_rules(),
+    )
     if contest.motion is not None:
-        m = contest.motion
-        decision = count_decision(count, m.rule, electorate, spoilt)
+        params = dataclasses.replace(
+            params, motion=contest.motion.rule, electorate=electorate, spoilt=opened.spoilt
+        )
+    rule = get_rule(contest.rule)
+    places = definition.weight_places(contest)
+    if places is None:
+        count = rule.count(BallotStore.from_rankings(rankings), table, params)
+    else:
+        scaled = rule.count(weighted_store(rankings, opened.units), table, params)
+        count = weighted_count(scaled, places, len(rankings))
+    m = contest.motion
+    if m is None:
+        return count
+    decision = count_decision(count, m.rule, electorate, opened.spoilt)
+    if m.units is None:
         rebuilt = motion_json(motion_result(m.question, m.describe(), decision, m.answers))
         if doc.get("motion") != rebuilt:
             out.append(_finding(name, "motion", doc.get("motion"), rebuilt))
-    return out
+        return count
+    # the units: those the declaration lists (a unit of no ballot among them) and those
+    # with ballots; each unit's electorate is never needed (election/verifiable.py)
+    electorates = {key: 0 for key in opened.unit_figures}
+    motion_doc = doc.get("motion")
+    listed = motion_doc.get("units") if isinstance(motion_doc, dict) else None
+    first = {g.name: g.sections[0] for g in m.units.groups}
+    for unit in listed if isinstance(listed, list) else []:
+        if isinstance(unit, dict) and unit.get("group") in first and "unit" in unit:
+            electorates.setdefault((first[str(unit["group"])], str(unit["unit"])), 0)
+    tallies = {
+        key: MotionTally(f, a, ab, sp, electorates[key])
+        for key, (f, a, ab, sp) in opened.unit_figures.items()
+    }
+    across = decide_units(m.units, m.rule, electorates, tallies)
+    sizes = {
+        g.name: max(definition.section(s).min_published_size for s in g.sections)
+        for g in m.units.groups
+    }
+    rebuilt = motion_json(
+        motion_result(m.question, m.describe(), decision, m.answers, across, sizes)
+    )
+    if motion_doc != rebuilt:
+        out.append(_finding(name, "motion", motion_doc, rebuilt))
+    winners = (m.answers[0],) if across.carried else ()
+    head = count.rounds[0]
+    return dataclasses.replace(
+        count,
+        winners=winners,
+        rounds=(
+            dataclasses.replace(
+                head,
+                threshold=None,
+                decisions=tuple(Decision(DecisionKind.ELECTED, w) for w in winners),
+                label=across.reason,
+            ),
+        ),
+    )
+
+
+def _college(
+    definition: ElectionDefinition,
+    contest: Contest,
+    opened: _Opened,
+    declared: object,
+    out: list[Finding],
+) -> Count:
+    """An electoral college: each valid ballot in its section, the sections weighed as the
+    definition says; the declared ``college`` sections compared."""
+    college = contest.college
+    assert college is not None
+    by_section = opened.by_section()
+    own = [by_section.get(s, []) for s in contest.sections]
+    weights = dict(college.weights)
+    table = CandidateTable(contest.candidate_names)
+    parts = [
+        CollegeSection(s, weights[s], BallotStore.from_rankings(ballots))
+        for s, ballots in zip(contest.sections, own, strict=True)
+    ]
+    result = count_college(parts, table, CollegeOptions(display_places=college.display_places))
+    hidden = withheld_sections(
+        [len(b) for b in own], [definition.section(s).min_published_size for s in contest.sections]
+    )
+    rebuilt = {
+        "sections": [
+            {
+                "name": part.name,
+                "label": definition.section(part.name).label,
+                "weight": str(part.weight),
+                "published": not withheld,
+                "rounds": CollegeSectionResult(
+                    part.name,
+                    definition.section(part.name).label,
+                    part.weight,
+                    not withheld,
+                    None if withheld else part.count,
+                    college.display_places,
+                ).shares(),
+            }
+            for part, withheld in zip(result.sections, hidden, strict=True)
+        ]
+    }
+    if declared != rebuilt:
+        out.append(_finding(contest.name, "college", declared, rebuilt))
+    return result.college
 
 
 def _sections(
     definition: ElectionDefinition,
     contest: Contest,
-    by_section: Mapping[str | None, Sequence[tuple[int, ...]]],
+    opened: _Opened,
+    places: int | None,
     declared: object,
 ) -> list[Finding]:
     name = contest.name
-    own = [list(by_section.get(s, ())) for s in contest.sections]
+    own: list[list[tuple[int, ...]]] = [[] for _ in contest.sections]
+    own_units: list[list[int]] = [[] for _ in contest.sections]
+    index = {s: k for k, s in enumerate(contest.sections)}
+    for k, (ranking, section) in enumerate(zip(opened.rankings, opened.sections, strict=True)):
+        if section in index:
+            own[index[section]].append(ranking)
+            if places is not None:
+                own_units[index[section]].append(opened.units[k])
     hidden = withheld_sections(
         [len(b) for b in own], [definition.section(s).min_published_size for s in contest.sections]
     )
     if not isinstance(declared, list) or len(declared) != len(contest.sections):
         return [_finding(name, "sections", declared, list(contest.sections))]
     out = []
-    for section, rankings, withheld, theirs in zip(
-        contest.sections, own, hidden, declared, strict=True
+    for section, rankings, units, withheld, theirs in zip(
+        contest.sections, own, own_units, hidden, declared, strict=True
     ):
         if not isinstance(theirs, dict) or theirs.get("name") != section:
             out.append(_finding(name, f"section {section!r}", theirs, section))
@@ -293,9 +524,6 @@ def _sections(
             continue
         if theirs.get("ballots") != len(rankings):
             out.append(_finding(name, f"{where} ballots", theirs.get("ballots"), len(rankings)))
-        out.extend(
-            _compare_candidates(
-                name, where, theirs.get("candidates"), _candidates(contest, rankings)
-            )
-        )
+        mine = _candidates(contest, rankings, None if places is None else units, places)
+        out.extend(_compare_candidates(name, where, theirs.get("candidates"), mine))
     return out
