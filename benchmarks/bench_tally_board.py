@@ -102,7 +102,9 @@ def main(count: int, sections: int) -> None:
         board.extend_board(store, SLUG, actor="ro")
         with store.begin() as conn:
             elections.advance(conn, record.id, ElectionState.CLOSED, actor="ro")
-        print(f"set-up: {count:,} ballots in {sections} groups, {time.perf_counter() - began:.1f} s")
+        print(
+            f"set-up: {count:,} ballots in {sections} groups, {time.perf_counter() - began:.1f} s"
+        )
         status = _best(lambda: tally.tally_status(store, SLUG))
         print(f"tally status: {status:.2f} s")
         export = _best(lambda: tally_files.export_inputs(store, SLUG, Path(tmp) / "inputs"))
