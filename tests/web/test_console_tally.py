@@ -7,8 +7,11 @@ the page but cannot act; a sealed election's page says it has no tally."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
+import tarfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from tallyroom.services import polling, tally, tally_files
 from tallyroom.services.elections import get_election
 from tallyroom.store import ElectionState, Store
 from tallyroom.store.schema import tally_parts
+from tallyroom.verify.checks import verify_record
 from tallyroom.web.app import create_app
 from tallyroom.web.settings import WebSettings
 
@@ -90,7 +94,7 @@ def _add(client: TestClient, files: list[tuple[str, bytes]]) -> str:
 
 
 def test_the_tally_runs_from_the_console_and_equals_the_service(
-    closed: tuple[TestClient, DemoTrustees], store: Store, tmp_path: Path
+    closed: tuple[TestClient, DemoTrustees], store: Store, web_settings: WebSettings, tmp_path: Path
 ) -> None:
     client, trustees = closed
     page = client.get(f"/console/e/{SLUG}/tally").text
@@ -140,6 +144,41 @@ def test_the_tally_runs_from_the_console_and_equals_the_service(
     chair = expected["chair"]
     assert chair["Cat Cole"] == 2 and chair["Ann Ashe"] == 1
 
+    # the record: not yet published (404), then published in the background and linked
+    public = TestClient(client.app)
+    assert public.get(f"/e/{SLUG}/record.tar").status_code == 404
+    token = _token(client.get(f"/console/e/{SLUG}/tally").text)
+    client.post(f"/console/e/{SLUG}/tally/publish", data={"csrf_token": token})
+    first = _published(client)
+    tar = public.get(f"/e/{SLUG}/record.tar")
+    assert tar.status_code == 200 and hashlib.sha256(tar.content).hexdigest() == first
+    assert first in public.get(f"/e/{SLUG}/results").text
+    with tarfile.open(fileobj=io.BytesIO(tar.content)) as archive:
+        if hasattr(tarfile, "data_filter"):  # Python 3.11.4 on
+            archive.extractall(tmp_path / "downloaded", filter="data")
+        else:
+            archive.extractall(tmp_path / "downloaded")
+    report = verify_record(tmp_path / "downloaded" / "record", workers=1)
+    assert report.ok, report
+    # published again: the same bytes (nothing in the tar depends on when it was packed)
+    record_json = web_settings.data_dir / "records" / f"{SLUG}-record.json"
+    record_json.unlink()
+    client.post(f"/console/e/{SLUG}/tally/publish", data={"csrf_token": token})
+    assert _published(client) == first
+
+
+def _published(client: TestClient) -> str:
+    """Wait for the publication job; the tar's SHA-256 the tally page shows."""
+    for _ in range(600):
+        page = client.get(f"/console/e/{SLUG}/tally").text
+        found = re.search(
+            r'id="record-published">Published:.*?<code class="wrap">(\w+)</code>', page, re.S
+        )
+        if found:
+            return found.group(1)
+        time.sleep(0.1)
+    raise AssertionError("the record was not published within a minute")
+
 
 def test_a_forged_stage_or_another_elections_folder_stores_nothing(
     closed: tuple[TestClient, DemoTrustees], store: Store, tmp_path: Path
@@ -149,7 +188,6 @@ def test_a_forged_stage_or_another_elections_folder_stores_nothing(
     out = tmp_path / "mix-1"
     tally_files.mix_inputs(inputs, 1, out, workers=1)
     # rows swapped after the proof, the manifest's digest made to match
-    import hashlib
     import json
 
     manifest = json.loads((out / tally_files.PARTS).read_text())

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from tallyroom.cli.common import (
+    DATA_DIR_OPTION,
     JSON_OPTION,
     YES,
     command,
@@ -174,14 +175,35 @@ def declare(slug: str, json_out: Path | None, workers: int, yes: bool, db: str, 
 
 @click.command("record")
 @election_option
-@click.option("--out", type=_FOLDER, required=True, help="Folder for the record (new or empty).")
+@click.option("--out", type=_FOLDER, help="Folder for the record (new or empty).")
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="Publish it instead, as one tar under DATA_DIR/records that 'tallyroom serve' links "
+    "from the results page (/e/SLUG/record.tar).",
+)
+@DATA_DIR_OPTION
 @_WORKERS
 @command(actor=False)
-def record(slug: str, out: Path, workers: int, db: str) -> None:
+def record(
+    slug: str, out: Path | None, publish: bool, data_dir: Path, workers: int, db: str
+) -> None:
     """Write a declared verifiable election's record, for 'tallyroom verify' (anyone's)."""
     from tallyroom.services.election_record import write_election_record
+    from tallyroom.services.record_publishing import publish_record
 
+    if (out is None) == (not publish):
+        raise click.UsageError("give --out DIR or --publish (one of them)")
     with open_cli_store(db) as store:
+        if publish:
+            done = publish_record(store, slug, data_dir / "records", workers=workers, say=_say)
+            click.echo(
+                f"published the election record of {slug}: {data_dir / 'records' / done.name}"
+                f" ({done.files} files, {done.size:,} bytes, sha256 {done.sha256}); served at"
+                f" /e/{slug}/record.tar"
+            )
+            return
+        assert out is not None
         manifest = write_election_record(store, slug, out, workers=workers, say=_say)
     size = sum(f.size for f in manifest.files)
     click.echo(

@@ -10,7 +10,9 @@ and send back a folder; only the returning officer uploads it (as a zip of the f
 its files), counts, and declares (with the ticked confirmation). Every upload is checked
 whole before anything is stored (a refusal names the file and the check); an upload is
 unpacked into a private temporary folder, names flattened, its size and number of files
-bounded, and removed afterwards.
+bounded, and removed afterwards. Once declared, the officer publishes the election record
+(services/record_publishing.py, written in the background): the public results page links
+the tar for anyone's ``tallyroom verify``.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from tallyroom.election.lifecycle import ElectionState
 from tallyroom.errors import CountError, InputError, LifecycleError, ProofRejected
 from tallyroom.services import tally, tally_files
 from tallyroom.services.elections import definition_of, get_election
+from tallyroom.services.record_publishing import publish_record, published_record
 from tallyroom.web.console_setup import CONFIRM
 from tallyroom.web.guards import Officer, User, Web, WebContext
+from tallyroom.web.jobs import start_job
 from tallyroom.web.pages import render
 from tallyroom.web.security import check_csrf
 
@@ -96,6 +100,7 @@ def tally_page(request: Request, slug: str, web: Web, user: User) -> HTMLRespons
         groups=groups,
         next_step=_next_step(groups, record.state),
         confirm_text=CONFIRM,
+        record=published_record(web.settings.records_dir, slug) if verifiable else None,
     )
 
 
@@ -238,4 +243,28 @@ def count(
         for c in decl.contests
     )
     _flash(request, f"Counted (not declared): {figures}.")
+    return _page(slug)
+
+
+@router.post("/console/e/{slug}/tally/publish")
+def publish(request: Request, slug: str, web: Web, user: Officer, csrf_token: Text) -> Response:
+    """Write and publish the declared election's record in the background (a job): at the
+    2016 ballot's size the trustees' shares take minutes to combine again."""
+    check_csrf(request, csrf_token)
+    record = get_election(web.store, slug)
+    if record.state is not ElectionState.DECLARED or definition_of(record).verifiable is None:
+        _flash(request, "Only a declared verifiable election has a record to publish.", "error")
+        return _page(slug)
+    store, root = web.store, web.settings.records_dir
+
+    def work(progress: object) -> dict[str, object]:
+        done = publish_record(store, slug, root)
+        return {"name": done.name, "size": done.size, "sha256": done.sha256}
+
+    start_job(web.settings.data_dir, "election record", slug, work)
+    _flash(
+        request,
+        "The election record is being written; once it is, this page and the public results "
+        "page link it (reload to see).",
+    )
     return _page(slug)

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from markupsafe import Markup
 from starlette.concurrency import iterate_in_threadpool
 
@@ -21,6 +21,7 @@ from tallyroom.election.lifecycle import ElectionState
 from tallyroom.errors import InputError, NotFound
 from tallyroom.services import declaring, polling
 from tallyroom.services.elections import definition_of, get_election, list_elections
+from tallyroom.services.record_publishing import published_record, record_tar
 from tallyroom.web import i18n
 from tallyroom.web.ballot_form import requirement_bounds
 from tallyroom.web.charts import ChartText, rounds_figure, transfers_figure
@@ -265,6 +266,21 @@ def results_page(request: Request, slug: str, web: Web, user: MaybeUser) -> HTML
         declared_when=declared_when(str(doc["declared_at"]), definition, i18n.current()),
         contests=[_contest_view(c) for c in doc.get("contests", [])],
         files=declaring.declaration_files(web.store, slug),
+        record=published_record(web.settings.records_dir, slug),
+    )
+
+
+@router.get("/e/{slug}/record.tar")
+def election_record(slug: str, web: Web) -> Response:
+    """The published election record (a verifiable election's, once the officer has
+    published it): one tar for ``tallyroom verify``."""
+    get_election(web.store, slug)  # 404 for no such election
+    if published_record(web.settings.records_dir, slug) is None:
+        raise NotFound("no election record is published", election=slug)
+    return FileResponse(
+        record_tar(web.settings.records_dir, slug),
+        media_type="application/x-tar",
+        filename=f"{slug}-record.tar",
     )
 
 

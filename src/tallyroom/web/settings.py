@@ -203,6 +203,11 @@ class WebSettings:
     def private_key_file(self, slug: str) -> Path:
         return self.private_key_files.get(slug) or self.keys.private_key(slug)
 
+    @property
+    def records_dir(self) -> Path:
+        """Where published election records are kept (services/record_publishing.py)."""
+        return self.data_dir / "records"
+
     @classmethod
     def described(cls) -> list[tuple[str, str]]:
         """Each setting's name and help, in order (for the docs and ``--help``)."""
