@@ -71,6 +71,7 @@ def record_contents(
         commitments=published.commitments,
         complaints=published.complaints,
         revealed_shares=published.revealed_shares,
+        confirmations=published.confirmations,
         election_key=published.election_key,
         key_drill=published.key_drill,
     )
@@ -89,9 +90,7 @@ def record_contents(
         mine = [p for p in parts if (p.contest, p.section) == (g.contest, g.section)]
         stages = tuple(stage_from_bytes(p.body) for p in mine if p.kind is PartKind.MIX)
         decryptions = tuple(
-            TrusteeShares(*shares_from_bytes(p.body))
-            for p in mine
-            if p.kind is PartKind.DECRYPTION
+            TrusteeShares(*shares_from_bytes(p.body)) for p in mine if p.kind is PartKind.DECRYPTION
         )
         if not stages or len(decryptions) < key.threshold:
             raise LifecycleError(
@@ -102,9 +101,7 @@ def record_contents(
         cts = [ct for row in stages[-1].outputs for ct in row]
         plaintexts = combine_many(key, cts, [d.shares for d in chosen], workers=workers)
         ballots = tuple(decode_rows(contest_shape(contests[g.contest]), plaintexts))
-        groups.append(
-            MixGroup(g.contest, g.section or None, g.width, stages, decryptions, ballots)
-        )
+        groups.append(MixGroup(g.contest, g.section or None, g.width, stages, decryptions, ballots))
     return RecordContents(
         election=slug,
         definition=record.definition,
