@@ -1,9 +1,9 @@
 """The key ceremony and the key drill through the service (services/ceremony.py), on SQLite and
 PostgreSQL: every message checked before it is stored (bad proof, another election, a trustee
 out of range, a second different message, out of order, a signature not its trustee's, a key
-confirmation of another key), all or none, every trustee's confirmation needed to finish, the key stored and the
-drill passed before the poll opens, and a message edited, deleted or added in the database
-seen by ``audit verify`` (check ``ceremony``)."""
+confirmation of another key), all or none, every trustee's confirmation needed to finish, the
+key stored and the drill passed before the poll opens, and a message edited, deleted or added
+in the database seen by ``audit verify`` (check ``ceremony``)."""
 
 from __future__ import annotations
 
@@ -401,7 +401,9 @@ def test_a_message_not_signed_by_its_trustees_key_is_refused_whole(store: Store)
     share = next(s for s in t.sealed if (s.dealer, s.recipient) == (1, 2))
     by_recipient = signed(share, t.secrets[1].signing_seed)
     with pytest.raises(ProofRejected, match=r"s.json: trustee 1: signature"):
-        service.add_messages(store, SLUG, [*files[:1], ("s.json", by_recipient.to_json())], actor="ro")
+        service.add_messages(
+            store, SLUG, [*files[:1], ("s.json", by_recipient.to_json())], actor="ro"
+        )
     assert _count(store) == stored
 
 
