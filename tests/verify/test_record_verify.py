@@ -363,6 +363,18 @@ def test_a_missing_or_disagreeing_key_confirmation_fails(
         assert not (tmp_path / "tampered" / "ceremony" / "confirmation-3.json").exists()
 
 
+def test_a_confirmation_filed_under_another_trustee_is_unreadable(
+    honest: Path, tmp_path: Path
+) -> None:
+    root = _copy(honest, tmp_path)
+    ceremony = root / "ceremony"
+    (ceremony / "confirmation-3.json").write_bytes((ceremony / "confirmation-1.json").read_bytes())
+    _rewrite_manifest(root)
+    report = _verify(root)
+    assert _first(report) == "files"
+    assert "ceremony/confirmation-3.json" in str(report.check("files").findings[0])
+
+
 def test_a_drill_by_one_trustee_fails(story: Story, tmp_path: Path) -> None:
     drill = story.record.ceremony.key_drill
     one = dataclasses.replace(drill, shares=drill.shares[:1])
