@@ -116,6 +116,7 @@ def build(ballots: int, workers: int) -> RecordContents:
         good, _complaints = dkg.open_shares(c, own, commitments, sealed)
         secrets[own.trustee] = dkg.finish(c, own, good).share or 0
     key = dkg.election_key(c, commitments)
+    confirmations = tuple(dkg.confirm_key(c, own, commitments) for own, _, _ in dealt)
     challenge = threshold.start_key_drill(key)
     drill = threshold.finish_key_drill(
         key,
@@ -183,7 +184,7 @@ def build(ballots: int, workers: int) -> RecordContents:
         )
         for k, (a, p) in enumerate(steps, start=1)
     ]
-    ceremony = CeremonyRecord(c, keys, commitments, (), (), key, drill)
+    ceremony = CeremonyRecord(c, keys, commitments, (), (), confirmations, key, drill)
     return RecordContents(
         ELECTION, DEFINITION, ceremony, board, tuple(chain(events)), groups, document.encode()
     )

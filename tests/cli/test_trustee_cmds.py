@@ -1,8 +1,10 @@
 """The key ceremony through the CLI's real entry point, on SQLite and PostgreSQL: three trustees
 with threshold two, each with their own folder and file (keygen, deal, open, drill), the
-officer relaying (export, add, finish, drill-start, drill-finish); a stored key that opens a
-test ciphertext; a bad share complained about and settled by the dealer's reveal; a tampered
-file refused naming it, nothing stored; a wrong passphrase a one-line error."""
+officer relaying (export, add, finish, drill-start, drill-finish); every file signed and the
+key confirmed by every trustee before finish; a stored key that opens a test ciphertext; a bad
+share complained about and settled by the dealer's reveal; a tampered file refused naming it,
+nothing stored; a file the server re-signed refused by the trustee; a wrong passphrase a
+one-line error."""
 
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from tallyroom.cli.main import main
-from tallyroom.crypto import dkg, elgamal, group, threshold
-from tallyroom.crypto.ceremony_messages import ElectionKey, SealedShare
+from tallyroom.crypto import dkg, elgamal, group, threshold, trustee_signing
+from tallyroom.crypto.ceremony_messages import Commitments, ElectionKey, SealedShare, signed
 from tallyroom.store import open_store
 from tallyroom.store.elections import find_election
 from tallyroom.store.schema import ceremony_messages
@@ -84,6 +86,13 @@ class Ceremony:
             self.add(*self.outs(i, "commitments-*.json"), *self.outs(i, "sealed-share-*.json"))
         self.export()
 
+    def open_and_confirm(self, *trustees: int) -> None:
+        for i in trustees:
+            done = self.trustee("open", i)
+            assert "every share checked" in done.output or "already stored" in done.output
+            assert "send the confirmation file" in done.output
+            self.add(*self.outs(i, "confirmation-*.json"))
+
     def election_key(self) -> ElectionKey:
         with open_store(self.url) as store, store.read() as conn:
             record = find_election(conn, "leader")
@@ -108,6 +117,17 @@ def test_three_trustees_threshold_two_from_the_cli(empty_url: str, tmp_path: Pat
     assert "dealt (2 of 2 shares)" in status and "trustee open" in status
     for i in (1, 2, 3):
         assert "every share checked" in c.trustee("open", i).output
+        assert [p.name for p in c.outs(i, "confirmation-*.json")] == [f"confirmation-{i}.json"]
+    # without every trustee's confirmation the ceremony does not finish
+    c.add(*c.outs(1, "confirmation-*.json"), *c.outs(2, "confirmation-*.json"))
+    assert "key confirmations from trustee(s) 3" in run("ceremony", "status", *c.sel).output
+    done = run("ceremony", "finish", "--yes", *c.sel, code=2)
+    assert "key-confirmation" in done.output and "trustee(s) [3]" in done.output
+    # open again: the same confirmation, byte for byte (Ed25519 is deterministic)
+    first = c.outs(3, "confirmation-3.json")[0].read_bytes()
+    c.open_and_confirm(3)
+    assert c.outs(3, "confirmation-3.json")[0].read_bytes() == first
+    assert "key confirmed" in run("ceremony", "status", *c.sel).output
     run("ceremony", "finish", "--yes", *c.sel)
     key = c.election_key()
     assert json.loads((c.public / "ceremony.json").read_text())["names"][1] == "Ben Ode"
@@ -169,7 +189,8 @@ def test_a_bad_share_is_complained_about_and_the_reveal_settles_it(
     to_1, to_3 = c.outs(2, "sealed-share-2-to-1.json")[0], c.outs(2, "sealed-share-2-to-3.json")[0]
     wrong = SealedShare.from_json(to_3.read_bytes())
     wrong = SealedShare(wrong.election, 2, 3, SealedShare.from_json(to_1.read_bytes()).sealed)
-    to_3.write_bytes(wrong.to_json())
+    dealer = dkg.load_secrets(c.home(2) / "secret", "passphrase of trustee 2")
+    to_3.write_bytes(signed(wrong, dealer.signing_seed).to_json())  # trustee 2 itself cheats
     c.add(*c.outs(2, "*.json"))
     for i in (1, 3):
         c.trustee("deal", i, "--yes")
@@ -188,8 +209,8 @@ def test_a_bad_share_is_complained_about_and_the_reveal_settles_it(
     c.add(*c.outs(2, "revealed-share-*.json"))
     c.export()
     assert "settles your complaint" in c.trustee("open", 3).output
-    for i in (1, 2):
-        c.trustee("open", i)
+    c.add(*c.outs(3, "confirmation-*.json"))
+    c.open_and_confirm(1, 2)
     run("ceremony", "finish", "--yes", *c.sel)
     _drill(c, (1, 3))
     run("ceremony", "drill-finish", *c.sel)
@@ -204,12 +225,18 @@ def test_tampered_files_and_wrong_passphrases_are_one_line_errors(
     c.trustee("deal", 1, "--yes")
     commitments = c.outs(1, "commitments-1.json")[0]
     good = commitments.read_bytes()
-    # a byte of a coefficient changed: the proof no longer holds; the whole batch refused
+    # a coefficient changed: no longer trustee 1's signature; the whole batch refused
     doc = json.loads(good)
     doc["coefficients"][0] = bytes(group.exp_base(5)).hex()
     forged = tmp_path / "forged.json"
     forged.write_bytes(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode())
     shares = c.outs(1, "sealed-share-*.json")
+    done = c.add(*shares, forged, code=2)
+    assert "forged.json: trustee 1: signature" in done.output
+    # re-signed by trustee 1 itself: the proof no longer holds
+    own = dkg.load_secrets(c.home(1) / "secret", "passphrase of trustee 1")
+    resigned = signed(Commitments.from_json(forged.read_bytes()), own.signing_seed)
+    forged.write_bytes(resigned.to_json())
     done = c.add(*shares, forged, code=2)
     assert "forged.json" in done.output and "coefficient-proof" in done.output
     # not canonical (a space added): refused naming the file
@@ -248,3 +275,27 @@ def test_a_trustee_file_is_never_overwritten_and_the_secret_never_printed(
                "--secret-file", home / "other", "--passphrase-file", home / "pass",
                "--out", home / "out", code=2)  # fmt: skip
     assert "trustees are numbered 1..3" in done.output
+
+
+def test_a_trustee_refuses_files_the_server_signed_in_another_trustees_name(
+    tmp_path: Path,
+) -> None:
+    """The server swaps trustee 2's commitments for its own (re-signed with a key of its own):
+    trustee 1's `open` refuses, naming trustee 2 and the check; no confirmation is written."""
+    c = Ceremony(f"sqlite:///{tmp_path / 'db.sqlite'}", tmp_path)
+    c.keygen()
+    c.deal()
+    path = c.public / "commitments-2.json"
+    theirs = Commitments.from_json(path.read_bytes())
+    impostor = dkg.deal(
+        dkg.Ceremony("leader", 3, 2),
+        dkg.load_secrets(c.home(2) / "secret", "passphrase of trustee 2"),
+        [dkg.CommunicationKey.from_json(p.read_bytes())
+         for p in sorted(c.public.glob("communication-key-*.json"))],
+    )[1]  # fmt: skip
+    path.write_bytes(signed(impostor, trustee_signing.new_seed()).to_json())
+    done = c.trustee("open", 1, code=2)
+    assert "trustee 2: signature" in done.output and "Traceback" not in done.output
+    assert c.outs(1, "confirmation-*.json") == []
+    path.write_bytes(theirs.to_json())
+    c.open_and_confirm(1)

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tallyroom.crypto import dkg, elgamal, group
+from tallyroom.crypto.ceremony_messages import signed
 from tallyroom.crypto.dkg import Ceremony
 from tallyroom.errors import InputError, ProofRejected
 
@@ -21,6 +22,22 @@ def run_ceremony(
 ) -> tuple[list[dkg.TrusteeSecrets], list[dkg.Commitments], dkg.ElectionKey, list[dkg.Complaint]]:
     """Every step, every message through its JSON bytes as the server would pass it.
     ``cheat`` maps a dealer to a recipient whose sealed share it corrupts."""
+    finished, commitments, key, complaints, _, _ = run_signed(ceremony, cheat)
+    return finished, commitments, key, complaints
+
+
+def run_signed(
+    ceremony: Ceremony = CEREMONY, cheat: dict[int, int] | None = None
+) -> tuple[
+    list[dkg.TrusteeSecrets],
+    list[dkg.Commitments],
+    dkg.ElectionKey,
+    list[dkg.Complaint],
+    list[dkg.CommunicationKey],
+    list[dkg.KeyConfirmation],
+]:
+    """:func:`run_ceremony`, with the communication keys and the confirmations of the
+    trustees whose shares all verified."""
     n = ceremony.trustees
     step1 = [dkg.make_communication_key(ceremony, i) for i in range(1, n + 1)]
     keys = [dkg.CommunicationKey.from_json(k.to_json()) for _, k in step1]
@@ -32,16 +49,19 @@ def run_ceremony(
         for share in shares:
             if cheat and cheat.get(share.dealer) == share.recipient:
                 wrong = _reseal_wrong(ceremony, s, keys, share.recipient)
-                share = replace(share, sealed=wrong)
+                share = signed(replace(share, sealed=wrong), s.signing_seed)
             sealed.append(dkg.SealedShare.from_json(share.to_json()))
-    finished, complaints = [], []
+    finished, complaints, confirmations = [], [], []
     for s in secrets:
         good, raised = dkg.open_shares(ceremony, s, commitments, sealed)
         complaints.extend(dkg.Complaint.from_json(c.to_json()) for c in raised)
         if not raised:
             finished.append(dkg.finish(ceremony, s, good))
+            confirmed = dkg.confirm_key(ceremony, s, commitments)
+            confirmations.append(dkg.KeyConfirmation.from_json(confirmed.to_json()))
     key = dkg.election_key(ceremony, commitments)
-    return finished, commitments, dkg.ElectionKey.from_json(key.to_json()), complaints
+    election_key = dkg.ElectionKey.from_json(key.to_json())
+    return finished, commitments, election_key, complaints, keys, confirmations
 
 
 def _reseal_wrong(
@@ -90,9 +110,7 @@ def test_a_cheating_dealer_is_named_by_its_victim_and_its_reveal_settles_it() ->
     # the dealer must reveal the share publicly; a wrong one excludes it
     wrong = dkg.RevealedShare(CEREMONY.election, 2, 3, 42)
     with pytest.raises(ProofRejected) as info:
-        dkg.check_revealed_share(
-            CEREMONY, commitments[1], dkg.RevealedShare.from_json(wrong.to_json())
-        )
+        dkg.check_revealed_share(CEREMONY, commitments[1], wrong)
     assert info.value.check == "revealed-share" and info.value.subject == "trustee 2"
 
 
@@ -221,18 +239,18 @@ def test_any_threshold_subset_decrypts_and_a_smaller_one_does_not(data: st.DataO
 
 
 def test_the_verifier_checks_a_published_ceremony() -> None:
-    _, commitments, key, complaints = run_ceremony(cheat={1: 2})
+    secrets, commitments, key, complaints, keys, confirmed = run_signed(cheat={1: 2})
     assert [(c.dealer, c.recipient) for c in complaints] == [(1, 2)]
     with pytest.raises(ProofRejected, match="not answered") as info:
-        dkg.verify_ceremony(CEREMONY, commitments, complaints, [], key)
+        dkg.verify_ceremony(CEREMONY, keys, commitments, complaints, [], confirmed, key)
     assert info.value.subject == "trustee 1"
+    dealer = next(s for s in secrets if s.trustee == 1)
+    wrong = signed(dkg.RevealedShare(CEREMONY.election, 1, 2, 7), dealer.signing_seed)
     with pytest.raises(ProofRejected, match="revealed-share"):
-        dkg.verify_ceremony(
-            CEREMONY, commitments, complaints, [dkg.RevealedShare(CEREMONY.election, 1, 2, 7)], key
-        )
-    honest, commitments, key, none = run_ceremony()
+        dkg.verify_ceremony(CEREMONY, keys, commitments, complaints, [wrong], confirmed, key)
+    honest, commitments, key, none, keys, confirmed = run_signed()
     assert none == []
-    dkg.verify_ceremony(CEREMONY, commitments, [], [], key)
+    dkg.verify_ceremony(CEREMONY, keys, commitments, [], [], confirmed, key)
     swapped = replace(
         key,
         verification_keys=(
@@ -242,20 +260,20 @@ def test_the_verifier_checks_a_published_ceremony() -> None:
         ),
     )
     with pytest.raises(ProofRejected, match="election-key"):
-        dkg.verify_ceremony(CEREMONY, commitments, [], [], swapped)
+        dkg.verify_ceremony(CEREMONY, keys, commitments, [], [], confirmed, swapped)
     other = replace(key, public_key=key.verification_keys[0])
     with pytest.raises(ProofRejected, match="election-key"):
-        dkg.verify_ceremony(CEREMONY, commitments, [], [], other)
+        dkg.verify_ceremony(CEREMONY, keys, commitments, [], [], confirmed, other)
     del honest
 
 
-_PUBLISHED = run_ceremony()
+_PUBLISHED = run_signed()
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.integers(0, 10**6), st.integers(1, 255))
 def test_any_byte_changed_in_a_published_commitment_is_caught(pos: int, delta: int) -> None:
-    _, commitments, key, _ = _PUBLISHED
+    _, commitments, key, _, keys, confirmed = _PUBLISHED
     data = bytearray(commitments[1].to_json())
     i = pos % len(data)
     data[i] = (data[i] + delta) % 256
@@ -264,7 +282,9 @@ def test_any_byte_changed_in_a_published_commitment_is_caught(pos: int, delta: i
     except InputError:
         return
     with pytest.raises(ProofRejected):
-        dkg.verify_ceremony(CEREMONY, [commitments[0], changed, commitments[2]], [], [], key)
+        dkg.verify_ceremony(
+            CEREMONY, keys, [commitments[0], changed, commitments[2]], [], [], confirmed, key
+        )
 
 
 def test_a_fingerprint_names_the_key_the_trustee_and_the_election() -> None:
@@ -275,6 +295,8 @@ def test_a_fingerprint_names_the_key_the_trustee_and_the_election() -> None:
     assert fp != other.fingerprint()
     assert fp != replace(key, trustee=2).fingerprint()
     assert fp != replace(key, election="leader-2017").fingerprint()
+    # the fingerprint covers the signing key too: comparing it authenticates both keys
+    assert fp != replace(key, signing_key=other.signing_key).fingerprint()
 
 
 def test_a_trustee_refuses_commitments_published_in_its_name_that_it_did_not_make() -> None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from tallyroom.crypto import dkg, group, threshold
-from tallyroom.crypto.ceremony_messages import Ceremony, ElectionKey
+from tallyroom.crypto import dkg, group, threshold, trustee_signing
+from tallyroom.crypto.ceremony_messages import Ceremony, ElectionKey, signed
 from tallyroom.crypto.drill_messages import DrillShare, challenge_from_json, challenge_to_json
 from tallyroom.errors import InputError
 
 ELECTION = "leader"
+SEED = trustee_signing.new_seed()
 
 
 def _key() -> tuple[ElectionKey, int]:
@@ -26,7 +27,7 @@ def test_a_challenge_and_a_share_round_trip_and_finish_the_drill() -> None:
     read = challenge_from_json(challenge_to_json(challenge))
     assert read == challenge  # the message recomputed from the nonce
     share = threshold.partial_decrypt(ELECTION, 1, secret, key.public_key, read.ciphertext)
-    message = DrillShare(ELECTION, share)
+    message = signed(DrillShare(ELECTION, share), SEED)
     back = DrillShare.from_json(message.to_json())
     assert back == message and back.trustee == 1
     drill = threshold.finish_key_drill(key, read, [back.share])
@@ -37,7 +38,7 @@ def test_a_share_filed_under_another_trustee_or_not_canonical_is_refused() -> No
     key, secret = _key()
     challenge = threshold.start_key_drill(key)
     share = threshold.partial_decrypt(ELECTION, 1, secret, key.public_key, challenge.ciphertext)
-    data = DrillShare(ELECTION, share).to_json()
+    data = signed(DrillShare(ELECTION, share), SEED).to_json()
     with pytest.raises(InputError, match="another trustee's"):
         DrillShare.from_json(data.replace(b'"trustee":1', b'"trustee":2'))
     with pytest.raises(InputError, match="canonical"):

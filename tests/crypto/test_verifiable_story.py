@@ -38,13 +38,15 @@ def test_an_election_from_key_ceremony_to_decoded_ballots(tmp_path: Path) -> Non
     commitments = [c for _, c, _ in dealt]
     sealed = [s for _, _, shares in dealt for s in shares]
     files = {}
+    confirmations = []
     for own, _, _ in dealt:
         good, complaints = dkg.open_shares(ceremony, own, commitments, sealed)
         assert complaints == ()
+        confirmations.append(dkg.confirm_key(ceremony, own, commitments))
         files[own.trustee] = tmp_path / f"trustee-{own.trustee}.key"
         dkg.save_secrets(files[own.trustee], dkg.finish(ceremony, own, good), f"pass {own.trustee}")
     key = dkg.election_key(ceremony, commitments)
-    dkg.verify_ceremony(ceremony, commitments, [], [], key)  # the verifier
+    dkg.verify_ceremony(ceremony, keys, commitments, [], [], confirmations, key)  # the verifier
 
     # 2. the key drill: trustees 1 and 2 prove they can decrypt
     secrets = {t: dkg.load_secrets(files[t], f"pass {t}") for t in (1, 2)}

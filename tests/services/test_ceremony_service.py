@@ -1,8 +1,9 @@
 """The key ceremony and the key drill through the service (services/ceremony.py), on SQLite and
 PostgreSQL: every message checked before it is stored (bad proof, another election, a trustee
-out of range, a second different message, out of order), all or none, the key stored and the
-drill passed before the poll opens, and a message edited, deleted or added in the database
-seen by ``audit verify`` (check ``ceremony``)."""
+out of range, a second different message, out of order, a signature not its trustee's, a key
+confirmation of another key), all or none, every trustee's confirmation needed to finish, the
+key stored and the drill passed before the poll opens, and a message edited, deleted or added
+in the database seen by ``audit verify`` (check ``ceremony``)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import sqlalchemy as sa
 
 from tallyroom.audit.events import Action
 from tallyroom.audit.record import RecordCheck
-from tallyroom.crypto import dkg, elgamal, group, threshold
-from tallyroom.crypto.ceremony_messages import Ceremony
+from tallyroom.crypto import dkg, elgamal, group, threshold, trustee_signing
+from tallyroom.crypto.ceremony_messages import Ceremony, KeyConfirmation, signed
 from tallyroom.crypto.drill_messages import DrillShare
 from tallyroom.errors import InputError, LifecycleError, ProofRejected
 from tallyroom.services import ceremony as service
@@ -71,12 +72,21 @@ class Trustees:
             done.append(dkg.finish(self.c, s, good))
         return done
 
+    def confirm_files(self, which: tuple[int, ...] = (1, 2, 3)) -> Files:
+        out: Files = []
+        for s in self.secrets:
+            if s.trustee in which:
+                confirmation = dkg.confirm_key(self.c, s, self.commitments)
+                out.append((f"confirmation-{s.trustee}.json", confirmation.to_json()))
+        return out
+
 
 def _ceremony(store: Store) -> tuple[Trustees, list[dkg.TrusteeSecrets], dkg.ElectionKey]:
     t = Trustees()
     service.add_messages(store, SLUG, t.key_files(), actor="ro")
     service.add_messages(store, SLUG, t.deal(), actor="ro")
     finished = t.open_all()
+    service.add_messages(store, SLUG, t.confirm_files(), actor="ro")
     key = service.finish(store, SLUG, actor="ro")
     return t, finished, key
 
@@ -86,7 +96,7 @@ def _drill_file(key: dkg.ElectionKey, s: dkg.TrusteeSecrets, ch: threshold.Drill
     share = threshold.partial_decrypt(
         SLUG, s.trustee, s.share, key.verification_key(s.trustee), ch.ciphertext
     )
-    return DrillShare(SLUG, share).to_json()
+    return signed(DrillShare(SLUG, share), s.signing_seed).to_json()
 
 
 def _check(store: Store, election_id: int) -> set[RecordCheck]:
@@ -129,12 +139,22 @@ def test_ceremony_key_and_drill_end_to_end(store: Store) -> None:
         (1, 2), (1, 3), (2, 1), (2, 3), (3, 1), (3, 2)
     ]  # fmt: skip
     assert pub.election_key == key and pub.key_drill == drill
-    dkg.verify_ceremony(C, pub.commitments, pub.complaints, pub.revealed_shares, key)
+    assert [c.trustee for c in pub.confirmations] == [1, 2, 3]
+    dkg.verify_ceremony(
+        C,
+        pub.communication_keys,
+        pub.commitments,
+        pub.complaints,
+        pub.revealed_shares,
+        pub.confirmations,
+        key,
+    )
     status = service.status(store, SLUG)
     assert status.drill_passed and "may open" in status.next_step
+    assert all(t.confirmed for t in status.trustees)
     with store.read() as conn:
         actions = [c.event.action for c in audit.events(conn, election_id)]
-        assert actions.count(Action.CEREMONY_MESSAGE) == 3 + 3 + 6 + 1 + 2
+        assert actions.count(Action.CEREMONY_MESSAGE) == 3 + 3 + 6 + 3 + 1 + 2
         assert actions.count(Action.KEY_DRILL) == 1
     assert _check(store, election_id) == set()
 
@@ -162,6 +182,7 @@ def test_bad_messages_are_refused_naming_file_and_check_and_nothing_is_stored(
     # a commitment whose proof does not hold
     c1 = t.commitments[0]
     forged = replace(c1, coefficients=(group.exp_base(7), *c1.coefficients[1:]))
+    forged = signed(forged, t.secrets[0].signing_seed)  # the dealer itself cheats
     with pytest.raises(ProofRejected) as info:
         service.add_messages(store, SLUG, [("c1.json", forged.to_json())], actor="ro")
     assert info.value.check == "coefficient-proof" and "c1.json" in str(info.value)
@@ -196,7 +217,9 @@ def test_bad_messages_are_refused_naming_file_and_check_and_nothing_is_stored(
         service.add_messages(store, SLUG, [("tampered.json", body)], actor="ro")
     # a drill share, and a complaint, out of order
     with pytest.raises(InputError, match=r"complaint.json.*before every trustee's commitments"):
-        complaint = dkg.Complaint(SLUG, 1, 2, "no share received")
+        complaint = signed(
+            dkg.Complaint(SLUG, 1, 2, "no share received"), t.secrets[1].signing_seed
+        )
         service.add_messages(store, SLUG, [("complaint.json", complaint.to_json())], actor="ro")
     with pytest.raises(LifecycleError, match="not finished"):
         service.start_drill(store, SLUG, actor="ro")
@@ -217,6 +240,7 @@ def test_a_bad_share_gives_a_complaint_that_the_reveal_settles(store: Store) -> 
         next(s for s in t.sealed if (s.dealer, s.recipient) == (2, 3)),
         sealed=next(s for s in t.sealed if (s.dealer, s.recipient) == (1, 3)).sealed,
     )
+    bad = signed(bad, t.secrets[1].signing_seed)  # the dealer itself sent it
     t.sealed = [bad if (s.dealer, s.recipient) == (2, 3) else s for s in t.sealed]
     files = [(n, bad.to_json()) if n == "sealed-share-2-to-3.json" else (n, b) for n, b in files]
     service.add_messages(store, SLUG, files, actor="ro")
@@ -227,19 +251,29 @@ def test_a_bad_share_gives_a_complaint_that_the_reveal_settles(store: Store) -> 
     with pytest.raises(InputError, match=r"trustee 2's answer .* to trustee 3's complaint"):
         service.finish(store, SLUG, actor="ro")
     # a wrong answer: the dealer is to be excluded, nothing stored
-    wrong = dkg.RevealedShare(SLUG, 2, 3, 12345)
+    wrong = signed(dkg.RevealedShare(SLUG, 2, 3, 12345), t.secrets[1].signing_seed)
     with pytest.raises(ProofRejected, match="to be excluded") as info:
         service.add_messages(store, SLUG, [("r.json", wrong.to_json())], actor="ro")
     assert info.value.check == "revealed-share"
     # the right answer settles it; the ceremony finishes and verifies
-    right = dkg.RevealedShare(SLUG, 2, 3, dkg._evaluate(t.secrets[1].polynomial, 3))
+    right = dkg.reveal_share(C, t.secrets[1], complaints[0])
     service.add_messages(store, SLUG, [("r.json", right.to_json())], actor="ro")
+    # trustee 3 opens again with the revealed share and confirms; so do the others
+    service.add_messages(store, SLUG, t.confirm_files(), actor="ro")
     key = service.finish(store, SLUG, actor="ro")
     pub = service.published(store, SLUG)
     assert len(pub.complaints) == 1 and len(pub.revealed_shares) == 1
-    dkg.verify_ceremony(C, pub.commitments, pub.complaints, pub.revealed_shares, key)
+    dkg.verify_ceremony(
+        C,
+        pub.communication_keys,
+        pub.commitments,
+        pub.complaints,
+        pub.revealed_shares,
+        pub.confirmations,
+        key,
+    )
     # no ceremony message once the key is set
-    late = dkg.Complaint(SLUG, 1, 2, "late")
+    late = signed(dkg.Complaint(SLUG, 1, 2, "late"), t.secrets[1].signing_seed)
     with pytest.raises(InputError, match="ceremony is finished"):
         service.add_messages(store, SLUG, [("late.json", late.to_json())], actor="ro")
 
@@ -324,3 +358,106 @@ def test_the_trustees_cannot_change_once_the_ceremony_has_begun(store: Store) ->
     assert not isinstance(
         replace_draft_text(store, SLUG, renamed, actor="ro", reason="name"), SetupRefused
     )
+
+
+def _count(store: Store) -> int:
+    with store.read() as conn:
+        return len(conn.execute(sa.select(ceremony_messages.c.id)).all())
+
+
+def test_a_message_not_signed_by_its_trustees_key_is_refused_whole(store: Store) -> None:
+    """Each attack refused naming the file, the trustee and the check; nothing stored."""
+    _create(store)
+    t = Trustees()
+    files = t.deal()
+    # a communication key whose signing key was swapped: it cannot sign for the new key
+    intruder = trustee_signing.new_seed()
+    swapped = replace(t.keys[2], signing_key=trustee_signing.public_key_of(intruder))
+    with pytest.raises(ProofRejected) as info:
+        service.add_messages(
+            store, SLUG, [*t.key_files()[:2], ("k3.json", swapped.to_json())], actor="ro"
+        )
+    assert info.value.check == "signature" and "k3.json: trustee 3" in str(info.value)
+    assert _count(store) == 0
+    service.add_messages(store, SLUG, t.key_files(), actor="ro")
+    stored = _count(store)
+    c2 = t.commitments[1]
+    attacks = {
+        # trustee 1's key signs trustee 2's commitments
+        "by-another.json": signed(replace(c2, signature=b""), t.secrets[0].signing_seed),
+        # one byte of the signature flipped
+        "flipped.json": replace(c2, signature=c2.signature[:9] + bytes([c2.signature[9] ^ 4])
+                                + c2.signature[10:]),
+        # re-signed by a key that is not the one in communication-key-2
+        "resigned.json": signed(replace(c2, signature=b""), intruder),
+    }  # fmt: skip
+    for name, forged in attacks.items():
+        with pytest.raises(ProofRejected) as info:
+            service.add_messages(store, SLUG, [*files[:1], (name, forged.to_json())], actor="ro")
+        assert info.value.check == "signature", name
+        assert f"{name}: trustee 2" in str(info.value)
+        assert _count(store) == stored  # commitments-1, good, not kept either
+    # a sealed share re-signed by the recipient instead of the dealer
+    share = next(s for s in t.sealed if (s.dealer, s.recipient) == (1, 2))
+    by_recipient = signed(share, t.secrets[1].signing_seed)
+    with pytest.raises(ProofRejected, match=r"s.json: trustee 1: signature"):
+        service.add_messages(
+            store, SLUG, [*files[:1], ("s.json", by_recipient.to_json())], actor="ro"
+        )
+    assert _count(store) == stored
+
+
+def test_finish_needs_every_trustees_confirmation_of_the_servers_key(store: Store) -> None:
+    election_id = _create(store)
+    t = Trustees()
+    service.add_messages(store, SLUG, t.key_files(), actor="ro")
+    dealt = t.deal()
+    # a confirmation before every commitment is in
+    t.open_all()
+    with pytest.raises(InputError, match=r"confirmation-1.json.*before every trustee"):
+        service.add_messages(store, SLUG, [*dealt[:1], *t.confirm_files((1,))], actor="ro")
+    service.add_messages(store, SLUG, dealt, actor="ro")
+    assert "key confirmations from trustee(s) 1, 2, 3" in service.status(store, SLUG).next_step
+    # a confirmation of another key (a trustee shown other commitments): refused
+    other = signed(KeyConfirmation(SLUG, 2, bytes(32)), t.secrets[1].signing_seed)
+    with pytest.raises(ProofRejected) as info:
+        service.add_messages(store, SLUG, [("confirmation-2.json", other.to_json())], actor="ro")
+    assert info.value.check == "key-confirmation"
+    assert "confirmation-2.json: trustee 2" in str(info.value)
+    before = _count(store)
+    # a confirmation not signed by its trustee: refused
+    confirmations = t.confirm_files()
+    forged = signed(dkg.confirm_key(C, t.secrets[2], t.commitments), t.secrets[0].signing_seed)
+    with pytest.raises(ProofRejected, match=r"c3.json: trustee 3: signature"):
+        service.add_messages(
+            store, SLUG, [*confirmations[:2], ("c3.json", forged.to_json())], actor="ro"
+        )
+    assert _count(store) == before
+    # a missing confirmation: finish refuses naming the trustee; the key is not set
+    service.add_messages(store, SLUG, confirmations[:2], actor="ro")
+    status = service.status(store, SLUG)
+    assert [x.confirmed for x in status.trustees] == [True, True, False]
+    with pytest.raises(ProofRejected) as info:
+        service.finish(store, SLUG, actor="ro")
+    assert info.value.check == "key-confirmation" and "trustee(s) [3]" in str(info.value)
+    with store.read() as conn:
+        assert elections.get_election(conn, election_id).election_key is None
+    service.add_messages(store, SLUG, confirmations[2:], actor="ro")
+    assert "run `tallyroom ceremony finish`" in service.status(store, SLUG).next_step
+    key = service.finish(store, SLUG, actor="ro")
+    assert confirmations[0][1] == dkg.confirm_key(C, t.secrets[0], t.commitments).to_json()
+    assert service.published(store, SLUG).confirmations[0].election_key_sha256 == key.sha256()
+    assert _check(store, election_id) == set()
+
+
+def test_a_drill_share_signed_by_another_trustee_is_refused(store: Store) -> None:
+    _create(store)
+    _, finished, key = _ceremony(store)
+    challenge = service.start_drill(store, SLUG, actor="ro")
+    assert finished[0].share is not None
+    share = threshold.partial_decrypt(
+        SLUG, 1, finished[0].share, key.verification_key(1), challenge.ciphertext
+    )
+    forged = signed(DrillShare(SLUG, share), finished[1].signing_seed)
+    with pytest.raises(ProofRejected, match=r"drill-share-1.json: trustee 1: signature"):
+        service.add_messages(store, SLUG, [("drill-share-1.json", forged.to_json())], actor="ro")

@@ -354,12 +354,14 @@ def test_a_second_valid_mix_swapped_into_the_record_fails_against_the_log(
 def test_a_communication_key_swapped_into_the_record_fails_against_the_log(
     closed: tuple[Poll, DemoTrustees], tmp_path: Path
 ) -> None:
-    """A record whose communication key for trustee 2 is another well-formed key (its
-    manifest written to match) passed every proof: the key is bound only by the log, which
-    recorded each ceremony message's SHA-256 when the service stored it."""
+    """A record whose communication key for trustee 2 is another well-formed key, self-signed
+    by a signing key of its own (its manifest written to match): trustee 2's messages no
+    longer check against it, and the log recorded each ceremony message's SHA-256 when the
+    service stored it."""
     import nacl.public
 
-    from tallyroom.crypto.ceremony_messages import CommunicationKey
+    from tallyroom.crypto import trustee_signing
+    from tallyroom.crypto.ceremony_messages import signed
 
     poll, trustees = closed
     run_tally(poll.store, trustees, tmp_path / "t", mixers=[1, 3], decrypting=[1, 3],
@@ -369,13 +371,22 @@ def test_a_communication_key_swapped_into_the_record_fails_against_the_log(
     write_record(tmp_path / "honest", honest)
     assert verify_record(tmp_path / "honest", workers=1).ok
     other = bytes(nacl.public.PrivateKey.generate().public_key)
-    keys = tuple(
-        CommunicationKey(k.election, k.trustee, other) if k.trustee == 2 else k
+    seed = trustee_signing.new_seed()
+    swapped = [
+        signed(
+            dataclasses.replace(
+                k, public_key=other, signing_key=trustee_signing.public_key_of(seed)
+            ),
+            seed,
+        )
         for k in honest.ceremony.communication_keys
-    )
+        if k.trustee == 2
+    ]
+    keys = tuple(swapped[0] if k.trustee == 2 else k for k in honest.ceremony.communication_keys)
     ceremony = dataclasses.replace(honest.ceremony, communication_keys=keys)
     write_record(tmp_path / "forged", dataclasses.replace(honest, ceremony=ceremony))
     report = verify_record(tmp_path / "forged", workers=1)
     failed = {c.name: c for c in report.checks if c.status.value == "failed"}
     assert set(failed) == {"ceremony"}, report
     assert "communication-key-2" in str(failed["ceremony"])
+    assert "trustee 2: signature" in str(failed["ceremony"])

@@ -1,5 +1,6 @@
 """A verifiable election run end to end in memory, as the record's tests and benchmark need it:
-the trustees' ceremony (3 trustees, threshold 2) by crypto/dkg.py's own steps, a key drill,
+the trustees' ceremony (3 trustees, threshold 2) by crypto/dkg.py's own steps, every message
+signed and the key confirmed by each trustee, a key drill,
 ballots encrypted for tests/verify/record_election.toml (two sections; IRV, STV and a motion),
 the board chained and its heads logged in the audit log by the audit package's functions,
 each (contest, section) group mixed by two mixers, decrypted by trustees 1 and 3, decoded,
@@ -56,9 +57,12 @@ class Story:
     secrets: dict[int, int]
     key: dkg.ElectionKey
     polynomials: dict[int, tuple[int, ...]]  # each dealer's, to answer a complaint
+    seeds: dict[int, bytes]  # each trustee's Ed25519 seed, to sign a message as it would
 
 
-def ceremony() -> tuple[CeremonyRecord, dict[int, int], dict[int, tuple[int, ...]]]:
+def ceremony() -> tuple[
+    CeremonyRecord, dict[int, int], dict[int, tuple[int, ...]], dict[int, bytes]
+]:
     c = dkg.Ceremony(ELECTION, trustees=3, threshold=2)
     step1 = [dkg.make_communication_key(c, i) for i in (1, 2, 3)]
     keys = tuple(k for _, k in step1)
@@ -66,10 +70,12 @@ def ceremony() -> tuple[CeremonyRecord, dict[int, int], dict[int, tuple[int, ...
     commitments = tuple(m for _, m, _ in dealt)
     sealed = [s for _, _, shares in dealt for s in shares]
     secrets = {}
+    confirmations = []
     for own, _, _ in dealt:
         good, complaints = dkg.open_shares(c, own, commitments, sealed)
         assert complaints == ()
         secrets[own.trustee] = dkg.finish(c, own, good).share or 0
+        confirmations.append(dkg.confirm_key(c, own, commitments))
     key = dkg.election_key(c, commitments)
     challenge = threshold.start_key_drill(key)
     drill = threshold.finish_key_drill(
@@ -83,7 +89,9 @@ def ceremony() -> tuple[CeremonyRecord, dict[int, int], dict[int, tuple[int, ...
         ],
     )
     polynomials = {own.trustee: own.polynomial for own, _, _ in dealt}
-    return CeremonyRecord(c, keys, commitments, (), (), key, drill), secrets, polynomials
+    seeds = {own.trustee: own.signing_seed for own, _ in step1}
+    record = CeremonyRecord(c, keys, commitments, (), (), tuple(confirmations), key, drill)
+    return record, secrets, polynomials, seeds
 
 
 def _selection(rng: random.Random, contest: str, candidates: int) -> tuple[int, ...]:
@@ -264,7 +272,7 @@ def build(
     voters: int = 60, seed: int = 2026, workers: int = 1, definition_text: str = DEFINITION
 ) -> Story:
     definition = parse_definition(definition_text)
-    record_ceremony, secrets, polynomials = ceremony()
+    record_ceremony, secrets, polynomials, seeds = ceremony()
     key = record_ceremony.election_key
     board = post(cast(definition, key, voters, seed))
     groups = mix_and_decrypt(definition, key, secrets, board, workers=workers)
@@ -273,7 +281,7 @@ def build(
     record = RecordContents(
         ELECTION, definition_text, record_ceremony, board, log, groups, document
     )
-    return Story(record, secrets, key, polynomials)
+    return Story(record, secrets, key, polynomials, seeds)
 
 
 def decoded(groups: tuple[MixGroup, ...]) -> list[DecodedBallot]:

@@ -19,9 +19,14 @@ from record_story import ELECTION, Story, audit_log, build, declare, post
 
 from tallyroom.audit.board import BoardEntry
 from tallyroom.audit.events import JsonValue
-from tallyroom.crypto import elgamal, group, threshold
+from tallyroom.crypto import elgamal, group, threshold, trustee_signing
 from tallyroom.crypto.ballot_encoding import InvalidBallot, InvalidReason
-from tallyroom.crypto.ceremony_messages import Complaint, RevealedShare
+from tallyroom.crypto.ceremony_messages import (
+    Complaint,
+    KeyConfirmation,
+    RevealedShare,
+    signed,
+)
 from tallyroom.election.definition import College
 from tallyroom.election.reader import parse_definition
 from tallyroom.verify.checks import CHECKS, verify_record
@@ -191,9 +196,10 @@ def test_a_byte_changed_in_any_file_fails_the_manifest(honest: Path, tmp_path: P
     assert _verify(root, checks=("manifest",)).ok
 
 
-# The communication keys are bound by the manifest and by the trustees comparing their
-# fingerprints out of band, not by anything else in the record (docs/election-record.md).
-_BOUND_BY_MANIFEST_ONLY = ("ceremony/communication-key-",)
+# Nothing in the record is bound by the manifest only: since each communication key is signed
+# by the signing key it carries, and every later message by that key, a changed byte in one
+# fails its signature (docs/election-record.md).
+_BOUND_BY_MANIFEST_ONLY: tuple[str, ...] = ()
 
 
 def test_a_byte_changed_in_any_file_with_a_matching_manifest_fails_a_content_check(
@@ -281,7 +287,10 @@ def _evaluate(polynomial: tuple[int, ...], x: int) -> int:
 def _with_complaint(story: Story, share: int | None) -> RecordContents:
     """Trustee 2 complained about dealer 1's share; dealer 1 answered with ``share``."""
     complaint = Complaint(ELECTION, 1, 2, "the share does not match the dealer's commitments")
-    answers = () if share is None else (RevealedShare(ELECTION, 1, 2, share),)
+    complaint = signed(complaint, story.seeds[2])
+    answers = (
+        () if share is None else (signed(RevealedShare(ELECTION, 1, 2, share), story.seeds[1]),)
+    )
     ceremony = dataclasses.replace(
         story.record.ceremony, complaints=(complaint,), revealed_shares=answers
     )
@@ -304,6 +313,95 @@ def test_a_complaint_unanswered_or_answered_wrongly_fails_the_ceremony(
     assert _first(report) == "ceremony"
     expected = "was not answered" if answer == "none" else "does not match the commitments"
     assert expected in str(report.check("ceremony").findings[0])
+
+
+def _ceremony_changed(story: Story, **changes: object) -> RecordContents:
+    ceremony = dataclasses.replace(story.record.ceremony, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(story.record, ceremony=ceremony)
+
+
+def _ceremony_finding(report: RecordReport) -> str:
+    assert _first(report) == "ceremony", report.summary()
+    failed = {c.name for c in report.checks if c.status is CheckStatus.FAILED}
+    assert failed == {"ceremony"}, report.summary()
+    return str(report.check("ceremony").findings[0])
+
+
+def test_commitments_signed_by_another_trustees_key_fail_the_signature(
+    story: Story, tmp_path: Path
+) -> None:
+    c = story.record.ceremony
+    forged = signed(dataclasses.replace(c.commitments[1], signature=b""), story.seeds[1])
+    commitments = (c.commitments[0], forged, c.commitments[2])
+    finding = _ceremony_finding(
+        _written(tmp_path, _ceremony_changed(story, commitments=commitments))
+    )
+    assert "trustee 2: signature" in finding and "(signature)" in finding
+
+
+def test_a_flipped_signature_byte_fails_the_signature(story: Story, tmp_path: Path) -> None:
+    c = story.record.ceremony
+    confirmation = c.confirmations[2]
+    sig = bytearray(confirmation.signature)
+    sig[40] ^= 0x10
+    flipped = dataclasses.replace(confirmation, signature=bytes(sig))
+    changed = _ceremony_changed(story, confirmations=(*c.confirmations[:2], flipped))
+    finding = _ceremony_finding(_written(tmp_path, changed))
+    assert "trustee 3: signature" in finding
+
+
+def test_a_message_resigned_by_a_key_not_the_communication_keys_fails(
+    story: Story, tmp_path: Path
+) -> None:
+    """The commitments re-signed by a fresh key; then also the communication key itself
+    swapped for one carrying that key (self-signed): trustee 2's other messages still fail."""
+    c = story.record.ceremony
+    seed = trustee_signing.new_seed()
+    resigned = signed(c.commitments[1], seed)
+    commitments = (c.commitments[0], resigned, c.commitments[2])
+    finding = _ceremony_finding(
+        _written(tmp_path / "a", _ceremony_changed(story, commitments=commitments))
+    )
+    assert "trustee 2: signature" in finding
+    key = signed(
+        dataclasses.replace(
+            c.communication_keys[1], signing_key=trustee_signing.public_key_of(seed)
+        ),
+        seed,
+    )
+    keys = (c.communication_keys[0], key, c.communication_keys[2])
+    changed = _ceremony_changed(story, commitments=commitments, communication_keys=keys)
+    finding = _ceremony_finding(_written(tmp_path / "b", changed))
+    assert "trustee 2: signature" in finding  # confirmation-2 is signed by the real key
+
+
+@pytest.mark.parametrize("attack", ["missing", "another-key"])
+def test_a_missing_or_disagreeing_key_confirmation_fails(
+    story: Story, tmp_path: Path, attack: str
+) -> None:
+    c = story.record.ceremony
+    if attack == "missing":
+        confirmations = c.confirmations[:2]
+    else:
+        other = signed(KeyConfirmation(ELECTION, 3, bytes(32)), story.seeds[3])
+        confirmations = (*c.confirmations[:2], other)
+    report = _written(tmp_path, _ceremony_changed(story, confirmations=confirmations))
+    finding = _ceremony_finding(report)
+    assert "(key-confirmation)" in finding and "[3]" in finding
+    if attack == "missing":
+        assert not (tmp_path / "tampered" / "ceremony" / "confirmation-3.json").exists()
+
+
+def test_a_confirmation_filed_under_another_trustee_is_unreadable(
+    honest: Path, tmp_path: Path
+) -> None:
+    root = _copy(honest, tmp_path)
+    ceremony = root / "ceremony"
+    (ceremony / "confirmation-3.json").write_bytes((ceremony / "confirmation-1.json").read_bytes())
+    _rewrite_manifest(root)
+    report = _verify(root)
+    assert _first(report) == "files"
+    assert "ceremony/confirmation-3.json" in str(report.check("files").findings[0])
 
 
 def test_a_drill_by_one_trustee_fails(story: Story, tmp_path: Path) -> None:

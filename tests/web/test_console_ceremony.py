@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from conftest import PASSWORD
 from tallyroom.crypto import dkg, threshold
-from tallyroom.crypto.ceremony_messages import Ceremony
+from tallyroom.crypto.ceremony_messages import Ceremony, signed
 from tallyroom.crypto.drill_messages import DrillShare, challenge_from_json
 from tallyroom.services import ceremony as service
 from tallyroom.store import Store, elections
@@ -86,6 +86,25 @@ def test_the_ceremony_from_the_console(
         assert complaints == ()
         finished.append(dkg.finish(C, own, good))
 
+    # every trustee's key confirmation: without trustee 3's the finish is refused, naming it
+    confirmations = [
+        (f"confirmation-{own.trustee}.json", dkg.confirm_key(C, own, commitments).to_json())
+        for own, _, _ in dealt
+    ]
+    page = _upload(client, token, confirmations[:2])
+    assert "Stored 2 file(s)" in page
+    page = client.get(f"/console/e/{SLUG}/ceremony").text
+    assert "Key confirmed" in page and "key confirmations from trustee(s) 3" in page
+    res = client.post(
+        f"/console/e/{SLUG}/ceremony/finish", data={"csrf_token": token, "confirm": "yes"}
+    )
+    assert "key-confirmation" in res.text and service.status(store, SLUG).key_set is False
+    # a confirmation signed by another trustee's key: refused naming the file and the check
+    forged = signed(dkg.confirm_key(C, dealt[2][0], commitments), dealt[0][0].signing_seed)
+    page = _upload(client, token, [("forged.json", forged.to_json())])
+    assert "Nothing stored" in page and "forged.json" in page and "signature" in page
+    _upload(client, token, confirmations[2:])
+
     # the finish needs its confirmation
     client.post(f"/console/e/{SLUG}/ceremony/finish", data={"csrf_token": token})
     assert service.status(store, SLUG).key_set is False
@@ -109,7 +128,7 @@ def test_the_ceremony_from_the_console(
         share = threshold.partial_decrypt(
             SLUG, s.trustee, s.share, key.verification_key(s.trustee), challenge.ciphertext
         )
-        return f"drill-{s.trustee}.json", DrillShare(SLUG, share).to_json()
+        return f"drill-{s.trustee}.json", signed(DrillShare(SLUG, share), s.signing_seed).to_json()
 
     _upload(client, token, [drill_share(finished[0])])
     res = client.post(f"/console/e/{SLUG}/ceremony/drill-finish", data={"csrf_token": token})

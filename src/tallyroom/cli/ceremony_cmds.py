@@ -41,6 +41,8 @@ def _status_text(s: CeremonyStatus) -> str:
             parts.append("complaints against it by " + ", ".join(map(str, t.complaints_against)))
         if t.unanswered:
             parts.append("UNANSWERED: " + ", ".join(map(str, t.unanswered)))
+        if t.confirmed:
+            parts.append("key confirmed")
         if t.drill_share:
             parts.append("drill share in")
         lines.append(f"  {t.number}. {t.name}: " + "; ".join(parts))

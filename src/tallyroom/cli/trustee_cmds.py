@@ -4,7 +4,10 @@ ceremony, on the trustee's own machine, with files only (never the database).
 The trustee reads the ceremony's public files that the officer exports (``--public DIR``,
 services/ceremony_files.py), keeps its secrets in one passphrase-protected file
 (``--secret-file``, crypto/passphrase.py: Argon2id + secretbox, mode 0600) and writes the
-messages it publishes to ``--out DIR`` for the officer to add (``tallyroom ceremony add``).
+messages it publishes to ``--out DIR`` for the officer to add (``tallyroom ceremony add``),
+each signed with the Ed25519 key made by ``keygen`` (crypto/trustee_signing.py). ``open``,
+once every share checks, also writes the trustee's signed confirmation of the election key
+(``confirmation-I.json``), without which the officer cannot finish the ceremony.
 The passphrase is never an argument: ``--passphrase-file`` (its first line), else the
 ``TALLYROOM_TRUSTEE_PASSPHRASE`` environment variable, else a prompt. docs/trustees.md is the
 trustee's guide.
@@ -24,7 +27,7 @@ import click
 from tallyroom.cli.common import EXISTING, FILE, YES, confirm, one_line_errors
 
 if TYPE_CHECKING:
-    from tallyroom.crypto.ceremony_messages import TrusteeSecrets
+    from tallyroom.crypto.ceremony_messages import KeyConfirmation, TrusteeSecrets
     from tallyroom.services.ceremony_files import PublicState
 
 __all__ = ["PASSPHRASE_ENV", "trustee"]
@@ -157,7 +160,7 @@ def trustee() -> None:
 def keygen(
     ceremony_file: Path, number: int, secret_file: Path, passphrase_file: Path | None, out: Path
 ) -> None:
-    """Step 1: make your trustee's file and your public communication key."""
+    """Step 1: make your trustee's file and your public communication and signing keys."""
     from tallyroom.crypto import dkg
     from tallyroom.errors import InputError
     from tallyroom.services.ceremony_files import PublicCeremony, file_name
@@ -211,7 +214,7 @@ def deal(
 @_options()
 def open_(public: Path, secret_file: Path, passphrase_file: Path | None, out: Path) -> None:
     """Step 3: check the shares sealed to you; a complaint for each bad one, else your share
-    is stored in your file."""
+    is stored in your file and your signed confirmation of the election key is written."""
     from tallyroom.crypto import dkg
     from tallyroom.errors import InputError, ProofRejected
     from tallyroom.services.ceremony_files import file_name
@@ -219,12 +222,17 @@ def open_(public: Path, secret_file: Path, passphrase_file: Path | None, out: Pa
     secrets, passphrase = _load(secret_file, passphrase_file)
     state = _state(public, secrets)
     me = secrets.trustee
+    c = state.ceremony
+    # every message is checked against the keys whose fingerprints were compared: the server
+    # cannot pass off commitments or shares of its own as a trustee's
+    mine = [s for s in state.sealed if s.recipient == me]
+    dkg.check_signatures(c, state.keys, [*state.commitments, *mine, *state.revealed])
     if secrets.share is not None:
         click.echo(f"your share is already stored in {secret_file}")
+        _confirm(out, dkg.confirm_key(c, secrets, state.commitments))
         return
     if not secrets.polynomial:
         raise InputError("deal first (tallyroom trustee deal)", path=str(secret_file))
-    c = state.ceremony
     good, complaints = dkg.open_shares(c, secrets, state.commitments, state.sealed)
     answers = {(r.dealer, r.recipient): r for r in state.revealed}
     dealt = {x.trustee: x for x in state.commitments}
@@ -263,6 +271,17 @@ def open_(public: Path, secret_file: Path, passphrase_file: Path | None, out: Pa
         f"every share checked: your secret share is stored in {secret_file}; your verification"
         f" key is {bytes(key).hex()} (it is in election-key.json once the officer finishes)"
     )
+    _confirm(out, dkg.confirm_key(c, secrets, state.commitments))
+
+
+def _confirm(out: Path, confirmation: KeyConfirmation) -> None:
+    from tallyroom.services.ceremony_files import file_name
+
+    _write(out, file_name("confirmation", confirmation.trustee), confirmation.to_json())
+    click.echo(
+        "send the confirmation file to the officer: it confirms the election key (SHA-256"
+        f" {confirmation.election_key_sha256.hex()}) that you computed from the commitments"
+    )
 
 
 @trustee.command("reveal")
@@ -298,6 +317,7 @@ def reveal(public: Path, secret_file: Path, passphrase_file: Path | None, out: P
 def drill(public: Path, secret_file: Path, passphrase_file: Path | None, out: Path) -> None:
     """The key drill: your decryption share of the drill's test ciphertext."""
     from tallyroom.crypto import dkg, group, threshold
+    from tallyroom.crypto.ceremony_messages import signed
     from tallyroom.crypto.drill_messages import DrillShare
     from tallyroom.errors import InputError
     from tallyroom.services.ceremony_files import ELECTION_KEY_FILE, file_name
@@ -324,4 +344,5 @@ def drill(public: Path, secret_file: Path, passphrase_file: Path | None, out: Pa
     )
     if secrets.polynomial:  # the key is set: no complaint can come any more
         dkg.save_secrets(secret_file, replace(secrets, polynomial=()), passphrase)
-    _write(out, file_name("drill-share", me), DrillShare(key.election, share).to_json())
+    answer = signed(DrillShare(key.election, share), secrets.signing_seed)
+    _write(out, file_name("drill-share", me), answer.to_json())

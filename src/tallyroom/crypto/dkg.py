@@ -14,7 +14,11 @@ group and libsodium's sealed boxes for the shares in transit:
    Belenios's choice). The private half stays in the trustee's file (:class:`TrusteeSecrets`).
    The messages pass through the server, which could substitute its own key and read the
    shares sealed to it: each trustee therefore compares every other trustee's
-   :meth:`CommunicationKey.fingerprint` out of band before dealing.
+   :meth:`CommunicationKey.fingerprint` out of band before dealing. The trustee also makes
+   an Ed25519 signing key (Belenios's ``cert`` pairs a signing key with the encryption
+   key): the message carries its public half, the fingerprint covers both keys, and every
+   message the trustee publishes from then on is signed with it
+   (crypto/trustee_signing.py), so the record shows who made each.
 2. **Dealing** (:func:`deal`): trustee ``i`` draws a polynomial
    ``P_i(x) = a_{i,0} + a_{i,1} x + ... + a_{i,t-1} x^{t-1}`` with random coefficients,
    publishes :class:`Commitments` ``K_{i,j} = g^{a_{i,j}}`` each with a Schnorr proof of
@@ -35,6 +39,10 @@ group and libsodium's sealed boxes for the shares in transit:
    secret share is ``s_l = sum_i P_i(l)`` and its verification key ``K_l = g^{s_l} =
    prod_i prod_j K_{i,j}^{l^j}``, which anyone computes from the commitments (Belenios
    ``voutput``'s verification keys; ElectionGuard s.3.6 checks decryption shares against it).
+   Each trustee whose shares all verified computes the election key itself and publishes a
+   signed :class:`KeyConfirmation` of its SHA-256 (:func:`confirm_key`; Belenios's
+   administrator likewise takes each trustee's ``voutput`` before the key is final): the key
+   is final only when every trustee confirmed it (:func:`check_confirmations`).
 
 The messages are frozen dataclasses with canonical JSON bytes, in crypto/ceremony_messages.py
 (re-exported here); the election record keeps them as they were published.
@@ -49,16 +57,20 @@ from pathlib import Path
 import nacl.exceptions
 import nacl.public
 
-from tallyroom.crypto import group, passphrase
+from tallyroom.crypto import group, passphrase, trustee_signing
 from tallyroom.crypto.ceremony_messages import (
     Ceremony,
     Commitments,
     CommunicationKey,
     Complaint,
     ElectionKey,
+    KeyConfirmation,
     RevealedShare,
     SealedShare,
+    SignedMessage,
     TrusteeSecrets,
+    check_signature,
+    signed,
 )
 from tallyroom.crypto.ceremony_messages import u32 as _u32
 from tallyroom.crypto.group import ORDER, Element
@@ -71,11 +83,15 @@ __all__ = [
     "CommunicationKey",
     "Complaint",
     "ElectionKey",
+    "KeyConfirmation",
     "RevealedShare",
     "SealedShare",
     "TrusteeSecrets",
     "check_commitments",
+    "check_confirmations",
     "check_revealed_share",
+    "check_signatures",
+    "confirm_key",
     "deal",
     "election_key",
     "finish",
@@ -115,8 +131,12 @@ def make_communication_key(
     """Step 1 for ``trustee``: its secrets (to save) and its public message."""
     ceremony.check_trustee(trustee)
     key = nacl.public.PrivateKey.generate()
-    secrets = TrusteeSecrets(ceremony.election, trustee, bytes(key))
-    return secrets, CommunicationKey(ceremony.election, trustee, bytes(key.public_key))
+    seed = trustee_signing.new_seed()
+    secrets = TrusteeSecrets(ceremony.election, trustee, bytes(key), seed)
+    public = CommunicationKey(
+        ceremony.election, trustee, bytes(key.public_key), trustee_signing.public_key_of(seed)
+    )
+    return secrets, signed(public, seed)
 
 
 def _check_secrets(ceremony: Ceremony, secrets: TrusteeSecrets) -> None:
@@ -146,15 +166,19 @@ def _share_plaintext(election: str, dealer: int, recipient: int, share: int) -> 
     )
 
 
-def _keys_by_trustee(ceremony: Ceremony, keys: Sequence[CommunicationKey]) -> dict[int, bytes]:
-    out: dict[int, bytes] = {}
+def _keys_by_trustee(
+    ceremony: Ceremony, keys: Sequence[CommunicationKey]
+) -> dict[int, CommunicationKey]:
+    """One communication key per trustee, each signed by its own signing key."""
+    out: dict[int, CommunicationKey] = {}
     for key in keys:
         ceremony.check_trustee(key.trustee)
         if key.election != ceremony.election or key.trustee in out:
             raise InputError(
                 "one communication key per trustee of this election", value=key.trustee
             )
-        out[key.trustee] = key.public_key
+        check_signature(key, key)
+        out[key.trustee] = key
     if len(out) != ceremony.trustees:
         missing = sorted(set(range(1, ceremony.trustees + 1)) - set(out))
         raise InputError("a communication key from every trustee", field="trustee", value=missing)
@@ -174,17 +198,21 @@ def deal(
     poly = tuple(group.random_scalar() for _ in range(ceremony.threshold))
     coefficients = tuple(group.exp_base(a) for a in poly)
     proofs = tuple(prove_schnorr(a, ceremony.coefficient_context(i, j)) for j, a in enumerate(poly))
-    commitments = Commitments(ceremony.election, i, coefficients, proofs)
+    seed = secrets.signing_seed
+    commitments = signed(Commitments(ceremony.election, i, coefficients, proofs), seed)
     sealed = tuple(
-        SealedShare(
-            ceremony.election,
-            i,
-            r,
-            bytes(
-                nacl.public.SealedBox(nacl.public.PublicKey(recipients[r])).encrypt(
-                    _share_plaintext(ceremony.election, i, r, _evaluate(poly, r))
-                )
+        signed(
+            SealedShare(
+                ceremony.election,
+                i,
+                r,
+                bytes(
+                    nacl.public.SealedBox(nacl.public.PublicKey(recipients[r].public_key)).encrypt(
+                        _share_plaintext(ceremony.election, i, r, _evaluate(poly, r))
+                    )
+                ),
             ),
+            seed,
         )
         for r in range(1, ceremony.trustees + 1)
         if r != i
@@ -264,7 +292,8 @@ def open_shares(
     complaints: list[Complaint] = []
 
     def complain(dealer: int, reason: str) -> None:
-        complaints.append(Complaint(ceremony.election, dealer, me, reason))
+        complaint = Complaint(ceremony.election, dealer, me, reason)
+        complaints.append(signed(complaint, secrets.signing_seed))
 
     good[me] = _evaluate(secrets.polynomial, me)
     mine = {s.dealer: s for s in sealed if s.recipient == me and s.election == ceremony.election}
@@ -328,7 +357,8 @@ def reveal_share(
     if not secrets.polynomial:
         raise InputError("the polynomial is no longer held", field="polynomial")
     share = _evaluate(secrets.polynomial, complaint.recipient)
-    return RevealedShare(ceremony.election, secrets.trustee, complaint.recipient, share)
+    revealed = RevealedShare(ceremony.election, secrets.trustee, complaint.recipient, share)
+    return signed(revealed, secrets.signing_seed)
 
 
 def finish(
@@ -364,17 +394,67 @@ def election_key(ceremony: Ceremony, commitments: Sequence[Commitments]) -> Elec
     return ElectionKey(ceremony.election, ceremony.trustees, ceremony.threshold, public, keys)
 
 
+def confirm_key(
+    ceremony: Ceremony, secrets: TrusteeSecrets, commitments: Sequence[Commitments]
+) -> KeyConfirmation:
+    """The trustee's signed confirmation of the election key it computes itself from
+    ``commitments`` (each one's proofs checked first): the SHA-256 of the canonical
+    ``election-key`` message."""
+    _check_secrets(ceremony, secrets)
+    key = election_key(ceremony, commitments)
+    confirmation = KeyConfirmation(ceremony.election, secrets.trustee, key.sha256())
+    return signed(confirmation, secrets.signing_seed)
+
+
+def check_signatures(
+    ceremony: Ceremony, keys: Sequence[CommunicationKey], messages: Sequence[SignedMessage]
+) -> None:
+    """Nothing if every communication key is signed by its own signing key and every one of
+    ``messages`` by the signing key of the trustee who sent it; else :class:`ProofRejected`
+    (check ``signature``) naming that trustee."""
+    by_trustee = _keys_by_trustee(ceremony, keys)
+    for message in messages:
+        ceremony.check_trustee(message.signer)
+        check_signature(message, by_trustee[message.signer])
+
+
+def check_confirmations(
+    ceremony: Ceremony, key: ElectionKey, confirmations: Sequence[KeyConfirmation]
+) -> None:
+    """Nothing if every trustee confirmed ``key`` (signatures are :func:`check_signatures`'s);
+    else :class:`ProofRejected`, check ``key-confirmation``, naming who has not confirmed
+    and who confirmed another key."""
+    wanted = key.sha256()
+    mine = {c.trustee: c for c in confirmations if c.election == ceremony.election}
+    missing = [i for i in range(1, ceremony.trustees + 1) if i not in mine]
+    other = sorted(i for i, c in mine.items() if c.election_key_sha256 != wanted)
+    problems = []
+    if missing:
+        problems.append(f"no key confirmation from trustee(s) {missing}")
+    if other:
+        problems.append(
+            f"trustee(s) {other} confirmed another key than the commitments' (SHA-256"
+            f" {wanted.hex()[:16]}…)"
+        )
+    if problems:
+        raise ProofRejected("key-confirmation", "; ".join(problems))
+
+
 def verify_ceremony(
     ceremony: Ceremony,
+    keys: Sequence[CommunicationKey],
     commitments: Sequence[Commitments],
     complaints: Sequence[Complaint],
     revealed: Sequence[RevealedShare],
+    confirmations: Sequence[KeyConfirmation],
     key: ElectionKey,
 ) -> None:
-    """The verifier's check of a published ceremony: every commitment's proofs, every
-    complaint answered by a revealed share that matches the dealer's commitments, and the
-    published election key and verification keys recomputed from the commitments.
+    """The verifier's check of a published ceremony: every message signed by its trustee's
+    signing key, every commitment's proofs, every complaint answered by a revealed share
+    that matches the dealer's commitments, the published election key and verification keys
+    recomputed from the commitments, and every trustee's confirmation of that key.
     :class:`ProofRejected` naming the check and the trustee otherwise."""
+    check_signatures(ceremony, keys, [*commitments, *complaints, *revealed, *confirmations])
     dealt = _by_trustee(ceremony, commitments)
     answers = {(r.dealer, r.recipient): r for r in revealed}
     for complaint in complaints:
@@ -394,3 +474,4 @@ def verify_ceremony(
     expected = election_key(ceremony, commitments)
     if key != expected:
         raise ProofRejected("election-key", "the published keys are not the commitments' keys")
+    check_confirmations(ceremony, key, confirmations)

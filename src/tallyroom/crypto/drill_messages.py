@@ -7,17 +7,20 @@ its start and its end two messages pass between the officer and the trustees:
 * **``drill-challenge``** ``{election, nonce, ciphertext}``: the test ciphertext (64 bytes
   hex) of the message ``hash_to_element("tallyroom/v1/key-drill"; utf8(election), nonce)``
   (docs/verifiable.md, "Key drill"); the message is recomputed from the nonce on reading;
-* **``drill-share``** ``{election, trustee, share}``: one trustee's decryption share of it
-  (100 bytes hex: ``u32(trustee) || M || c || z``), whose trustee must be the message's.
+* **``drill-share``** ``{election, trustee, share, signature}``: one trustee's decryption
+  share of it (100 bytes hex: ``u32(trustee) || M || c || z``), whose trustee must be the
+  message's, signed with the trustee's Ed25519 key (crypto/trustee_signing.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from tallyroom.crypto import canonical, group
 from tallyroom.crypto.elgamal import Ciphertext
 from tallyroom.crypto.threshold import DRILL_TAG, SHARE_BYTES, DecryptionShare, DrillChallenge
+from tallyroom.crypto.trustee_signing import SIGNATURE_BYTES, dumps_signed
 from tallyroom.errors import InputError, ProofRejected
 
 __all__ = ["DrillShare", "challenge_from_json", "challenge_to_json"]
@@ -47,29 +50,39 @@ def challenge_from_json(data: bytes) -> DrillChallenge:
 
 @dataclass(frozen=True, slots=True)
 class DrillShare:
-    """A trustee's decryption share of the drill's ciphertext."""
+    """A trustee's decryption share of the drill's ciphertext, signed by the trustee."""
+
+    KIND: ClassVar[str] = "drill-share"
 
     election: str
     share: DecryptionShare
+    signature: bytes = b""
 
     @property
     def trustee(self) -> int:
         return self.share.trustee
 
+    @property
+    def signer(self) -> int:
+        return self.share.trustee
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "election": self.election,
+            "trustee": self.share.trustee,
+            "share": self.share.to_bytes().hex(),
+        }
+
+    def unsigned_json(self) -> bytes:
+        return canonical.dumps(self.KIND, self._fields())
+
     def to_json(self) -> bytes:
-        return canonical.dumps(
-            "drill-share",
-            {
-                "election": self.election,
-                "trustee": self.share.trustee,
-                "share": self.share.to_bytes().hex(),
-            },
-        )
+        return dumps_signed(self.KIND, self._fields(), self.signature)
 
     @classmethod
     def from_json(cls, data: bytes) -> DrillShare:
-        f = canonical.loads(data, "drill-share")
-        f.expect("election", "trustee", "share")
+        f = canonical.loads(data, cls.KIND)
+        f.expect("election", "trustee", "share", "signature")
         try:
             share = DecryptionShare.from_bytes(f.hex("share", SHARE_BYTES))
         except ProofRejected as exc:
@@ -77,4 +90,4 @@ class DrillShare:
         trustee = f.integer("trustee")
         if share.trustee != trustee:
             raise InputError("the share is another trustee's", field="share", value=share.trustee)
-        return cls(f.text("election"), share)
+        return cls(f.text("election"), share, f.hex("signature", SIGNATURE_BYTES))

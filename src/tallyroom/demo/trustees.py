@@ -16,7 +16,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tallyroom.crypto import dkg, threshold
-from tallyroom.crypto.ceremony_messages import CommunicationKey, SealedShare, TrusteeSecrets
+from tallyroom.crypto.ceremony_messages import (
+    CommunicationKey,
+    SealedShare,
+    TrusteeSecrets,
+    signed,
+)
 from tallyroom.crypto.drill_messages import DrillShare
 from tallyroom.errors import InputError
 from tallyroom.services import ceremony, tally_files
@@ -52,7 +57,8 @@ def run_ceremony(
     actor: str,
     drill: Sequence[int] | None = None,
 ) -> DemoTrustees:
-    """Every trustee's key generation, deal and check of its shares; the officer finishes
+    """Every trustee's key generation, deal, check of its shares and confirmation of the
+    election key (every message signed, and checked by the officer's side); the officer finishes
     the ceremony, then the key drill with the trustees ``drill`` (default: the threshold's
     lowest numbers). Each trustee's final file is written to ``folder`` (sealed under
     ``passphrase``); with ``folder`` None the secrets are dropped at the end (a test that
@@ -80,11 +86,15 @@ def run_ceremony(
             (file_name("sealed-share", s.dealer, s.recipient), s.to_json()) for s in shares
         ]
         ceremony.add_messages(store, slug, messages, actor=actor)
+    confirmations = []
     for i in numbers:
         good, complaints = dkg.open_shares(c, held[i], dealt, sealed)
         if complaints:
             raise InputError(f"trustee {i} complains: {complaints[0].reason}")
         held[i] = replace(dkg.finish(c, held[i], good), polynomial=())
+        confirmation = dkg.confirm_key(c, held[i], dealt)
+        confirmations.append((file_name("confirmation", i), confirmation.to_json()))
+    ceremony.add_messages(store, slug, confirmations, actor=actor)
     election_key = ceremony.finish(store, slug, actor=actor)
     challenge = ceremony.start_drill(store, slug, actor=actor)
     drilling = list(drill) if drill is not None else list(range(1, c.threshold + 1))
@@ -95,7 +105,8 @@ def run_ceremony(
         part = threshold.partial_decrypt(
             slug, i, share, election_key.verification_key(i), challenge.ciphertext
         )
-        messages.append((file_name("drill-share", i), DrillShare(slug, part).to_json()))
+        answer = signed(DrillShare(slug, part), held[i].signing_seed)
+        messages.append((file_name("drill-share", i), answer.to_json()))
     ceremony.add_messages(store, slug, messages, actor=actor)
     ceremony.finish_drill(store, slug, actor=actor)
     files: dict[int, Path] = {}

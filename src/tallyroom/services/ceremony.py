@@ -5,11 +5,15 @@ order) make the election key with Pedersen's DKG (crypto/dkg.py) on their own ma
 officer relays their messages through the server:
 
 * :func:`add_messages` takes trustees' files (communication keys, commitments, sealed shares,
-  complaints, revealed shares, drill shares), **all or none**: each is checked against what
-  is stored before it is stored (below), and a refusal names the file and the check;
-* :func:`finish` once every trustee's key, commitments and shares are in and every complaint
-  is answered: the ceremony is verified (:func:`tallyroom.crypto.dkg.verify_ceremony`) and its
-  :class:`ElectionKey` stored (:func:`tallyroom.store.elections.set_election_key`);
+  complaints, revealed shares, key confirmations, drill shares), **all or none**: each is
+  checked against what is stored before it is stored (below), and a refusal names the file
+  and the check;
+* :func:`finish` once every trustee's key, commitments and shares are in, every complaint
+  is answered and every trustee has confirmed the election key (its ``confirmation`` file,
+  written by ``tallyroom trustee open``): the ceremony is verified
+  (:func:`tallyroom.crypto.dkg.verify_ceremony`; a missing or disagreeing confirmation is
+  refused, check ``key-confirmation``, naming the trustees) and its :class:`ElectionKey`
+  stored (:func:`tallyroom.store.elections.set_election_key`);
 * :func:`start_drill` stores a test ciphertext under the key; :func:`finish_drill`, once at
   least ``threshold`` trustees' decryption shares of it are in, stores the drill's transcript
   (audit action ``key_drill``). The poll does not open before that
@@ -18,13 +22,18 @@ officer relays their messages through the server:
   published so far for the trustees; :func:`published` gives it all as crypto objects (the
   election record's export).
 
-The checks made before a message is stored: the file is one canonical message; it is of this
-election (``election``: a message replayed from another election is refused); its trustee
-and recipient are numbered ``1..n`` and differ; it is not a second, different message of the
-same kind from the same trustee (the same bytes again are accepted as already stored);
+The checks made before a message is stored: the file is one canonical message; it is signed
+by the Ed25519 key in its sender's communication key (a communication key by its own: check
+``signature``, crypto/trustee_signing.py); it is of this election (``election``: a message
+replayed from another election is refused); its trustee and recipient are numbered ``1..n``
+and differ; it is not a second, different message of the same kind from the same trustee
+(the same bytes again are accepted as already stored);
 messages come in order (commitments need every communication key, a sealed share its
 recipient's communication key and its dealer's commitments, a complaint every commitment, a
-revealed share the complaint it answers, a drill share the drill); commitments' proofs hold
+revealed share the complaint it answers, a key confirmation every commitment, a drill share
+the drill); a key confirmation confirms the key the stored commitments give (check
+``key-confirmation``: a trustee that computed another key was shown other commitments);
+commitments' proofs hold
 (:func:`~tallyroom.crypto.dkg.check_commitments`); a revealed share matches its dealer's
 commitments (:func:`~tallyroom.crypto.dkg.check_revealed_share`: otherwise the dealer is to
 be excluded); a drill share's Chaum-Pedersen proof holds against the trustee's verification
@@ -48,8 +57,10 @@ from tallyroom.crypto.ceremony_messages import (
     CommunicationKey,
     Complaint,
     ElectionKey,
+    KeyConfirmation,
     RevealedShare,
     SealedShare,
+    check_signature,
 )
 from tallyroom.crypto.drill_messages import DrillShare, challenge_to_json
 from tallyroom.crypto.threshold import DrillChallenge, KeyDrill
@@ -93,7 +104,18 @@ _ADDABLE = (
     "sealed-share",
     "complaint",
     "revealed-share",
+    "confirmation",
     "drill-share",
+)
+# The payloads of those kinds: every one is signed by its sender.
+_SIGNED = (
+    CommunicationKey,
+    Commitments,
+    SealedShare,
+    Complaint,
+    RevealedShare,
+    KeyConfirmation,
+    DrillShare,
 )
 _SEALED_OVERHEAD = 48  # crypto_box_seal: an ephemeral X25519 key and a Poly1305 tag
 _REASON_MAX = 500
@@ -129,6 +151,7 @@ class PublishedCeremony:
     sealed_shares: tuple[SealedShare, ...]
     complaints: tuple[Complaint, ...]
     revealed_shares: tuple[RevealedShare, ...]
+    confirmations: tuple[KeyConfirmation, ...]
     election_key: ElectionKey | None
     drill_challenge: DrillChallenge | None
     drill_shares: tuple[DrillShare, ...]
@@ -250,6 +273,18 @@ def _check(state: _State, m: Message) -> None:
             raise InputError(
                 f"a complaint gives its reason (1 to {_REASON_MAX} characters)", field="reason"
             )
+    elif m.kind == "confirmation":
+        _need_all(state, "commitments", f"trustee {m.trustee}'s key confirmation")
+        wanted = dkg.election_key(c, list(state.commitments().values())).sha256()
+        confirmed = _as(m, KeyConfirmation).election_key_sha256
+        if confirmed != wanted:
+            raise ProofRejected(
+                "key-confirmation",
+                f"confirms the election key with SHA-256 {confirmed.hex()[:16]}…; the stored"
+                f" commitments give {wanted.hex()[:16]}… (was this trustee shown other"
+                " commitments?)",
+                subject=f"trustee {m.trustee}",
+            )
     elif m.kind == "revealed-share":
         if not state.has("complaint", m.trustee, m.recipient):
             raise InputError(
@@ -266,6 +301,25 @@ def _check(state: _State, m: Message) -> None:
                 " (docs/trustees.md, 'A bad share')",
                 subject=exc.subject,
             ) from None
+
+
+def _check_signed(state: _State, m: Message) -> None:
+    """Refuse ``m`` unless the signing key in its sender's stored communication key (its own,
+    for a communication key) signed it: ProofRejected, check ``signature``."""
+    payload = m.payload
+    assert isinstance(payload, _SIGNED)
+    if isinstance(payload, CommunicationKey):
+        check_signature(payload, payload)
+        return
+    key = state.get("communication-key", payload.signer)
+    if key is None:
+        raise InputError(
+            f"trustee {payload.signer} has no communication key yet: its signature cannot be"
+            " checked",
+            field="trustee",
+            value=payload.signer,
+        )
+    check_signature(payload, _as(key, CommunicationKey))
 
 
 def _need_all(state: _State, kind: str, what: str) -> None:
@@ -332,6 +386,7 @@ def add_messages(
                     value=m.trustee,
                 )
             try:
+                _check_signed(state, m)
                 _check(state, m)
             except (InputError, ProofRejected) as exc:
                 raise _shown(exc, m.source) from None
@@ -349,8 +404,13 @@ def _unanswered(state: _State) -> list[Message]:
     ]
 
 
+def _missing_confirmations(state: _State) -> list[int]:
+    return [i for i in range(1, state.ceremony.trustees + 1) if not state.has("confirmation", i)]
+
+
 def _ceremony_gaps(state: _State) -> list[str]:
-    """What the ceremony still lacks before :func:`finish`, in words (empty: ready)."""
+    """What the ceremony still lacks before the trustees can confirm the key, in words
+    (empty: every trustee can run ``open`` to the end)."""
     n = state.ceremony.trustees
     out: list[str] = []
     for kind, what in (("communication-key", "communication keys"), ("commitments", "deals")):
@@ -395,11 +455,14 @@ def finish(store: Store, slug: str, *, actor: str) -> ElectionKey:
         c = state.ceremony
         commitments = list(state.commitments().values())
         key = dkg.election_key(c, commitments)
+        # a missing or disagreeing confirmation is refused here, check key-confirmation
         dkg.verify_ceremony(
             c,
+            [_as(m, CommunicationKey) for m in state.of("communication-key")],
             commitments,
             [_as(m, Complaint) for m in state.of("complaint")],
             [_as(m, RevealedShare) for m in state.of("revealed-share")],
+            [_as(m, KeyConfirmation) for m in state.of("confirmation")],
             key,
         )
         elections.set_election_key(
@@ -495,6 +558,7 @@ class TrusteeProgress:
     complaints_made: tuple[int, ...]  # dealers this trustee complained about
     complaints_against: tuple[int, ...]  # trustees who complained about this one's share
     unanswered: tuple[int, ...]  # of those, the complaints not yet answered
+    confirmed: bool  # its signed confirmation of the election key is in
     drill_share: bool
 
 
@@ -540,11 +604,14 @@ def _next_step(state: _State) -> str:
             "export; the trustees complained about run `tallyroom trustee reveal`; add the"
             " revealed-share files; still needed: " + "; ".join(gaps)
         )
-    return (
-        "export; every trustee runs `tallyroom trustee open` (complaints, if any, are added"
-        " and answered); once every trustee reports their share stored, run"
-        " `tallyroom ceremony finish`"
-    )
+    unconfirmed = _missing_confirmations(state)
+    if unconfirmed:
+        return (
+            "export; every trustee runs `tallyroom trustee open` (complaints, if any, are added"
+            " and answered) and sends the confirmation file it writes; add them; still needed:"
+            f" key confirmations from trustee(s) {_numbers(unconfirmed)}"
+        )
+    return "every trustee confirmed the election key: run `tallyroom ceremony finish`"
 
 
 def status(store: Store, slug: str) -> CeremonyStatus:
@@ -568,6 +635,7 @@ def status(store: Store, slug: str) -> CeremonyStatus:
                 complaints_made=tuple(m.trustee for m in complaints if m.recipient == i),
                 complaints_against=tuple(m.recipient for m in complaints if m.trustee == i),
                 unanswered=tuple(m.recipient for m in unanswered if m.trustee == i),
+                confirmed=state.has("confirmation", i),
                 drill_share=state.has("drill-share", i),
             )
         )
@@ -595,6 +663,7 @@ def published(store: Store, slug: str) -> PublishedCeremony:
         sealed_shares=tuple(_as(m, SealedShare) for m in state.of("sealed-share")),
         complaints=tuple(_as(m, Complaint) for m in state.of("complaint")),
         revealed_shares=tuple(_as(m, RevealedShare) for m in state.of("revealed-share")),
+        confirmations=tuple(_as(m, KeyConfirmation) for m in state.of("confirmation")),
         election_key=state.key,
         drill_challenge=state.challenge(),
         drill_shares=tuple(_as(m, DrillShare) for m in state.of("drill-share")),

@@ -11,6 +11,8 @@ Every file is one canonical JSON message (crypto/canonical.py), named after what
 ``sealed-share-I-to-L.json``   trustee I's share for trustee L, sealed to L (step 2)
 ``complaint-I-by-L.json``      trustee L's complaint about trustee I's share (step 3)
 ``revealed-share-I-to-L.json`` trustee I's public answer to that complaint (step 3)
+``confirmation-I.json``        trustee I's signed confirmation of the election key it
+                               computed (after its ``open`` succeeded)
 ``election-key.json``          the election key and every verification key (step 4)
 ``drill-challenge.json``       the key drill's test ciphertext
 ``drill-share-I.json``         trustee I's decryption share of it
@@ -19,7 +21,9 @@ Every file is one canonical JSON message (crypto/canonical.py), named after what
 
 :func:`read_message` reads any of them, refusing a file that is not one (its name in the
 error); :func:`read_folder` reads a folder of them (the trustee's view of the ceremony).
-Nothing here touches the database: a trustee's commands use this module on their own
+Every file a trustee writes is signed with its Ed25519 key (crypto/trustee_signing.py); the
+signatures are checked by the officer's side (services/ceremony.py) and the verifier, not
+here. Nothing here touches the database: a trustee's commands use this module on their own
 machine.
 """
 
@@ -37,6 +41,7 @@ from tallyroom.crypto.ceremony_messages import (
     CommunicationKey,
     Complaint,
     ElectionKey,
+    KeyConfirmation,
     RevealedShare,
     SealedShare,
 )
@@ -65,6 +70,7 @@ Payload = (
     | SealedShare
     | Complaint
     | RevealedShare
+    | KeyConfirmation
     | DrillShare
     | DrillChallenge
     | KeyDrill
@@ -144,7 +150,7 @@ def _ids(payload: Payload) -> tuple[str, int, int]:
     match payload:
         case CommunicationKey():
             return payload.election, payload.trustee, 0
-        case Commitments():
+        case Commitments() | KeyConfirmation():
             return payload.election, payload.trustee, 0
         case SealedShare() | Complaint() | RevealedShare():
             return payload.election, payload.dealer, payload.recipient
@@ -160,6 +166,7 @@ _READERS: dict[str, Callable[[bytes], Payload]] = {
     "sealed-share": SealedShare.from_json,
     "complaint": Complaint.from_json,
     "revealed-share": RevealedShare.from_json,
+    "confirmation": KeyConfirmation.from_json,
     "drill-share": DrillShare.from_json,
     "drill-challenge": challenge_from_json,
     "key-drill": KeyDrill.from_json,

@@ -74,6 +74,7 @@ def record_contents(
         commitments=published.commitments,
         complaints=published.complaints,
         revealed_shares=published.revealed_shares,
+        confirmations=published.confirmations,
         election_key=published.election_key,
         key_drill=published.key_drill,
     )

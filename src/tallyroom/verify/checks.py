@@ -12,8 +12,11 @@ that is wrong, and names the first failure.
    election/verifiable.py), its digest is the one the audit log last recorded, and it has
    no unknown rule.
 4. ``ceremony`` - the ceremony is this election's, one communication key per trustee, every
-   commitment's proofs hold, every complaint was answered by a share that matches, and the
-   election key and verification keys are the commitments' (crypto/dkg.py); every ceremony
+   message signed by the Ed25519 key in its sender's communication key, every commitment's
+   proofs hold, every complaint was answered by a share that matches, the election key and
+   verification keys are the commitments', and every trustee signed a confirmation of that
+   key (crypto/dkg.py ``verify_ceremony``: a failure names its check, e.g. ``signature`` or
+   ``key-confirmation``); every ceremony
    file hashes to the digest the audit log recorded when the message was stored, and every
    logged message of a published kind is in the record.
 5. ``key-drill`` - the drill's shares are proved, from at least t trustees, and decrypt it.
@@ -250,7 +253,15 @@ def _ceremony(state: _State) -> list[Finding]:
             name = f"ceremony/communication-key-{key.trustee}.json"
             out.append(Finding(name, "election", f"{key.election!r}, not {e!r}"))
     try:
-        verify_ceremony(c.ceremony, c.commitments, c.complaints, c.revealed_shares, k)
+        verify_ceremony(
+            c.ceremony,
+            c.communication_keys,
+            c.commitments,
+            c.complaints,
+            c.revealed_shares,
+            c.confirmations,
+            k,
+        )
     except (ProofRejected, InputError) as exc:
         check = f" ({exc.check})" if isinstance(exc, ProofRejected) else ""
         out.append(Finding("ceremony", None, f"{exc}{check}"))
@@ -263,7 +274,14 @@ def _ceremony(state: _State) -> list[Finding]:
 
 #: The ceremony messages a record holds (the sealed shares and the drill's shares are not
 #: published: the key drill's transcript carries the latter).
-_RECORDED_KINDS = ("communication-key", "commitments", "complaint", "revealed-share", "key-drill")
+_RECORDED_KINDS = (
+    "communication-key",
+    "commitments",
+    "complaint",
+    "revealed-share",
+    "confirmation",
+    "key-drill",
+)
 
 
 def _logged_ceremony(record: RecordContents) -> list[Finding]:
@@ -294,6 +312,9 @@ def _logged_ceremony(record: RecordContents) -> list[Finding]:
             f"ceremony/revealed-share-{revealed.dealer}-{revealed.recipient}.json",
             revealed.to_json(),
         )
+    for confirmation in c.confirmations:
+        name = f"confirmation-{confirmation.trustee}"
+        made[name] = (f"ceremony/{name}.json", confirmation.to_json())
     made["key-drill"] = ("ceremony/key-drill.json", c.key_drill.to_json())
     out: list[Finding] = []
     logged = {

@@ -7,8 +7,9 @@ they mean, :mod:`.record_files` how each is encoded, :mod:`.record_writer` and
 
 * the election's slug and its definition (the TOML text exactly as stored);
 * the trustees' key ceremony (:class:`CeremonyRecord`): the ceremony's parameters, each
-  trustee's communication key and commitments, any complaints and revealed shares, the
-  election key and the key drill (crypto/dkg.py, crypto/threshold.py);
+  trustee's communication key and commitments, any complaints and revealed shares, each
+  trustee's signed confirmation of the election key, the election key and the key drill
+  (crypto/dkg.py, crypto/threshold.py);
 * the ballot board (:class:`PostedBallot`: position, entry, receipt, link; audit/board.py)
   and the audit log's events with their chain hashes (audit/chain.py);
 * per **mix group** (:class:`MixGroup`): the mixers' stages (crypto/mixnet.py), each
@@ -54,6 +55,7 @@ from tallyroom.crypto.ceremony_messages import (
     CommunicationKey,
     Complaint,
     ElectionKey,
+    KeyConfirmation,
     RevealedShare,
 )
 from tallyroom.crypto.encrypted_ballot import EncryptedBallot
@@ -153,6 +155,7 @@ class CeremonyRecord:
     commitments: tuple[Commitments, ...]
     complaints: tuple[Complaint, ...]
     revealed_shares: tuple[RevealedShare, ...]
+    confirmations: tuple[KeyConfirmation, ...]
     election_key: ElectionKey
     key_drill: KeyDrill
 

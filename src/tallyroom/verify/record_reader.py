@@ -19,6 +19,7 @@ from tallyroom.crypto.ceremony_messages import (
     CommunicationKey,
     Complaint,
     ElectionKey,
+    KeyConfirmation,
     RevealedShare,
 )
 from tallyroom.crypto.mixnet import MixStage
@@ -55,7 +56,7 @@ __all__ = ["read_manifest", "read_record"]
 T = TypeVar("T")
 
 _CEREMONY_FILE = re.compile(
-    r"ceremony/(communication-key|commitments)-([1-9][0-9]*)\.json\Z"
+    r"ceremony/(communication-key|commitments|confirmation)-([1-9][0-9]*)\.json\Z"
     r"|ceremony/(complaint|revealed-share)-([1-9][0-9]*)-([1-9][0-9]*)\.json\Z"
 )
 
@@ -96,7 +97,7 @@ class _Reader:
 
 
 def _ceremony(reader: _Reader, manifest: Manifest) -> CeremonyRecord:
-    keys, commitments, complaints, revealed = [], [], [], []
+    keys, commitments, complaints, revealed, confirmations = [], [], [], [], []
     for f in manifest.files:
         m = _CEREMONY_FILE.match(f.name)
         if m is None:
@@ -109,6 +110,10 @@ def _ceremony(reader: _Reader, manifest: Manifest) -> CeremonyRecord:
             made = reader.message(f.name, Commitments.from_json)
             _named(f.name, made.trustee, int(m.group(2)))
             commitments.append(made)
+        elif m.group(1) == "confirmation":
+            confirmation = reader.message(f.name, KeyConfirmation.from_json)
+            _named(f.name, confirmation.trustee, int(m.group(2)))
+            confirmations.append(confirmation)
         elif m.group(3) == "complaint":
             complaint = reader.message(f.name, Complaint.from_json)
             _named(f.name, (complaint.dealer, complaint.recipient), (int(m[4]), int(m[5])))
@@ -122,12 +127,14 @@ def _ceremony(reader: _Reader, manifest: Manifest) -> CeremonyRecord:
     commitments.sort(key=lambda c: c.trustee)
     complaints.sort(key=lambda c: (c.dealer, c.recipient))
     revealed.sort(key=lambda r: (r.dealer, r.recipient))
+    confirmations.sort(key=lambda c: c.trustee)
     return CeremonyRecord(
         reader.message("ceremony/ceremony.json", read_ceremony),
         tuple(keys),
         tuple(commitments),
         tuple(complaints),
         tuple(revealed),
+        tuple(confirmations),
         reader.message("ceremony/election-key.json", ElectionKey.from_json),
         reader.message("ceremony/key-drill.json", KeyDrill.from_json),
     )

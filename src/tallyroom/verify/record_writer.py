@@ -100,6 +100,9 @@ def write_record(directory: Path, record: RecordContents) -> Manifest:
     for revealed in c.revealed_shares:
         name = f"ceremony/revealed-share-{revealed.dealer}-{revealed.recipient}.json"
         files.write(name, [revealed.to_json()])
+    for confirmation in c.confirmations:
+        name = f"ceremony/confirmation-{confirmation.trustee}.json"
+        files.write(name, [confirmation.to_json()])
     files.write("ceremony/election-key.json", [c.election_key.to_json()])
     files.write("ceremony/key-drill.json", [c.key_drill.to_json()])
     index = []
