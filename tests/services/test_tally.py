@@ -180,7 +180,8 @@ def test_a_file_that_is_not_its_manifests_is_refused(
     out = tmp_path / "mix-1"
     tally_files.mix_inputs(_exported(poll, tmp_path / "in"), 1, out, workers=1)
     victim = sorted(out.glob("group-*"))[0]
-    victim.write_bytes(victim.read_bytes()[:-1] + b"\0")
+    data = victim.read_bytes()
+    victim.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))  # always another byte
     with pytest.raises(InputError, match="SHA-256"):
         tally_files.add_parts(poll.store, poll.slug, out, actor="x", workers=1)
 
