@@ -72,6 +72,7 @@ __all__ = [
     "ContestTotals",
     "DuplicateBallot",
     "Receipt",
+    "Voters",
     "ballot_count",
     "box_counts",
     "box_kept",
@@ -83,6 +84,7 @@ __all__ = [
     "iter_sealed_sections",
     "iter_sealed_tagged",
     "list_receipts",
+    "open_poll_voters",
     "receipt_for",
     "receipts_after",
     "totals",
@@ -162,6 +164,26 @@ def _live_credentials(
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class Voters:
+    """A batch's live credentials, looked up in the casting transaction once the poll was
+    checked open (:func:`open_poll_voters`): of the hashes ``asked``, the live ones, hash ->
+    (credential id, entry id, section, weight). The election's row and the credentials' stay
+    share-locked until the transaction ends."""
+
+    election_id: int
+    asked: frozenset[bytes]
+    live: Mapping[bytes, tuple[int, int, str, str | None]]
+
+
+def open_poll_voters(conn: Connection, election_id: int, hashes: Sequence[bytes]) -> Voters:
+    """The first two steps of :func:`cast_many`, for a caller that must know which
+    credentials are live before it casts (the attempt budgets on PostgreSQL): the poll
+    open (:class:`LifecycleError` otherwise), then the live credentials among ``hashes``."""
+    require_state(conn, election_id, ElectionState.OPEN, doing="cast a ballot")
+    return Voters(election_id, frozenset(hashes), _live_credentials(conn, election_id, hashes))
+
+
 def voter_sections(conn: Connection, election_id: int, hashes: Sequence[bytes]) -> dict[bytes, str]:
     """hash -> the voter's section, for the live credentials among ``hashes``."""
     return {h: found[2] for h, found in _live_credentials(conn, election_id, hashes).items()}
@@ -184,6 +206,7 @@ def cast_many(
     postal_batch_id: int | None = None,
     sections: Mapping[str, frozenset[str]] | None = None,
     units: frozenset[str] = frozenset(),
+    voters: Voters | None = None,
 ) -> list[list[Receipt] | StoreError]:
     """Cast many voters' ballots in the caller's transaction, each voter all or nothing.
 
@@ -195,6 +218,9 @@ def cast_many(
     out the voter's section); a refused voter leaves nothing behind. Each ballot is stored
     with its voter's section and, in a weighted election, their weight; a ballot of a contest
     in ``units`` (counted by unit) with its voter's unit too (:func:`_entry_units`).
+
+    ``voters``: what :func:`open_poll_voters` found in this same transaction for these items'
+    credentials (the poll's state and the live credentials are then not read again).
     """
     if (channel is CastChannel.POSTAL) != (postal_batch_id is not None):
         raise InputError(
@@ -202,7 +228,12 @@ def cast_many(
             field="postal_batch_id",
             value=postal_batch_id,
         )
-    require_state(conn, election_id, ElectionState.OPEN, doing="cast a ballot")
+    if voters is None:
+        require_state(conn, election_id, ElectionState.OPEN, doing="cast a ballot")
+    elif voters.election_id != election_id:
+        raise InputError(
+            "the voters were looked up for another election", field="voters", value=election_id
+        )
     if postal_batch_id is not None:
         _require_open_batch(conn, election_id, postal_batch_id)
     for item in items:
@@ -211,7 +242,13 @@ def cast_many(
                 raise InputError(
                     f"a contest is 1 to {CONTEST_MAX} characters", field="contest", value=contest
                 )
-    live = _live_credentials(conn, election_id, [i.credential_hash for i in items])
+    if voters is None:
+        live = _live_credentials(conn, election_id, [i.credential_hash for i in items])
+    else:
+        live = dict(voters.live)
+        unasked = [i.credential_hash for i in items if i.credential_hash not in voters.asked]
+        if unasked:  # never refused for not having been looked up
+            live.update(_live_credentials(conn, election_id, unasked))
     outcomes: list[list[Receipt] | StoreError | None] = [None] * len(items)
     seen: set[int] = set()
     wanted: list[dict[str, object]] = []
