@@ -45,7 +45,9 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import threading
 import unicodedata
+import weakref
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -261,12 +263,28 @@ def _poll(store: Store, election_id: int, held: CastingKey | None = None) -> _Po
     return _poll_of(record, definition, held)
 
 
-def _poll_in(conn: Connection, election_id: int, held: CastingKey | None) -> _Poll:
-    """:func:`_poll` read in the caller's (casting) transaction."""
+# What casting needs from an open election, per store and election. An election only moves
+# forward, and its definition, ballot papers and keys are all fixed before its poll opens
+# (each store function that writes them requires an earlier state), so what was read once
+# the poll was open stays true; the casting transaction still checks the state every time.
+_OPEN_POLLS: weakref.WeakKeyDictionary[Store, dict[int, _Poll]] = weakref.WeakKeyDictionary()
+_OPEN_POLLS_LOCK = threading.Lock()
+
+
+def _poll_in(conn: Connection, store: Store, election_id: int, held: CastingKey | None) -> _Poll:
+    """:func:`_poll` read in the caller's (casting) transaction, once per open election and
+    store (see ``_OPEN_POLLS``)."""
+    with _OPEN_POLLS_LOCK:
+        known = _OPEN_POLLS.get(store, {}).get(election_id)
+    if known is not None:  # its key, if any, is the stored one (casting_key checked it)
+        return known
     record = elections.get_election(conn, election_id)
     if record.state is not ElectionState.OPEN:  # the refusal, in require_state's own words
         elections.require_state(conn, election_id, ElectionState.OPEN, doing="cast a ballot")
-    return _poll_of(record, ballot_definition(conn, record), held)
+    poll = _poll_of(record, ballot_definition(conn, record), held)
+    with _OPEN_POLLS_LOCK:
+        _OPEN_POLLS.setdefault(store, {})[election_id] = poll
+    return poll
 
 
 def _poll_of(
@@ -390,7 +408,7 @@ def _cast_postgresql(
     """
     outcomes: list[CastOutcome | None] = [None] * len(requests)
     with store.begin() as conn:
-        poll = _poll_in(conn, election_id, election_key)
+        poll = _poll_in(conn, store, election_id, election_key)
         items, placed = _sealed(poll, requests, credential_key, outcomes)
         voters = ballots.open_poll_voters(conn, election_id, [i.credential_hash for i in items])
         if claims is None:

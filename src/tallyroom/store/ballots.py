@@ -132,15 +132,23 @@ class CastItem:
 _LOOKUP_CHUNK = 500
 
 
-def _live_credentials(
-    conn: Connection, election_id: int, hashes: Sequence[bytes]
-) -> dict[bytes, tuple[int, int, str, str | None]]:
-    """hash -> (credential id, entry id, section, weight) for the live credentials among
-    ``hashes``, share-locked against a concurrent revocation."""
-    found: dict[bytes, tuple[int, int, str, str | None]] = {}
-    for start in range(0, len(hashes), _LOOKUP_CHUNK):
-        chunk = list(hashes[start : start + _LOOKUP_CHUNK])
-        rows = conn.execute(
+# Built once per dialect: this runs in every casting transaction, and building the statement
+# and its cache key each time cost more than running it. On PostgreSQL ``= ANY(array)``: one
+# statement text for every number of hashes, prepared once per connection (see
+# _CASTS_UNNEST); on SQLite an expanding ``IN``.
+_LIVE: dict[str, sa.Select[Any]] = {}
+
+
+def _live_query(conn: Connection) -> sa.Select[Any]:
+    name = conn.dialect.name
+    query = _LIVE.get(name)
+    if query is None:
+        column = credentials.c.credential_hash
+        if name == "postgresql":
+            match = column == sa.any_(sa.bindparam("h", type_=postgresql.ARRAY(sa.LargeBinary())))
+        else:
+            match = column.in_(sa.bindparam("h", expanding=True))
+        query = _LIVE[name] = (
             sa.select(
                 credentials.c.credential_hash,
                 credentials.c.id,
@@ -149,11 +157,24 @@ def _live_credentials(
                 entry_weight(conn),
             )
             .join(register_entries, register_entries.c.id == credentials.c.entry_id)
-            .where(credentials.c.election_id == election_id)
-            .where(credentials.c.credential_hash.in_(chunk))
+            .where(credentials.c.election_id == sa.bindparam("e"))
+            .where(match)
             .where(credentials.c.status == CredentialStatus.ISSUED)
             .with_for_update(read=True, of=credentials)
         )
+    return query
+
+
+def _live_credentials(
+    conn: Connection, election_id: int, hashes: Sequence[bytes]
+) -> dict[bytes, tuple[int, int, str, str | None]]:
+    """hash -> (credential id, entry id, section, weight) for the live credentials among
+    ``hashes``, share-locked against a concurrent revocation."""
+    found: dict[bytes, tuple[int, int, str, str | None]] = {}
+    query = _live_query(conn)
+    for start in range(0, len(hashes), _LOOKUP_CHUNK):
+        chunk = list(hashes[start : start + _LOOKUP_CHUNK])
+        rows = conn.execute(query, {"e": election_id, "h": chunk})
         for digest, cid, entry, section, weight in rows:
             found[bytes(digest)] = (
                 int(cid),
@@ -288,13 +309,7 @@ def cast_many(
         # one after the other, instead of each holding a row the other needs (a deadlock on
         # PostgreSQL, which refused one whole batch).
         wanted.sort(key=lambda r: (r["entry_id"], r["credential_id"], r["contest"]))
-        rows = conn.execute(
-            _insert(conn, ballot_casts).returning(
-                ballot_casts.c.credential_id, ballot_casts.c.contest
-            ),
-            wanted,
-        )
-        inserted = {(int(cid), str(contest)) for cid, contest in rows}
+        inserted = _insert_casts(conn, wanted, channel, postal_batch_id)
     unit_of = _entry_units(
         conn,
         [
@@ -347,7 +362,7 @@ def cast_many(
         # A plain INSERT: a receipt collision (a copied sealed ballot) fails the whole batch
         # rather than storing a cast without its ballot.
         try:
-            conn.execute(ballots.insert(), new_ballots)
+            _insert_ballots(conn, election_id, new_ballots)
         except IntegrityError:
             raise DuplicateBallot(
                 "a sealed ballot in this batch was already cast (a copy of another ballot)",
@@ -355,6 +370,82 @@ def cast_many(
             ) from None
         _extend_box(conn, election_id, kept_ballots, kept_casts)
     return [o for o in outcomes if o is not None]
+
+
+# On PostgreSQL a batch's rows go in one statement of fixed text, whatever the batch's size:
+# each column an array, unnested in order (WITH ORDINALITY), so that psycopg prepares the
+# statement once per connection and the server parses and plans it once, instead of one
+# INSERT a row (an executemany) or a new text for each batch size (a multi-row VALUES).
+_CASTS_UNNEST = (
+    "INSERT INTO ballot_casts (credential_id, entry_id, contest, channel, postal_batch_id)"
+    " SELECT c, e, t, %(channel)s, CAST(%(batch)s AS bigint)"
+    " FROM unnest(CAST(%(c)s AS bigint[]), CAST(%(e)s AS bigint[]), CAST(%(t)s AS text[]))"
+    " WITH ORDINALITY AS rows (c, e, t, o) ORDER BY o"
+    " ON CONFLICT DO NOTHING RETURNING credential_id, contest"
+)
+_BALLOTS_UNNEST = (
+    "INSERT INTO ballots (id, election_id, contest, sealed, receipt, section, weight, unit)"
+    " SELECT i, %(election)s, c, s, r, n, w, u FROM unnest(CAST(%(i)s AS bytea[]),"
+    " CAST(%(c)s AS text[]), CAST(%(s)s AS bytea[]), CAST(%(r)s AS bytea[]),"
+    " CAST(%(n)s AS text[]), CAST(%(w)s AS text[]), CAST(%(u)s AS text[]))"
+    " AS rows (i, c, s, r, n, w, u)"
+)
+
+
+def _insert_casts(
+    conn: Connection,
+    wanted: Sequence[Mapping[str, object]],
+    channel: CastChannel,
+    postal_batch_id: int | None,
+) -> set[tuple[int, str]]:
+    """Insert the ``ballot_casts`` rows in ``wanted``'s order, skipping any that would break
+    a unique constraint; the (credential id, contest) of those inserted."""
+    if conn.dialect.name == "postgresql":
+        rows = conn.exec_driver_sql(
+            _CASTS_UNNEST,
+            {
+                "channel": channel.value,
+                "batch": postal_batch_id,
+                "c": [r["credential_id"] for r in wanted],
+                "e": [r["entry_id"] for r in wanted],
+                "t": [r["contest"] for r in wanted],
+            },
+        )
+    else:
+        rows = conn.execute(
+            _insert(conn, ballot_casts).returning(
+                ballot_casts.c.credential_id, ballot_casts.c.contest
+            ),
+            list(wanted),
+        )
+    return {(int(cid), str(contest)) for cid, contest in rows}
+
+
+def _insert_ballots(
+    conn: Connection, election_id: int, rows: Sequence[Mapping[str, object]]
+) -> None:
+    """Insert the ``ballots`` rows (a unique receipt or id broken: IntegrityError)."""
+    if conn.dialect.name != "postgresql":
+        conn.execute(ballots.insert(), list(rows))
+        return
+    conn.exec_driver_sql(
+        _BALLOTS_UNNEST,
+        {
+            "election": election_id,
+            **{
+                short: [r[column] for r in rows]
+                for short, column in (
+                    ("i", "id"),
+                    ("c", "contest"),
+                    ("s", "sealed"),
+                    ("r", "receipt"),
+                    ("n", "section"),
+                    ("w", "weight"),
+                    ("u", "unit"),
+                )
+            },
+        },
+    )
 
 
 def _entry_units(conn: Connection, entry_ids: Sequence[int]) -> dict[int, str]:
