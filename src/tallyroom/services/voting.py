@@ -326,12 +326,14 @@ def cast_ballots(
     A closed poll refuses the whole batch (:class:`LifecycleError`).
 
     ``claims`` (per request, the attempt budgets its credential counts against: the web's
-    JSON cast) are taken for the whole batch before any credential is checked; a request
-    over a budget gets :class:`~tallyroom.errors.TooManyAttempts` and stores nothing; the
-    places of every request that did not fail on its credential are given back
-    (:mod:`tallyroom.services.attempts`), all inside the casting transaction (one commit
-    per batch for both). On PostgreSQL a batch without a guess takes no place at all and
-    locks no counter (:func:`_cast_postgresql`).
+    JSON cast) are taken for the whole batch before any ballot is cast; a request over a
+    budget gets :class:`~tallyroom.errors.TooManyAttempts` whatever its credential and
+    stores nothing; the places of every request that did not fail on its credential are
+    given back (:mod:`tallyroom.services.attempts`), all inside the casting transaction (one
+    commit per batch for both). On SQLite the places are taken before any credential is
+    looked up; on PostgreSQL just after the lookup, so that a batch without a guess takes
+    no place at all and locks no counter (:func:`_cast_postgresql`); the answers are the
+    same (a refused request is told only that the budget is spent).
 
     On the verifiable path each ballot is encrypted and its proof checked instead of sealed
     (:mod:`tallyroom.services.ballot_encryption`); ``election_key`` is a key parsed before
