@@ -4,9 +4,11 @@ Each case serves a fresh open election (one IRV contest of 5 candidates, a regis
 ``--voters``, credentials issued) with ``tallyroom serve --workers W`` and drives
 ``POST /api/elections/<slug>/cast`` with ``wrk`` (keep-alive, ``C`` connections, a different
 voter every request, each voter once). It prints, per backend, workers and clients: durable
-ballots a second (200 answers only; every other answer is counted and shown), and the p50,
-p95 and p99 latency. In the same run it measures the two bounds the figures are read
-against:
+ballots a second (200 answers only; every other answer is counted, by HTTP status), the p50,
+p95 and p99 latency, the CPU time the server's workers spent per ballot and, on PostgreSQL,
+the CPU time of the database's backends per ballot, and the machine's load average at the
+end of the case (other jobs on a shared machine show there). In the same run it measures
+the two bounds the figures are read against:
 
 * the static-file ceiling: ``GET`` of a static CSS file (no database, no sealing) through
   the same server and middleware, per number of workers;
@@ -103,6 +105,7 @@ function init(args)
     n = n + 1
   end
   index = 0
+  statuses = {}
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
 end
@@ -114,12 +117,23 @@ function request()
   end
   return wrk.format(nil, nil, nil, bodies[index])
 end
+function response(status, headers, body)
+  if status > 299 then statuses[status] = (statuses[status] or 0) + 1 end
+end
 function done(summary, latency, requests)
+  local by = {}
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("statuses")) do by[status] = (by[status] or 0) + n end
+  end
+  local parts = {}
+  for status, n in pairs(by) do table.insert(parts, string.format('"%d":%d', status, n)) end
   io.write(string.format(
-    '{"requests":%d,"non2xx":%d,"errors":%d,"duration_us":%d,"p50":%d,"p95":%d,"p99":%d}\\n',
+    '{"requests":%d,"non2xx":%d,"errors":%d,"duration_us":%d,"p50":%d,"p95":%d,"p99":%d,'
+    .. '"statuses":{%s}}\\n',
     summary.requests, summary.errors.status,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+    summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    table.concat(parts, ",")))
 end
 """
 
@@ -134,6 +148,14 @@ class Result:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    statuses: tuple[tuple[int, int], ...] = ()  # (status, answers) for every non-2xx status
+
+    @property
+    def refused_by_status(self) -> str:
+        """The non-2xx answers and their statuses: ``2869 (429: 2869)``, or ``0``."""
+        if not self.statuses:
+            return str(self.refused)
+        return f"{self.refused} ({', '.join(f'{s}: {n}' for s, n in self.statuses)})"
 
 
 def free_port() -> int:
@@ -256,8 +278,9 @@ def wrk(base: str, path: str, clients: int, duration: int, script: Path | None,
     doc = json.loads(line)
     seconds = doc["duration_us"] / 1e6
     ok = doc["requests"] - doc["non2xx"]
+    statuses = tuple(sorted((int(k), int(n)) for k, n in doc.get("statuses", {}).items()))
     return Result(ok / seconds, ok, doc["requests"], doc["non2xx"], doc["errors"],
-                  doc["p50"] / 1e3, doc["p95"] / 1e3, doc["p99"] / 1e3)  # fmt: skip
+                  doc["p50"] / 1e3, doc["p95"] / 1e3, doc["p99"] / 1e3, statuses)  # fmt: skip
 
 
 def _ms(text: str) -> float:
@@ -317,12 +340,16 @@ def seal_floor(n: int = 20_000) -> float:
 
 
 @contextmanager
-def database(backend: str, folder: Path) -> Iterator[str]:
+def database(backend: str, folder: Path) -> Iterator[tuple[str, int | None]]:
+    """The database's URL, and the PostgreSQL server's pid (its backends are its children:
+    their CPU is the database's share of a ballot), ``None`` for SQLite (in the workers)."""
     if backend == "sqlite":
-        yield f"sqlite:///{folder / 'bench.db'}"
+        yield f"sqlite:///{folder / 'bench.db'}", None
         return
     with ThrowawayCluster(durable=True) as cluster:
-        yield cluster.create_database("bench")
+        url = cluster.create_database("bench")
+        pid = int((cluster.data / "postmaster.pid").read_text().split()[0])
+        yield url, pid
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -349,13 +376,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             "| backend | workers | clients | ballots/s | p50 ms | p95 ms | p99 ms | "
             "non-2xx / socket errors | static GET/s (same workers) | ratio to static | "
-            "ratio to floor | server CPU ms a ballot |"
+            "ratio to floor | server CPU ms a ballot | PostgreSQL CPU ms a ballot | load |"
         )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
         for backend in args.backends:
             home = folder / backend
             home.mkdir()
-            with database(backend, home) as url:
+            with database(backend, home) as (url, db_pid):
                 static: dict[int, float] = {}
                 waits: Counter[str] = Counter()
                 for n, (workers, clients) in enumerate(pairs):
@@ -367,16 +394,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                   None).ok_per_s  # fmt: skip
                         threads = min(WRK_THREADS, clients)
                         cpu = server_cpu(pid)
+                        db_cpu = server_cpu(db_pid) if db_pid is not None else 0.0
                         with pg_waits(url, waits) if backend == "postgresql" else nullcontext():
                             r = wrk(base, f"/api/elections/{slug}/cast", clients, args.duration,
                                     script, [str(bodies), str(threads)])  # fmt: skip
                         cpu = server_cpu(pid) - cpu
+                        if db_pid is not None:
+                            db_cpu = server_cpu(db_pid) - db_cpu
+                        load = os.getloadavg()[0]
                     print(
                         f"| {backend} | {workers} | {clients} | {r.ok_per_s:,.0f} | "
                         f"{r.p50_ms:,.0f} | {r.p95_ms:,.0f} | {r.p99_ms:,.0f} | "
-                        f"{r.refused} / {r.errors} | {static[workers]:,.0f} | "
+                        f"{r.refused_by_status} / {r.errors} | {static[workers]:,.0f} | "
                         f"{r.ok_per_s / static[workers]:.2f} | {r.ok_per_s / floor:.3f} | "
-                        f"{1000 * cpu / max(r.ok, 1):.2f} |",
+                        f"{1000 * cpu / max(r.ok, 1):.2f} | "
+                        f"{f'{1000 * db_cpu / max(r.ok, 1):.2f}' if db_pid else '-'} | "
+                        f"{load:.1f} |",
                         flush=True,
                     )
                 if waits:

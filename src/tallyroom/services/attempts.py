@@ -22,7 +22,13 @@ Every transaction that writes counters locks their rows in one order, by budget 
 (:func:`begin_attempt`, the batches, the refunds), so that two of them, an attempt and a
 refund say, may queue on a row but never deadlock (on PostgreSQL the loser of a deadlock
 is rolled back: a 503). The casting queue takes and refunds a whole batch's places at once
-(:func:`begin_attempts`, :func:`settle_places`), on SQLite inside the casting transaction.
+(:func:`take_places`, :func:`settle_places`) inside the casting transaction, so that no other
+transaction ever sees the places of attempts still in flight. On PostgreSQL a batch in which
+no attempt can fail (every credential live and well formed) takes no place at all: it makes
+the same decisions from the committed counts (:func:`admit_places`), writes nothing and locks
+no counter, so the casting transactions of a busy booth behind one address do not queue on
+that address's row; only a batch holding a guess takes its places (with the row lock until
+its commit), as on SQLite.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ __all__ = [
     "Attempt",
     "Budget",
     "Claim",
+    "admit_places",
     "attempt_succeeded",
     "attempts_settled",
     "attempts_succeeded",
@@ -173,7 +180,6 @@ def take_places(
             Attempt((), tuple((c, int(moment // c.budget.window)) for c in claims))
             for claims in each
         ]
-    outcomes: list[Attempt | TooManyAttempts] = []
     running: dict[tuple[Budget, str], int] = {}
     previous: dict[tuple[Budget, str], int] = {}
     for (budget, key), n in sorted(wanted.items(), key=lambda kv: (kv[0][0].name, kv[0][1])):
@@ -181,6 +187,63 @@ def take_places(
         after, before = attempts.take(conn, budget.name, key, bucket, n)
         running[budget, key] = after - n  # the count before this batch's places
         previous[budget, key] = before
+    outcomes, kept = _decide(each, moment, running, previous)
+    for (budget, key), n in wanted.items():
+        unused = n - kept[budget, key]
+        if unused:
+            attempts.give_back(conn, budget.name, key, int(moment // budget.window), unused)
+    if any(secrets.randbelow(_PRUNE_ONE_IN) == 0 for _ in each):
+        for budget, _key in wanted:
+            attempts.forget_before(conn, budget.name, int(moment // budget.window) - 1)
+    return outcomes
+
+
+def admit_places(
+    conn: Connection, each: Sequence[Sequence[Claim]], *, now: float | None = None
+) -> list[Attempt | TooManyAttempts]:
+    """:func:`take_places`' decisions for a batch none of whose attempts can fail, from the
+    counts committed now, taking no place (one read, no write, no lock).
+
+    Only for a batch that will give every place back: every credential live and well formed
+    (PostgreSQL's casting path, which has looked them up in its transaction). The budgets
+    still hold: a place matters only once it is kept, and only a failed attempt keeps one,
+    always taken atomically (:func:`take_places`). Each request is refused exactly as in
+    :func:`take_places` (the batch's earlier attempts hold their places while it is decided),
+    but the places of other batches still in flight, which would all be given back, are not
+    seen. The :class:`Attempt` of an admitted request holds nothing to give back.
+    """
+    moment = time.time() if now is None else now
+    keys = {(claim.budget, claim.key) for claims in each for claim in claims if not claim.fresh}
+    if not keys:
+        return [Attempt(()) for _ in each]
+    found = attempts.counts(
+        conn,
+        [
+            (budget.name, key, int(moment // budget.window) - back)
+            for budget, key in sorted(keys, key=lambda k: (k[0].name, k[1]))
+            for back in (0, 1)
+        ],
+    )
+    running: dict[tuple[Budget, str], int] = {}
+    previous: dict[tuple[Budget, str], int] = {}
+    for budget, key in keys:
+        bucket = int(moment // budget.window)
+        running[budget, key] = found.get((budget.name, key[: attempts.KEY_MAX], bucket), 0)
+        previous[budget, key] = found.get((budget.name, key[: attempts.KEY_MAX], bucket - 1), 0)
+    decided, _kept = _decide(each, moment, running, previous)
+    return [Attempt(()) if isinstance(d, Attempt) else d for d in decided]
+
+
+def _decide(
+    each: Sequence[Sequence[Claim]],
+    moment: float,
+    running: dict[tuple[Budget, str], int],
+    previous: dict[tuple[Budget, str], int],
+) -> tuple[list[Attempt | TooManyAttempts], Counter[tuple[Budget, str]]]:
+    """Each attempt in order against the counts before the batch (``running``, updated as
+    places are kept) and the last window's: its places or its refusal; the places kept per
+    key."""
+    outcomes: list[Attempt | TooManyAttempts] = []
     kept: Counter[tuple[Budget, str]] = Counter()
     for claims in each:
         refusal: TooManyAttempts | None = None
@@ -209,14 +272,7 @@ def take_places(
                 tuple(p for p in places if not p[0].fresh), tuple(p for p in places if p[0].fresh)
             )
         )
-    for (budget, key), n in wanted.items():
-        unused = n - kept[budget, key]
-        if unused:
-            attempts.give_back(conn, budget.name, key, int(moment // budget.window), unused)
-    if any(secrets.randbelow(_PRUNE_ONE_IN) == 0 for _ in each):
-        for budget, _key in wanted:
-            attempts.forget_before(conn, budget.name, int(moment // budget.window) - 1)
-    return outcomes
+    return outcomes, kept
 
 
 def attempt_succeeded(store: Store, attempt: Attempt) -> None:

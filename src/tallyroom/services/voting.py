@@ -45,7 +45,9 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import threading
 import unicodedata
+import weakref
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,9 +73,7 @@ from tallyroom.errors import (
 from tallyroom.services.attempts import (
     Attempt,
     Claim,
-    attempts_settled,
-    attempts_succeeded,
-    begin_attempts,
+    admit_places,
     counts_as_failure,
     settle_places,
     take_places,
@@ -260,9 +260,39 @@ def _poll(store: Store, election_id: int, held: CastingKey | None = None) -> _Po
         with store.begin() as conn:  # the refusal, in require_state's own words
             elections.require_state(conn, election_id, ElectionState.OPEN, doing="cast a ballot")
         return _poll(store, election_id, held)  # it opened in between
+    return _poll_of(record, definition, held)
+
+
+# What casting needs from an open election, per store and election. An election only moves
+# forward, and its definition, ballot papers and keys are all fixed before its poll opens
+# (each store function that writes them requires an earlier state), so what was read once
+# the poll was open stays true; the casting transaction still checks the state every time.
+_OPEN_POLLS: weakref.WeakKeyDictionary[Store, dict[int, _Poll]] = weakref.WeakKeyDictionary()
+_OPEN_POLLS_LOCK = threading.Lock()
+
+
+def _poll_in(conn: Connection, store: Store, election_id: int, held: CastingKey | None) -> _Poll:
+    """:func:`_poll` read in the caller's (casting) transaction, once per open election and
+    store (see ``_OPEN_POLLS``)."""
+    with _OPEN_POLLS_LOCK:
+        known = _OPEN_POLLS.get(store, {}).get(election_id)
+    if known is not None:  # its key, if any, is the stored one (casting_key checked it)
+        return known
+    record = elections.get_election(conn, election_id)
+    if record.state is not ElectionState.OPEN:  # the refusal, in require_state's own words
+        elections.require_state(conn, election_id, ElectionState.OPEN, doing="cast a ballot")
+    poll = _poll_of(record, ballot_definition(conn, record), held)
+    with _OPEN_POLLS_LOCK:
+        _OPEN_POLLS.setdefault(store, {})[election_id] = poll
+    return poll
+
+
+def _poll_of(
+    record: elections.ElectionRecord, definition: ElectionDefinition, held: CastingKey | None
+) -> _Poll:
     key = casting_key(record, definition, held)  # never seal a verifiable election's ballots
     if key is None and record.ballot_public_key is None:
-        raise LifecycleError("the ballot key is not set", election=election_id)
+        raise LifecycleError("the ballot key is not set", election=record.id)
     return _Poll(definition, record.ballot_public_key, record.slug, key)
 
 
@@ -296,22 +326,52 @@ def cast_ballots(
     A closed poll refuses the whole batch (:class:`LifecycleError`).
 
     ``claims`` (per request, the attempt budgets its credential counts against: the web's
-    JSON cast) are taken for the whole batch before any credential is checked; a request
-    over a budget gets :class:`~tallyroom.errors.TooManyAttempts` and stores nothing; the
-    places of every request that did not fail on its credential are given back
-    (:mod:`tallyroom.services.attempts`). On SQLite this happens inside the casting
-    transaction (one write lock and one commit per batch for both); on PostgreSQL in two
-    short transactions of their own around it, so that the counters' rows (one address
-    behind a proxy is one row) are never locked while a batch commits and concurrent
-    batches of several workers do not queue on them.
+    JSON cast) are taken for the whole batch before any ballot is cast; a request over a
+    budget gets :class:`~tallyroom.errors.TooManyAttempts` whatever its credential and
+    stores nothing; the places of every request that did not fail on its credential are
+    given back (:mod:`tallyroom.services.attempts`), all inside the casting transaction (one
+    commit per batch for both). On SQLite the places are taken before any credential is
+    looked up; on PostgreSQL just after the lookup, so that a batch without a guess takes
+    no place at all and locks no counter (:func:`_cast_postgresql`); the answers are the
+    same (a refused request is told only that the budget is spent).
 
     On the verifiable path each ballot is encrypted and its proof checked instead of sealed
     (:mod:`tallyroom.services.ballot_encryption`); ``election_key`` is a key parsed before
     (the web's poll cache), used only if it is the election's stored key. A verifiable
     election without a key refuses the batch (:class:`~tallyroom.errors.ElectionKeyMissing`).
     """
+    if claims is not None and len(claims) != len(requests):
+        raise ValueError(f"{len(claims)} claims for {len(requests)} requests")
+    if store.backend == "postgresql":
+        return _cast_postgresql(store, election_id, requests, credential_key, claims, election_key)
     poll = _poll(store, election_id, election_key)
     outcomes: list[CastOutcome | None] = [None] * len(requests)
+    items, placed = _sealed(poll, requests, credential_key, outcomes)
+    if claims is None:
+        if items:
+            with store.begin() as conn:
+                results = ballots.cast_many(
+                    conn, election_id, items, sections=poll.sections, units=poll.units
+                )
+            for k, result in zip(placed, results, strict=True):
+                outcomes[k] = result
+        return [o for o in outcomes if o is not None]
+    with store.begin() as conn:
+        taken = take_places(conn, claims)
+        _cast_admitted(conn, election_id, poll, items, placed, taken, outcomes)
+        settle_places(conn, *_settlement(taken, outcomes))
+    return [o for o in outcomes if o is not None]
+
+
+def _sealed(
+    poll: _Poll,
+    requests: Sequence[CastRequest],
+    credential_key: CredentialKey,
+    outcomes: list[CastOutcome | None],
+) -> tuple[list[ballots.CastItem], list[int]]:
+    """Each request checked against its contests' rules, its credential hashed and its
+    ballots sealed: the items to cast and the request each came from; a request refused here
+    has its error in ``outcomes``."""
     items: list[ballots.CastItem] = []
     placed: list[int] = []
     for k, request in enumerate(requests):
@@ -324,31 +384,47 @@ def cast_ballots(
             continue
         items.append(ballots.CastItem(digest, sealed))
         placed.append(k)
-    if claims is None:
-        if items:
-            with store.begin() as conn:
-                results = ballots.cast_many(
-                    conn, election_id, items, sections=poll.sections, units=poll.units
-                )
-            for k, result in zip(placed, results, strict=True):
-                outcomes[k] = result
-        return [o for o in outcomes if o is not None]
-    if len(claims) != len(requests):
-        raise ValueError(f"{len(claims)} claims for {len(requests)} requests")
-    if store.backend == "sqlite":
-        with store.begin() as conn:
-            taken = take_places(conn, claims)
-            _cast_admitted(conn, election_id, poll, items, placed, taken, outcomes)
-            settle_places(conn, *_settlement(taken, outcomes))
-    else:
-        taken = begin_attempts(store, claims)
-        try:
-            with store.begin() as conn:
-                _cast_admitted(conn, election_id, poll, items, placed, taken, outcomes)
-        except BaseException:
-            attempts_succeeded(store, [a for a in taken if isinstance(a, Attempt)])
-            raise
-        attempts_settled(store, *_settlement(taken, outcomes))
+    return items, placed
+
+
+def _cast_postgresql(
+    store: Store,
+    election_id: int,
+    requests: Sequence[CastRequest],
+    credential_key: CredentialKey,
+    claims: Sequence[Sequence[Claim]] | None,
+    election_key: CastingKey | None,
+) -> list[CastOutcome]:
+    """:func:`cast_ballots` on PostgreSQL: the whole batch in one transaction (one connection,
+    one commit): the election read, the ballots sealed, the poll and the credentials checked,
+    the budgets decided, the ballots cast, the places settled.
+
+    The budgets (``claims``) are decided once the credentials have been looked up. A batch
+    holding a guess (a credential malformed or not live) takes and settles its places in this
+    transaction, exactly as on SQLite (the counters' rows then stay locked until the commit,
+    which only batches holding guesses wait for). A batch of live credentials only, the busy
+    booth's usual batch, cannot keep a place: it makes the same decisions from the committed
+    counts and writes none (:func:`~tallyroom.services.attempts.admit_places`), so the batches
+    of every worker behind one address neither queue on its row nor see each other's places
+    in flight.
+    """
+    outcomes: list[CastOutcome | None] = [None] * len(requests)
+    with store.begin() as conn:
+        poll = _poll_in(conn, store, election_id, election_key)
+        items, placed = _sealed(poll, requests, credential_key, outcomes)
+        voters = ballots.open_poll_voters(conn, election_id, [i.credential_hash for i in items])
+        if claims is None:
+            _cast_admitted(conn, election_id, poll, items, placed, None, outcomes, voters)
+            return [o for o in outcomes if o is not None]
+        guessed = any(isinstance(o, TallyroomError) and counts_as_failure(o) for o in outcomes)
+        guessed = guessed or any(i.credential_hash not in voters.live for i in items)
+        if not guessed:
+            admitted = admit_places(conn, claims)
+            _cast_admitted(conn, election_id, poll, items, placed, admitted, outcomes, voters)
+            return [o for o in outcomes if o is not None]
+        taken = take_places(conn, claims)
+        _cast_admitted(conn, election_id, poll, items, placed, taken, outcomes, voters)
+        settle_places(conn, *_settlement(taken, outcomes))
     return [o for o in outcomes if o is not None]
 
 
@@ -358,18 +434,25 @@ def _cast_admitted(
     poll: _Poll,
     items: Sequence[ballots.CastItem],
     placed: Sequence[int],
-    taken: Sequence[Attempt | TooManyAttempts],
+    taken: Sequence[Attempt | TooManyAttempts] | None,
     outcomes: list[CastOutcome | None],
+    voters: ballots.Voters | None = None,
 ) -> None:
-    """Refuse the requests over a budget; cast the rest of ``items`` (request ``placed[i]``)."""
-    for k, attempt in enumerate(taken):
+    """Refuse the requests over a budget; cast the rest of ``items`` (request ``placed[i]``);
+    ``voters``: the poll and credentials already checked in this transaction."""
+    for k, attempt in enumerate(taken or ()):
         if isinstance(attempt, TooManyAttempts):
             outcomes[k] = attempt
     admitted = [(k, item) for k, item in zip(placed, items, strict=True) if outcomes[k] is None]
     if not admitted:
         return
     results = ballots.cast_many(
-        conn, election_id, [item for _, item in admitted], sections=poll.sections, units=poll.units
+        conn,
+        election_id,
+        [item for _, item in admitted],
+        sections=poll.sections,
+        units=poll.units,
+        voters=voters,
     )
     for (k, _), result in zip(admitted, results, strict=True):
         outcomes[k] = result

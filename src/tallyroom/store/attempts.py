@@ -11,13 +11,15 @@ keys, refunds) is :mod:`tallyroom.services.attempts`'.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from tallyroom.store.schema import attempt_counts
 
-__all__ = ["forget_before", "give_back", "take"]
+__all__ = ["counts", "forget_before", "give_back", "take"]
 
 KEY_MAX = 128
 
@@ -47,6 +49,29 @@ def take(conn: Connection, budget: str, key: str, bucket: int, n: int = 1) -> tu
     ).scalar_one_or_none()
     now = int(conn.execute(statement).scalar_one())
     return now, int(before or 0)
+
+
+# Built once (it runs in every casting transaction on PostgreSQL).
+_COUNTS = sa.select(
+    attempt_counts.c.budget, attempt_counts.c.key, attempt_counts.c.bucket, attempt_counts.c.n
+).where(
+    sa.tuple_(attempt_counts.c.budget, attempt_counts.c.key, attempt_counts.c.bucket).in_(
+        sa.bindparam("w", expanding=True)
+    )
+)
+
+
+def counts(
+    conn: Connection, wanted: Sequence[tuple[str, str, int]]
+) -> dict[tuple[str, str, int], int]:
+    """The committed counts of the ``(budget, key, bucket)`` windows in ``wanted``, read in one
+    statement without a lock (a window never written is left out: its count is 0)."""
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        _COUNTS, {"w": [(budget, key[:KEY_MAX], bucket) for budget, key, bucket in wanted]}
+    )
+    return {(str(b), str(k), int(w)): int(n) for b, k, w, n in rows}
 
 
 def give_back(conn: Connection, budget: str, key: str, bucket: int, n: int = 1) -> None:

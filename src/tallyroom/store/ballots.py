@@ -72,6 +72,7 @@ __all__ = [
     "ContestTotals",
     "DuplicateBallot",
     "Receipt",
+    "Voters",
     "ballot_count",
     "box_counts",
     "box_kept",
@@ -83,6 +84,7 @@ __all__ = [
     "iter_sealed_sections",
     "iter_sealed_tagged",
     "list_receipts",
+    "open_poll_voters",
     "receipt_for",
     "receipts_after",
     "totals",
@@ -130,15 +132,23 @@ class CastItem:
 _LOOKUP_CHUNK = 500
 
 
-def _live_credentials(
-    conn: Connection, election_id: int, hashes: Sequence[bytes]
-) -> dict[bytes, tuple[int, int, str, str | None]]:
-    """hash -> (credential id, entry id, section, weight) for the live credentials among
-    ``hashes``, share-locked against a concurrent revocation."""
-    found: dict[bytes, tuple[int, int, str, str | None]] = {}
-    for start in range(0, len(hashes), _LOOKUP_CHUNK):
-        chunk = list(hashes[start : start + _LOOKUP_CHUNK])
-        rows = conn.execute(
+# Built once per dialect: this runs in every casting transaction, and building the statement
+# and its cache key each time cost more than running it. On PostgreSQL ``= ANY(array)``: one
+# statement text for every number of hashes, prepared once per connection (see
+# _CASTS_UNNEST); on SQLite an expanding ``IN``.
+_LIVE: dict[str, sa.Select[Any]] = {}
+
+
+def _live_query(conn: Connection) -> sa.Select[Any]:
+    name = conn.dialect.name
+    query = _LIVE.get(name)
+    if query is None:
+        column = credentials.c.credential_hash
+        if name == "postgresql":
+            match = column == sa.any_(sa.bindparam("h", type_=postgresql.ARRAY(sa.LargeBinary())))
+        else:
+            match = column.in_(sa.bindparam("h", expanding=True))
+        query = _LIVE[name] = (
             sa.select(
                 credentials.c.credential_hash,
                 credentials.c.id,
@@ -147,11 +157,24 @@ def _live_credentials(
                 entry_weight(conn),
             )
             .join(register_entries, register_entries.c.id == credentials.c.entry_id)
-            .where(credentials.c.election_id == election_id)
-            .where(credentials.c.credential_hash.in_(chunk))
+            .where(credentials.c.election_id == sa.bindparam("e"))
+            .where(match)
             .where(credentials.c.status == CredentialStatus.ISSUED)
             .with_for_update(read=True, of=credentials)
         )
+    return query
+
+
+def _live_credentials(
+    conn: Connection, election_id: int, hashes: Sequence[bytes]
+) -> dict[bytes, tuple[int, int, str, str | None]]:
+    """hash -> (credential id, entry id, section, weight) for the live credentials among
+    ``hashes``, share-locked against a concurrent revocation."""
+    found: dict[bytes, tuple[int, int, str, str | None]] = {}
+    query = _live_query(conn)
+    for start in range(0, len(hashes), _LOOKUP_CHUNK):
+        chunk = list(hashes[start : start + _LOOKUP_CHUNK])
+        rows = conn.execute(query, {"e": election_id, "h": chunk})
         for digest, cid, entry, section, weight in rows:
             found[bytes(digest)] = (
                 int(cid),
@@ -160,6 +183,26 @@ def _live_credentials(
                 None if weight is None else str(weight),
             )
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class Voters:
+    """A batch's live credentials, looked up in the casting transaction once the poll was
+    checked open (:func:`open_poll_voters`): of the hashes ``asked``, the live ones, hash ->
+    (credential id, entry id, section, weight). The election's row and the credentials' stay
+    share-locked until the transaction ends."""
+
+    election_id: int
+    asked: frozenset[bytes]
+    live: Mapping[bytes, tuple[int, int, str, str | None]]
+
+
+def open_poll_voters(conn: Connection, election_id: int, hashes: Sequence[bytes]) -> Voters:
+    """The first two steps of :func:`cast_many`, for a caller that must know which
+    credentials are live before it casts (the attempt budgets on PostgreSQL): the poll
+    open (:class:`LifecycleError` otherwise), then the live credentials among ``hashes``."""
+    require_state(conn, election_id, ElectionState.OPEN, doing="cast a ballot")
+    return Voters(election_id, frozenset(hashes), _live_credentials(conn, election_id, hashes))
 
 
 def voter_sections(conn: Connection, election_id: int, hashes: Sequence[bytes]) -> dict[bytes, str]:
@@ -184,6 +227,7 @@ def cast_many(
     postal_batch_id: int | None = None,
     sections: Mapping[str, frozenset[str]] | None = None,
     units: frozenset[str] = frozenset(),
+    voters: Voters | None = None,
 ) -> list[list[Receipt] | StoreError]:
     """Cast many voters' ballots in the caller's transaction, each voter all or nothing.
 
@@ -195,6 +239,9 @@ def cast_many(
     out the voter's section); a refused voter leaves nothing behind. Each ballot is stored
     with its voter's section and, in a weighted election, their weight; a ballot of a contest
     in ``units`` (counted by unit) with its voter's unit too (:func:`_entry_units`).
+
+    ``voters``: what :func:`open_poll_voters` found in this same transaction for these items'
+    credentials (the poll's state and the live credentials are then not read again).
     """
     if (channel is CastChannel.POSTAL) != (postal_batch_id is not None):
         raise InputError(
@@ -202,7 +249,12 @@ def cast_many(
             field="postal_batch_id",
             value=postal_batch_id,
         )
-    require_state(conn, election_id, ElectionState.OPEN, doing="cast a ballot")
+    if voters is None:
+        require_state(conn, election_id, ElectionState.OPEN, doing="cast a ballot")
+    elif voters.election_id != election_id:
+        raise InputError(
+            "the voters were looked up for another election", field="voters", value=election_id
+        )
     if postal_batch_id is not None:
         _require_open_batch(conn, election_id, postal_batch_id)
     for item in items:
@@ -211,7 +263,13 @@ def cast_many(
                 raise InputError(
                     f"a contest is 1 to {CONTEST_MAX} characters", field="contest", value=contest
                 )
-    live = _live_credentials(conn, election_id, [i.credential_hash for i in items])
+    if voters is None:
+        live = _live_credentials(conn, election_id, [i.credential_hash for i in items])
+    else:
+        live = dict(voters.live)
+        unasked = [i.credential_hash for i in items if i.credential_hash not in voters.asked]
+        if unasked:  # never refused for not having been looked up
+            live.update(_live_credentials(conn, election_id, unasked))
     outcomes: list[list[Receipt] | StoreError | None] = [None] * len(items)
     seen: set[int] = set()
     wanted: list[dict[str, object]] = []
@@ -251,13 +309,7 @@ def cast_many(
         # one after the other, instead of each holding a row the other needs (a deadlock on
         # PostgreSQL, which refused one whole batch).
         wanted.sort(key=lambda r: (r["entry_id"], r["credential_id"], r["contest"]))
-        rows = conn.execute(
-            _insert(conn, ballot_casts).returning(
-                ballot_casts.c.credential_id, ballot_casts.c.contest
-            ),
-            wanted,
-        )
-        inserted = {(int(cid), str(contest)) for cid, contest in rows}
+        inserted = _insert_casts(conn, wanted, channel, postal_batch_id)
     unit_of = _entry_units(
         conn,
         [
@@ -310,7 +362,7 @@ def cast_many(
         # A plain INSERT: a receipt collision (a copied sealed ballot) fails the whole batch
         # rather than storing a cast without its ballot.
         try:
-            conn.execute(ballots.insert(), new_ballots)
+            _insert_ballots(conn, election_id, new_ballots)
         except IntegrityError:
             raise DuplicateBallot(
                 "a sealed ballot in this batch was already cast (a copy of another ballot)",
@@ -318,6 +370,82 @@ def cast_many(
             ) from None
         _extend_box(conn, election_id, kept_ballots, kept_casts)
     return [o for o in outcomes if o is not None]
+
+
+# On PostgreSQL a batch's rows go in one statement of fixed text, whatever the batch's size:
+# each column an array, unnested in order (WITH ORDINALITY), so that psycopg prepares the
+# statement once per connection and the server parses and plans it once, instead of one
+# INSERT a row (an executemany) or a new text for each batch size (a multi-row VALUES).
+_CASTS_UNNEST = (
+    "INSERT INTO ballot_casts (credential_id, entry_id, contest, channel, postal_batch_id)"
+    " SELECT c, e, t, %(channel)s, CAST(%(batch)s AS bigint)"
+    " FROM unnest(CAST(%(c)s AS bigint[]), CAST(%(e)s AS bigint[]), CAST(%(t)s AS text[]))"
+    " WITH ORDINALITY AS rows (c, e, t, o) ORDER BY o"
+    " ON CONFLICT DO NOTHING RETURNING credential_id, contest"
+)
+_BALLOTS_UNNEST = (
+    "INSERT INTO ballots (id, election_id, contest, sealed, receipt, section, weight, unit)"
+    " SELECT i, %(election)s, c, s, r, n, w, u FROM unnest(CAST(%(i)s AS bytea[]),"
+    " CAST(%(c)s AS text[]), CAST(%(s)s AS bytea[]), CAST(%(r)s AS bytea[]),"
+    " CAST(%(n)s AS text[]), CAST(%(w)s AS text[]), CAST(%(u)s AS text[]))"
+    " AS rows (i, c, s, r, n, w, u)"
+)
+
+
+def _insert_casts(
+    conn: Connection,
+    wanted: Sequence[Mapping[str, object]],
+    channel: CastChannel,
+    postal_batch_id: int | None,
+) -> set[tuple[int, str]]:
+    """Insert the ``ballot_casts`` rows in ``wanted``'s order, skipping any that would break
+    a unique constraint; the (credential id, contest) of those inserted."""
+    if conn.dialect.name == "postgresql":
+        rows = conn.exec_driver_sql(
+            _CASTS_UNNEST,
+            {
+                "channel": channel.value,
+                "batch": postal_batch_id,
+                "c": [r["credential_id"] for r in wanted],
+                "e": [r["entry_id"] for r in wanted],
+                "t": [r["contest"] for r in wanted],
+            },
+        )
+    else:
+        rows = conn.execute(
+            _insert(conn, ballot_casts).returning(
+                ballot_casts.c.credential_id, ballot_casts.c.contest
+            ),
+            list(wanted),
+        )
+    return {(int(cid), str(contest)) for cid, contest in rows}
+
+
+def _insert_ballots(
+    conn: Connection, election_id: int, rows: Sequence[Mapping[str, object]]
+) -> None:
+    """Insert the ``ballots`` rows (a unique receipt or id broken: IntegrityError)."""
+    if conn.dialect.name != "postgresql":
+        conn.execute(ballots.insert(), list(rows))
+        return
+    conn.exec_driver_sql(
+        _BALLOTS_UNNEST,
+        {
+            "election": election_id,
+            **{
+                short: [r[column] for r in rows]
+                for short, column in (
+                    ("i", "id"),
+                    ("c", "contest"),
+                    ("s", "sealed"),
+                    ("r", "receipt"),
+                    ("n", "section"),
+                    ("w", "weight"),
+                    ("u", "unit"),
+                )
+            },
+        },
+    )
 
 
 def _entry_units(conn: Connection, entry_ids: Sequence[int]) -> dict[int, str]:

@@ -185,6 +185,12 @@ def states_before(state: ElectionState) -> tuple[ElectionState, ...]:
     return tuple(order[: order.index(state)])
 
 
+# Built once: require_state runs in every casting transaction (see ballots._live_query).
+_STATE = sa.select(elections.c.state).where(elections.c.id == sa.bindparam("e"))
+_STATE_SHARED = _STATE.with_for_update(read=True)
+_STATE_EXCLUSIVE = _STATE.with_for_update()
+
+
 def require_state(
     conn: Connection,
     election_id: int,
@@ -198,11 +204,8 @@ def require_state(
     unless ``exclusive`` (taken by whoever will change the state: two share locks that both
     try to upgrade would deadlock).
     """
-    state = conn.execute(
-        sa.select(elections.c.state)
-        .where(elections.c.id == election_id)
-        .with_for_update(read=not exclusive)
-    ).scalar_one_or_none()
+    query = _STATE_EXCLUSIVE if exclusive else _STATE_SHARED
+    state = conn.execute(query, {"e": election_id}).scalar_one_or_none()
     if state is None:
         raise NotFound("no such election", election=election_id)
     if state not in allowed:

@@ -213,6 +213,11 @@ class Store:
 
         (PostgreSQL: ``REPEATABLE READ, READ ONLY``, so totals, the register and the audit
         log read in one block agree with each other; SQLite: a deferred transaction.)
+
+        On PostgreSQL the transaction ends with ``COMMIT``, which in a read-only transaction
+        changes nothing either: psycopg forgets every statement it has prepared on a
+        connection at each ``ROLLBACK``, so a rollback here made the next casting
+        transactions on that connection parse and plan their statements again.
         """
         with self.engine.connect() as conn:
             if self.backend == "postgresql" and self.read_only:
@@ -227,7 +232,10 @@ class Store:
                 conn.execution_options(**{_SQLITE_BEGIN: "DEFERRED"})
             with conn.begin() as transaction:
                 yield conn
-                transaction.rollback()
+                if self.backend == "postgresql":
+                    transaction.commit()  # READ ONLY: nothing to commit (see above)
+                else:
+                    transaction.rollback()
 
     def upgrade(self, revision: str = "head") -> None:
         """Apply migrations up to ``revision`` (see :mod:`tallyroom.store.migrations`);

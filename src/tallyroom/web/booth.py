@@ -67,6 +67,9 @@ def credential_key(web: WebContext, slug: str) -> CredentialKey:
     the data folder's file (one stat, no query, on the busy path), else the file recorded
     when the credentials were issued (:func:`key_file`). Missing while the election needs
     it: :class:`KeyMissing` (a 503 and an error in the server's log), never "closed"."""
+    recent = web.polls.recent_key(slug)  # found within the last second: no path, no stat
+    if recent is not None:
+        return recent
     try:
         return web.polls.credential_key(web.settings.credential_key_file(slug), slug)
     except LifecycleError:

@@ -21,6 +21,9 @@ every request. Neither is needed each time:
   any of them changed (a replaced key, a ``chmod`` that makes it readable by others and so
   refused): every worker notices within that second. A ``stat`` per request would cost a
   system call, and under load the wait for the interpreter lock after it, on every cast.
+  Within that second the key last found for an election is returned by its slug
+  (:meth:`PollCache.recent_key`), without even building its file's path (building and
+  hashing a new ``Path`` per request was a tenth of a worker's time on the cast path).
   A missing file means voting has not started (:class:`~tallyroom.errors.LifecycleError`),
   as before.
 """
@@ -69,6 +72,7 @@ class PollCache:
         self._store = store
         self._polls: dict[str, HeldPoll] = {}
         self._keys: dict[Path, _KeyFile] = {}
+        self._recent: dict[str, _KeyFile] = {}  # by slug: the key last found for it
         self._lock = threading.Lock()
 
     def known(self, slug: str) -> HeldPoll | None:
@@ -103,11 +107,21 @@ class PollCache:
         with self._lock:
             self._polls.pop(slug, None)
 
+    def recent_key(self, slug: str) -> CredentialKey | None:
+        """The credential key last found for ``slug`` (:meth:`credential_key`) if its file was
+        looked at less than :data:`KEY_RECHECK_SECONDS` ago, else ``None``."""
+        held = self._recent.get(slug)
+        if held is not None and time.monotonic() - held.checked < KEY_RECHECK_SECONDS:
+            return held.key
+        return None
+
     def credential_key(self, path: Path, slug: str) -> CredentialKey:
         """The key in ``path``, read again whenever the file changes on disk."""
         held = self._keys.get(path)
         now = time.monotonic()
         if held is not None and now - held.checked < KEY_RECHECK_SECONDS:
+            with self._lock:
+                self._recent[slug] = held
             return held.key
         try:
             st = os.stat(path)
@@ -120,5 +134,5 @@ class PollCache:
         if key is None:
             key = load_or_create_key(path, create=False)
         with self._lock:
-            self._keys[path] = _KeyFile(stamp, key, now)
+            self._keys[path] = self._recent[slug] = _KeyFile(stamp, key, now)
         return key
