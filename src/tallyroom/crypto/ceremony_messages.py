@@ -30,7 +30,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 from tallyroom.crypto import canonical, group, trustee_signing
 from tallyroom.crypto.group import Element
 from tallyroom.crypto.proofs import SchnorrProof
-from tallyroom.crypto.trustee_signing import SIGNATURE_BYTES, dumps_signed
+from tallyroom.crypto.trustee_signing import SIGNATURE_BYTES, SignedJson
 from tallyroom.errors import InputError, ProofRejected
 
 __all__ = [
@@ -141,7 +141,7 @@ def _signature(f: canonical.Fields) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
-class CommunicationKey:
+class CommunicationKey(SignedJson):
     """Step 1: a trustee's X25519 public key, to which the others seal its shares, and its
     Ed25519 public key, which checks every message it signs; the message is signed with the
     latter (proof that the trustee holds it, as Belenios's ``cert``)."""
@@ -181,12 +181,6 @@ class CommunicationKey:
             "signing_key": self.signing_key.hex(),
         }
 
-    def unsigned_json(self) -> bytes:
-        return canonical.dumps(self.KIND, self._fields())
-
-    def to_json(self) -> bytes:
-        return dumps_signed(self.KIND, self._fields(), self.signature)
-
     @classmethod
     def from_json(cls, data: bytes) -> CommunicationKey:
         f = canonical.loads(data, cls.KIND)
@@ -201,7 +195,7 @@ class CommunicationKey:
 
 
 @dataclass(frozen=True, slots=True)
-class Commitments:
+class Commitments(SignedJson):
     """Step 2, public: ``K_{i,j} = g^{a_{i,j}}`` for ``j < t``, each with its Schnorr proof."""
 
     KIND: ClassVar[str] = "commitments"
@@ -224,12 +218,6 @@ class Commitments:
             "proofs": [p.to_bytes().hex() for p in self.proofs],
         }
 
-    def unsigned_json(self) -> bytes:
-        return canonical.dumps(self.KIND, self._fields())
-
-    def to_json(self) -> bytes:
-        return dumps_signed(self.KIND, self._fields(), self.signature)
-
     @classmethod
     def from_json(cls, data: bytes) -> Commitments:
         f = canonical.loads(data, cls.KIND)
@@ -248,7 +236,7 @@ class Commitments:
 
 
 @dataclass(frozen=True, slots=True)
-class SealedShare:
+class SealedShare(SignedJson):
     """Step 2, to one trustee: ``P_dealer(recipient)`` sealed to the recipient's key; signed
     by the dealer."""
 
@@ -272,12 +260,6 @@ class SealedShare:
             "sealed": self.sealed.hex(),
         }
 
-    def unsigned_json(self) -> bytes:
-        return canonical.dumps(self.KIND, self._fields())
-
-    def to_json(self) -> bytes:
-        return dumps_signed(self.KIND, self._fields(), self.signature)
-
     @classmethod
     def from_json(cls, data: bytes) -> SealedShare:
         f = canonical.loads(data, cls.KIND)
@@ -292,7 +274,7 @@ class SealedShare:
 
 
 @dataclass(frozen=True, slots=True)
-class Complaint:
+class Complaint(SignedJson):
     """Step 3: the recipient's share from the dealer is missing or wrong, and why; signed by
     the recipient (who complains)."""
 
@@ -316,12 +298,6 @@ class Complaint:
             "reason": self.reason,
         }
 
-    def unsigned_json(self) -> bytes:
-        return canonical.dumps(self.KIND, self._fields())
-
-    def to_json(self) -> bytes:
-        return dumps_signed(self.KIND, self._fields(), self.signature)
-
     @classmethod
     def from_json(cls, data: bytes) -> Complaint:
         f = canonical.loads(data, cls.KIND)
@@ -336,7 +312,7 @@ class Complaint:
 
 
 @dataclass(frozen=True, slots=True)
-class RevealedShare:
+class RevealedShare(SignedJson):
     """A dealer's public answer to a complaint: the share in the clear, signed by the
     dealer."""
 
@@ -360,12 +336,6 @@ class RevealedShare:
             "share": group.scalar_bytes(self.share).hex(),
         }
 
-    def unsigned_json(self) -> bytes:
-        return canonical.dumps(self.KIND, self._fields())
-
-    def to_json(self) -> bytes:
-        return dumps_signed(self.KIND, self._fields(), self.signature)
-
     @classmethod
     def from_json(cls, data: bytes) -> RevealedShare:
         f = canonical.loads(data, cls.KIND)
@@ -377,7 +347,7 @@ class RevealedShare:
 
 
 @dataclass(frozen=True, slots=True)
-class KeyConfirmation:
+class KeyConfirmation(SignedJson):
     """After a trustee's ``open`` succeeds: the SHA-256 of the canonical ``election-key``
     message (election key and every verification key) that the trustee computed itself from
     the commitments, signed. The officer's ``finish`` needs every trustee's, each of the key
@@ -400,12 +370,6 @@ class KeyConfirmation:
             "trustee": self.trustee,
             "election_key_sha256": self.election_key_sha256.hex(),
         }
-
-    def unsigned_json(self) -> bytes:
-        return canonical.dumps(self.KIND, self._fields())
-
-    def to_json(self) -> bytes:
-        return dumps_signed(self.KIND, self._fields(), self.signature)
 
     @classmethod
     def from_json(cls, data: bytes) -> KeyConfirmation:

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from tallyroom.crypto import canonical, group
 from tallyroom.crypto.elgamal import Ciphertext
 from tallyroom.crypto.threshold import DRILL_TAG, SHARE_BYTES, DecryptionShare, DrillChallenge
-from tallyroom.crypto.trustee_signing import SIGNATURE_BYTES, dumps_signed
+from tallyroom.crypto.trustee_signing import SIGNATURE_BYTES, SignedJson
 from tallyroom.errors import InputError, ProofRejected
 
 __all__ = ["DrillShare", "challenge_from_json", "challenge_to_json"]
@@ -49,7 +49,7 @@ def challenge_from_json(data: bytes) -> DrillChallenge:
 
 
 @dataclass(frozen=True, slots=True)
-class DrillShare:
+class DrillShare(SignedJson):
     """A trustee's decryption share of the drill's ciphertext, signed by the trustee."""
 
     KIND: ClassVar[str] = "drill-share"
@@ -72,12 +72,6 @@ class DrillShare:
             "trustee": self.share.trustee,
             "share": self.share.to_bytes().hex(),
         }
-
-    def unsigned_json(self) -> bytes:
-        return canonical.dumps(self.KIND, self._fields())
-
-    def to_json(self) -> bytes:
-        return dumps_signed(self.KIND, self._fields(), self.signature)
 
     @classmethod
     def from_json(cls, data: bytes) -> DrillShare:

@@ -21,7 +21,7 @@ never verifies as another's.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import nacl.exceptions
 import nacl.signing
@@ -33,6 +33,7 @@ __all__ = [
     "SEED_BYTES",
     "SIGNATURE_BYTES",
     "SIGNATURE_TAG",
+    "SignedJson",
     "dumps_signed",
     "new_seed",
     "public_key_of",
@@ -98,3 +99,22 @@ def dumps_signed(kind: str, fields: Mapping[str, Any], signature: bytes) -> byte
     if len(signature) != SIGNATURE_BYTES:
         raise InputError(f"a {kind} message is published signed", field="signature")
     return canonical.dumps(kind, {**fields, "signature": signature.hex()})
+
+
+class SignedJson:
+    """The two encodings of a signed message, from its ``KIND`` and ``_fields()``: the
+    canonical JSON without the signature (what is signed) and with it (what is published).
+    A base of the signed messages' frozen dataclasses, each of which has a ``signature``."""
+
+    __slots__ = ()
+    KIND: ClassVar[str]
+    signature: bytes
+
+    def _fields(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def unsigned_json(self) -> bytes:
+        return canonical.dumps(self.KIND, self._fields())
+
+    def to_json(self) -> bytes:
+        return dumps_signed(self.KIND, self._fields(), self.signature)
