@@ -33,9 +33,10 @@ from tallyroom.services import tally, tally_files
 from tallyroom.services.elections import definition_of, get_election
 from tallyroom.services.record_publishing import publish_record, published_record
 from tallyroom.web.console_setup import CONFIRM
-from tallyroom.web.guards import Officer, User, Web, WebContext
+from tallyroom.web.guards import Officer, User, Web
 from tallyroom.web.jobs import start_job
 from tallyroom.web.pages import render
+from tallyroom.web.register_mapping import uploads_folder
 from tallyroom.web.security import check_csrf
 
 __all__ = ["router"]
@@ -108,7 +109,7 @@ def tally_page(request: Request, slug: str, web: Web, user: User) -> HTMLRespons
 def tally_inputs(slug: str, web: Web, user: User) -> Response:
     """The next step's inputs, as ``tallyroom tally export`` writes them, zipped (written to a
     private temporary folder, removed once sent)."""
-    work = Path(tempfile.mkdtemp(prefix="tally-", dir=_work_dir(web)))
+    work = Path(tempfile.mkdtemp(prefix="tally-", dir=uploads_folder(web)))
     try:
         step = tally_files.export_inputs(web.store, slug, work / "inputs")
         archive = work / "inputs.zip"
@@ -126,21 +127,15 @@ def tally_inputs(slug: str, web: Web, user: User) -> Response:
     )
 
 
-def _work_dir(web: WebContext) -> Path:
-    folder = web.settings.data_dir / "uploads"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return folder
-
-
 async def _unpack(uploads: list[UploadFile], folder: Path, limit: int) -> None:
     """The uploaded folder into ``folder``: one zip of it, or its files; every name reduced
     to its last part (a name given twice is refused), ``limit`` bytes in all."""
     if len(uploads) > _FILES_MAX:
         raise InputError("too many files at once", field="files", value=len(uploads))
     total = 0
-    for upload in uploads:
+    for k, upload in enumerate(uploads):
         name = Path(upload.filename or "upload").name or "upload"
-        target = folder / f".upload-{len(list(folder.iterdir()))}"
+        target = folder / f".upload-{k}"
         with target.open("wb") as out:
             while chunk := await upload.read(1 << 20):
                 total += len(chunk)
@@ -197,7 +192,7 @@ async def add_folder(
     files: Annotated[list[UploadFile], File()],
 ) -> Response:
     check_csrf(request, csrf_token)
-    work = Path(tempfile.mkdtemp(prefix="tally-", dir=_work_dir(web)))
+    work = Path(tempfile.mkdtemp(prefix="tally-", dir=uploads_folder(web)))
     try:
         await _unpack(files, work, web.settings.upload_limit)
         added = tally_files.add_parts(web.store, slug, work, actor=user.username)

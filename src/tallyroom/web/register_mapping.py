@@ -52,7 +52,8 @@ _LABELS = {
 }
 
 
-def _uploads(web: WebContext) -> Path:
+def uploads_folder(web: WebContext) -> Path:
+    """The data folder's private folder for uploads being read (made if missing)."""
     folder = web.settings.data_dir / "uploads"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
@@ -90,7 +91,7 @@ async def preview(
 ) -> Response:
     check_csrf(request, csrf_token)
     definition = definition_of(get_election(web.store, slug))
-    path = await _save_upload(file, _uploads(web), web.settings.upload_limit)
+    path = await _save_upload(file, uploads_folder(web), web.settings.upload_limit)
     try:
         found = preview_register(path, definition, shown_as=_shown(path.name))
     except TallyroomError:
@@ -104,7 +105,7 @@ async def mapped(request: Request, slug: str, web: WebDep, user: Officer) -> Res
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token", "")))
     upload = str(form.get("upload", ""))
-    path = _uploads(web) / upload
+    path = uploads_folder(web) / upload
     if not _UPLOAD.fullmatch(upload) or not path.is_file():
         raise InputError(
             "the uploaded file is no longer on the server: upload it again", field="upload"
